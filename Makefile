@@ -1,0 +1,35 @@
+# Thin wrapper around CMake (the neovim style): every target installs what is
+# missing first, so a fresh Debian 12 machine needs nothing but this file.
+
+BUILD_TYPE ?= RelWithDebInfo
+BUILD_DIR  ?= build
+TEST_DIR   ?= build-test
+PREFIX     ?= /usr/local
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_ARGS ?=
+
+.PHONY: all deps build test demo install clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The test build is separate: sanitizers on, same sources.
+test: deps
+	cmake -S . -B $(TEST_DIR) -DCMAKE_BUILD_TYPE=Debug -DCP_SANITIZE=ON
+	cmake --build $(TEST_DIR) -j $(JOBS)
+	cd $(TEST_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+demo: build
+	@bash scripts/demo.sh $(BUILD_DIR)
+
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) $(TEST_DIR)

@@ -1,0 +1,220 @@
+/* log.c: one line per event on stderr; journald prefix, JSON, never a token. */
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static enum log_level cur_level = LOG_LVL_INFO;
+static enum log_format cur_format = LOG_FMT_TEXT;
+static int under_journald;
+static FILE *out_stream;
+
+static const char *level_names[] = { "error", "warn", "info", "debug" };
+/* syslog priorities: err, warning, info, debug */
+static const int level_prio[] = { 3, 4, 6, 7 };
+
+/* JOURNAL_STREAM is "DEV:INO" of the journal socket; only trust it when it
+ * matches our actual stderr (a child may inherit the variable). */
+static int
+stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (e == NULL || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+		return 0;
+	if (fstat(2, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
+void
+log_init(enum log_level level, enum log_format format)
+{
+	cur_level = level;
+	cur_format = format;
+	under_journald = stderr_is_journal();
+}
+
+void
+log_set_level(enum log_level level)
+{
+	cur_level = level;
+}
+
+enum log_level
+log_get_level(void)
+{
+	return cur_level;
+}
+
+void
+log_set_stream(void *stream)
+{
+	out_stream = stream;
+}
+
+int
+log_level_parse(const char *s, enum log_level *out)
+{
+	for (int i = 0; i <= LOG_LVL_DEBUG; i++) {
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int
+log_format_parse(const char *s, enum log_format *out)
+{
+	if (strcmp(s, "text") == 0)
+		*out = LOG_FMT_TEXT;
+	else if (strcmp(s, "json") == 0)
+		*out = LOG_FMT_JSON;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* Text mode: control characters (newlines above all) are escaped so that one
+ * event is always one line, in a terminal and in the journal. */
+static void
+put_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\n')
+			fputs("\\n", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+static void
+put_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (c < 0x20)
+				fprintf(f, "\\u%04x", c);
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void
+emit(enum log_level level, const struct log_field *fields, int nfields,
+    const char *msg)
+{
+	FILE *f = out_stream ? out_stream : stderr;
+	char ts[64];
+	struct timespec now;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
+
+	flockfile(f);
+	if (cur_format == LOG_FMT_JSON) {
+		fputs("{\"time\":", f);
+		put_json_string(f, ts);
+		fputs(",\"level\":", f);
+		put_json_string(f, level_names[level]);
+		fputs(",\"message\":", f);
+		put_json_string(f, msg);
+		for (int i = 0; i < nfields; i++) {
+			if (fields[i].value == NULL)
+				continue;
+			fputc(',', f);
+			put_json_string(f, fields[i].key);
+			fputc(':', f);
+			put_json_string(f, fields[i].value);
+		}
+		fputs("}\n", f);
+	} else {
+		/* journald adds its own timestamp; the prefix sets the priority. */
+		if (under_journald)
+			fprintf(f, "<%d>", level_prio[level]);
+		else
+			fprintf(f, "%s %s: ", ts, level_names[level]);
+		put_text(f, msg);
+		for (int i = 0; i < nfields; i++) {
+			if (fields[i].value == NULL)
+				continue;
+			fprintf(f, " %s=", fields[i].key);
+			put_text(f, fields[i].value);
+		}
+		fputc('\n', f);
+	}
+	funlockfile(f);
+	fflush(f);
+}
+
+static void
+vlog(enum log_level level, const struct log_field *fields, int nfields,
+    int with_errno, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	char msg[2048];
+
+	if (level > cur_level) {
+		errno = saved;
+		return;
+	}
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (with_errno) {
+		size_t len = strlen(msg);
+		snprintf(msg + len, sizeof(msg) - len, ": %s", strerror(saved));
+	}
+	emit(level, fields, nfields, msg);
+	errno = saved;
+}
+
+#define DEFINE_LOG(fn, level, with_errno)          \
+	void fn(const char *fmt, ...)              \
+	{                                          \
+		va_list ap;                        \
+		va_start(ap, fmt);                 \
+		vlog(level, NULL, 0, with_errno, fmt, ap); \
+		va_end(ap);                        \
+	}
+
+DEFINE_LOG(log_errorx, LOG_LVL_ERROR, 0)
+DEFINE_LOG(log_warn, LOG_LVL_WARN, 1)
+DEFINE_LOG(log_warnx, LOG_LVL_WARN, 0)
+DEFINE_LOG(log_info, LOG_LVL_INFO, 0)
+DEFINE_LOG(log_debug, LOG_LVL_DEBUG, 0)
+
+void
+log_fields(enum log_level level, const struct log_field *fields, int n,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, fields, n, 0, fmt, ap);
+	va_end(ap);
+}

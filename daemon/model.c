@@ -1,0 +1,106 @@
+/* model.c: names of enums and the free functions of the shared model. */
+#include "model.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const dep_type_names[] = { "dev", "prod", "preview", "custom" };
+
+const char *
+dep_type_name(enum dep_type t)
+{
+	if ((unsigned)t >= sizeof(dep_type_names) / sizeof(dep_type_names[0]))
+		return "?";
+	return dep_type_names[t];
+}
+
+int
+dep_type_parse(const char *s, enum dep_type *out)
+{
+	for (size_t i = 0; i < sizeof(dep_type_names) / sizeof(dep_type_names[0]); i++) {
+		if (strcmp(s, dep_type_names[i]) == 0) {
+			*out = (enum dep_type)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+char *
+xstrdup_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+void
+desired_state_free(struct desired_state *ds)
+{
+	if (ds == NULL)
+		return;
+	for (size_t i = 0; i < ds->n_projects; i++) {
+		struct desired_project *p = &ds->projects[i];
+		for (size_t j = 0; j < p->n_deployments; j++) {
+			struct desired_deployment *d = &p->deployments[j];
+			free(d->reference);
+			free(d->region);
+			free(d->class_name);
+		}
+		free(p->deployments);
+		free(p->name);
+	}
+	free(ds->projects);
+	for (size_t i = 0; i < ds->n_files; i++)
+		free(ds->files[i]);
+	free(ds->files);
+	memset(ds, 0, sizeof(*ds));
+}
+
+void
+observed_project_clear(struct observed_project *p)
+{
+	free(p->name);
+	free(p->slug);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+observed_deployment_clear(struct observed_deployment *d)
+{
+	free(d->name);
+	free(d->reference);
+	free(d->region);
+	free(d->class_name);
+	memset(d, 0, sizeof(*d));
+}
+
+void
+observed_state_free(struct observed_state *os)
+{
+	if (os == NULL)
+		return;
+	for (size_t i = 0; i < os->n_projects; i++)
+		observed_project_clear(&os->projects[i]);
+	free(os->projects);
+	for (size_t i = 0; i < os->n_deployments; i++)
+		observed_deployment_clear(&os->deployments[i]);
+	free(os->deployments);
+	memset(os, 0, sizeof(*os));
+}
+
+void
+ledger_clear(struct ledger *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->n_projects; i++)
+		free(l->projects[i].name);
+	free(l->projects);
+	for (size_t i = 0; i < l->n_deployments; i++) {
+		free(l->deployments[i].name);
+		free(l->deployments[i].project);
+		free(l->deployments[i].reference);
+	}
+	free(l->deployments);
+	memset(l, 0, sizeof(*l));
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs, non-interactively, only the Debian packages the build and the
+# tests need that are not installed yet. Called by every Makefile target.
+set -eu
+
+pkgs=(
+  build-essential cmake pkg-config
+  libuv1-dev libcurl4-openssl-dev libyaml-dev libcjson-dev
+  libmicrohttpd-dev libsystemd-dev libcmocka-dev
+  curl jq valgrind cppcheck clang-tidy
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=sudo
+else
+  sudo=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
