@@ -1,0 +1,104 @@
+/* api.h: the asynchronous Convex Management API client. Every call runs on
+ * the caller's libuv loop through curl multi (see http.h); none blocks.
+ *
+ * Contract of every call: a negative return means the call did not start and
+ * its callback will never run; 0 means the callback runs exactly once, later,
+ * from the loop (never from inside the call). Arrays handed to a callback
+ * belong to the callback, which frees them with observed_*_clear() + free(). */
+#ifndef CP_API_H
+#define CP_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "model.h"
+
+/* What went wrong with one call, after its retries. */
+struct api_error {
+	int status;             /* HTTP status; 0 when there was no answer */
+	char code[64];          /* the API's "code", or e.g. "ConnectionError",
+	                         * "Timeout", "DecodeError", "BodyTooLarge" */
+	char message[512];      /* the API's "message", or curl's / the decoder's */
+	char route[192];        /* e.g. "POST /teams/1/create_project" */
+	int attempts;           /* how many times it was sent */
+	bool ambiguous;         /* a create whose request may have reached the
+	                         * server (5xx, timeout after sending): the next
+	                         * observation decides, it is never resent */
+};
+
+/* "HTTP 500 InternalServerError: message (POST /teams/1/create_project, 1 attempt)" */
+void api_error_format(const struct api_error *e, char *out, size_t n);
+
+struct api_config {
+	const char *base_url;        /* ".../v1", no trailing slash */
+	const char *token;           /* never logged */
+	const char *ca_file;         /* NULL: system store */
+	unsigned concurrency;        /* transfers in flight at most (>= 1) */
+	uint64_t request_timeout_ms; /* whole transfer */
+	uint64_t connect_timeout_ms; /* 0: 10 s */
+	/* Retry policy of SPEC section 5; 0 means the default (5, 500, 30000).
+	 * Tests shrink the delays. */
+	unsigned max_tries;
+	uint64_t backoff_base_ms;
+	uint64_t backoff_cap_ms;
+	/* Called after every HTTP exchange (each attempt), for metrics. `route`
+	 * is the template ("GET /teams/{team}/projects"); status 0 = no answer. */
+	void (*on_request)(void *arg, const char *route, int status, double seconds);
+	void *on_request_arg;
+};
+
+struct api_client;
+
+/* http:// is refused unless the host is loopback; errors land in `err`. */
+int api_client_new(uv_loop_t *loop, const struct api_config *cfg,
+    struct api_client **out, struct api_error *err);
+/* Cancels every call in flight (their callbacks run with -ECANCELED), closes
+ * the libuv handles and calls `closed` once they are all closed; the client
+ * is freed just before. */
+void api_client_close(struct api_client *c, void (*closed)(void *arg), void *arg);
+/* Cancels every call in flight or queued; callbacks run with -ECANCELED. */
+void api_cancel_all(struct api_client *c);
+unsigned api_in_flight(const struct api_client *c);
+/* True once the paginated project / team-deployment routes answered 404 and
+ * the client switched to the legacy routes (remembered for the process). */
+bool api_legacy_projects(const struct api_client *c);
+bool api_legacy_deployments(const struct api_client *c);
+
+typedef void (*api_done_cb)(void *arg, int rc, const struct api_error *err);
+typedef void (*api_token_cb)(void *arg, int rc, const struct api_error *err,
+    int64_t team_id);
+typedef void (*api_projects_cb)(void *arg, int rc, const struct api_error *err,
+    struct observed_project *items, size_t n);
+typedef void (*api_deployments_cb)(void *arg, int rc, const struct api_error *err,
+    struct observed_deployment *items, size_t n);
+typedef void (*api_project_created_cb)(void *arg, int rc,
+    const struct api_error *err, int64_t project_id, const char *slug);
+typedef void (*api_deployment_cb)(void *arg, int rc, const struct api_error *err,
+    struct observed_deployment *dep);   /* dep owned by the callee */
+
+/* GET /token_details; a project token fails with -EPERM and a clear message. */
+int api_token_details(struct api_client *c, api_token_cb cb, void *arg);
+/* Every project of the team: all pages of GET /teams/{team}/projects, or the
+ * legacy GET /teams/{team}/list_projects where the former answers 404. */
+int api_list_projects(struct api_client *c, int64_t team, api_projects_cb cb, void *arg);
+/* Every cloud deployment of the team (all pages). rc -ENOTSUP: the route does
+ * not exist on this API (404); list per project instead. */
+int api_list_team_deployments(struct api_client *c, int64_t team,
+    api_deployments_cb cb, void *arg);
+int api_list_project_deployments(struct api_client *c, int64_t project_id,
+    api_deployments_cb cb, void *arg);
+int api_create_project(struct api_client *c, int64_t team, const char *name,
+    api_project_created_cb cb, void *arg);
+int api_create_deployment(struct api_client *c, int64_t project_id,
+    const struct desired_deployment *want, api_deployment_cb cb, void *arg);
+/* A 404 answer counts as done (rc 0). */
+int api_delete_project(struct api_client *c, int64_t project_id, api_done_cb cb, void *arg);
+int api_delete_deployment(struct api_client *c, const char *name, api_done_cb cb, void *arg);
+int api_get_deployment(struct api_client *c, const char *name, api_deployment_cb cb, void *arg);
+/* PATCH /deployments/{name} with a JSON object body. */
+int api_update_deployment(struct api_client *c, const char *name,
+    const char *json_body, api_done_cb cb, void *arg);
+
+#endif

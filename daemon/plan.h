@@ -1,0 +1,76 @@
+/* plan.h: the pure diff. (desired, observed, ledger, settings) -> actions in
+ * execution order, drift, and what the guards held back. No I/O, no clock,
+ * no logging. Strings in the result point into the inputs: a plan lives no
+ * longer than the desired and observed states it was built from. */
+#ifndef CP_PLAN_H
+#define CP_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "settings.h"
+
+#define PLAN_NO_PARENT ((size_t)-1)
+
+enum plan_op { PLAN_CREATE = 0, PLAN_DELETE };
+enum plan_kind { PLAN_PROJECT = 0, PLAN_DEPLOYMENT };
+enum plan_reason { REASON_DECLARED = 0, REASON_ABSENT, REASON_PRUNE };
+enum guard { GUARD_EMPTY_DESIRED = 0, GUARD_MAX_DELETES, GUARD_PROTECTED, GUARD_CONFLICT };
+
+struct plan_action {
+	enum plan_op op;
+	enum plan_kind kind;
+	enum plan_reason reason;
+	const char *project;          /* project name */
+	int64_t project_id;           /* 0: the project is created by this plan */
+	size_t parent;                /* deployment create in a new project: index
+	                               * of that project's create; else PLAN_NO_PARENT */
+	const char *reference;        /* deployments */
+	const char *deployment_name;  /* deployment deletes */
+	const struct desired_deployment *want;   /* deployment creates */
+};
+
+struct plan_drift {
+	const char *project;
+	const char *reference;
+	const char *deployment_name;
+	const char *field;            /* "type", "region", "class", "default" */
+	char want[64];
+	char have[64];
+};
+
+struct plan_blocked {
+	enum guard guard;
+	char message[320];
+	const char *project;          /* NULL for the global guards */
+	const char *reference;        /* NULL unless a deployment */
+};
+
+struct plan_settings {
+	enum prune_mode prune;
+	unsigned max_deletes;
+	bool allow_empty;
+};
+
+struct plan {
+	struct plan_action *actions;  /* creates (projects, then deployments),
+	                               * then deletes (deployments, then projects) */
+	size_t n_actions;
+	struct plan_drift *drift;
+	size_t n_drift;
+	struct plan_blocked *blocked;
+	size_t n_blocked;
+	size_t n_held;                /* deletes a guard removed from actions */
+};
+
+/* 0, or -ENOMEM (then *out is empty). */
+int plan_build(const struct desired_state *desired,
+    const struct observed_state *observed, const struct ledger *ledger,
+    const struct plan_settings *settings, struct plan *out);
+void plan_free(struct plan *p);
+const char *guard_name(enum guard g);
+size_t plan_count(const struct plan *p, enum plan_op op);
+
+#endif
