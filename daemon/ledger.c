@@ -1,0 +1,683 @@
+/* ledger.c: load, save (atomically) and edit the ledger of created and
+ * protected resources. */
+#include "ledger.h"
+#include "index.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LEDGER_VERSION 1
+#define LEDGER_MAX_BYTES (64u << 20)
+
+static void __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || n == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+}
+
+char *
+ledger_to_json(const struct ledger *l)
+{
+	cJSON *root = cJSON_CreateObject(), *ps, *ds;
+	char *text = NULL;
+
+	if (root == NULL)
+		return NULL;
+	if (!cJSON_AddNumberToObject(root, "version", LEDGER_VERSION) ||
+	    (ps = cJSON_AddArrayToObject(root, "projects")) == NULL ||
+	    (ds = cJSON_AddArrayToObject(root, "deployments")) == NULL)
+		goto out;
+	for (size_t i = 0; i < l->n_projects; i++) {
+		const struct ledger_project *p = &l->projects[i];
+		cJSON *o = cJSON_CreateObject();
+		if (o == NULL || !cJSON_AddItemToArray(ps, o))
+			goto out;
+		if (!cJSON_AddNumberToObject(o, "id", (double)p->id) ||
+		    !cJSON_AddStringToObject(o, "name", p->name ? p->name : "") ||
+		    !cJSON_AddBoolToObject(o, "created", p->created) ||
+		    !cJSON_AddBoolToObject(o, "protect", p->protect))
+			goto out;
+	}
+	for (size_t i = 0; i < l->n_deployments; i++) {
+		const struct ledger_deployment *d = &l->deployments[i];
+		cJSON *o = cJSON_CreateObject();
+		if (o == NULL || !cJSON_AddItemToArray(ds, o))
+			goto out;
+		if (!cJSON_AddStringToObject(o, "name", d->name) ||
+		    !cJSON_AddNumberToObject(o, "projectId", (double)d->project_id) ||
+		    !cJSON_AddStringToObject(o, "project", d->project ? d->project : "") ||
+		    !cJSON_AddStringToObject(o, "reference", d->reference ? d->reference : "") ||
+		    !cJSON_AddBoolToObject(o, "created", d->created) ||
+		    !cJSON_AddBoolToObject(o, "protect", d->protect))
+			goto out;
+	}
+	text = cJSON_Print(root);
+out:
+	cJSON_Delete(root);
+	return text;
+}
+
+/* Reads an integer id that must be a whole, positive number. */
+static int
+get_id(const cJSON *o, const char *key, int64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 9007199254740992.0 ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble)
+		return -1;
+	*out = (int64_t)v->valuedouble;
+	return 0;
+}
+
+static const char *
+get_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int
+get_bool(const cJSON *o, const char *key, bool *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsBool(v))
+		return -1;
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+int
+ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
+    size_t errlen)
+{
+	cJSON *root;
+	const cJSON *ps, *ds, *ver, *it;
+	int rc = -EBADMSG;
+
+	memset(out, 0, sizeof(*out));
+	root = cJSON_ParseWithLength(text, len);
+	if (root == NULL || !cJSON_IsObject(root)) {
+		seterr(err, errlen, "%s", "not a JSON object");
+		goto out;
+	}
+	ver = cJSON_GetObjectItemCaseSensitive(root, "version");
+	if (!cJSON_IsNumber(ver) || ver->valuedouble != LEDGER_VERSION) {
+		seterr(err, errlen, "%s", "missing or unsupported \"version\"");
+		goto out;
+	}
+	ps = cJSON_GetObjectItemCaseSensitive(root, "projects");
+	ds = cJSON_GetObjectItemCaseSensitive(root, "deployments");
+	if (!cJSON_IsArray(ps) || !cJSON_IsArray(ds)) {
+		seterr(err, errlen, "%s", "\"projects\" and \"deployments\" must be arrays");
+		goto out;
+	}
+	cJSON_ArrayForEach(it, ps) {
+		int64_t id;
+		const char *name = get_str(it, "name");
+		bool created, protect;
+		struct ledger_project *p;
+
+		if (get_id(it, "id", &id) || name == NULL ||
+		    get_bool(it, "created", &created) || get_bool(it, "protect", &protect)) {
+			seterr(err, errlen, "%s", "a project entry lacks id, name, created or protect");
+			goto fail;
+		}
+		if (ledger_add_project(out, id, name) != 0) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		p = ledger_find_project(out, id);
+		p->created = created;
+		p->protect = protect;
+	}
+	cJSON_ArrayForEach(it, ds) {
+		int64_t pid;
+		const char *name = get_str(it, "name");
+		const char *project = get_str(it, "project");
+		const char *ref = get_str(it, "reference");
+		bool created, protect;
+		struct ledger_deployment *d;
+
+		if (name == NULL || *name == '\0' || project == NULL || ref == NULL ||
+		    get_id(it, "projectId", &pid) || get_bool(it, "created", &created) ||
+		    get_bool(it, "protect", &protect)) {
+			seterr(err, errlen, "%s", "a deployment entry lacks name, projectId, project, reference, created or protect");
+			goto fail;
+		}
+		if (ledger_add_deployment(out, name, pid, project, ref) != 0) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		d = ledger_find_deployment(out, name);
+		d->created = created;
+		d->protect = protect;
+	}
+	rc = 0;
+	goto out;
+fail:
+	ledger_clear(out);
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+ledger_load(const char *path, struct ledger *out, char *err, size_t errlen)
+{
+	struct stat st;
+	char *text;
+	ssize_t n;
+	size_t got = 0;
+	int fd, rc;
+
+	memset(out, 0, sizeof(*out));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		rc = -errno;
+		seterr(err, errlen, "%s", strerror(errno));
+		return rc;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size > LEDGER_MAX_BYTES) {
+		close(fd);
+		seterr(err, errlen, "%s", "not a regular file of at most 64 MiB");
+		return -EBADMSG;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (text == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size &&
+	    (n = read(fd, text + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	text[got] = '\0';
+	rc = ledger_from_json(text, got, out, err, errlen);
+	free(text);
+	return rc;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Makes the rename durable: fsync the folder that holds the file. */
+static int
+fsync_dir_of(const char *path)
+{
+	char copy[PATH_MAX];
+	int fd, rc = 0;
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+		return -ENAMETOOLONG;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int
+ledger_save(const char *path, const struct ledger *l, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	char *text;
+	int fd, rc;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	if ((text = ledger_to_json(l)) == NULL)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		seterr(err, errlen, "cannot create %s", tmp);
+		free(text);
+		return rc;
+	}
+	rc = write_all(fd, text, strlen(text));
+	if (rc == 0)
+		rc = write_all(fd, "\n", 1);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	free(text);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0) {
+		seterr(err, errlen, "cannot write %s", path);
+		unlink(tmp);
+		return rc;
+	}
+	return fsync_dir_of(path);
+}
+
+int
+ledger_quarantine(const char *path, char *moved_to, size_t len)
+{
+	if (snprintf(moved_to, len, "%s.corrupt-%lld", path, (long long)time(NULL)) >= (int)len)
+		return -ENAMETOOLONG;
+	if (rename(path, moved_to) != 0)
+		return -errno;
+	return 0;
+}
+
+/* Both arrays are kept sorted (projects by id, deployments by name) so that
+ * lookups are binary searches; *at is where the key is or would go. */
+static struct ledger_project *
+bsearch_project(const struct ledger *l, int64_t id, size_t *at)
+{
+	size_t lo = 0, hi = l->n_projects;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->projects[mid].id == id) {
+			*at = mid;
+			return &l->projects[mid];
+		}
+		if (l->projects[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return NULL;
+}
+
+static struct ledger_deployment *
+bsearch_deployment(const struct ledger *l, const char *name, size_t *at)
+{
+	size_t lo = 0, hi = l->n_deployments;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(l->deployments[mid].name, name);
+		if (c == 0) {
+			*at = mid;
+			return &l->deployments[mid];
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return NULL;
+}
+
+struct ledger_project *
+ledger_find_project(const struct ledger *l, int64_t id)
+{
+	size_t at;
+
+	return bsearch_project(l, id, &at);
+}
+
+struct ledger_deployment *
+ledger_find_deployment(const struct ledger *l, const char *name)
+{
+	size_t at;
+
+	return bsearch_deployment(l, name, &at);
+}
+
+/* Adds or finds; the caller sets the flags. */
+static struct ledger_project *
+project_entry(struct ledger *l, int64_t id, const char *name)
+{
+	size_t at;
+	struct ledger_project *p = bsearch_project(l, id, &at), *np;
+	char *nm;
+
+	if (p != NULL)
+		return p;
+	if ((nm = strdup(name)) == NULL)
+		return NULL;
+	np = realloc(l->projects, (l->n_projects + 1) * sizeof(*np));
+	if (np == NULL) {
+		free(nm);
+		return NULL;
+	}
+	l->projects = np;
+	memmove(&np[at + 1], &np[at], (l->n_projects - at) * sizeof(*np));
+	l->n_projects++;
+	p = &np[at];
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	p->name = nm;
+	return p;
+}
+
+static struct ledger_deployment *
+deployment_entry(struct ledger *l, const char *name, int64_t project_id,
+    const char *project, const char *reference)
+{
+	size_t at;
+	struct ledger_deployment *d = bsearch_deployment(l, name, &at), *nd;
+	struct ledger_deployment e = { 0 };
+
+	if (d != NULL)
+		return d;
+	e.name = strdup(name);
+	e.project = strdup(project);
+	e.reference = strdup(reference);
+	e.project_id = project_id;
+	nd = (e.name && e.project && e.reference) ?
+	    realloc(l->deployments, (l->n_deployments + 1) * sizeof(*nd)) : NULL;
+	if (nd == NULL) {
+		free(e.name);
+		free(e.project);
+		free(e.reference);
+		return NULL;
+	}
+	l->deployments = nd;
+	memmove(&nd[at + 1], &nd[at], (l->n_deployments - at) * sizeof(*nd));
+	l->n_deployments++;
+	nd[at] = e;
+	return &nd[at];
+}
+
+int
+ledger_add_project(struct ledger *l, int64_t id, const char *name)
+{
+	struct ledger_project *p = project_entry(l, id, name);
+
+	if (p == NULL)
+		return -ENOMEM;
+	p->created = true;
+	return 0;
+}
+
+int
+ledger_add_deployment(struct ledger *l, const char *name, int64_t project_id,
+    const char *project, const char *reference)
+{
+	struct ledger_deployment *d = deployment_entry(l, name, project_id, project, reference);
+
+	if (d == NULL)
+		return -ENOMEM;
+	d->created = true;
+	return 0;
+}
+
+static void
+free_deployment(struct ledger_deployment *d)
+{
+	free(d->name);
+	free(d->project);
+	free(d->reference);
+}
+
+/* Removal keeps the arrays sorted: one compaction pass, O(n). */
+static size_t
+compact_deployments(struct ledger *l, bool (*drop)(const struct ledger_deployment *, const void *),
+    const void *arg)
+{
+	size_t w = 0, n = l->n_deployments;
+
+	for (size_t r = 0; r < n; r++) {
+		if (drop(&l->deployments[r], arg))
+			free_deployment(&l->deployments[r]);
+		else
+			l->deployments[w++] = l->deployments[r];
+	}
+	l->n_deployments = w;
+	return n - w;
+}
+
+static size_t
+compact_projects(struct ledger *l, bool (*drop)(const struct ledger_project *, const void *),
+    const void *arg)
+{
+	size_t w = 0, n = l->n_projects;
+
+	for (size_t r = 0; r < n; r++) {
+		if (drop(&l->projects[r], arg))
+			free(l->projects[r].name);
+		else
+			l->projects[w++] = l->projects[r];
+	}
+	l->n_projects = w;
+	return n - w;
+}
+
+static bool
+dep_named(const struct ledger_deployment *d, const void *name)
+{
+	return strcmp(d->name, name) == 0;
+}
+
+static bool
+dep_of_project(const struct ledger_deployment *d, const void *id)
+{
+	return d->project_id == *(const int64_t *)id;
+}
+
+static bool
+project_with_id(const struct ledger_project *p, const void *id)
+{
+	return p->id == *(const int64_t *)id;
+}
+
+void
+ledger_remove_deployment(struct ledger *l, const char *name)
+{
+	compact_deployments(l, dep_named, name);
+}
+
+void
+ledger_remove_project(struct ledger *l, int64_t id)
+{
+	compact_deployments(l, dep_of_project, &id);
+	compact_projects(l, project_with_id, &id);
+}
+
+/* Lookups over one complete observation and the desired state, built once
+ * per sync so that large teams stay O(n log n). */
+struct sync_index {
+	struct index projects_by_id;       /* observed projects */
+	struct index deployments_by_name;  /* observed deployments */
+	struct index declared_by_name;     /* desired projects */
+};
+
+static void
+sync_index_free(struct sync_index *x)
+{
+	index_free(&x->projects_by_id);
+	index_free(&x->deployments_by_name);
+	index_free(&x->declared_by_name);
+}
+
+static int
+sync_index_build(struct sync_index *x, const struct desired_state *ds,
+    const struct observed_state *os)
+{
+	memset(x, 0, sizeof(*x));
+	if (index_init(&x->projects_by_id, os->n_projects) != 0 ||
+	    index_init(&x->deployments_by_name, os->n_deployments) != 0 ||
+	    index_init(&x->declared_by_name, ds->n_projects) != 0) {
+		sync_index_free(x);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < os->n_projects; i++)
+		index_set(&x->projects_by_id, i, NULL, os->projects[i].id, i);
+	for (size_t i = 0; i < os->n_deployments; i++)
+		index_set(&x->deployments_by_name, i, os->deployments[i].name, 0, i);
+	for (size_t i = 0; i < ds->n_projects; i++)
+		index_set(&x->declared_by_name, i, ds->projects[i].name, 0, i);
+	index_sort(&x->projects_by_id);
+	index_sort(&x->deployments_by_name);
+	index_sort(&x->declared_by_name);
+	return 0;
+}
+
+static const struct desired_project *
+find_declared(const struct sync_index *x, const struct desired_state *ds,
+    const char *name)
+{
+	const struct index_item *it = index_find(&x->declared_by_name, name, 0);
+
+	return it ? &ds->projects[it->pos] : NULL;
+}
+
+static const struct desired_deployment *
+find_declared_dep(const struct desired_project *dp, const char *reference)
+{
+	for (size_t i = 0; i < dp->n_deployments; i++)
+		if (strcmp(dp->deployments[i].reference, reference) == 0)
+			return &dp->deployments[i];
+	return NULL;
+}
+
+static const struct observed_project *
+find_live_project(const struct sync_index *x, const struct observed_state *os,
+    int64_t id)
+{
+	const struct index_item *it = index_find(&x->projects_by_id, NULL, id);
+
+	return it ? &os->projects[it->pos] : NULL;
+}
+
+/* Sets `protect` on an entry to what the files declare; returns 1 if that
+ * changed anything. */
+static int
+set_protect(bool *flag, bool want)
+{
+	if (*flag == want)
+		return 0;
+	*flag = want;
+	return 1;
+}
+
+static int
+record_protect(struct ledger *l, const struct sync_index *x,
+    const struct desired_state *ds, const struct observed_state *os)
+{
+	int changed = 0;
+
+	for (size_t i = 0; i < os->n_projects; i++) {
+		const struct observed_project *op = &os->projects[i];
+		const struct desired_project *dp = find_declared(x, ds, op->name);
+		struct ledger_project *lp;
+
+		if (dp == NULL)
+			continue;
+		lp = ledger_find_project(l, op->id);
+		if (lp == NULL && dp->protect) {
+			if ((lp = project_entry(l, op->id, op->name)) == NULL)
+				return -ENOMEM;
+		}
+		if (lp != NULL)
+			changed |= set_protect(&lp->protect, dp->protect);
+	}
+	for (size_t i = 0; i < os->n_deployments; i++) {
+		const struct observed_deployment *od = &os->deployments[i];
+		const struct observed_project *op = find_live_project(x, os, od->project_id);
+		const struct desired_project *dp;
+		const struct desired_deployment *dd;
+		struct ledger_deployment *ld;
+
+		if (op == NULL || od->reference == NULL ||
+		    (dp = find_declared(x, ds, op->name)) == NULL ||
+		    (dd = find_declared_dep(dp, od->reference)) == NULL)
+			continue;
+		ld = ledger_find_deployment(l, od->name);
+		if (ld == NULL && dd->protect) {
+			ld = deployment_entry(l, od->name, op->id, op->name, od->reference);
+			if (ld == NULL)
+				return -ENOMEM;
+		}
+		if (ld != NULL)
+			changed |= set_protect(&ld->protect, dd->protect);
+	}
+	return changed;
+}
+
+static bool
+project_gone(const struct ledger_project *p, const void *x)
+{
+	return index_find(&((const struct sync_index *)x)->projects_by_id, NULL, p->id) == NULL;
+}
+
+static bool
+deployment_gone(const struct ledger_deployment *d, const void *x)
+{
+	return index_find(&((const struct sync_index *)x)->deployments_by_name, d->name, 0) == NULL;
+}
+
+static bool
+project_unmarked(const struct ledger_project *p, const void *unused)
+{
+	(void)unused;
+	return !p->created && !p->protect;
+}
+
+static bool
+deployment_unmarked(const struct ledger_deployment *d, const void *unused)
+{
+	(void)unused;
+	return !d->created && !d->protect;
+}
+
+int
+ledger_sync(struct ledger *l, const struct desired_state *ds,
+    const struct observed_state *os)
+{
+	struct sync_index x;
+	int changed = 0, rc;
+
+	if (sync_index_build(&x, ds, os) != 0)
+		return -ENOMEM;
+
+	/* Forget what no longer exists. */
+	changed |= compact_projects(l, project_gone, &x) > 0;
+	changed |= compact_deployments(l, deployment_gone, &x) > 0;
+
+	rc = record_protect(l, &x, ds, os);
+	sync_index_free(&x);
+	if (rc < 0)
+		return rc;
+	changed |= rc;
+
+	/* Entries that record nothing any more are dropped. */
+	changed |= compact_projects(l, project_unmarked, NULL) > 0;
+	changed |= compact_deployments(l, deployment_unmarked, NULL) > 0;
+	return changed;
+}

@@ -1,0 +1,47 @@
+/* ledger.h: what this tool created and what carries `protect`, kept in
+ * state_dir/ledger.json and written atomically. The in-memory form is
+ * struct ledger (model.h); this module loads, saves and edits it. */
+#ifndef CP_LEDGER_H
+#define CP_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+/* 0 and an empty ledger when the file does not exist. -EBADMSG when it is
+ * not a valid ledger: *out is then empty and `err` says why; the caller
+ * reports it and must not treat it as "everything is ours". Other negative
+ * errno values for I/O errors. */
+int ledger_load(const char *path, struct ledger *out, char *err, size_t errlen);
+/* Temporary file, fsync, rename, fsync of the folder. */
+int ledger_save(const char *path, const struct ledger *l, char *err, size_t errlen);
+/* Moves a corrupt ledger aside (path.corrupt-UNIXTIME) so the next save does
+ * not destroy what a person may want to recover. */
+int ledger_quarantine(const char *path, char *moved_to, size_t len);
+
+/* Serialisation, for tests and the fuzzers: pure. */
+char *ledger_to_json(const struct ledger *l);
+int ledger_from_json(const char *text, size_t len, struct ledger *out,
+    char *err, size_t errlen);
+
+int ledger_add_project(struct ledger *l, int64_t id, const char *name);
+int ledger_add_deployment(struct ledger *l, const char *name, int64_t project_id,
+    const char *project, const char *reference);
+/* Removing a project also forgets its deployments (they went with it). */
+void ledger_remove_project(struct ledger *l, int64_t id);
+void ledger_remove_deployment(struct ledger *l, const char *name);
+
+struct ledger_project *ledger_find_project(const struct ledger *l, int64_t id);
+struct ledger_deployment *ledger_find_deployment(const struct ledger *l, const char *name);
+
+/* After a complete observation: records `protect` as declared for every
+ * declared resource that is live (adding entries as needed, clearing the
+ * mark where the files no longer set it), and forgets entries whose
+ * resource no longer exists (ids and deployment names are never reused).
+ * Returns 1 when the ledger changed, 0 when not, -ENOMEM. Only call it with
+ * a complete observation: a partial one would forget live resources. */
+int ledger_sync(struct ledger *l, const struct desired_state *ds,
+    const struct observed_state *os);
+
+#endif
