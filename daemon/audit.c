@@ -1,0 +1,78 @@
+/* audit.c: append-only JSON lines describing every action taken. */
+#include "audit.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int
+add_opt_string(cJSON *o, const char *key, const char *v)
+{
+	return v == NULL || cJSON_AddStringToObject(o, key, v) != NULL;
+}
+
+char *
+audit_format(const struct audit_entry *e, double unix_time)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *line = NULL, ts[40];
+	time_t secs = (time_t)unix_time;
+	struct tm tm;
+
+	if (o == NULL)
+		return NULL;
+	gmtime_r(&secs, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (cJSON_AddStringToObject(o, "time", ts) &&
+	    cJSON_AddStringToObject(o, "op", e->op) &&
+	    cJSON_AddStringToObject(o, "kind", e->kind) &&
+	    add_opt_string(o, "project", e->project) &&
+	    (e->project_id == 0 || cJSON_AddNumberToObject(o, "projectId", (double)e->project_id)) &&
+	    add_opt_string(o, "reference", e->reference) &&
+	    add_opt_string(o, "name", e->name) &&
+	    cJSON_AddStringToObject(o, "result", e->result) &&
+	    add_opt_string(o, "error", e->error))
+		line = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return line;
+}
+
+int
+audit_append(const char *path, const struct audit_entry *e)
+{
+	char *line = audit_format(e, (double)time(NULL)), *buf;
+	size_t len;
+	ssize_t n;
+	int fd, rc = 0;
+
+	if (line == NULL)
+		return -ENOMEM;
+	len = strlen(line);
+	buf = realloc(line, len + 2);
+	if (buf == NULL) {
+		free(line);
+		return -ENOMEM;
+	}
+	buf[len++] = '\n';
+	buf[len] = '\0';
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+	} else {
+		do {
+			n = write(fd, buf, len);
+		} while (n < 0 && errno == EINTR);
+		if (n < 0)
+			rc = -errno;
+		else if ((size_t)n != len)
+			rc = -EIO;
+		if (close(fd) != 0 && rc == 0)
+			rc = -errno;
+	}
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,24 @@
+/* audit.h: the audit trail, state_dir/actions.jsonl: one JSON line per
+ * action taken (time, op, kind, identity, result). */
+#ifndef CP_AUDIT_H
+#define CP_AUDIT_H
+
+#include <stdint.h>
+
+struct audit_entry {
+	const char *op;          /* "create" | "delete" */
+	const char *kind;        /* "project" | "deployment" */
+	const char *project;
+	int64_t project_id;      /* 0: unknown (a create that failed) */
+	const char *reference;   /* deployments, else NULL */
+	const char *name;        /* deployment name, else NULL */
+	const char *result;      /* "ok" | "error" */
+	const char *error;       /* NULL unless result is "error" */
+};
+
+/* Formats one line (no I/O, for tests); the caller frees it. */
+char *audit_format(const struct audit_entry *e, double unix_time);
+/* Appends one line with O_APPEND (a single write, so lines never mix). */
+int audit_append(const char *path, const struct audit_entry *e);
+
+#endif

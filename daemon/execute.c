@@ -1,0 +1,436 @@
+/* execute.c: the executor. Dependencies are simple and fixed: a deployment
+ * create waits for its project's create; deployment deletes wait for every
+ * create; project deletes wait for every deployment delete. Everything else
+ * runs at once and the API client's queue bounds the concurrency. */
+#include "execute.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "ledger.h"
+#include "log.h"
+
+/* Actions come in plan order: creates of projects, creates of deployments,
+ * deletes of deployments, deletes of projects. A phase starts when the
+ * previous phases have nothing left pending or running. */
+enum phase { PHASE_CREATES = 0, PHASE_DEPLOYMENT_DELETES, PHASE_PROJECT_DELETES, PHASE_DONE };
+
+struct execution {
+	uv_loop_t *loop;
+	struct api_client *client;
+	int64_t team;
+	const struct plan *plan;
+	struct ledger *ledger;
+	struct execute_paths paths;
+	struct action_result *results;
+	execute_action_cb on_action;
+	execute_done_cb done;
+	void *arg;
+
+	enum phase phase;
+	size_t outstanding;     /* actions of this phase not finished yet */
+	size_t running;
+	size_t *first_child;    /* per project create: its deployment creates */
+	size_t *next_sibling;
+	bool stopping;
+	bool ledger_dirty;
+	int ledger_rc;
+	uv_timer_t flush;       /* coalesces ledger saves within a loop turn */
+	bool finished;          /* done called; free in the close callback */
+};
+
+/* One in-flight request's context. */
+struct exec_call {
+	struct execution *x;
+	size_t index;
+};
+
+static void advance(struct execution *x);
+static void release_children(struct execution *x, size_t parent);
+
+static enum phase
+phase_of(const struct plan_action *a)
+{
+	if (a->op == PLAN_CREATE)
+		return PHASE_CREATES;
+	return a->kind == PLAN_DEPLOYMENT ? PHASE_DEPLOYMENT_DELETES : PHASE_PROJECT_DELETES;
+}
+
+static void
+set_error(struct action_result *r, enum action_state st, const char *msg)
+{
+	r->state = st;
+	free(r->error);
+	r->error = strdup(msg);
+}
+
+static void
+save_ledger(struct execution *x)
+{
+	char err[256] = "";
+	int rc;
+
+	if (!x->ledger_dirty || x->paths.ledger == NULL)
+		return;
+	x->ledger_dirty = false;
+	rc = ledger_save(x->paths.ledger, x->ledger, err, sizeof(err));
+	if (rc != 0) {
+		log_errorx("ledger: %s: %s", err, strerror(-rc));
+		x->ledger_rc = rc;
+	} else {
+		x->ledger_rc = 0;
+	}
+}
+
+static void
+on_flush(uv_timer_t *t)
+{
+	save_ledger(t->data);
+}
+
+/* Several completions in one loop turn share one save. */
+static void
+ledger_changed(struct execution *x)
+{
+	x->ledger_dirty = true;
+	if (!uv_is_active((uv_handle_t *)&x->flush))
+		uv_timer_start(&x->flush, on_flush, 0, 0);
+}
+
+static void
+audit(struct execution *x, const struct plan_action *a, const struct action_result *r)
+{
+	struct audit_entry e = {
+		.op = a->op == PLAN_CREATE ? "create" : "delete",
+		.kind = a->kind == PLAN_PROJECT ? "project" : "deployment",
+		.project = a->project,
+		.project_id = a->project_id ? a->project_id : r->project_id,
+		.reference = a->reference,
+		.name = a->kind == PLAN_DEPLOYMENT ?
+		    (a->deployment_name ? a->deployment_name : r->deployment_name) : NULL,
+		.result = r->state == ACTION_OK ? "ok" : "error",
+		.error = r->state == ACTION_OK ? NULL : r->error,
+	};
+	int rc;
+
+	if (x->paths.audit == NULL)
+		return;
+	if ((rc = audit_append(x->paths.audit, &e)) != 0)
+		log_errorx("audit: cannot append to %s: %s", x->paths.audit, strerror(-rc));
+}
+
+static void
+finished_one(struct execution *x, size_t i)
+{
+	const struct plan_action *a = &x->plan->actions[i];
+	struct action_result *r = &x->results[i];
+
+	audit(x, a, r);
+	if (x->on_action)
+		x->on_action(x->arg, a, r);
+}
+
+static void
+call_failed(struct execution *x, size_t i, int rc, const struct api_error *err)
+{
+	struct action_result *r = &x->results[i];
+	char msg[700];
+
+	if (err != NULL)
+		api_error_format(err, msg, sizeof(msg));
+	else
+		snprintf(msg, sizeof(msg), "%s", strerror(-rc));
+	set_error(r, ACTION_FAILED, msg);
+	r->ambiguous = err != NULL && err->ambiguous;
+}
+
+static struct exec_call *
+call_new(struct execution *x, size_t i)
+{
+	struct exec_call *call = malloc(sizeof(*call));
+
+	if (call != NULL) {
+		call->x = x;
+		call->index = i;
+	}
+	return call;
+}
+
+/* Common tail of every completion callback. */
+static void
+call_done(struct exec_call *call)
+{
+	struct execution *x = call->x;
+
+	finished_one(x, call->index);
+	free(call);
+	x->running--;
+	x->outstanding--;
+	advance(x);
+}
+
+static void
+on_project_created(void *arg, int rc, const struct api_error *err,
+    int64_t project_id, const char *slug)
+{
+	struct exec_call *call = arg;
+	struct execution *x = call->x;
+	const struct plan_action *a = &x->plan->actions[call->index];
+	struct action_result *r = &x->results[call->index];
+
+	(void)slug;
+	if (rc == 0) {
+		r->state = ACTION_OK;
+		r->project_id = project_id;
+		if (ledger_add_project(x->ledger, project_id, a->project) != 0)
+			log_errorx("ledger: out of memory recording project \"%s\"", a->project);
+		ledger_changed(x);
+	} else {
+		call_failed(x, call->index, rc, err);
+	}
+	release_children(x, call->index);
+	call_done(call);
+}
+
+static void
+on_deployment_created(void *arg, int rc, const struct api_error *err,
+    struct observed_deployment *dep)
+{
+	struct exec_call *call = arg;
+	struct execution *x = call->x;
+	const struct plan_action *a = &x->plan->actions[call->index];
+	struct action_result *r = &x->results[call->index];
+
+	if (rc == 0 && dep != NULL) {
+		r->state = ACTION_OK;
+		r->deployment_name = strdup(dep->name);
+		r->project_id = dep->project_id;
+		if (ledger_add_deployment(x->ledger, dep->name, dep->project_id,
+		    a->project, a->reference) != 0)
+			log_errorx("ledger: out of memory recording deployment \"%s\"", dep->name);
+		ledger_changed(x);
+	} else {
+		call_failed(x, call->index, rc ? rc : -EIO, err);
+	}
+	call_done(call);
+}
+
+static void
+on_deleted(void *arg, int rc, const struct api_error *err)
+{
+	struct exec_call *call = arg;
+	struct execution *x = call->x;
+	const struct plan_action *a = &x->plan->actions[call->index];
+	struct action_result *r = &x->results[call->index];
+
+	if (rc == 0) {
+		r->state = ACTION_OK;
+		if (a->kind == PLAN_PROJECT)
+			ledger_remove_project(x->ledger, a->project_id);
+		else
+			ledger_remove_deployment(x->ledger, a->deployment_name);
+		ledger_changed(x);
+	} else {
+		call_failed(x, call->index, rc, err);
+	}
+	call_done(call);
+}
+
+static int
+send_action(struct execution *x, size_t i, int64_t project_id)
+{
+	const struct plan_action *a = &x->plan->actions[i];
+	struct exec_call *call = call_new(x, i);
+	int rc;
+
+	if (call == NULL)
+		return -ENOMEM;
+	if (a->op == PLAN_CREATE && a->kind == PLAN_PROJECT)
+		rc = api_create_project(x->client, x->team, a->project, on_project_created, call);
+	else if (a->op == PLAN_CREATE)
+		rc = api_create_deployment(x->client, project_id, a->want,
+		    on_deployment_created, call);
+	else if (a->kind == PLAN_PROJECT)
+		rc = api_delete_project(x->client, a->project_id, on_deleted, call);
+	else
+		rc = api_delete_deployment(x->client, a->deployment_name, on_deleted, call);
+	if (rc != 0)
+		free(call);
+	return rc;
+}
+
+/* Marks an action finished without sending it. */
+static void
+skip(struct execution *x, size_t i, const char *why)
+{
+	set_error(&x->results[i], ACTION_SKIPPED, why);
+	x->outstanding--;
+	finished_one(x, i);
+}
+
+static void
+start_one(struct execution *x, size_t i, int64_t project_id)
+{
+	struct action_result *r = &x->results[i];
+	int rc;
+
+	if (x->stopping) {
+		skip(x, i, "not started: shutting down");
+		return;
+	}
+	r->state = ACTION_RUNNING;
+	x->running++;
+	if ((rc = send_action(x, i, project_id)) != 0) {
+		x->running--;
+		x->outstanding--;
+		call_failed(x, i, rc, NULL);
+		finished_one(x, i);
+	}
+}
+
+/* A project create finished: its deployments go now, or never. */
+static void
+release_children(struct execution *x, size_t parent)
+{
+	const struct action_result *pr = &x->results[parent];
+
+	for (size_t c = x->first_child[parent]; c != PLAN_NO_PARENT; c = x->next_sibling[c]) {
+		if (pr->state == ACTION_OK)
+			start_one(x, c, pr->project_id);
+		else
+			skip(x, c, "not started: its project could not be created");
+	}
+}
+
+/* Starts a phase: every action of it that does not wait for a parent. */
+static void
+start_phase(struct execution *x)
+{
+	const struct plan *p = x->plan;
+
+	x->outstanding = 0;
+	for (size_t i = 0; i < p->n_actions; i++)
+		if (phase_of(&p->actions[i]) == x->phase)
+			x->outstanding++;
+	for (size_t i = 0; i < p->n_actions; i++) {
+		const struct plan_action *a = &p->actions[i];
+		if (phase_of(a) != x->phase || a->parent != PLAN_NO_PARENT)
+			continue;
+		start_one(x, i, a->project_id);
+	}
+}
+
+static void
+on_flush_closed(uv_handle_t *h)
+{
+	struct execution *x = h->data;
+
+	free(x->first_child);
+	free(x->next_sibling);
+	free(x);
+}
+
+/* Moves to the next phase whenever the current one has nothing left. */
+static void
+advance(struct execution *x)
+{
+	while (x->outstanding == 0 && x->phase != PHASE_DONE) {
+		x->phase++;
+		if (x->phase != PHASE_DONE)
+			start_phase(x);
+	}
+	if (x->phase != PHASE_DONE || x->finished)
+		return;
+	x->finished = true;
+	uv_timer_stop(&x->flush);
+	save_ledger(x);
+	x->done(x->arg, x->ledger_rc);
+	uv_close((uv_handle_t *)&x->flush, on_flush_closed);
+}
+
+static void
+on_start(uv_timer_t *t)
+{
+	struct execution *x = t->data;
+
+	/* The flush timer doubles as the kick-off, so the done callback never
+	 * runs inside execute_start. */
+	uv_timer_stop(t);
+	x->phase = PHASE_CREATES;
+	start_phase(x);
+	advance(x);
+}
+
+int
+execute_start(uv_loop_t *loop, struct api_client *c, int64_t team,
+    const struct plan *plan, struct ledger *ledger,
+    const struct execute_paths *paths, struct action_result *results,
+    execute_action_cb on_action, execute_done_cb done, void *arg,
+    struct execution **out)
+{
+	struct execution *x = calloc(1, sizeof(*x));
+	int rc;
+
+	if (x == NULL)
+		return -ENOMEM;
+	x->loop = loop;
+	x->client = c;
+	x->team = team;
+	x->plan = plan;
+	x->ledger = ledger;
+	x->paths = *paths;
+	x->results = results;
+	x->on_action = on_action;
+	x->done = done;
+	x->arg = arg;
+	x->first_child = malloc((plan->n_actions + 1) * sizeof(size_t));
+	x->next_sibling = malloc((plan->n_actions + 1) * sizeof(size_t));
+	if (x->first_child == NULL || x->next_sibling == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	/* Children lists, built backwards so each keeps plan order. */
+	for (size_t i = 0; i < plan->n_actions; i++)
+		x->first_child[i] = x->next_sibling[i] = PLAN_NO_PARENT;
+	for (size_t i = plan->n_actions; i-- > 0;) {
+		size_t parent = plan->actions[i].parent;
+		if (parent == PLAN_NO_PARENT || parent >= plan->n_actions)
+			continue;
+		x->next_sibling[i] = x->first_child[parent];
+		x->first_child[parent] = i;
+	}
+	if ((rc = uv_timer_init(loop, &x->flush)) != 0)
+		goto fail;
+	x->flush.data = x;
+	uv_timer_start(&x->flush, on_start, 0, 0);
+	if (out)
+		*out = x;
+	return 0;
+fail:
+	free(x->first_child);
+	free(x->next_sibling);
+	free(x);
+	return rc;
+}
+
+void
+execute_stop_starting(struct execution *x)
+{
+	if (x != NULL)
+		x->stopping = true;
+}
+
+void
+execute_results_free(struct action_result *r, size_t n)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].deployment_name);
+		free(r[i].error);
+	}
+	free(r);
+}

@@ -1,0 +1,257 @@
+/* observe.c: the observation step: projects and deployments in parallel,
+ * then (legacy APIs only) per-project deployment listings. */
+#include "observe.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index.h"
+#include "ledger.h"
+
+struct observe {
+	struct api_client *client;
+	const struct desired_state *ds;
+	const struct ledger *ledger;
+	enum prune_mode prune;
+	observe_cb cb;
+	void *arg;
+
+	struct observed_state os;
+	int pending;            /* listings not yet answered */
+	int rc;                 /* first failure */
+	char error[768];
+	bool projects_done;
+	bool need_per_project;  /* team-wide deployments route is missing */
+};
+
+static void
+fail(struct observe *o, int rc, const char *what, const struct api_error *err)
+{
+	char detail[700];
+
+	if (o->rc != 0)
+		return;       /* keep the first failure: it is the cause */
+	o->rc = rc;
+	if (err != NULL) {
+		api_error_format(err, detail, sizeof(detail));
+		snprintf(o->error, sizeof(o->error), "%s: %s", what, detail);
+	} else {
+		snprintf(o->error, sizeof(o->error), "%s: %s", what, strerror(-rc));
+	}
+}
+
+static void
+finish(struct observe *o)
+{
+	struct observed_state empty = { 0 };
+
+	if (o->rc != 0) {
+		observed_state_free(&o->os);
+		o->cb(o->arg, o->rc, o->error, &empty);
+	} else {
+		o->cb(o->arg, 0, NULL, &o->os);
+	}
+	free(o);
+}
+
+/* Appends a listing's deployments (ownership moves into o->os). */
+static int
+take_deployments(struct observe *o, struct observed_deployment *items, size_t n)
+{
+	struct observed_deployment *p;
+
+	if (n == 0) {
+		free(items);
+		return 0;
+	}
+	if (o->os.deployments == NULL) {
+		o->os.deployments = items;
+		o->os.n_deployments = n;
+		return 0;
+	}
+	p = realloc(o->os.deployments, (o->os.n_deployments + n) * sizeof(*p));
+	if (p == NULL) {
+		for (size_t i = 0; i < n; i++)
+			observed_deployment_clear(&items[i]);
+		free(items);
+		return -ENOMEM;
+	}
+	memcpy(p + o->os.n_deployments, items, n * sizeof(*p));
+	o->os.deployments = p;
+	o->os.n_deployments += n;
+	free(items);
+	return 0;
+}
+
+static void
+free_deployments(struct observed_deployment *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		observed_deployment_clear(&items[i]);
+	free(items);
+}
+
+static void start_per_project(struct observe *o);
+
+static void
+on_project_deployments(void *arg, int rc, const struct api_error *err,
+    struct observed_deployment *items, size_t n)
+{
+	struct observe *o = arg;
+
+	if (rc == 0)
+		rc = take_deployments(o, items, n);
+	else
+		free_deployments(items, n);
+	if (rc != 0)
+		fail(o, rc, "listing a project's deployments", err);
+	if (--o->pending == 0)
+		finish(o);
+}
+
+static void
+on_team_deployments(void *arg, int rc, const struct api_error *err,
+    struct observed_deployment *items, size_t n)
+{
+	struct observe *o = arg;
+
+	if (rc == -ENOTSUP) {
+		/* An older API: list per project once the projects are known. */
+		free_deployments(items, n);
+		o->need_per_project = true;
+	} else {
+		if (rc == 0)
+			rc = take_deployments(o, items, n);
+		else
+			free_deployments(items, n);
+		if (rc != 0)
+			fail(o, rc, "listing the team's deployments", err);
+	}
+	o->pending--;
+	if (o->need_per_project && o->projects_done && o->rc == 0) {
+		start_per_project(o);
+		return;
+	}
+	if (o->pending == 0)
+		finish(o);
+}
+
+static void
+on_projects(void *arg, int rc, const struct api_error *err,
+    struct observed_project *items, size_t n)
+{
+	struct observe *o = arg;
+
+	if (rc == 0) {
+		o->os.projects = items;
+		o->os.n_projects = n;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			observed_project_clear(&items[i]);
+		free(items);
+		fail(o, rc, "listing the team's projects", err);
+	}
+	o->projects_done = true;
+	o->pending--;
+	if (o->need_per_project && o->rc == 0) {
+		start_per_project(o);
+		return;
+	}
+	if (o->pending == 0)
+		finish(o);
+}
+
+/* A project matters when the plan may create, compare or delete something
+ * in it: it is declared, or it is a prune candidate. */
+static bool
+project_matters(const struct observe *o, const struct index *declared,
+    const struct observed_project *p)
+{
+	if (index_find(declared, p->name, 0) != NULL)
+		return true;
+	switch (o->prune) {
+	case PRUNE_ALL:
+		return true;
+	case PRUNE_OWNED: {
+		const struct ledger_project *lp = ledger_find_project(o->ledger, p->id);
+		return lp != NULL && lp->created;
+	}
+	case PRUNE_NONE:
+	default:
+		return false;
+	}
+}
+
+static void
+start_per_project(struct observe *o)
+{
+	struct index declared;
+	int rc;
+
+	if (index_init(&declared, o->ds->n_projects) != 0) {
+		fail(o, -ENOMEM, "listing deployments per project", NULL);
+		if (o->pending == 0)
+			finish(o);
+		return;
+	}
+	for (size_t i = 0; i < o->ds->n_projects; i++)
+		index_set(&declared, i, o->ds->projects[i].name, 0, i);
+	index_sort(&declared);
+
+	/* pending is 0 here: the two chains are done. Count before starting so
+	 * a callback can never see zero while we are still issuing. */
+	o->pending++;
+	for (size_t i = 0; i < o->os.n_projects; i++) {
+		const struct observed_project *p = &o->os.projects[i];
+		if (!project_matters(o, &declared, p))
+			continue;
+		o->pending++;
+		rc = api_list_project_deployments(o->client, p->id, on_project_deployments, o);
+		if (rc != 0) {
+			o->pending--;
+			fail(o, rc, "listing a project's deployments", NULL);
+			break;
+		}
+	}
+	index_free(&declared);
+	if (--o->pending == 0)
+		finish(o);
+}
+
+int
+observe_start(struct api_client *c, int64_t team, const struct desired_state *ds,
+    const struct ledger *ledger, enum prune_mode prune, observe_cb cb, void *arg)
+{
+	struct observe *o = calloc(1, sizeof(*o));
+	int rc;
+
+	if (o == NULL)
+		return -ENOMEM;
+	o->client = c;
+	o->ds = ds;
+	o->ledger = ledger;
+	o->prune = prune;
+	o->cb = cb;
+	o->arg = arg;
+
+	/* Both chains start now and run side by side. Callbacks never run from
+	 * inside the call that starts them (api.h), so counting as we go is safe. */
+	if ((rc = api_list_projects(c, team, on_projects, o)) != 0) {
+		free(o);
+		return rc;
+	}
+	o->pending++;
+	if (api_legacy_deployments(c)) {
+		o->need_per_project = true;
+		return 0;
+	}
+	if ((rc = api_list_team_deployments(c, team, on_team_deployments, o)) != 0) {
+		/* The project chain is already running: fail through it. */
+		fail(o, rc, "listing the team's deployments", NULL);
+		return 0;
+	}
+	o->pending++;
+	return 0;
+}
