@@ -1,0 +1,88 @@
+/* test_audit.c: one parseable JSON line per action, appended. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "audit.h"
+
+static void
+test_format(void **state)
+{
+	struct audit_entry e = {
+		.op = "delete", .kind = "deployment", .project = "shop",
+		.project_id = 12, .reference = "old", .name = "happy-otter-1",
+		.result = "error", .error = "HTTP 500 InternalServerError: \"boom\"",
+	};
+	char *line;
+	cJSON *o;
+	(void)state;
+
+	line = audit_format(&e, 0);
+	assert_non_null(line);
+	assert_null(strchr(line, '\n'));
+	o = cJSON_Parse(line);
+	assert_non_null(o);
+	assert_string_equal(cJSON_GetObjectItem(o, "time")->valuestring, "1970-01-01T00:00:00Z");
+	assert_string_equal(cJSON_GetObjectItem(o, "op")->valuestring, "delete");
+	assert_string_equal(cJSON_GetObjectItem(o, "name")->valuestring, "happy-otter-1");
+	assert_int_equal((int)cJSON_GetObjectItem(o, "projectId")->valuedouble, 12);
+	assert_string_equal(cJSON_GetObjectItem(o, "error")->valuestring, e.error);
+	cJSON_Delete(o);
+	free(line);
+
+	/* Optional fields are left out, not written as null. */
+	e.reference = e.name = e.error = NULL;
+	e.project_id = 0;
+	e.result = "ok";
+	line = audit_format(&e, 0);
+	o = cJSON_Parse(line);
+	assert_null(cJSON_GetObjectItem(o, "reference"));
+	assert_null(cJSON_GetObjectItem(o, "projectId"));
+	assert_null(cJSON_GetObjectItem(o, "error"));
+	cJSON_Delete(o);
+	free(line);
+}
+
+static void
+test_append(void **state)
+{
+	char path[] = "/tmp/cp-audit-XXXXXX";
+	struct audit_entry e = { .op = "create", .kind = "project", .project = "p", .result = "ok" };
+	char line[512];
+	int fd = mkstemp(path), n = 0;
+	FILE *f;
+	(void)state;
+
+	assert_true(fd >= 0);
+	close(fd);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(audit_append(path, &e), 0);
+	f = fopen(path, "r");
+	while (fgets(line, sizeof(line), f)) {
+		cJSON *o = cJSON_Parse(line);
+		assert_non_null(o);
+		cJSON_Delete(o);
+		n++;
+	}
+	fclose(f);
+	assert_int_equal(n, 3);
+	unlink(path);
+	assert_int_not_equal(audit_append("/nonexistent-dir/actions.jsonl", &e), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_append),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
