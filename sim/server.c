@@ -1,0 +1,438 @@
+/* server.c: libmicrohttpd on 127.0.0.1, request bodies, dispatch to /v1 or /_sim, and applying the planned faults. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+
+#include "sim.h"
+
+/* One request being received (MHD's per-request closure). */
+struct conn_req {
+	char *body;
+	size_t len, cap;
+	bool too_large;
+	bool answered;    /* a response was queued before the body ended */
+};
+
+static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sleep_cond = PTHREAD_COND_INITIALIZER;
+static bool shutting_down;
+
+void
+server_sleep_ms(unsigned ms)
+{
+	struct timespec until;
+
+	if (ms == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&sleep_lock);
+	while (!shutting_down &&
+	    pthread_cond_timedwait(&sleep_cond, &sleep_lock, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&sleep_lock);
+}
+
+void
+server_shutdown_begin(void)
+{
+	pthread_mutex_lock(&sleep_lock);
+	shutting_down = true;
+	pthread_cond_broadcast(&sleep_cond);
+	pthread_mutex_unlock(&sleep_lock);
+}
+
+/* ---- replies */
+
+const char *
+sim_query_get(const struct sim_request *rq, const char *key)
+{
+	const char *v = NULL;
+
+	for (int i = 0; i < rq->nquery; i++)   /* the last one wins */
+		if (strcmp(rq->query[i].key, key) == 0)
+			v = rq->query[i].value;
+	return v;
+}
+
+void
+sim_reply_json(struct sim_reply *rp, unsigned int status, cJSON *item)
+{
+	free(rp->body);
+	rp->body = item ? json_print(item) : NULL;
+	cJSON_Delete(item);
+	rp->status = status;
+	if (rp->body == NULL) {
+		rp->status = 500;
+		rp->body = strdup("{\"code\":\"InternalServerError\",\"message\":\"out of memory\"}");
+	}
+}
+
+void
+sim_reply_error(struct sim_reply *rp, const struct sim_err *err)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "code", err->code);
+	cJSON_AddStringToObject(o, "message", err->message);
+	sim_reply_json(rp, err->status, o);
+}
+
+void
+sim_reply_errorf(struct sim_reply *rp, unsigned int status, const char *code,
+    const char *fmt, ...)
+{
+	struct sim_err err;
+	va_list ap;
+
+	err.status = status;
+	snprintf(err.code, sizeof(err.code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(err.message, sizeof(err.message), fmt, ap);
+	va_end(ap);
+	sim_reply_error(rp, &err);
+}
+
+void
+sim_reply_empty(struct sim_reply *rp, unsigned int status)
+{
+	free(rp->body);
+	rp->body = NULL;
+	rp->status = status;
+}
+
+static enum MHD_Result
+send_reply(struct MHD_Connection *c, struct sim_reply *rp, const char *deprecation)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char num[16];
+
+	if (rp->body != NULL) {
+		resp = MHD_create_response_from_buffer(strlen(rp->body), rp->body,
+		    MHD_RESPMEM_MUST_FREE);
+		if (resp == NULL) {
+			free(rp->body);
+			rp->body = NULL;
+			return MHD_NO;
+		}
+		rp->body = NULL;   /* MHD owns it now */
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    "application/json");
+	} else {
+		resp = MHD_create_response_from_buffer(0, (void *)"",
+		    MHD_RESPMEM_PERSISTENT);
+		if (resp == NULL)
+			return MHD_NO;
+	}
+	if (rp->retry_after > 0) {
+		snprintf(num, sizeof(num), "%u", rp->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, num);
+	}
+	if (deprecation != NULL) {
+		MHD_add_response_header(resp, "x-convex-deprecation-state",
+		    "Deprecated");
+		MHD_add_response_header(resp, "x-convex-deprecation-message",
+		    deprecation);
+	}
+	ret = MHD_queue_response(c, rp->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* ---- the request flow */
+
+static enum MHD_Result
+collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct sim_request *rq = cls;
+
+	(void)kind;
+	if (rq->nquery < SIM_MAX_QUERY && key != NULL) {
+		rq->query[rq->nquery].key = key;
+		rq->query[rq->nquery].value = value ? value : "";
+		rq->nquery++;
+	}
+	return MHD_YES;
+}
+
+static bool
+is_api(const char *url)
+{
+	return strncmp(url, "/v1/", 4) == 0 || strcmp(url, "/v1") == 0;
+}
+
+static bool
+is_admin(const char *url)
+{
+	return strncmp(url, "/_sim/", 6) == 0;
+}
+
+/* A truncated body: a proper prefix of a JSON object never parses. */
+static void
+corrupt(struct sim_reply *rp)
+{
+	size_t n = rp->body ? strlen(rp->body) / 2 : 0;
+
+	if (n == 0) {
+		free(rp->body);
+		rp->body = strdup("{");
+	} else {
+		rp->body[n] = '\0';
+	}
+}
+
+static enum MHD_Result
+handle_api(struct sim_ctx *ctx, struct MHD_Connection *c,
+    const struct sim_request *rq)
+{
+	struct route_result res;
+	struct fault_plan plan;
+	struct sim_reply rp = { 0 };
+	const char *dep = ctx->opt->deprecation;
+
+	routes_match(rq, &res);
+	faults_plan(&ctx->faults, res.is_create, &plan);
+	stats_enter();
+	server_sleep_ms(plan.delay_ms);
+	if (plan.rate_limited) {
+		stats_fault(SF_RATE_LIMITED);
+		sim_reply_errorf(&rp, 429, "TooManyRequests",
+		    "Rate limit exceeded, retry after %u s", plan.retry_after);
+		rp.retry_after = plan.retry_after;
+		goto send;
+	}
+	if (plan.stall) {
+		stats_fault(SF_STALL);
+		server_sleep_ms(plan.stall_ms);
+	}
+	if (plan.kind == FAULT_ERROR && !plan.after)
+		goto error;
+	if (plan.kind == FAULT_DROP && !plan.after)
+		goto drop;
+
+	routes_handle(ctx, rq, &rp, &res);
+	if (plan.kind == FAULT_ERROR)
+		goto error;
+	if (plan.kind == FAULT_DROP)
+		goto drop;
+	if (plan.kind == FAULT_BAD_JSON && rp.status == 200) {
+		stats_fault(SF_BAD_JSON);
+		corrupt(&rp);
+	}
+	goto send;
+
+error:
+	stats_fault(res.created ? SF_ERROR_AFTER : SF_ERROR);
+	sim_reply_errorf(&rp, plan.error_status,
+	    plan.error_status == 500 ? "InternalServerError" :
+	    plan.error_status == 502 ? "BadGateway" : "ServiceUnavailable",
+	    "Injected fault%s", res.created ? " (the request took effect)" : "");
+	goto send;
+drop:
+	stats_fault(res.created ? SF_DROP_AFTER : SF_DROP);
+	stats_request(res.route, 0);
+	stats_leave();
+	free(rp.body);
+	if (ctx->opt->verbose)
+		sim_log("%s %s -> dropped", rq->method, rq->path);
+	return MHD_NO;   /* MHD closes the connection without an answer */
+send:
+	stats_request(res.route, rp.status);
+	stats_leave();
+	if (ctx->opt->verbose)
+		sim_log("%s %s -> %u", rq->method, rq->path, rp.status);
+	return send_reply(c, &rp, dep);
+}
+
+static enum MHD_Result
+too_large(struct sim_ctx *ctx, struct MHD_Connection *c,
+    const struct sim_request *rq)
+{
+	struct sim_reply rp = { 0 };
+	struct route_result res;
+
+	if (!is_admin(rq->path)) {
+		routes_match(rq, &res);
+		stats_request(res.route, 413);
+	}
+	(void)ctx;
+	sim_reply_errorf(&rp, 413, "PayloadTooLarge",
+	    "Request body larger than %d bytes", SIM_MAX_BODY);
+	return send_reply(c, &rp, NULL);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct sim_ctx *ctx = cls;
+	struct conn_req *r = *con_cls;
+	struct sim_request rq;
+	struct sim_reply rp = { 0 };
+
+	(void)version;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = method;
+	rq.path = url;
+	rq.body = "";
+
+	if (r == NULL) {
+		const char *cl;
+
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			return MHD_NO;
+		*con_cls = r;
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > SIM_MAX_BODY) {
+			/* Refuse before reading: MHD then closes the
+			 * connection instead of draining the body. */
+			r->too_large = r->answered = true;
+			return too_large(ctx, c, &rq);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (r->too_large)
+			return MHD_YES;
+		if (r->len + n > SIM_MAX_BODY) {
+			r->too_large = true;
+			free(r->body);
+			r->body = NULL;
+			r->len = r->cap = 0;
+			return MHD_YES;
+		}
+		if (r->len + n + 1 > r->cap) {
+			size_t cap = r->cap ? r->cap : 1024;
+			char *nb;
+
+			while (cap < r->len + n + 1)
+				cap *= 2;
+			if ((nb = realloc(r->body, cap)) == NULL)
+				return MHD_NO;
+			r->body = nb;
+			r->cap = cap;
+		}
+		memcpy(r->body + r->len, upload_data, n);
+		r->len += n;
+		r->body[r->len] = '\0';
+		return MHD_YES;
+	}
+	if (r->answered)
+		return MHD_YES;
+	if (r->too_large)
+		return too_large(ctx, c, &rq);
+
+	rq.body = r->body ? r->body : "";
+	rq.body_len = r->len;
+	rq.auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, &rq);
+
+	if (is_admin(url)) {
+		admin_handle(ctx, &rq, &rp);
+		return send_reply(c, &rp, NULL);
+	}
+	if (is_api(url))
+		return handle_api(ctx, c, &rq);
+	{
+		struct route_result res;
+
+		routes_match(&rq, &res);
+		stats_request(res.route, 404);
+		sim_reply_errorf(&rp, 404, "NotFound", "No route %s %.200s",
+		    method, url);
+		return send_reply(c, &rp, NULL);
+	}
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct conn_req *r = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (r != NULL) {
+		free(r->body);
+		free(r);
+		*con_cls = NULL;
+	}
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	sim_log("microhttpd: %s", line);
+}
+
+struct MHD_Daemon *
+server_start(struct sim_ctx *ctx, unsigned *port)
+{
+	struct sockaddr_in sa;
+	struct MHD_Daemon *d;
+	const union MHD_DaemonInfo *info;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)*port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);   /* loopback only */
+
+	/* A thread per connection: a request that sleeps (latency, stall)
+	 * holds only its own connection, so concurrent clients overlap. */
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, on_request, ctx,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)2048,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)300,
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(1024 * 1024),
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+	    MHD_OPTION_END);
+	if (d == NULL)
+		return NULL;
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	if (info == NULL || info->port == 0) {
+		MHD_stop_daemon(d);
+		return NULL;
+	}
+	*port = info->port;
+	return d;
+}
+
+void
+server_stop(struct MHD_Daemon *d)
+{
+	server_shutdown_begin();
+	if (d != NULL)
+		MHD_stop_daemon(d);
+}
