@@ -1,9 +1,88 @@
-/* main.c: command-line entry point (filled in by the foundation work). */
+/* main.c: the command line: settings first (flags, environment, file),
+ * then one command from the table. Options may stand before or after the
+ * command (GNU order); see settings_load. */
 #include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "diag.h"
+#include "log.h"
+#include "settings.h"
+
+struct command {
+	const char *name;
+	int (*fn)(const struct settings *, int argc, char **argv);
+	const char *args;        /* shown after the name in --help */
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "validate", cmd_validate, "[PATH]",
+	  "check the desired state offline (PATH overrides --desired)" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *f)
+{
+	char left[64];
+
+	fprintf(f, "Usage: convex-provisioner [OPTIONS] COMMAND [ARGS]\n\n"
+	    "Keeps a Convex team's projects and deployments equal to what a "
+	    "directory of\nYAML files declares.\n\nCommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		snprintf(left, sizeof(left), "%s %s", commands[i].name,
+		    commands[i].args);
+		fprintf(f, "  %-24s %s\n", left, commands[i].summary);
+	}
+	fputc('\n', f);
+	settings_usage(f);
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	puts("convex-provisioner " CP_VERSION);
-	return 0;
+	struct settings s;
+	struct diag d;
+	const struct command *cmd = NULL;
+	int cmd_index, rc;
+
+	diag_init(&d);
+	rc = settings_load(argc, argv, &s, &cmd_index, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	if (rc == 0 && s.help) {
+		usage(stdout);
+		settings_free(&s);
+		return 0;
+	}
+	if (rc == 0 && s.version) {
+		printf("convex-provisioner %s\n", CP_VERSION);
+		settings_free(&s);
+		return 0;
+	}
+	if (rc != 0) {
+		settings_free(&s);
+		return 1;
+	}
+	log_init(s.log_level, s.log_format);
+	if (cmd_index >= argc) {
+		fprintf(stderr, "error: no command given\n\n");
+		usage(stderr);
+		settings_free(&s);
+		return 1;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(argv[cmd_index], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		fprintf(stderr, "error: unknown command \"%s\" (see --help)\n",
+		    argv[cmd_index]);
+		settings_free(&s);
+		return 1;
+	}
+	rc = cmd->fn(&s, argc - cmd_index, argv + cmd_index);
+	settings_free(&s);
+	return rc;
 }

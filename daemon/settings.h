@@ -5,11 +5,24 @@
 #define CP_SETTINGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "log.h"
 
+struct diag;
+
 enum prune_mode { PRUNE_NONE = 0, PRUNE_OWNED, PRUNE_ALL };
+
+#define SETTINGS_DEFAULT_CONFIG "/etc/convex-provisioner/config.yaml"
+
+/* A value given on the command line, kept so that a reload (SIGHUP) applies
+ * it again over the re-read file: flags keep their precedence. */
+struct settings_flag {
+	int row;                  /* index in the settings table */
+	char *value;
+};
 
 struct settings {
 	char *api_url;            /* base, ends in /v1, no trailing slash */
@@ -29,8 +42,70 @@ struct settings {
 	enum log_format log_format;
 	char *ca_file;            /* NULL: system store */
 	char *config_file;        /* the settings file that was read, or NULL */
+	bool json;                /* --json: plan and apply print one object */
+
+	/* How these settings were found, for settings_reload. */
+	char *config_path;        /* -c FILE, or SETTINGS_DEFAULT_CONFIG */
+	bool config_explicit;     /* -c given: a missing file is an error */
+	struct settings_flag *flags;
+	size_t n_flags;
+	bool help;                /* --help or --version seen: nothing but */
+	bool version;             /* the command line was read */
 };
 
+/* One row of the table. Parsers read text (from the file, the environment
+ * or a flag) into the field at `off`, within [min, max]. */
+struct settings_row {
+	const char *key;          /* settings-file key; NULL: flag only */
+	const char *flag;         /* long option without "--"; NULL: none */
+	const char *env;          /* environment variable; NULL: none */
+	const char *defval;       /* default as text, parsed like the rest */
+	const char *defdoc;       /* what --help says when defval is NULL */
+	const char *arg;          /* value name in --help; NULL: no value */
+	const char *help;
+	int (*parse)(const struct settings_row *r, const char *text,
+	    struct settings *s, char *err, size_t errlen);
+	size_t off;
+	int64_t min;
+	int64_t max;
+	unsigned char kind;       /* SETTINGS_* below */
+};
+
+#define SETTINGS_PLAIN 0
+#define SETTINGS_BOOL 1           /* file value must be true or false */
+#define SETTINGS_ENV_HOST 2       /* the environment gives a host: add /v1 */
+
+/* The table, for --help, the docs test and the loader. */
+const struct settings_row *settings_rows(size_t *n);
+
+/*
+ * Reads the command line (GNU order: options may stand before or after the
+ * command), then builds the settings: defaults, the settings file (-c FILE,
+ * else SETTINGS_DEFAULT_CONFIG if it exists), the environment, the flags.
+ * The non-option arguments are moved to the end of argv, in order, and
+ * *cmd_index is the first of them (argc when there is none): the command
+ * and its arguments. With --help or --version only the command line is
+ * read. Returns 0, or -EINVAL with every problem in `d` as
+ * FILE:LINE:COL (file), "--flag: ..." or "VARIABLE: ..." (environment),
+ * or -ENOMEM. On failure *out is still safe to pass to settings_free.
+ */
+int settings_load(int argc, char **argv, struct settings *out, int *cmd_index,
+    struct diag *d);
+/* For SIGHUP: the same file (re-read), environment and flags as `cur`, into
+ * *out. 0 or -EINVAL (problems in d), -ENOMEM; `cur` is left alone. */
+int settings_reload(const struct settings *cur, struct settings *out,
+    struct diag *d);
+void settings_free(struct settings *s);   /* accepts NULL */
+
+/* The options part of --help, generated from the table. */
+void settings_usage(FILE *f);
+
+/* Strict parsers, shared with the table: `90`, `30s`, `5m`, `1h`;
+ * `10%`. 0 or -EINVAL (-ERANGE on overflow). */
+int settings_parse_duration(const char *s, uint64_t *ms);
+int settings_parse_percent(const char *s, unsigned *pct);
+
 const char *prune_mode_name(enum prune_mode m);
+int prune_mode_parse(const char *s, enum prune_mode *out);
 
 #endif

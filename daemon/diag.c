@@ -1,0 +1,219 @@
+/* diag.c: collect diagnostics and print them as gcc does. */
+#include "diag.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+diag_init(struct diag *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void
+diag_free(struct diag *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->items[i].file);
+		free(d->items[i].message);
+	}
+	free(d->items);
+	memset(d, 0, sizeof(*d));
+}
+
+int
+diag_addv(struct diag *d, enum diag_level level, const char *file, int line,
+    int col, const char *fmt, va_list ap)
+{
+	struct diag_entry *e;
+	char *msg = NULL;
+
+	if (level == DIAG_ERROR)
+		d->n_errors++;
+	else
+		d->n_warnings++;
+	if (d->n >= DIAG_MAX)
+		goto drop;
+	if (d->n == d->cap) {
+		size_t ncap = d->cap ? d->cap * 2 : 16;
+		struct diag_entry *p;
+
+		if (ncap > DIAG_MAX)
+			ncap = DIAG_MAX;
+		p = realloc(d->items, ncap * sizeof(*p));
+		if (p == NULL)
+			goto nomem;
+		d->items = p;
+		d->cap = ncap;
+	}
+	if (vasprintf(&msg, fmt, ap) < 0)
+		goto nomem;
+	e = &d->items[d->n];
+	e->level = level;
+	e->line = line;
+	e->col = col;
+	e->message = msg;
+	e->file = NULL;
+	if (file != NULL && (e->file = strdup(file)) == NULL) {
+		free(msg);
+		goto nomem;
+	}
+	d->n++;
+	return 0;
+nomem:
+	d->dropped++;
+	return -ENOMEM;
+drop:
+	d->dropped++;
+	return 0;
+}
+
+int
+diag_error(struct diag *d, const char *file, int line, int col,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = diag_addv(d, DIAG_ERROR, file, line, col, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+diag_warning(struct diag *d, const char *file, int line, int col,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = diag_addv(d, DIAG_WARNING, file, line, col, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+size_t
+diag_errors(const struct diag *d)
+{
+	return d->n_errors;
+}
+
+static int
+before(const struct diag_entry *a, const struct diag_entry *b)
+{
+	return a->line < b->line || (a->line == b->line && a->col < b->col);
+}
+
+void
+diag_sort(struct diag *d, size_t from)
+{
+	/* Insertion sort: the entries arrive nearly in order, so this is
+	 * close to linear, and it keeps equal positions in arrival order. */
+	for (size_t i = from + 1; i < d->n; i++) {
+		struct diag_entry e = d->items[i];
+		size_t j = i;
+
+		while (j > from && before(&e, &d->items[j - 1])) {
+			d->items[j] = d->items[j - 1];
+			j--;
+		}
+		d->items[j] = e;
+	}
+}
+
+int
+diag_format(const struct diag_entry *e, char *buf, size_t len)
+{
+	const char *lvl = e->level == DIAG_ERROR ? "error" : "warning";
+
+	if (e->file == NULL)
+		return snprintf(buf, len, "%s: %s", lvl, e->message);
+	if (e->line <= 0)
+		return snprintf(buf, len, "%s: %s: %s", e->file, lvl, e->message);
+	return snprintf(buf, len, "%s:%d:%d: %s: %s", e->file, e->line, e->col,
+	    lvl, e->message);
+}
+
+void
+diag_print(const struct diag *d, FILE *f)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag_entry *e = &d->items[i];
+		const char *lvl = e->level == DIAG_ERROR ? "error" : "warning";
+
+		/* Printed directly: a message has no length limit here. */
+		if (e->file == NULL)
+			fprintf(f, "%s: %s\n", lvl, e->message);
+		else if (e->line <= 0)
+			fprintf(f, "%s: %s: %s\n", e->file, lvl, e->message);
+		else
+			fprintf(f, "%s:%d:%d: %s: %s\n", e->file, e->line, e->col,
+			    lvl, e->message);
+	}
+	if (d->dropped > 0)
+		fprintf(f, "note: %zu more diagnostics not shown\n", d->dropped);
+}
+
+#define QUOTE_CUT 64
+
+char *
+diag_quote(char *buf, size_t buflen, const char *s, size_t len)
+{
+	size_t o = 0, i, n = len;
+	int cut = 0;
+
+	if (buflen < 16) {
+		if (buflen > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	if (n > QUOTE_CUT) {
+		n = QUOTE_CUT;
+		/* Never end in the middle of a UTF-8 sequence. */
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+		cut = 1;
+	}
+	buf[o++] = '"';
+	for (i = 0; i < n && o + 12 < buflen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else if (c == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = 'n';
+		} else if (c == '\t') {
+			buf[o++] = '\\';
+			buf[o++] = 't';
+		} else if (c < 0x20 || c == 0x7f) {
+			o += (size_t)snprintf(buf + o, buflen - o, "\\x%02x", c);
+		} else if (c == 0xc2 && i + 1 < n &&
+		    (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f) {
+			/* C1 controls (U+0080..U+009F) drive terminals too. */
+			o += (size_t)snprintf(buf + o, buflen - o, "\\u%04x",
+			    (unsigned char)s[i + 1]);
+			i++;
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	if (i < n)
+		cut = 1;
+	buf[o++] = '"';
+	if (cut && o + 4 <= buflen) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}

@@ -1,0 +1,30 @@
+/* strmap.h: a small open-addressing hash map from borrowed strings to
+ * indexes, so duplicate checks stay linear on inputs with many names. */
+#ifndef CP_STRMAP_H
+#define CP_STRMAP_H
+
+#include <stddef.h>
+
+struct strmap_slot {
+	const char *key;     /* borrowed: must outlive the map */
+	size_t len;
+	size_t value;
+};
+
+struct strmap {
+	struct strmap_slot *slots;
+	size_t cap;          /* a power of two, or 0 */
+	size_t n;
+};
+
+void strmap_init(struct strmap *m);
+void strmap_free(struct strmap *m);    /* accepts NULL */
+/* Looks key up; if absent inserts it with `value` and returns 0; if present
+ * returns 1 and stores the existing value in *found. -ENOMEM on failure. */
+int strmap_put(struct strmap *m, const char *key, size_t len, size_t value,
+    size_t *found);
+/* 1 and *value if present, else 0. */
+int strmap_get(const struct strmap *m, const char *key, size_t len,
+    size_t *value);
+
+#endif
