@@ -43,7 +43,7 @@ struct plan_drift {
 
 struct plan_blocked {
 	enum guard guard;
-	char message[320];
+	char message[512];            /* room for two 128-byte names and more */
 	const char *project;          /* NULL for the global guards */
 	const char *reference;        /* NULL unless a deployment */
 };
@@ -65,12 +65,16 @@ struct plan {
 	size_t n_held;                /* deletes a guard removed from actions */
 };
 
-/* 0, or -ENOMEM (then *out is empty). */
+/* 0, or -ENOMEM (then *out is empty). The semantics, rule by rule, are in
+ * docs/reconcile.md. The desired state must be valid (names unique,
+ * references unique per project); the ledger may be in any order, or NULL
+ * (no ledger: `owned` prunes nothing, only the files protect). */
 int plan_build(const struct desired_state *desired,
     const struct observed_state *observed, const struct ledger *ledger,
     const struct plan_settings *settings, struct plan *out);
 void plan_free(struct plan *p);
-const char *guard_name(enum guard g);
+const char *guard_name(enum guard g);     /* "max_deletes", ... */
+const char *plan_reason_name(enum plan_reason r);   /* "declared", ... */
 size_t plan_count(const struct plan *p, enum plan_op op);
 
 #endif

@@ -1,0 +1,1180 @@
+/* test_plan.c: the pure diff, table by table: each row is a small desired /
+ * observed / ledger / settings fixture and the plan it must give. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "plan.h"
+
+/* ---- allocation failures --------------------------------------------- */
+
+/* The test links with --wrap for malloc, calloc and realloc so that the
+ * out-of-memory test can make the n-th allocation fail. */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+
+static long fail_countdown = -1;   /* -1: never fail */
+
+static bool
+should_fail(void)
+{
+	if (fail_countdown < 0)
+		return false;
+	return fail_countdown-- == 0;
+}
+
+void *
+__wrap_malloc(size_t n)
+{
+	return should_fail() ? NULL : __real_malloc(n);
+}
+
+void *
+__wrap_calloc(size_t n, size_t size)
+{
+	return should_fail() ? NULL : __real_calloc(n, size);
+}
+
+void *
+__wrap_realloc(void *p, size_t n)
+{
+	return should_fail() ? NULL : __real_realloc(p, n);
+}
+
+/* ---- fixture builders ------------------------------------------------- */
+
+struct fixture {
+	struct desired_state ds;
+	struct observed_state os;
+	struct ledger l;
+	struct plan_settings set;
+};
+
+static void *
+grow(void *arr, size_t n, size_t size)
+{
+	void *p = realloc(arr, (n + 1) * size);
+
+	assert_non_null(p);
+	memset((char *)p + n * size, 0, size);
+	return p;
+}
+
+static char *
+dup(const char *s)
+{
+	char *d = strdup(s);
+
+	assert_non_null(d);
+	return d;
+}
+
+static enum dep_type
+type_of(const char *s)
+{
+	enum dep_type t;
+
+	assert_int_equal(dep_type_parse(s, &t), 0);
+	return t;
+}
+
+/* Calls fn(tokens, n) for each ';'-separated entry of spec. */
+static void
+each_entry(const char *spec, struct fixture *f, void (*fn)(struct fixture *, char **, int))
+{
+	char *copy, *entry, *save1 = NULL;
+
+	if (spec == NULL)
+		return;
+	copy = dup(spec);
+	for (entry = strtok_r(copy, ";", &save1); entry; entry = strtok_r(NULL, ";", &save1)) {
+		char *tok[16], *save2 = NULL, *t;
+		int n = 0;
+
+		for (t = strtok_r(entry, " ", &save2); t && n < 16; t = strtok_r(NULL, " ", &save2))
+			tok[n++] = t;
+		if (n > 0)
+			fn(f, tok, n);
+	}
+	free(copy);
+}
+
+/* "P name [absent] [protect]" or "D ref type [region=R] [class=C]
+ * [default=true|false] [absent] [protect]" (into the last P). */
+static void
+desired_entry(struct fixture *f, char **tok, int n)
+{
+	struct desired_state *ds = &f->ds;
+
+	if (strcmp(tok[0], "P") == 0) {
+		struct desired_project *p;
+
+		ds->projects = grow(ds->projects, ds->n_projects, sizeof(*p));
+		p = &ds->projects[ds->n_projects++];
+		p->name = dup(tok[1]);
+		for (int i = 2; i < n; i++) {
+			if (strcmp(tok[i], "absent") == 0)
+				p->absent = true;
+			else if (strcmp(tok[i], "protect") == 0)
+				p->protect = true;
+			else
+				fail_msg("bad desired project token %s", tok[i]);
+		}
+	} else {
+		struct desired_project *p;
+		struct desired_deployment *d;
+
+		assert_string_equal(tok[0], "D");
+		assert_true(ds->n_projects > 0);
+		p = &ds->projects[ds->n_projects - 1];
+		p->deployments = grow(p->deployments, p->n_deployments, sizeof(*d));
+		d = &p->deployments[p->n_deployments++];
+		d->reference = dup(tok[1]);
+		d->type = type_of(tok[2]);
+		d->is_default = TRI_UNSET;
+		for (int i = 3; i < n; i++) {
+			if (strncmp(tok[i], "region=", 7) == 0)
+				d->region = dup(tok[i] + 7);
+			else if (strncmp(tok[i], "class=", 6) == 0)
+				d->class_name = dup(tok[i] + 6);
+			else if (strcmp(tok[i], "default=true") == 0)
+				d->is_default = TRI_TRUE;
+			else if (strcmp(tok[i], "default=false") == 0)
+				d->is_default = TRI_FALSE;
+			else if (strcmp(tok[i], "absent") == 0)
+				d->absent = true;
+			else if (strcmp(tok[i], "protect") == 0)
+				d->protect = true;
+			else
+				fail_msg("bad desired deployment token %s", tok[i]);
+		}
+	}
+}
+
+/* "P id name" or "D name project_id reference type [region=R] [class=C]
+ * [default]". */
+static void
+observed_entry(struct fixture *f, char **tok, int n)
+{
+	struct observed_state *os = &f->os;
+
+	if (strcmp(tok[0], "P") == 0) {
+		struct observed_project *p;
+
+		assert_int_equal(n, 3);
+		os->projects = grow(os->projects, os->n_projects, sizeof(*p));
+		p = &os->projects[os->n_projects++];
+		p->id = strtoll(tok[1], NULL, 10);
+		p->name = dup(tok[2]);
+		p->slug = dup(tok[2]);
+	} else {
+		struct observed_deployment *d;
+
+		assert_string_equal(tok[0], "D");
+		assert_true(n >= 5);
+		os->deployments = grow(os->deployments, os->n_deployments, sizeof(*d));
+		d = &os->deployments[os->n_deployments++];
+		d->id = (int64_t)os->n_deployments;
+		d->name = dup(tok[1]);
+		d->project_id = strtoll(tok[2], NULL, 10);
+		d->reference = dup(tok[3]);
+		d->type = type_of(tok[4]);
+		for (int i = 5; i < n; i++) {
+			if (strncmp(tok[i], "region=", 7) == 0)
+				d->region = dup(tok[i] + 7);
+			else if (strncmp(tok[i], "class=", 6) == 0)
+				d->class_name = dup(tok[i] + 6);
+			else if (strcmp(tok[i], "default") == 0)
+				d->is_default = true;
+			else
+				fail_msg("bad observed deployment token %s", tok[i]);
+		}
+	}
+}
+
+/* "P id name [created] [protect]" or "D name project_id project/reference
+ * [created] [protect]". Entries stay in the given order: the plan must not
+ * rely on the ledger being sorted. */
+static void
+ledger_entry(struct fixture *f, char **tok, int n)
+{
+	struct ledger *l = &f->l;
+	bool created = false, protect = false;
+	int first_flag = strcmp(tok[0], "P") == 0 ? 3 : 4;
+
+	for (int i = first_flag; i < n; i++) {
+		if (strcmp(tok[i], "created") == 0)
+			created = true;
+		else if (strcmp(tok[i], "protect") == 0)
+			protect = true;
+		else
+			fail_msg("bad ledger token %s", tok[i]);
+	}
+	if (strcmp(tok[0], "P") == 0) {
+		struct ledger_project *p;
+
+		l->projects = grow(l->projects, l->n_projects, sizeof(*p));
+		p = &l->projects[l->n_projects++];
+		p->id = strtoll(tok[1], NULL, 10);
+		p->name = dup(tok[2]);
+		p->created = created;
+		p->protect = protect;
+	} else {
+		struct ledger_deployment *d;
+		char *slash = strchr(tok[3], '/');
+
+		assert_string_equal(tok[0], "D");
+		assert_non_null(slash);
+		*slash = '\0';
+		l->deployments = grow(l->deployments, l->n_deployments, sizeof(*d));
+		d = &l->deployments[l->n_deployments++];
+		d->name = dup(tok[1]);
+		d->project_id = strtoll(tok[2], NULL, 10);
+		d->project = dup(tok[3]);
+		d->reference = dup(slash + 1);
+		d->created = created;
+		d->protect = protect;
+	}
+}
+
+/* "prune=none|owned|all max=N allow_empty"; defaults: none, 10, false. */
+static void
+settings_entry(struct fixture *f, char **tok, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (strcmp(tok[i], "prune=none") == 0)
+			f->set.prune = PRUNE_NONE;
+		else if (strcmp(tok[i], "prune=owned") == 0)
+			f->set.prune = PRUNE_OWNED;
+		else if (strcmp(tok[i], "prune=all") == 0)
+			f->set.prune = PRUNE_ALL;
+		else if (strncmp(tok[i], "max=", 4) == 0)
+			f->set.max_deletes = (unsigned)strtoul(tok[i] + 4, NULL, 10);
+		else if (strcmp(tok[i], "allow_empty") == 0)
+			f->set.allow_empty = true;
+		else
+			fail_msg("bad settings token %s", tok[i]);
+	}
+}
+
+static void
+fixture_build(struct fixture *f, const char *desired, const char *observed,
+    const char *ledger, const char *settings)
+{
+	memset(f, 0, sizeof(*f));
+	f->set.prune = PRUNE_NONE;
+	f->set.max_deletes = 10;
+	each_entry(desired, f, desired_entry);
+	each_entry(observed, f, observed_entry);
+	each_entry(ledger, f, ledger_entry);
+	each_entry(settings, f, settings_entry);
+}
+
+static void
+fixture_free(struct fixture *f)
+{
+	desired_state_free(&f->ds);
+	observed_state_free(&f->os);
+	ledger_clear(&f->l);
+}
+
+#define REVERSE(arr, n) do {                                              \
+	for (size_t i_ = 0; i_ < (n) / 2; i_++) {                         \
+		__typeof__((arr)[0]) t_ = (arr)[i_];                      \
+		(arr)[i_] = (arr)[(n) - 1 - i_];                          \
+		(arr)[(n) - 1 - i_] = t_;                                 \
+	}                                                                 \
+} while (0)
+
+/* Every input list in the opposite order: the plan must not change. */
+static void
+fixture_reverse(struct fixture *f)
+{
+	REVERSE(f->ds.projects, f->ds.n_projects);
+	for (size_t i = 0; i < f->ds.n_projects; i++)
+		REVERSE(f->ds.projects[i].deployments, f->ds.projects[i].n_deployments);
+	REVERSE(f->os.projects, f->os.n_projects);
+	REVERSE(f->os.deployments, f->os.n_deployments);
+	REVERSE(f->l.projects, f->l.n_projects);
+	REVERSE(f->l.deployments, f->l.n_deployments);
+}
+
+/* ---- rendering a plan as compact strings ------------------------------ */
+
+static void
+render_action(const struct plan_action *a, char *s, size_t n)
+{
+	if (a->op == PLAN_CREATE && a->kind == PLAN_PROJECT) {
+		snprintf(s, n, "create project %s", a->project);
+	} else if (a->op == PLAN_CREATE) {
+		char where[48];
+
+		if (a->parent != PLAN_NO_PARENT)
+			snprintf(where, sizeof(where), "parent=%zu", a->parent);
+		else
+			snprintf(where, sizeof(where), "in=%lld", (long long)a->project_id);
+		snprintf(s, n, "create deployment %s/%s %s %s", a->project, a->reference,
+		    dep_type_name(a->want->type), where);
+	} else if (a->kind == PLAN_DEPLOYMENT) {
+		snprintf(s, n, "delete deployment %s/%s %s %s", a->project, a->reference,
+		    a->deployment_name, plan_reason_name(a->reason));
+	} else {
+		snprintf(s, n, "delete project %s %lld %s", a->project,
+		    (long long)a->project_id, plan_reason_name(a->reason));
+	}
+}
+
+static void
+render_drift(const struct plan_drift *d, char *s, size_t n)
+{
+	snprintf(s, n, "%s/%s %s %s %s", d->project, d->reference, d->field, d->want,
+	    d->have[0] ? d->have : "-");
+}
+
+static void
+render_blocked(const struct plan_blocked *b, char *s, size_t n)
+{
+	if (b->project && b->reference)
+		snprintf(s, n, "%s %s/%s", guard_name(b->guard), b->project, b->reference);
+	else if (b->project)
+		snprintf(s, n, "%s %s", guard_name(b->guard), b->project);
+	else
+		snprintf(s, n, "%s", guard_name(b->guard));
+}
+
+/* The whole plan, one item a line, for comparing two plans. */
+static char *
+render_plan(const struct plan *p)
+{
+	size_t cap = 256 * (p->n_actions + p->n_drift + p->n_blocked + 1) + 64, len = 0;
+	char *out = malloc(cap), line[256];
+
+	assert_non_null(out);
+	out[0] = '\0';
+	for (size_t i = 0; i < p->n_actions; i++) {
+		render_action(&p->actions[i], line, sizeof(line));
+		len += (size_t)snprintf(out + len, cap - len, "A %s\n", line);
+	}
+	for (size_t i = 0; i < p->n_drift; i++) {
+		render_drift(&p->drift[i], line, sizeof(line));
+		len += (size_t)snprintf(out + len, cap - len, "D %s\n", line);
+	}
+	for (size_t i = 0; i < p->n_blocked; i++)
+		len += (size_t)snprintf(out + len, cap - len, "B %s: %s\n",
+		    guard_name(p->blocked[i].guard), p->blocked[i].message);
+	snprintf(out + len, cap - len, "held %zu\n", p->n_held);
+	return out;
+}
+
+/* Structural truths of every plan, whatever the row. */
+static void
+check_invariants(const struct plan *p)
+{
+	int last_group = -1;
+
+	for (size_t i = 0; i < p->n_actions; i++) {
+		const struct plan_action *a = &p->actions[i];
+		int group = a->op == PLAN_CREATE ? (a->kind == PLAN_PROJECT ? 0 : 1) :
+		    (a->kind == PLAN_DEPLOYMENT ? 2 : 3);
+
+		assert_true(group >= last_group);
+		last_group = group;
+		if (a->parent != PLAN_NO_PARENT) {
+			const struct plan_action *par;
+
+			assert_true(a->parent < i);
+			par = &p->actions[a->parent];
+			assert_int_equal(par->op, PLAN_CREATE);
+			assert_int_equal(par->kind, PLAN_PROJECT);
+			assert_string_equal(par->project, a->project);
+			assert_int_equal(a->project_id, 0);
+		}
+		if (a->op == PLAN_CREATE && a->kind == PLAN_DEPLOYMENT) {
+			assert_non_null(a->want);
+			assert_true(a->parent != PLAN_NO_PARENT || a->project_id != 0);
+		}
+		if (a->op == PLAN_DELETE) {
+			assert_int_equal(a->parent, PLAN_NO_PARENT);
+			assert_true(a->project_id != 0);
+			if (a->kind == PLAN_DEPLOYMENT)
+				assert_non_null(a->deployment_name);
+		}
+		assert_int_equal(a->reason == REASON_DECLARED, a->op == PLAN_CREATE);
+	}
+	for (size_t i = 0; i < p->n_blocked; i++)
+		assert_true(p->blocked[i].message[0] != '\0');
+}
+
+/* ---- the table ------------------------------------------------------- */
+
+struct row {
+	const char *name;
+	const char *desired;
+	const char *observed;
+	const char *ledger;
+	const char *settings;
+	const char *actions[16];
+	const char *drift[8];
+	const char *blocked[8];
+	size_t held;
+};
+
+/* Fixtures reused by several rows. */
+#define SHOP_LIVE "P 12 shop; D happy-otter-1 12 production prod region=aws-us-east-1 class=s16 default"
+#define SHOP_DECL "P shop; D production prod"
+#define MEMBER_DEV "D clever-fox-9 12 alice-dev dev"
+
+static const struct row rows[] = {
+	/* ---- nothing to do */
+	{ .name = "empty_everything" },
+	{ .name = "converged",
+	  .desired = SHOP_DECL "; D staging dev",
+	  .observed = SHOP_LIVE "; D brave-cat-2 12 staging dev" },
+	{ .name = "converged_with_every_field_declared",
+	  .desired = "P shop; D production prod region=aws-us-east-1 class=s16 default=true",
+	  .observed = SHOP_LIVE },
+
+	/* ---- rule 2: creates */
+	{ .name = "create_project_and_deployments",
+	  .desired = "P shop; D staging dev; D production prod region=aws-us-east-1 class=s16 default=true",
+	  .actions = { "create project shop",
+	               "create deployment shop/production prod parent=0",
+	               "create deployment shop/staging dev parent=0" } },
+	{ .name = "create_project_without_deployments",
+	  .desired = "P shop",
+	  .actions = { "create project shop" } },
+	{ .name = "create_project_skips_absent_deployment",
+	  .desired = "P shop; D staging dev; D old dev absent",
+	  .actions = { "create project shop", "create deployment shop/staging dev parent=0" } },
+	{ .name = "order_and_parents_with_several_new_projects",
+	  .desired = "P zeta; D b-ref dev; D a-ref prod; P alpha; D main dev; P mid; P beta; D x-ref preview",
+	  .observed = "P 7 existing; D calm-owl-1 7 keep dev",
+	  .actions = { "create project alpha", "create project beta", "create project mid",
+	               "create project zeta",
+	               "create deployment alpha/main dev parent=0",
+	               "create deployment beta/x-ref preview parent=1",
+	               "create deployment zeta/a-ref prod parent=3",
+	               "create deployment zeta/b-ref dev parent=3" } },
+	{ .name = "create_missing_deployment_in_live_project",
+	  .desired = SHOP_DECL "; D staging dev",
+	  .observed = SHOP_LIVE,
+	  .actions = { "create deployment shop/staging dev in=12" } },
+	{ .name = "creates_in_new_and_live_projects_sorted",
+	  .desired = "P shop; D staging dev; D production prod; P blog; D main dev",
+	  .observed = SHOP_LIVE,
+	  .actions = { "create project blog", "create deployment blog/main dev parent=0",
+	               "create deployment shop/staging dev in=12" } },
+
+	/* ---- rule 3: drift */
+	{ .name = "drift_type",
+	  .desired = "P shop; D production dev",
+	  .observed = SHOP_LIVE,
+	  .drift = { "shop/production type dev prod" } },
+	{ .name = "drift_region",
+	  .desired = "P shop; D production prod region=aws-eu-west-1",
+	  .observed = SHOP_LIVE,
+	  .drift = { "shop/production region aws-eu-west-1 aws-us-east-1" } },
+	{ .name = "drift_class",
+	  .desired = "P shop; D production prod class=s256",
+	  .observed = SHOP_LIVE,
+	  .drift = { "shop/production class s256 s16" } },
+	{ .name = "drift_default_declared_false_is_true",
+	  .desired = "P shop; D production prod default=false",
+	  .observed = SHOP_LIVE,
+	  .drift = { "shop/production default false true" } },
+	{ .name = "drift_default_declared_true_is_false",
+	  .desired = "P shop; D staging dev default=true",
+	  .observed = "P 12 shop; D brave-cat-2 12 staging dev",
+	  .drift = { "shop/staging default true false" } },
+	{ .name = "no_drift_for_undeclared_region_class_default",
+	  .desired = SHOP_DECL,
+	  .observed = SHOP_LIVE },
+	{ .name = "drift_every_field_in_field_order",
+	  .desired = "P shop; D production dev region=aws-eu-west-1 class=s256 default=false",
+	  .observed = SHOP_LIVE,
+	  .drift = { "shop/production type dev prod",
+	             "shop/production region aws-eu-west-1 aws-us-east-1",
+	             "shop/production class s256 s16",
+	             "shop/production default false true" } },
+	{ .name = "drift_region_when_api_reports_none",
+	  .desired = "P shop; D staging dev region=aws-us-east-1",
+	  .observed = "P 12 shop; D brave-cat-2 12 staging dev",
+	  .drift = { "shop/staging region aws-us-east-1 -" } },
+	{ .name = "drift_sorted_by_project_then_reference",
+	  .desired = "P zoo; D b-ref dev class=s16; D a-ref dev class=s16; P ant; D c-ref prod",
+	  .observed = "P 1 zoo; D d-one-1 1 b-ref dev class=s32; D d-two-2 1 a-ref dev class=s32;"
+	              "P 2 ant; D d-three-3 2 c-ref dev",
+	  .drift = { "ant/c-ref type prod dev", "zoo/a-ref class s16 s32",
+	             "zoo/b-ref class s16 s32" } },
+
+	/* ---- rules 3 and 5: state absent */
+	{ .name = "absent_deployment_that_exists_is_deleted",
+	  .desired = SHOP_DECL "; D old dev absent",
+	  .observed = SHOP_LIVE "; D happy-otter-123 12 old dev",
+	  .actions = { "delete deployment shop/old happy-otter-123 absent" } },
+	{ .name = "absent_deployment_that_is_gone_is_nothing",
+	  .desired = SHOP_DECL "; D old dev absent",
+	  .observed = SHOP_LIVE },
+	{ .name = "absent_project_is_deleted_whole",
+	  .desired = SHOP_DECL "; P legacy-tool absent",
+	  .observed = SHOP_LIVE "; P 1234 legacy-tool; D sad-fish-4 1234 main dev; D odd-ant-5 1234 other prod",
+	  .settings = "prune=all",
+	  .actions = { "delete project legacy-tool 1234 absent" } },
+	{ .name = "absent_project_that_is_gone_is_nothing",
+	  .desired = SHOP_DECL "; P legacy-tool absent",
+	  .observed = SHOP_LIVE },
+	{ .name = "absent_deletes_whatever_prune_says",
+	  .desired = SHOP_DECL "; D old dev absent; P legacy-tool absent",
+	  .observed = SHOP_LIVE "; D happy-otter-123 12 old dev; P 1234 legacy-tool",
+	  .settings = "prune=none",
+	  .actions = { "delete deployment shop/old happy-otter-123 absent",
+	               "delete project legacy-tool 1234 absent" } },
+
+	/* ---- rule 6: undeclared projects */
+	{ .name = "undeclared_project_prune_none",
+	  .desired = SHOP_DECL, .observed = SHOP_LIVE "; P 99 other",
+	  .ledger = "P 99 other created", .settings = "prune=none" },
+	{ .name = "undeclared_project_prune_owned_not_in_ledger",
+	  .desired = SHOP_DECL, .observed = SHOP_LIVE "; P 99 other",
+	  .settings = "prune=owned" },
+	{ .name = "undeclared_project_prune_owned_created",
+	  .desired = SHOP_DECL, .observed = SHOP_LIVE "; P 99 other; P 98 theirs",
+	  .ledger = "P 99 other created", .settings = "prune=owned",
+	  .actions = { "delete project other 99 prune" } },
+	{ .name = "undeclared_project_prune_owned_protect_only_entry",
+	  .desired = SHOP_DECL, .observed = SHOP_LIVE "; P 99 other",
+	  .ledger = "P 99 other", .settings = "prune=owned" },
+	{ .name = "undeclared_project_prune_all_not_its_deployments",
+	  .desired = SHOP_DECL,
+	  .observed = SHOP_LIVE "; P 99 other; D one-two-3 99 main dev; D one-two-4 99 side prod",
+	  .settings = "prune=all",
+	  .actions = { "delete project other 99 prune" } },
+	{ .name = "undeclared_twins_are_not_a_conflict",
+	  .desired = SHOP_DECL, .observed = SHOP_LIVE "; P 31 foo; P 30 foo",
+	  .settings = "prune=all",
+	  .actions = { "delete project foo 30 prune", "delete project foo 31 prune" } },
+
+	/* ---- rule 3: undeclared deployments in a declared project (a
+	 * member's own dev deployment) under each prune mode */
+	{ .name = "member_dev_deployment_prune_none",
+	  .desired = SHOP_DECL, .observed = SHOP_LIVE "; " MEMBER_DEV,
+	  .ledger = "D clever-fox-9 12 shop/alice-dev created", .settings = "prune=none" },
+	{ .name = "member_dev_deployment_prune_owned_not_ours",
+	  .desired = SHOP_DECL, .observed = SHOP_LIVE "; " MEMBER_DEV,
+	  .settings = "prune=owned" },
+	{ .name = "member_dev_deployment_prune_owned_ours",
+	  .desired = SHOP_DECL, .observed = SHOP_LIVE "; " MEMBER_DEV,
+	  .ledger = "D clever-fox-9 12 shop/alice-dev created", .settings = "prune=owned",
+	  .actions = { "delete deployment shop/alice-dev clever-fox-9 prune" } },
+	{ .name = "member_dev_deployment_prune_all",
+	  .desired = SHOP_DECL, .observed = SHOP_LIVE "; " MEMBER_DEV,
+	  .settings = "prune=all",
+	  .actions = { "delete deployment shop/alice-dev clever-fox-9 prune" } },
+	{ .name = "prune_owned_needs_the_deployment_itself_in_the_ledger",
+	  .desired = SHOP_DECL, .observed = SHOP_LIVE "; " MEMBER_DEV,
+	  .ledger = "P 12 shop created; D clever-fox-9 12 shop/alice-dev",
+	  .settings = "prune=owned" },
+
+	/* ---- rule 4: conflicts */
+	{ .name = "conflict_declared_present",
+	  .desired = "P shop; D staging dev; D production prod class=s256",
+	  .observed = "P 15 shop; P 12 shop; D happy-otter-1 12 production prod class=s16;"
+	              "D odd-emu-2 15 stray dev",
+	  .settings = "prune=all",
+	  .blocked = { "conflict shop" } },
+	{ .name = "conflict_declared_absent",
+	  .desired = SHOP_DECL "; P legacy absent",
+	  .observed = SHOP_LIVE "; P 40 legacy; P 41 legacy",
+	  .settings = "prune=all",
+	  .blocked = { "conflict legacy" } },
+	{ .name = "conflict_leaves_other_names_alone",
+	  .desired = "P shop; D staging dev; P blog; P zed",
+	  .observed = "P 12 shop; P 15 shop; P 16 shop; P 3 zed; D new-elk-1 3 x-ref dev; P 5 stray",
+	  .settings = "prune=all",
+	  .actions = { "create project blog", "delete deployment zed/x-ref new-elk-1 prune",
+	               "delete project stray 5 prune" },
+	  .blocked = { "conflict shop" } },
+	{ .name = "conflicts_sorted_by_name",
+	  .desired = "P zed; P ant",
+	  .observed = "P 1 zed; P 2 zed; P 3 ant; P 4 ant",
+	  .blocked = { "conflict ant", "conflict zed" } },
+
+	/* ---- rule 7: protect */
+	{ .name = "protected_absent_project_in_ledger",
+	  .desired = SHOP_DECL "; P legacy absent",
+	  .observed = SHOP_LIVE "; P 1234 legacy",
+	  .ledger = "P 1234 legacy protect",
+	  .blocked = { "protected legacy" }, .held = 1 },
+	{ .name = "protected_absent_project_in_files",
+	  .desired = SHOP_DECL "; P legacy absent protect",
+	  .observed = SHOP_LIVE "; P 1234 legacy",
+	  .blocked = { "protected legacy" }, .held = 1 },
+	{ .name = "protected_project_removed_from_files_prune_all",
+	  .desired = SHOP_DECL,
+	  .observed = SHOP_LIVE "; P 1234 legacy; P 77 junk",
+	  .ledger = "P 1234 legacy created protect",
+	  .settings = "prune=all",
+	  .actions = { "delete project junk 77 prune" },
+	  .blocked = { "protected legacy" }, .held = 1 },
+	{ .name = "protected_deployment_removed_from_files_prune_all",
+	  .desired = SHOP_DECL,
+	  .observed = SHOP_LIVE "; D happy-otter-123 12 old dev; D mild-yak-7 12 older dev",
+	  .ledger = "D happy-otter-123 12 shop/old protect",
+	  .settings = "prune=all",
+	  .actions = { "delete deployment shop/older mild-yak-7 prune" },
+	  .blocked = { "protected shop/old" }, .held = 1 },
+	{ .name = "protected_absent_deployment_in_files",
+	  .desired = SHOP_DECL "; D old dev absent protect",
+	  .observed = SHOP_LIVE "; D happy-otter-123 12 old dev",
+	  .blocked = { "protected shop/old" }, .held = 1 },
+	{ .name = "project_protect_in_files_protects_its_deployments",
+	  .desired = "P shop protect; D production prod; D old dev absent",
+	  .observed = SHOP_LIVE "; D happy-otter-123 12 old dev; " MEMBER_DEV,
+	  .settings = "prune=all",
+	  .blocked = { "protected shop/alice-dev", "protected shop/old" }, .held = 2 },
+	{ .name = "project_protect_in_ledger_protects_its_deployments",
+	  .desired = SHOP_DECL,
+	  .observed = SHOP_LIVE "; " MEMBER_DEV,
+	  .ledger = "P 12 shop created protect",
+	  .settings = "prune=all",
+	  .blocked = { "protected shop/alice-dev" }, .held = 1 },
+	{ .name = "protected_deployment_blocks_undeclared_project_delete",
+	  .desired = SHOP_DECL,
+	  .observed = SHOP_LIVE "; P 99 legacy; D keep-me-1 99 main prod; D lose-me-2 99 side dev",
+	  .ledger = "D keep-me-1 99 legacy/main protect",
+	  .settings = "prune=all",
+	  .blocked = { "protected legacy" }, .held = 1 },
+	{ .name = "protected_deployment_blocks_absent_project_delete",
+	  .desired = SHOP_DECL "; P legacy absent",
+	  .observed = SHOP_LIVE "; P 99 legacy; D keep-me-1 99 main prod",
+	  .ledger = "D keep-me-1 99 legacy/main created protect",
+	  .blocked = { "protected legacy" }, .held = 1 },
+	{ .name = "protected_in_action_order",
+	  .desired = SHOP_DECL "; P zed absent; P ant absent",
+	  .observed = SHOP_LIVE "; P 3 zed; P 4 ant; D b-b-1 12 b-ref dev; D a-a-2 12 a-ref dev",
+	  .ledger = "P 3 zed protect; P 4 ant protect; D b-b-1 12 shop/b-ref protect;"
+	            "D a-a-2 12 shop/a-ref protect",
+	  .settings = "prune=all",
+	  .blocked = { "protected shop/a-ref", "protected shop/b-ref", "protected ant",
+	               "protected zed" }, .held = 4 },
+	{ .name = "protect_does_not_stop_creates_or_drift",
+	  .desired = "P shop protect; D production prod class=s256 protect; D staging dev",
+	  .observed = SHOP_LIVE,
+	  .ledger = "P 12 shop protect",
+	  .actions = { "create deployment shop/staging dev in=12" },
+	  .drift = { "shop/production class s256 s16" } },
+
+	/* ---- rule 8: empty_desired */
+	{ .name = "empty_desired_prune_all_holds",
+	  .observed = "P 1 a-proj; P 2 b-proj; D x-y-1 2 main dev",
+	  .settings = "prune=all",
+	  .blocked = { "empty_desired" }, .held = 2 },
+	{ .name = "empty_desired_allow_empty_deletes",
+	  .observed = "P 1 a-proj; P 2 b-proj; D x-y-1 2 main dev",
+	  .settings = "prune=all allow_empty",
+	  .actions = { "delete project a-proj 1 prune", "delete project b-proj 2 prune" } },
+	{ .name = "empty_desired_only_absent_projects_holds_all_deletes",
+	  .desired = "P legacy absent",
+	  .observed = "P 1 legacy; P 2 other",
+	  .settings = "prune=all",
+	  .blocked = { "empty_desired" }, .held = 2 },
+	{ .name = "empty_desired_absent_without_prune_is_allowed",
+	  .desired = "P legacy absent",
+	  .observed = "P 1 legacy; P 2 other",
+	  .settings = "prune=none",
+	  .actions = { "delete project legacy 1 absent" } },
+	{ .name = "empty_desired_owned_with_nothing_owned",
+	  .observed = "P 1 a-proj; P 2 b-proj",
+	  .settings = "prune=owned" },
+	{ .name = "empty_desired_owned_holds",
+	  .observed = "P 1 a-proj; P 2 b-proj",
+	  .ledger = "P 2 b-proj created",
+	  .settings = "prune=owned",
+	  .blocked = { "empty_desired" }, .held = 1 },
+	{ .name = "empty_desired_after_protected_left_nothing",
+	  .observed = "P 1 a-proj",
+	  .ledger = "P 1 a-proj protect",
+	  .settings = "prune=all",
+	  .blocked = { "protected a-proj" }, .held = 1 },
+	{ .name = "empty_desired_and_max_deletes_only_one_guard",
+	  .observed = "P 1 a; P 2 b; P 3 c",
+	  .settings = "prune=all max=1",
+	  .blocked = { "empty_desired" }, .held = 3 },
+
+	/* ---- rule 9: max_deletes */
+	{ .name = "max_deletes_exactly_at_limit",
+	  .desired = SHOP_DECL,
+	  .observed = SHOP_LIVE "; P 1 a; P 2 b; P 3 c",
+	  .settings = "prune=all max=3",
+	  .actions = { "delete project a 1 prune", "delete project b 2 prune",
+	               "delete project c 3 prune" } },
+	{ .name = "max_deletes_one_above_keeps_creates",
+	  .desired = SHOP_DECL "; D staging dev; P blog",
+	  .observed = SHOP_LIVE "; P 1 a; P 2 b; P 3 c; P 4 d",
+	  .settings = "prune=all max=3",
+	  .actions = { "create project blog", "create deployment shop/staging dev in=12" },
+	  .blocked = { "max_deletes" }, .held = 4 },
+	{ .name = "max_deletes_zero",
+	  .desired = SHOP_DECL "; D old dev absent; P blog",
+	  .observed = SHOP_LIVE "; D happy-otter-123 12 old dev",
+	  .settings = "max=0",
+	  .actions = { "create project blog" },
+	  .blocked = { "max_deletes" }, .held = 1 },
+	{ .name = "max_deletes_zero_with_nothing_to_delete",
+	  .desired = SHOP_DECL, .observed = SHOP_LIVE, .settings = "prune=all max=0" },
+	{ .name = "absent_deletes_count_toward_max_deletes",
+	  .desired = SHOP_DECL "; D old dev absent; P legacy absent",
+	  .observed = SHOP_LIVE "; D happy-otter-123 12 old dev; P 5 legacy; P 6 stray",
+	  .settings = "prune=all max=2",
+	  .blocked = { "max_deletes" }, .held = 3 },
+	{ .name = "protected_does_not_count_toward_max_deletes",
+	  .desired = SHOP_DECL,
+	  .observed = SHOP_LIVE "; P 1 a; P 2 b; P 3 c",
+	  .ledger = "P 2 b protect",
+	  .settings = "prune=all max=2",
+	  .actions = { "delete project a 1 prune", "delete project c 3 prune" },
+	  .blocked = { "protected b" }, .held = 1 },
+	{ .name = "blocked_order_conflict_protected_max",
+	  .desired = SHOP_DECL "; P twin; P legacy absent",
+	  .observed = SHOP_LIVE "; P 7 twin; P 8 twin; P 9 legacy; P 1 a; P 2 b",
+	  .ledger = "P 9 legacy protect",
+	  .settings = "prune=all max=1",
+	  .blocked = { "conflict twin", "protected legacy", "max_deletes" }, .held = 3 },
+
+	/* ---- rule 10: order of deletes */
+	{ .name = "deletes_order_deployments_then_projects",
+	  .desired = "P zed; D keep dev; D gone-b dev absent; P ant; D gone-a dev absent; P old absent",
+	  .observed = "P 1 zed; D z-k-1 1 keep dev; D z-g-2 1 gone-b dev; D z-x-3 1 extra dev;"
+	              "P 2 ant; D a-g-4 2 gone-a dev; P 3 old; P 4 junk",
+	  .settings = "prune=all",
+	  .actions = { "delete deployment ant/gone-a a-g-4 absent",
+	               "delete deployment zed/extra z-x-3 prune",
+	               "delete deployment zed/gone-b z-g-2 absent",
+	               "delete project junk 4 prune",
+	               "delete project old 3 absent" } },
+
+	/* ---- rules 11 and 12 */
+	{ .name = "ledger_naming_gone_resources_changes_nothing",
+	  .desired = SHOP_DECL "; D staging dev",
+	  .observed = SHOP_LIVE,
+	  .ledger = "P 555 ghost created protect; D ghost-dep-1 555 ghost/main created protect;"
+	            "D ghost-dep-2 12 shop/staging created protect",
+	  .settings = "prune=owned",
+	  .actions = { "create deployment shop/staging dev in=12" } },
+	{ .name = "ledger_naming_gone_project_with_empty_desired",
+	  .observed = "P 1 a-proj",
+	  .ledger = "P 555 ghost created protect",
+	  .settings = "prune=owned" },
+	{ .name = "orphan_observed_deployment_is_ignored",
+	  .desired = SHOP_DECL "; D stray dev absent",
+	  .observed = SHOP_LIVE "; D lost-cub-1 77 stray dev; D lost-cub-2 77 other dev",
+	  .settings = "prune=all" },
+	{ .name = "prune_owned_project_ours_deployment_not",
+	  .desired = SHOP_DECL,
+	  .observed = SHOP_LIVE "; " MEMBER_DEV "; D happy-otter-2 12 ours dev",
+	  .ledger = "P 12 shop created; D happy-otter-2 12 shop/ours created",
+	  .settings = "prune=owned",
+	  .actions = { "delete deployment shop/ours happy-otter-2 prune" } },
+	{ .name = "prune_owned_ledger_id_not_name",
+	  .desired = SHOP_DECL,
+	  .observed = SHOP_LIVE "; P 99 renamed-later; P 98 other",
+	  .ledger = "P 99 original-name created; P 97 other created",
+	  .settings = "prune=owned",
+	  .actions = { "delete project renamed-later 99 prune" } },
+};
+
+static void
+test_row(void **state)
+{
+	const struct row *r = *state;
+	struct fixture f;
+	struct plan p;
+	char line[256];
+	size_t n;
+	char *first, *second;
+
+	fixture_build(&f, r->desired, r->observed, r->ledger, r->settings);
+	assert_int_equal(plan_build(&f.ds, &f.os, &f.l, &f.set, &p), 0);
+	check_invariants(&p);
+
+	for (n = 0; r->actions[n]; n++) {
+		if (n >= p.n_actions)
+			fail_msg("action %zu missing: want \"%s\"", n, r->actions[n]);
+		render_action(&p.actions[n], line, sizeof(line));
+		assert_string_equal(line, r->actions[n]);
+	}
+	if (p.n_actions != n) {
+		render_action(&p.actions[n], line, sizeof(line));
+		fail_msg("%zu actions, want %zu; extra: \"%s\"", p.n_actions, n, line);
+	}
+	for (n = 0; r->drift[n]; n++) {
+		if (n >= p.n_drift)
+			fail_msg("drift %zu missing: want \"%s\"", n, r->drift[n]);
+		render_drift(&p.drift[n], line, sizeof(line));
+		assert_string_equal(line, r->drift[n]);
+	}
+	if (p.n_drift != n) {
+		render_drift(&p.drift[n], line, sizeof(line));
+		fail_msg("%zu drift, want %zu; extra: \"%s\"", p.n_drift, n, line);
+	}
+	for (n = 0; r->blocked[n]; n++) {
+		if (n >= p.n_blocked)
+			fail_msg("blocked %zu missing: want \"%s\"", n, r->blocked[n]);
+		render_blocked(&p.blocked[n], line, sizeof(line));
+		assert_string_equal(line, r->blocked[n]);
+	}
+	if (p.n_blocked != n) {
+		render_blocked(&p.blocked[n], line, sizeof(line));
+		fail_msg("%zu blocked, want %zu; extra: \"%s\" (%s)", p.n_blocked, n, line,
+		    p.blocked[n].message);
+	}
+	assert_int_equal(p.n_held, r->held);
+
+	/* The same inputs listed in the opposite order give the same plan. */
+	first = render_plan(&p);
+	plan_free(&p);
+	fixture_reverse(&f);
+	assert_int_equal(plan_build(&f.ds, &f.os, &f.l, &f.set, &p), 0);
+	second = render_plan(&p);
+	assert_string_equal(second, first);
+	free(first);
+	free(second);
+	plan_free(&p);
+	fixture_free(&f);
+}
+
+/* ---- messages and other single cases --------------------------------- */
+
+static struct plan
+build(struct fixture *f, const char *desired, const char *observed,
+    const char *ledger, const char *settings)
+{
+	struct plan p;
+
+	fixture_build(f, desired, observed, ledger, settings);
+	assert_int_equal(plan_build(&f->ds, &f->os, &f->l, &f->set, &p), 0);
+	return p;
+}
+
+static void
+test_messages(void **state)
+{
+	struct fixture f;
+	struct plan p;
+	(void)state;
+
+	p = build(&f, "P shop", "P 15 shop; P 12 shop", NULL, NULL);
+	assert_int_equal(p.n_blocked, 1);
+	assert_string_equal(p.blocked[0].message, "2 live projects are named \"shop\" (ids 12, 15): "
+	    "nothing is done to \"shop\" until one is removed or renamed");
+	assert_string_equal(p.blocked[0].project, "shop");
+	assert_null(p.blocked[0].reference);
+	plan_free(&p);
+	fixture_free(&f);
+
+	p = build(&f, "P shop absent", "P 3 shop; P 1 shop; P 2 shop", NULL, NULL);
+	assert_string_equal(p.blocked[0].message, "3 live projects are named \"shop\" (ids 1, 2, 3): "
+	    "nothing is done to \"shop\" until all but one are removed or renamed");
+	plan_free(&p);
+	fixture_free(&f);
+
+	p = build(&f, "P x", "P 1 x; P 2 x; P 3 x; P 4 x; P 5 x; P 6 x; P 7 x; P 8 x", NULL, NULL);
+	assert_string_equal(p.blocked[0].message, "8 live projects are named \"x\" "
+	    "(ids 1, 2, 3, 4, 5, 6 and 2 more): nothing is done to \"x\" until all but one "
+	    "are removed or renamed");
+	plan_free(&p);
+	fixture_free(&f);
+
+	p = build(&f, "P shop; D keep dev; P legacy absent",
+	    "P 12 shop; D happy-otter-123 12 old dev; D k-k-1 12 keep dev; P 1234 legacy",
+	    "D happy-otter-123 12 shop/old protect; P 1234 legacy protect", "prune=all");
+	assert_int_equal(p.n_blocked, 2);
+	assert_string_equal(p.blocked[0].message, "deployment \"shop/old\" (happy-otter-123) "
+	    "is protected: remove \"protect\" from the files and the ledger first");
+	assert_string_equal(p.blocked[0].project, "shop");
+	assert_string_equal(p.blocked[0].reference, "old");
+	assert_string_equal(p.blocked[1].message, "project \"legacy\" (1234) is protected: "
+	    "remove \"protect\" from the files and the ledger first");
+	assert_null(p.blocked[1].reference);
+	plan_free(&p);
+	fixture_free(&f);
+
+	p = build(&f, "P shop protect", "P 12 shop; D happy-otter-123 12 old dev",
+	    NULL, "prune=all");
+	assert_string_equal(p.blocked[0].message, "deployment \"shop/old\" (happy-otter-123) "
+	    "is protected by its project \"shop\": remove \"protect\" from the files and the "
+	    "ledger first");
+	plan_free(&p);
+	fixture_free(&f);
+
+	/* Of two protected deployments, the message names the first by reference. */
+	p = build(&f, "P shop", "P 12 shop; P 99 legacy; D b-b-2 99 b-ref dev; D a-a-1 99 a-ref dev",
+	    "D b-b-2 99 legacy/b-ref protect; D a-a-1 99 legacy/a-ref protect", "prune=all");
+	assert_string_equal(p.blocked[0].message, "project \"legacy\" (99) holds protected "
+	    "deployment \"legacy/a-ref\" (a-a-1): remove \"protect\" from the files and the "
+	    "ledger first");
+	plan_free(&p);
+	fixture_free(&f);
+
+	p = build(&f, NULL, "P 1 a; P 2 b; P 3 c", NULL, "prune=all");
+	assert_string_equal(p.blocked[0].message, "nothing is declared and prune would delete "
+	    "3 resources; set allow_empty to allow it");
+	assert_null(p.blocked[0].project);
+	plan_free(&p);
+	fixture_free(&f);
+
+	p = build(&f, "P b absent", "P 1 a; P 2 b", NULL, "prune=all");
+	assert_string_equal(p.blocked[0].message, "nothing is declared and prune would delete "
+	    "1 resource; set allow_empty to allow it");
+	assert_int_equal(p.n_held, 2);
+	plan_free(&p);
+	fixture_free(&f);
+
+	p = build(&f, "P s", "P 1 a; P 2 b; P 3 c; P 4 d; P 5 e; P 6 f; P 7 g; P 8 h; P 9 i;"
+	    "P 10 j; P 11 k; P 12 l", NULL, "prune=all");
+	assert_string_equal(p.blocked[0].message, "12 deletes planned, at most 10 allowed");
+	assert_null(p.blocked[0].project);
+	assert_int_equal(p.n_held, 12);
+	plan_free(&p);
+	fixture_free(&f);
+
+	p = build(&f, "P s", "P 1 a", NULL, "prune=all max=0");
+	assert_string_equal(p.blocked[0].message, "1 delete planned, at most 0 allowed");
+	plan_free(&p);
+	fixture_free(&f);
+}
+
+/* Long names cannot overflow a message; a cut one ends in "...". */
+static void
+test_long_names(void **state)
+{
+	struct fixture f;
+	struct plan p;
+	char name[129], desired[160], observed[600];
+	(void)state;
+
+	memset(name, 'n', 128);
+	name[128] = '\0';
+	snprintf(desired, sizeof(desired), "P %s", name);
+	snprintf(observed, sizeof(observed), "P 100000000001 %s; P 100000000002 %s; "
+	    "P 100000000003 %s", name, name, name);
+	p = build(&f, desired, observed, NULL, NULL);
+	assert_int_equal(p.n_blocked, 1);
+	assert_true(strlen(p.blocked[0].message) < sizeof(p.blocked[0].message));
+	assert_non_null(strstr(p.blocked[0].message, "100000000003"));
+	plan_free(&p);
+	fixture_free(&f);
+
+	/* A 600-byte live name (the API's, never validated) in a protect message. */
+	{
+		char big[601], obs[700];
+
+		memset(big, 'b', 600);
+		big[600] = '\0';
+		snprintf(obs, sizeof(obs), "P 1 %s", big);
+		p = build(&f, "P s", obs, "P 1 x protect", "prune=all");
+		assert_int_equal(p.n_blocked, 1);
+		assert_int_equal(strlen(p.blocked[0].message), sizeof(p.blocked[0].message) - 1);
+		assert_string_equal(p.blocked[0].message + sizeof(p.blocked[0].message) - 4, "...");
+		plan_free(&p);
+		fixture_free(&f);
+	}
+}
+
+/* Strings in the plan point into the inputs (plan.h promises it). */
+static void
+test_points_into_inputs(void **state)
+{
+	struct fixture f;
+	struct plan p;
+	(void)state;
+
+	p = build(&f, "P shop; D staging dev; D production prod class=s256; P blog",
+	    "P 12 shop; D happy-otter-1 12 production prod class=s16; D old-one-2 12 old dev",
+	    NULL, "prune=all");
+	assert_int_equal(p.n_actions, 3);
+	assert_ptr_equal(p.actions[0].project, f.ds.projects[1].name);          /* blog */
+	assert_ptr_equal(p.actions[1].want, &f.ds.projects[0].deployments[0]);  /* staging */
+	assert_ptr_equal(p.actions[1].reference, f.ds.projects[0].deployments[0].reference);
+	assert_ptr_equal(p.actions[2].deployment_name, f.os.deployments[1].name);
+	assert_ptr_equal(p.actions[2].project, f.os.projects[0].name);
+	assert_int_equal(p.actions[2].project_id, 12);
+	assert_int_equal(p.n_drift, 1);
+	assert_ptr_equal(p.drift[0].deployment_name, f.os.deployments[0].name);
+	assert_string_equal(p.drift[0].field, "class");
+	assert_int_equal(plan_count(&p, PLAN_CREATE), 2);
+	assert_int_equal(plan_count(&p, PLAN_DELETE), 1);
+	plan_free(&p);
+	fixture_free(&f);
+}
+
+/* A NULL ledger is an empty one: owned prunes nothing, nothing is protected. */
+static void
+test_null_ledger(void **state)
+{
+	struct fixture f;
+	struct plan p;
+	(void)state;
+
+	fixture_build(&f, "P shop", "P 12 shop; D a-b-1 12 x-ref dev; P 9 other", NULL, "prune=owned");
+	assert_int_equal(plan_build(&f.ds, &f.os, NULL, &f.set, &p), 0);
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
+	f.set.prune = PRUNE_ALL;
+	assert_int_equal(plan_build(&f.ds, &f.os, NULL, &f.set, &p), 0);
+	assert_int_equal(p.n_actions, 2);
+	plan_free(&p);
+	fixture_free(&f);
+}
+
+static void
+test_names_and_free(void **state)
+{
+	struct plan p;
+	(void)state;
+
+	assert_string_equal(guard_name(GUARD_EMPTY_DESIRED), "empty_desired");
+	assert_string_equal(guard_name(GUARD_MAX_DELETES), "max_deletes");
+	assert_string_equal(guard_name(GUARD_PROTECTED), "protected");
+	assert_string_equal(guard_name(GUARD_CONFLICT), "conflict");
+	assert_string_equal(guard_name((enum guard)42), "?");
+	assert_string_equal(plan_reason_name(REASON_DECLARED), "declared");
+	assert_string_equal(plan_reason_name(REASON_ABSENT), "absent");
+	assert_string_equal(plan_reason_name(REASON_PRUNE), "prune");
+	plan_free(NULL);
+	memset(&p, 0, sizeof(p));
+	plan_free(&p);
+	assert_int_equal(plan_count(&p, PLAN_CREATE), 0);
+}
+
+/* Every allocation plan_build makes, failed in turn: -ENOMEM, an empty
+ * plan, and (under ASan) nothing leaked. */
+static void
+test_out_of_memory(void **state)
+{
+	struct fixture f;
+	struct plan p;
+	long n;
+	int rc;
+	(void)state;
+
+	fixture_build(&f, "P shop; D staging dev; D production prod class=s256; D gone dev absent;"
+	    "P blog; D main dev; P legacy absent; P twin",
+	    "P 12 shop; D happy-otter-1 12 production prod class=s16; D x-y-2 12 gone dev;"
+	    "D m-n-3 12 extra dev; P 13 legacy; P 20 twin; P 21 twin; P 30 junk; D j-k-4 30 a dev;"
+	    "P 31 keep",
+	    "P 31 keep protect", "prune=all max=2");
+	for (n = 0; ; n++) {
+		fail_countdown = n;
+		rc = plan_build(&f.ds, &f.os, &f.l, &f.set, &p);
+		fail_countdown = -1;
+		if (rc == 0)
+			break;
+		assert_int_equal(rc, -ENOMEM);
+		assert_null(p.actions);
+		assert_null(p.drift);
+		assert_null(p.blocked);
+		assert_int_equal(p.n_actions + p.n_drift + p.n_blocked + p.n_held, 0);
+	}
+	assert_true(n > 5);   /* the sweep did reach the allocations */
+	assert_int_equal(p.n_blocked, 3);   /* conflict, protected, max_deletes */
+	plan_free(&p);
+	fixture_free(&f);
+}
+
+/* A large converged team: the plan is empty (matching goes through sorted
+ * indexes; this checks the result, not the speed). */
+static void
+test_large_team(void **state)
+{
+	struct fixture f;
+	struct plan p;
+	size_t np = 3000;
+	(void)state;
+
+	memset(&f, 0, sizeof(f));
+	f.set.prune = PRUNE_ALL;
+	f.set.max_deletes = 10;
+	f.ds.projects = calloc(np, sizeof(*f.ds.projects));
+	f.os.projects = calloc(np, sizeof(*f.os.projects));
+	f.os.deployments = calloc(np * 2, sizeof(*f.os.deployments));
+	assert_non_null(f.ds.projects);
+	assert_non_null(f.os.projects);
+	assert_non_null(f.os.deployments);
+	for (size_t i = 0; i < np; i++) {
+		char name[32];
+		struct desired_project *dp = &f.ds.projects[i];
+
+		snprintf(name, sizeof(name), "proj-%05zu", (i * 7919) % np);
+		dp->name = dup(name);
+		dp->deployments = calloc(2, sizeof(*dp->deployments));
+		assert_non_null(dp->deployments);
+		dp->n_deployments = 2;
+		for (size_t j = 0; j < 2; j++) {
+			dp->deployments[j].reference = dup(j ? "staging" : "production");
+			dp->deployments[j].type = j ? DEP_DEV : DEP_PROD;
+			dp->deployments[j].is_default = TRI_UNSET;
+		}
+		f.ds.n_projects++;
+		snprintf(name, sizeof(name), "proj-%05zu", i);
+		f.os.projects[i].id = (int64_t)(i + 1);
+		f.os.projects[i].name = dup(name);
+		f.os.n_projects++;
+		for (size_t j = 0; j < 2; j++) {
+			struct observed_deployment *od = &f.os.deployments[f.os.n_deployments++];
+
+			snprintf(name, sizeof(name), "dep-%zu-%zu", i, j);
+			od->name = dup(name);
+			od->project_id = (int64_t)(i + 1);
+			od->reference = dup(j ? "staging" : "production");
+			od->type = j ? DEP_DEV : DEP_PROD;
+		}
+	}
+	assert_int_equal(plan_build(&f.ds, &f.os, &f.l, &f.set, &p), 0);
+	assert_int_equal(p.n_actions, 0);
+	assert_int_equal(p.n_drift, 0);
+	assert_int_equal(p.n_blocked, 0);
+	plan_free(&p);
+	fixture_free(&f);
+}
+
+int
+main(void)
+{
+	static const struct CMUnitTest fixed[] = {
+		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_long_names),
+		cmocka_unit_test(test_points_into_inputs),
+		cmocka_unit_test(test_null_ledger),
+		cmocka_unit_test(test_names_and_free),
+		cmocka_unit_test(test_out_of_memory),
+		cmocka_unit_test(test_large_team),
+	};
+	size_t n_rows = sizeof(rows) / sizeof(rows[0]);
+	size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]);
+	struct CMUnitTest *tests = calloc(n_rows + n_fixed, sizeof(*tests));
+	int rc;
+
+	if (tests == NULL)
+		return 1;
+	for (size_t i = 0; i < n_rows; i++) {
+		tests[i].name = rows[i].name;
+		tests[i].test_func = test_row;
+		tests[i].initial_state = (void *)(uintptr_t)&rows[i];
+	}
+	memcpy(&tests[n_rows], fixed, sizeof(fixed));
+	rc = _cmocka_run_group_tests("plan", tests, n_rows + n_fixed, NULL, NULL);
+	free(tests);
+	return rc;
+}
