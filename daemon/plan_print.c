@@ -1,0 +1,384 @@
+/* plan_print.c: the plan as text lines for people and as the JSON object of
+ * SPEC section 4 (docs/reconcile.md shows both). */
+#include "plan_print.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "execute.h"
+
+#define GREEN  "\033[32m"
+#define RED    "\033[31m"
+#define YELLOW "\033[33m"
+#define RESET  "\033[0m"
+
+/* Appends a string literal (its length known at compile time). */
+#define PUT(b, lit) buf_append((b), (lit), sizeof(lit) - 1)
+
+static const char *
+nz(const char *s)
+{
+	return s ? s : "";
+}
+
+static const char *
+error_of(const struct action_result *r)
+{
+	return r->error != NULL && r->error[0] != '\0' ? r->error : "failed";
+}
+
+/* Why an action did not run (pending, running or skipped: the printer is
+ * called once apply is over, so all three mean "not done"), when the
+ * executor did not say. */
+static const char *
+skip_reason(const struct plan *p, const struct action_result *r, size_t i,
+    char *tmp, size_t n)
+{
+	const struct plan_action *a = &p->actions[i];
+
+	if (r[i].error != NULL && r[i].error[0] != '\0')
+		return r[i].error;
+	if (a->parent != PLAN_NO_PARENT && a->parent < p->n_actions &&
+	    r[a->parent].state != ACTION_OK) {
+		snprintf(tmp, n, "project \"%s\" was not created", nz(a->project));
+		return tmp;
+	}
+	return "not run";
+}
+
+/* ---- text ------------------------------------------------------------- */
+
+/* Names come from files and from the API: escape what would let them
+ * break the line, the quoting or the terminal. */
+static int
+put_escaped(struct buf *out, const char *s, bool quotes)
+{
+	int rc = 0;
+
+	for (const unsigned char *c = (const unsigned char *)nz(s); *c && !rc; c++) {
+		if (*c < 0x20 || *c == 0x7f)
+			rc = buf_appendf(out, "\\x%02x", *c);
+		else if (quotes && (*c == '"' || *c == '\\'))
+			rc = buf_appendf(out, "\\%c", *c);
+		else
+			rc = buf_append(out, c, 1);
+	}
+	return rc;
+}
+
+static int
+put_quoted(struct buf *out, const char *project, const char *reference)
+{
+	int rc;
+
+	if ((rc = PUT(out, "\"")) || (rc = put_escaped(out, project, true)))
+		return rc;
+	if (reference != NULL &&
+	    ((rc = PUT(out, "/")) || (rc = put_escaped(out, reference, true))))
+		return rc;
+	return PUT(out, "\"");
+}
+
+static int
+put_sign(struct buf *out, char sign, const char *colour, unsigned flags)
+{
+	if (flags & PLAN_PRINT_COLOUR)
+		return buf_appendf(out, "%s%c%s ", colour, sign, RESET);
+	return buf_appendf(out, "%c ", sign);
+}
+
+static int
+put_create_details(struct buf *out, const struct desired_deployment *w)
+{
+	int rc;
+
+	if (w == NULL)
+		return 0;
+	if ((rc = buf_appendf(out, " (%s", dep_type_name(w->type))))
+		return rc;
+	if (w->region && ((rc = PUT(out, ", region ")) ||
+	    (rc = put_escaped(out, w->region, false))))
+		return rc;
+	if (w->class_name && ((rc = PUT(out, ", class ")) ||
+	    (rc = put_escaped(out, w->class_name, false))))
+		return rc;
+	if (w->is_default != TRI_UNSET &&
+	    (rc = buf_appendf(out, ", %s", w->is_default == TRI_TRUE ? "default" : "not default")))
+		return rc;
+	return PUT(out, ")");
+}
+
+static int
+put_action(struct buf *out, const struct plan *p, const struct action_result *res,
+    size_t i, unsigned flags)
+{
+	const struct plan_action *a = &p->actions[i];
+	bool create = a->op == PLAN_CREATE, dep = a->kind == PLAN_DEPLOYMENT;
+	char tmp[200];
+	int rc;
+
+	if ((rc = put_sign(out, create ? '+' : '-', create ? GREEN : RED, flags)) ||
+	    (rc = buf_appendf(out, "%s %s ", create ? "create" : "delete",
+	    dep ? "deployment" : "project")) ||
+	    (rc = put_quoted(out, a->project, dep ? nz(a->reference) : NULL)))
+		return rc;
+	if (create && dep)
+		rc = put_create_details(out, a->want);
+	else if (!create && dep) {
+		if (!(rc = PUT(out, " (")) &&
+		    !(rc = put_escaped(out, a->deployment_name, false)))
+			rc = PUT(out, ")");
+	} else if (!create)
+		rc = buf_appendf(out, " (%lld)", (long long)a->project_id);
+	if (rc)
+		return rc;
+	if (res != NULL) {
+		switch (res[i].state) {
+		case ACTION_OK:
+			rc = PUT(out, ": ok");
+			break;
+		case ACTION_FAILED:
+			if (!(rc = PUT(out, ": error: ")))
+				rc = put_escaped(out, error_of(&res[i]), false);
+			break;
+		default:
+			if (!(rc = PUT(out, ": skipped: ")))
+				rc = put_escaped(out, skip_reason(p, res, i, tmp, sizeof(tmp)), false);
+			break;
+		}
+		if (rc)
+			return rc;
+	}
+	return PUT(out, "\n");
+}
+
+static int
+put_drift(struct buf *out, const struct plan_drift *d, unsigned flags)
+{
+	int rc;
+
+	if ((rc = put_sign(out, '~', YELLOW, flags)) ||
+	    (rc = PUT(out, "drift deployment ")) ||
+	    (rc = put_quoted(out, d->project, nz(d->reference))) ||
+	    (rc = PUT(out, " (")) ||
+	    (rc = put_escaped(out, d->deployment_name, false)) ||
+	    (rc = buf_appendf(out, "): %s is ", d->field)) ||
+	    (rc = put_escaped(out, d->have[0] ? d->have : "unset", false)) ||
+	    (rc = PUT(out, ", files say ")) ||
+	    (rc = put_escaped(out, d->want, false)))
+		return rc;
+	return PUT(out, "\n");
+}
+
+static int
+put_blocked(struct buf *out, const struct plan_blocked *b, unsigned flags)
+{
+	int rc;
+
+	if ((rc = put_sign(out, '!', YELLOW, flags)) ||
+	    (rc = buf_appendf(out, "blocked %s: ", guard_name(b->guard))) ||
+	    (rc = put_escaped(out, b->message, false)))
+		return rc;
+	return PUT(out, "\n");
+}
+
+int
+plan_print_text(const struct plan *p, const struct action_result *results,
+    unsigned flags, struct buf *out)
+{
+	size_t i, ok = 0, failed = 0, skipped = 0;
+	int rc;
+
+	for (i = 0; i < p->n_actions; i++)
+		if ((rc = put_action(out, p, results, i, flags)))
+			return rc;
+	for (i = 0; i < p->n_drift; i++)
+		if ((rc = put_drift(out, &p->drift[i], flags)))
+			return rc;
+	for (i = 0; i < p->n_blocked; i++)
+		if ((rc = put_blocked(out, &p->blocked[i], flags)))
+			return rc;
+
+	if (p->n_actions == 0 && p->n_drift == 0 && p->n_blocked == 0)
+		return buf_appendf(out, "No changes. The team matches the files.\n");
+	if (results != NULL) {
+		for (i = 0; i < p->n_actions; i++) {
+			if (results[i].state == ACTION_OK)
+				ok++;
+			else if (results[i].state == ACTION_FAILED)
+				failed++;
+			else
+				skipped++;
+		}
+		rc = buf_appendf(out, "Apply: %zu ok, %zu failed, %zu skipped, ",
+		    ok, failed, skipped);
+	} else {
+		rc = buf_appendf(out, "Plan: %zu to create, %zu to delete, ",
+		    plan_count(p, PLAN_CREATE), plan_count(p, PLAN_DELETE));
+	}
+	if (rc || (rc = buf_appendf(out, "%zu drifted, %zu blocked", p->n_drift, p->n_blocked)))
+		return rc;
+	if (p->n_held > 0 && (rc = buf_appendf(out, " (%zu delete%s held back)",
+	    p->n_held, p->n_held == 1 ? "" : "s")))
+		return rc;
+	return PUT(out, ".\n");
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+/* Each adder returns false on ENOMEM; the caller gives up on the object. */
+static bool
+add_str(cJSON *o, const char *k, const char *v)
+{
+	return cJSON_AddStringToObject(o, k, nz(v)) != NULL;
+}
+
+static bool
+add_num(cJSON *o, const char *k, double v)
+{
+	return cJSON_AddNumberToObject(o, k, v) != NULL;
+}
+
+static bool
+action_json(cJSON *arr, const struct plan *p, const struct action_result *res, size_t i)
+{
+	const struct plan_action *a = &p->actions[i];
+	const struct desired_deployment *w = a->want;
+	bool dep = a->kind == PLAN_DEPLOYMENT, ok;
+	cJSON *o = cJSON_CreateObject();
+	char tmp[200];
+
+	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return false;
+	}
+	ok = add_str(o, "op", a->op == PLAN_CREATE ? "create" : "delete") &&
+	    add_str(o, "kind", dep ? "deployment" : "project") &&
+	    add_str(o, "project", a->project);
+	if (ok && dep)
+		ok = add_str(o, "reference", a->reference);
+	if (ok && a->op == PLAN_CREATE && dep && w != NULL) {
+		ok = add_str(o, "type", dep_type_name(w->type)) &&
+		    (w->region == NULL || add_str(o, "region", w->region)) &&
+		    (w->class_name == NULL || add_str(o, "class", w->class_name)) &&
+		    (w->is_default == TRI_UNSET ||
+		    cJSON_AddBoolToObject(o, "default", w->is_default == TRI_TRUE) != NULL);
+	}
+	if (ok && a->op == PLAN_DELETE && dep)
+		ok = add_str(o, "name", a->deployment_name);
+	if (ok && a->op == PLAN_DELETE && !dep)
+		ok = add_num(o, "id", (double)a->project_id);
+	if (ok)
+		ok = add_str(o, "reason", plan_reason_name(a->reason));
+	if (ok && res != NULL) {
+		switch (res[i].state) {
+		case ACTION_OK:
+			ok = add_str(o, "result", "ok");
+			break;
+		case ACTION_FAILED:
+			ok = add_str(o, "result", "error") &&
+			    add_str(o, "error", error_of(&res[i])) &&
+			    (!res[i].ambiguous || cJSON_AddBoolToObject(o, "ambiguous", 1) != NULL);
+			break;
+		default:
+			ok = add_str(o, "result", "skipped") &&
+			    add_str(o, "error", skip_reason(p, res, i, tmp, sizeof(tmp)));
+			break;
+		}
+	}
+	return ok;
+}
+
+static bool
+drift_json(cJSON *arr, const struct plan_drift *d)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return false;
+	}
+	return add_str(o, "kind", "deployment") && add_str(o, "project", d->project) &&
+	    add_str(o, "reference", d->reference) && add_str(o, "name", d->deployment_name) &&
+	    add_str(o, "field", d->field) && add_str(o, "want", d->want) &&
+	    add_str(o, "have", d->have);
+}
+
+static bool
+blocked_json(cJSON *arr, const struct plan_blocked *b)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return false;
+	}
+	return add_str(o, "guard", guard_name(b->guard)) && add_str(o, "message", b->message) &&
+	    (b->project == NULL || add_str(o, "project", b->project)) &&
+	    (b->reference == NULL || add_str(o, "reference", b->reference));
+}
+
+cJSON *
+plan_to_cjson(const struct plan *p, const struct action_result *results)
+{
+	cJSON *root = cJSON_CreateObject(), *acts, *drift, *blocked, *sum;
+	bool ok;
+	size_t i;
+
+	if (root == NULL)
+		return NULL;
+	acts = cJSON_AddArrayToObject(root, "actions");
+	drift = cJSON_AddArrayToObject(root, "drift");
+	blocked = cJSON_AddArrayToObject(root, "blocked");
+	sum = cJSON_AddObjectToObject(root, "summary");
+	ok = acts && drift && blocked && sum;
+	for (i = 0; ok && i < p->n_actions; i++)
+		ok = action_json(acts, p, results, i);
+	for (i = 0; ok && i < p->n_drift; i++)
+		ok = drift_json(drift, &p->drift[i]);
+	for (i = 0; ok && i < p->n_blocked; i++)
+		ok = blocked_json(blocked, &p->blocked[i]);
+	ok = ok && add_num(sum, "create", (double)plan_count(p, PLAN_CREATE)) &&
+	    add_num(sum, "delete", (double)plan_count(p, PLAN_DELETE)) &&
+	    add_num(sum, "drift", (double)p->n_drift) &&
+	    add_num(sum, "blocked", (double)p->n_blocked) &&
+	    add_num(sum, "held", (double)p->n_held);
+	if (ok && results != NULL) {
+		size_t n_ok = 0, n_failed = 0;
+
+		for (i = 0; i < p->n_actions; i++) {
+			n_ok += results[i].state == ACTION_OK;
+			n_failed += results[i].state == ACTION_FAILED;
+		}
+		ok = add_num(sum, "ok", (double)n_ok) && add_num(sum, "failed", (double)n_failed) &&
+		    add_num(sum, "skipped", (double)(p->n_actions - n_ok - n_failed));
+	}
+	if (!ok) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+int
+plan_print_json(const struct plan *p, const struct action_result *results,
+    int pretty, struct buf *out)
+{
+	cJSON *root = plan_to_cjson(p, results);
+	char *s;
+	int rc;
+
+	if (root == NULL)
+		return -ENOMEM;
+	s = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (s == NULL)
+		return -ENOMEM;
+	if ((rc = buf_append(out, s, strlen(s))) == 0)
+		rc = PUT(out, "\n");
+	cJSON_free(s);
+	return rc;
+}
