@@ -751,6 +751,14 @@ int
 settings_load(int argc, char **argv, struct settings *out, int *cmd_index,
     struct diag *d)
 {
+	return settings_load_from(argc, argv, SETTINGS_DEFAULT_CONFIG, out,
+	    cmd_index, d);
+}
+
+int
+settings_load_from(int argc, char **argv, const char *default_config,
+    struct settings *out, int *cmd_index, struct diag *d)
+{
 	struct option opts[N_ROWS + 4];
 	size_t no = 0, errors = d->n_errors, npos = 0;
 	char **pos = NULL;
@@ -845,7 +853,7 @@ settings_load(int argc, char **argv, struct settings *out, int *cmd_index,
 	}
 	free(pos);
 	if (rc == 0 && out->config_path == NULL &&
-	    (out->config_path = strdup(SETTINGS_DEFAULT_CONFIG)) == NULL)
+	    (out->config_path = strdup(default_config)) == NULL)
 		rc = -ENOMEM;
 	if (rc != 0)
 		return rc;

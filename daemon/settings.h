@@ -91,6 +91,9 @@ const struct settings_row *settings_rows(size_t *n);
  */
 int settings_load(int argc, char **argv, struct settings *out, int *cmd_index,
     struct diag *d);
+/* The same with another default settings file (tests). */
+int settings_load_from(int argc, char **argv, const char *default_config,
+    struct settings *out, int *cmd_index, struct diag *d);
 /* For SIGHUP: the same file (re-read), environment and flags as `cur`, into
  * *out. 0 or -EINVAL (problems in d), -ENOMEM; `cur` is left alone. */
 int settings_reload(const struct settings *cur, struct settings *out,
