@@ -222,8 +222,11 @@ load_project(struct sim_store *st, const cJSON *o, struct sim_err *err)
 	return store_project_load(st, id, name, slug, ct, err) ? 0 : -1;
 }
 
+/* Pass 0 loads the deployments that carry an id, pass 1 the local ones
+ * without (they get fresh ids, which then cannot collide). */
 static int
-load_deployment(struct sim_store *st, const cJSON *o, struct sim_err *err)
+load_deployment(struct sim_store *st, const cJSON *o, int pass,
+    struct sim_err *err)
 {
 	struct sim_deployment *d;
 	const char *kind = NULL, *name, *type = NULL, *ref = NULL, *region = NULL;
@@ -241,6 +244,9 @@ load_deployment(struct sim_store *st, const cJSON *o, struct sim_err *err)
 	    get_int(o, "projectId", true, &pid, err, "deployment") < 0)
 		return -1;
 	local = kind != NULL && strcmp(kind, "local") == 0;
+	if ((local && cJSON_GetObjectItemCaseSensitive(o, "id") == NULL) !=
+	    (pass == 1))
+		return 0;
 	if (kind != NULL && !local && strcmp(kind, "cloud") != 0) {
 		sim_err_set(err, 400, "BadRequest",
 		    "deployment %.64s: kind must be cloud or local", name);
@@ -365,9 +371,10 @@ json_state_load(struct sim_store *st, const cJSON *root, struct sim_err *err)
 	cJSON_ArrayForEach(item, projects)
 		if (load_project(st, item, err) != 0)
 			return -1;
-	cJSON_ArrayForEach(item, deps)
-		if (load_deployment(st, item, err) != 0)
-			return -1;
+	for (int pass = 0; pass < 2; pass++)
+		cJSON_ArrayForEach(item, deps)
+			if (load_deployment(st, item, pass, err) != 0)
+				return -1;
 	/* Keep ids from going backwards across a save and a load. */
 	if (get_int(root, "nextProjectId", false, &v, err, "state") < 0 ||
 	    get_int(root, "nextDeploymentId", false, &v, err, "state") < 0)
