@@ -390,6 +390,9 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
+	/* A dropped connection is our own doing (--drop-rate), not news. */
+	if (strstr(line, "Application reported internal error") != NULL)
+		return;
 	sim_log("microhttpd: %s", line);
 }
 

@@ -4,11 +4,15 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 
 #include "support/sim_harness.h"
 
@@ -174,6 +178,97 @@ start_sim(struct sim *s, const char *const *args)
 		fprintf(stderr, "sim_start: %s (CP_BUILD_DIR=%s)\n", strerror(-rc),
 		    getenv("CP_BUILD_DIR") ? getenv("CP_BUILD_DIR") : "unset");
 	return rc;
+}
+
+static inline double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static size_t
+discard_body(char *p, size_t size, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return size * n;
+}
+
+#define PAR_MAX 256
+
+/* n requests at once with curl multi (one connection each). body may hold
+ * one %d, replaced by the request's index. Fills status[i] (0 when the
+ * transfer failed) and returns the wall time in seconds. */
+static inline double
+parallel_requests(const struct sim *s, const char *method, const char *path,
+    const char *body_fmt, int n, long *status)
+{
+	CURL *e[PAR_MAX];
+	char bodies[PAR_MAX][256], url[512], auth[256];
+	struct curl_slist *h = NULL;
+	CURLM *m = curl_multi_init();
+	int running = 0;
+	double t0 = mono_s();
+
+	assert_true(n <= PAR_MAX);
+	snprintf(url, sizeof(url), "%s%s", s->url, path);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->token);
+	h = curl_slist_append(h, auth);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n);
+	for (int i = 0; i < n; i++) {
+		e[i] = curl_easy_init();
+		curl_easy_setopt(e[i], CURLOPT_URL, url);
+		curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(e[i], CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 60L);
+		curl_easy_setopt(e[i], CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard_body);
+		curl_easy_setopt(e[i], CURLOPT_PRIVATE, (void *)(intptr_t)i);
+		if (body_fmt != NULL) {
+			const char *pct = strstr(body_fmt, "%d");
+
+			if (pct != NULL)
+				snprintf(bodies[i], sizeof(bodies[i]), "%.*s%d%s",
+				    (int)(pct - body_fmt), body_fmt, i, pct + 2);
+			else
+				snprintf(bodies[i], sizeof(bodies[i]), "%s", body_fmt);
+			curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, bodies[i]);
+		}
+		curl_easy_setopt(e[i], CURLOPT_CUSTOMREQUEST, method);
+		curl_multi_add_handle(m, e[i]);
+		status[i] = 0;
+	}
+	do {
+		CURLMsg *msg;
+		int left;
+
+		curl_multi_perform(m, &running);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			void *priv;
+			long code = 0;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+			if (msg->data.result == CURLE_OK)
+				curl_easy_getinfo(msg->easy_handle,
+				    CURLINFO_RESPONSE_CODE, &code);
+			status[(intptr_t)priv] = code;
+		}
+		if (running > 0)
+			curl_multi_poll(m, NULL, 0, 100, NULL);
+	} while (running > 0);
+	for (int i = 0; i < n; i++) {
+		curl_multi_remove_handle(m, e[i]);
+		curl_easy_cleanup(e[i]);
+	}
+	curl_multi_cleanup(m);
+	curl_slist_free_all(h);
+	return mono_s() - t0;
 }
 
 #endif
