@@ -672,9 +672,24 @@ ytree_parse(struct ytree *t, const char *file, const char *data, size_t len,
 		too_large(d, file, lim);
 		return -EFBIG;
 	}
+	/* UTF-8 only (a UTF-8 byte order mark is fine): positions are
+	 * counted in UTF-8, and nobody means to write YAML in UTF-16. */
+	if (len >= 2 && ((data[0] == '\xff' && data[1] == '\xfe') ||
+	    (data[0] == '\xfe' && data[1] == '\xff'))) {
+		diag_error(d, file, 1, 1, "UTF-16 text is not supported; save the "
+		    "file as UTF-8");
+		return -EBADMSG;
+	}
+	/* The UTF-8 byte order mark is dropped here: libyaml would count it
+	 * as a column once the encoding is set. */
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+		data += 3;
+		len -= 3;
+	}
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
 	while (!done && rc == 0) {
 		if (!yaml_parser_parse(&parser, &ev)) {
 			report_parser_error(&b, &parser, data, len);

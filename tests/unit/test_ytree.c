@@ -212,6 +212,11 @@ static const struct {
 	  "t.yaml:1:4: error: not valid UTF-8: invalid leading UTF-8 octet 0xff\n" },
 	{ "binary garbage", "\x7f" "ELF\x02\x01\x01", -EBADMSG,
 	  "t.yaml:1:1: error: control character 0x7f is not allowed\n" },
+	{ "UTF-16", "\xff\xfe" "a\0:\0 \0b\0", -EBADMSG,
+	  "t.yaml:1:1: error: UTF-16 text is not supported; save the file as "
+	  "UTF-8\n" },
+	{ "a UTF-8 byte order mark is fine", "\xef\xbb\xbf" "a: 1\nb: 2\na: 3\n", 0,
+	  "t.yaml:3:1: error: duplicate key \"a\" (first at 1:1)\n" },
 	{ "escape in a key is quoted", "\"\\e[31m\": 1\n\"\\e[31m\": 2\n", 0,
 	  "t.yaml:2:1: error: duplicate key \"\\x1b[31m\" (first at 1:1)\n" },
 };

@@ -1,0 +1,798 @@
+/* test_desired.c: every rule of the desired-state format (SPEC section 2),
+ * one table row each with the exact FILE:LINE:COL and message; the files
+ * found and their order; the limits; the model built from valid files. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cfgtest.h"
+#include "desired.h"
+#include "diag.h"
+#include "ytree.h"
+
+/* One project "shop" whose deployments follow; a deployment mapping then
+ * starts on line 4, column 9, its reference value at column 20. */
+#define SHOP "projects:\n  - name: shop\n    deployments:\n"
+#define X16 "xxxxxxxxxxxxxxxx"
+#define X64 X16 X16 X16 X16
+
+struct file {
+	const char *rel;
+	const char *text;
+};
+
+struct row {
+	const char *name;
+	struct file files[3];
+	int rc;
+	const char *want;      /* every diagnostic, folder prefix cut */
+};
+
+static const struct row rows[] = {
+	/* ---- valid ---- */
+	{ "a full example", { { "a.yaml",
+	  "# yaml-language-server: $schema=x.json\n"
+	  "projects:\n"
+	  "  - name: shop\n"
+	  "    protect: true\n"
+	  "    deployments:\n"
+	  "      - reference: production\n"
+	  "        type: prod\n"
+	  "        region: aws-us-east-1\n"
+	  "        class: s16\n"
+	  "        default: true\n"
+	  "        protect: true\n"
+	  "      - reference: staging\n"
+	  "        type: dev\n"
+	  "        default: true\n"
+	  "      - reference: pr/42\n"
+	  "        type: preview\n"
+	  "        default: false\n"
+	  "      - reference: old-thing\n"
+	  "        type: custom\n"
+	  "        state: absent\n"
+	  "  - name: legacy-tool\n"
+	  "    state: absent\n" } }, 0, "" },
+	{ "a name that looks like a number is taken as written",
+	  { { "a.yaml", "projects:\n  - name: 2024\n" } }, 0, "" },
+	{ "state: absent with an empty list of deployments",
+	  { { "a.yaml", "projects:\n  - name: x\n    state: absent\n"
+	  "    deployments: []\n" } }, 0, "" },
+	{ "null lists declare nothing",
+	  { { "a.yaml", "projects:\n  - name: x\n    deployments:\n" },
+	    { "b.yaml", "projects:\n" } }, 0, "" },
+	{ "an empty file and an empty document",
+	  { { "a.yaml", "" }, { "b.yaml", "---\n# nothing\n" } }, 0, "" },
+	{ "several documents in one file",
+	  { { "a.yaml", "projects:\n  - name: a\n---\nprojects:\n  - name: b\n" } },
+	  0, "" },
+	{ "one reference in two projects",
+	  { { "a.yaml", "projects:\n  - name: a\n    deployments:\n"
+	  "      - {reference: main, type: dev}\n"
+	  "  - name: b\n    deployments:\n"
+	  "      - {reference: main, type: dev}\n" } }, 0, "" },
+	{ "one default dev and one default prod",
+	  { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, default: true}\n"
+	  "      - {reference: two, type: prod, default: true}\n" } }, 0, "" },
+	{ "an absent default does not count",
+	  { { "a.yaml", SHOP
+	  "      - {reference: old, type: dev, default: true, state: absent}\n"
+	  "      - {reference: fresh, type: dev, default: true}\n" } }, 0, "" },
+	{ "a name of 128 bytes", { { "a.yaml", "projects:\n  - name: "
+	  X64 X64 "\n" } }, 0, "" },
+	{ "warnings do not make it invalid",
+	  { { "a.yaml", "projects:\n  - name: x\n    state: absent\n"
+	  "    protect: true\n" } }, 0,
+	  "a.yaml:4:14: warning: project \"x\" has state: absent and protect: "
+	  "true; the protected guard will hold back its deletion\n" },
+	{ "warning for an absent protected deployment",
+	  { { "a.yaml", SHOP
+	  "      - {reference: old, type: dev, state: absent, protect: true}\n" } },
+	  0, "a.yaml:4:61: warning: deployment \"old\" has state: absent and "
+	  "protect: true; the protected guard will hold back its deletion\n" },
+
+	/* ---- the top level ---- */
+	{ "unknown top-level key", { { "a.yaml", "projcts: []\n" } }, -EINVAL,
+	  "a.yaml:1:1: error: unknown key \"projcts\" at the top level "
+	  "(expected projects)\n" },
+	{ "top level is a list", { { "a.yaml", "- name: x\n" } }, -EINVAL,
+	  "a.yaml:1:1: error: expected a mapping with the key \"projects\" at "
+	  "the top level, got a list\n" },
+	{ "top level is a string", { { "a.yaml", "hello\n" } }, -EINVAL,
+	  "a.yaml:1:1: error: expected a mapping with the key \"projects\" at "
+	  "the top level, got a string\n" },
+	{ "projects is a mapping", { { "a.yaml", "projects:\n  name: x\n" } },
+	  -EINVAL, "a.yaml:2:3: error: \"projects\" must be a list, got a "
+	  "mapping\n" },
+
+	/* ---- projects ---- */
+	{ "project is not a mapping", { { "a.yaml", "projects:\n  - shop\n" } },
+	  -EINVAL, "a.yaml:2:5: error: a project must be a mapping, got a "
+	  "string\n" },
+	{ "unknown project key", { { "a.yaml",
+	  "projects:\n  - name: shop\n    protected: true\n" } }, -EINVAL,
+	  "a.yaml:3:5: error: unknown key \"protected\" in project (expected one "
+	  "of: name, state, deployments, protect)\n" },
+	{ "missing name", { { "a.yaml", "projects:\n  - state: present\n" } },
+	  -EINVAL, "a.yaml:2:5: error: project has no \"name\"\n" },
+	{ "name is a boolean", { { "a.yaml", "projects:\n  - name: true\n" } },
+	  -EINVAL, "a.yaml:2:11: error: \"name\" must be a string, got a "
+	  "boolean\n" },
+	{ "name is null", { { "a.yaml", "projects:\n  - name: ~\n" } },
+	  -EINVAL, "a.yaml:2:11: error: \"name\" must be a string, got null\n" },
+	{ "name is a list", { { "a.yaml", "projects:\n  - name: [a]\n" } },
+	  -EINVAL, "a.yaml:2:11: error: \"name\" must be a string, got a list\n" },
+	{ "empty name", { { "a.yaml", "projects:\n  - name: \"\"\n" } },
+	  -EINVAL, "a.yaml:2:11: error: \"name\" may not be empty\n" },
+	{ "name of 129 bytes", { { "a.yaml", "projects:\n  - name: "
+	  X64 X64 "y\n" } }, -EINVAL, "a.yaml:2:11: error: project name "
+	  "\"" X64 "\"... is longer than 128 bytes\n" },
+	{ "name with a control character", { { "a.yaml",
+	  "projects:\n  - name: \"a\\tb\"\n" } }, -EINVAL,
+	  "a.yaml:2:11: error: project name \"a\\tb\" may not contain control "
+	  "characters\n" },
+	{ "duplicate name in one file", { { "a.yaml",
+	  "projects:\n  - name: shop\n  - name: shop\n" } }, -EINVAL,
+	  "a.yaml:3:11: error: duplicate project name \"shop\" (first declared "
+	  "at a.yaml:2:11)\n" },
+	{ "duplicate name across files", {
+	  { "a.yaml", "projects:\n  - name: shop\n" },
+	  { "b.yaml", "projects:\n  - name: other\n  - name: shop\n" } },
+	  -EINVAL, "b.yaml:3:11: error: duplicate project name \"shop\" (first "
+	  "declared at a.yaml:2:11)\n" },
+	{ "duplicate name across documents", { { "a.yaml",
+	  "projects:\n  - name: shop\n---\nprojects:\n  - name: shop\n" } },
+	  -EINVAL, "a.yaml:5:11: error: duplicate project name \"shop\" (first "
+	  "declared at a.yaml:2:11)\n" },
+	{ "invalid state", { { "a.yaml",
+	  "projects:\n  - name: x\n    state: gone\n" } }, -EINVAL,
+	  "a.yaml:3:12: error: invalid state \"gone\" (expected present or "
+	  "absent)\n" },
+	{ "state is a boolean", { { "a.yaml",
+	  "projects:\n  - name: x\n    state: false\n" } }, -EINVAL,
+	  "a.yaml:3:12: error: \"state\" must be a string, got a boolean\n" },
+	{ "protect is a string", { { "a.yaml",
+	  "projects:\n  - name: x\n    protect: \"true\"\n" } }, -EINVAL,
+	  "a.yaml:3:14: error: \"protect\" must be true or false, got a "
+	  "string\n" },
+	{ "protect: yes is not a boolean", { { "a.yaml",
+	  "projects:\n  - name: x\n    protect: yes\n" } }, -EINVAL,
+	  "a.yaml:3:14: error: \"protect\" must be true or false, got a "
+	  "string\n" },
+	{ "deployments is a mapping", { { "a.yaml",
+	  "projects:\n  - name: x\n    deployments: {}\n" } }, -EINVAL,
+	  "a.yaml:3:18: error: \"deployments\" must be a list, got a mapping\n" },
+	{ "state: absent with deployments", { { "a.yaml",
+	  "projects:\n  - name: old\n    state: absent\n    deployments:\n"
+	  "      - reference: main\n        type: dev\n" } }, -EINVAL,
+	  "a.yaml:4:5: error: project \"old\" has state: absent and may not "
+	  "list deployments\n" },
+	{ "merge keys", { { "a.yaml", "projects:\n  - name: x\n    <<: {}\n" } },
+	  -EINVAL, "a.yaml:3:5: error: merge keys (<<) are not supported in "
+	  "project\n" },
+
+	/* ---- deployments ---- */
+	{ "deployment is not a mapping", { { "a.yaml", SHOP
+	  "      - staging\n" } }, -EINVAL,
+	  "a.yaml:4:9: error: a deployment must be a mapping, got a string\n" },
+	{ "unknown deployment key", { { "a.yaml", SHOP
+	  "      - reference: staging\n        type: dev\n        referense: x\n" } },
+	  -EINVAL, "a.yaml:6:9: error: unknown key \"referense\" in deployment "
+	  "(expected one of: reference, type, region, class, default, state, "
+	  "protect)\n" },
+	{ "missing reference", { { "a.yaml", SHOP "      - type: dev\n" } },
+	  -EINVAL, "a.yaml:4:9: error: deployment has no \"reference\"\n" },
+	{ "missing type", { { "a.yaml", SHOP "      - reference: staging\n" } },
+	  -EINVAL, "a.yaml:4:9: error: deployment \"staging\" has no \"type\" "
+	  "(expected one of: dev, prod, preview, custom)\n" },
+	{ "missing reference and type", { { "a.yaml", SHOP "      - region: x\n" } },
+	  -EINVAL, "a.yaml:4:9: error: deployment has no \"reference\"\n"
+	  "a.yaml:4:9: error: deployment has no \"type\" (expected one of: dev, "
+	  "prod, preview, custom)\n" },
+	{ "invalid type", { { "a.yaml", SHOP
+	  "      - reference: staging\n        type: production\n" } }, -EINVAL,
+	  "a.yaml:5:15: error: invalid type \"production\" (expected one of: "
+	  "dev, prod, preview, custom)\n" },
+	{ "reference too short", { { "a.yaml", SHOP
+	  "      - reference: ab\n        type: dev\n" } }, -EINVAL,
+	  "a.yaml:4:20: error: reference \"ab\" must be 3 to 100 characters "
+	  "long\n" },
+	{ "reference with capitals", { { "a.yaml", SHOP
+	  "      - reference: Staging\n        type: dev\n" } }, -EINVAL,
+	  "a.yaml:4:20: error: reference \"Staging\" may only contain a-z, 0-9, "
+	  "\"-\" and \"/\"\n" },
+	{ "reference shaped like a deployment name", { { "a.yaml", SHOP
+	  "      - reference: happy-otter-123\n        type: dev\n" } }, -EINVAL,
+	  "a.yaml:4:20: error: reference \"happy-otter-123\" has the shape of a "
+	  "deployment name (letters-letters-digits)\n" },
+	{ "reference starting with local-", { { "a.yaml", SHOP
+	  "      - reference: local-dev\n        type: dev\n" } }, -EINVAL,
+	  "a.yaml:4:20: error: reference \"local-dev\" may not start with "
+	  "\"local-\"\n" },
+	{ "reserved reference", { { "a.yaml", SHOP
+	  "      - reference: default\n        type: dev\n" } }, -EINVAL,
+	  "a.yaml:4:20: error: reference \"default\" is reserved\n" },
+	{ "reference is a boolean", { { "a.yaml", SHOP
+	  "      - reference: false\n        type: dev\n" } }, -EINVAL,
+	  "a.yaml:4:20: error: \"reference\" must be a string, got a boolean\n" },
+	{ "duplicate reference", { { "a.yaml", SHOP
+	  "      - reference: staging\n        type: dev\n"
+	  "      - reference: staging\n        type: preview\n" } }, -EINVAL,
+	  "a.yaml:6:20: error: duplicate reference \"staging\" in project "
+	  "\"shop\" (first declared at a.yaml:4:20)\n" },
+	{ "default with type preview", { { "a.yaml", SHOP
+	  "      - reference: review\n        type: preview\n"
+	  "        default: true\n" } }, -EINVAL,
+	  "a.yaml:6:18: error: \"default: true\" is only allowed with type dev "
+	  "or prod, not preview\n" },
+	{ "default with type custom", { { "a.yaml", SHOP
+	  "      - {reference: mine, type: custom, default: true}\n" } }, -EINVAL,
+	  "a.yaml:4:50: error: \"default: true\" is only allowed with type dev "
+	  "or prod, not custom\n" },
+	{ "two default dev deployments", { { "a.yaml", SHOP
+	  "      - reference: one\n        type: dev\n        default: true\n"
+	  "      - reference: two\n        type: dev\n        default: true\n" } },
+	  -EINVAL, "a.yaml:9:18: error: more than one default dev deployment in "
+	  "project \"shop\" (the first is \"one\" at a.yaml:6:18)\n" },
+	{ "default is a number", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, default: 1}\n" } }, -EINVAL,
+	  "a.yaml:4:46: error: \"default\" must be true or false, got a "
+	  "number\n" },
+	{ "invalid region", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, region: US East}\n" } }, -EINVAL,
+	  "a.yaml:4:45: error: invalid region \"US East\" (expected 1 to 64 "
+	  "characters of a-z, 0-9 and \"-\")\n" },
+	{ "empty class", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, class: \"\"}\n" } }, -EINVAL,
+	  "a.yaml:4:44: error: invalid class \"\" (expected 1 to 64 characters "
+	  "of a-z, 0-9 and \"-\")\n" },
+	{ "region is a list", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, region: [a]}\n" } }, -EINVAL,
+	  "a.yaml:4:45: error: \"region\" must be a string, got a list\n" },
+	{ "deployment state", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, state: deleted}\n" } }, -EINVAL,
+	  "a.yaml:4:44: error: invalid state \"deleted\" (expected present or "
+	  "absent)\n" },
+	{ "deployment protect", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, protect: on}\n" } }, -EINVAL,
+	  "a.yaml:4:46: error: \"protect\" must be true or false, got a "
+	  "string\n" },
+
+	/* ---- every error of a run ---- */
+	{ "all errors, in file and position order", {
+	  { "a.yaml", SHOP
+	  "      - reference: Bad\n        type: dev\n        colour: red\n"
+	  "  - name: shop\n" },
+	  { "b.yaml", "projects:\n  - name: a\n    state: gone\n  - nmae: b\n" },
+	  { "c.yaml", "projects: [\n" } }, -EINVAL,
+	  "a.yaml:4:20: error: reference \"Bad\" may only contain a-z, 0-9, "
+	  "\"-\" and \"/\"\n"
+	  "a.yaml:6:9: error: unknown key \"colour\" in deployment (expected one "
+	  "of: reference, type, region, class, default, state, protect)\n"
+	  "a.yaml:7:11: error: duplicate project name \"shop\" (first declared "
+	  "at a.yaml:2:11)\n"
+	  "b.yaml:3:12: error: invalid state \"gone\" (expected present or "
+	  "absent)\n"
+	  "b.yaml:4:5: error: unknown key \"nmae\" in project (expected one of: "
+	  "name, state, deployments, protect)\n"
+	  "b.yaml:4:5: error: project has no \"name\"\n"
+	  "c.yaml:2:1: error: invalid YAML: did not find expected node content "
+	  "(while parsing a flow node at 2:1)\n" },
+	{ "a broken file does not hide the next one", {
+	  { "a.yaml", "projects:\n  - name: a\n   - name: b\n" },
+	  { "b.yaml", "projects:\n  - name: c\n    typo: 1\n" } }, -EINVAL,
+	  "a.yaml:3:4: error: invalid YAML: did not find expected '-' indicator "
+	  "(while parsing a block collection at 2:3)\n"
+	  "b.yaml:3:5: error: unknown key \"typo\" in project (expected one of: "
+	  "name, state, deployments, protect)\n" },
+	{ "duplicate key inside a project", { { "a.yaml",
+	  "projects:\n  - name: a\n    name: b\n" } }, -EINVAL,
+	  "a.yaml:3:5: error: duplicate key \"name\" (first at 2:5)\n" },
+};
+
+/* 0 when the row holds; otherwise says why on stderr. */
+static int
+check_row(const struct row *r)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), *got;
+	int rc, bad = 0;
+
+	for (size_t i = 0; i < 3 && r->files[i].rel != NULL; i++)
+		cfgtest_write(dir, r->files[i].rel, r->files[i].text);
+	diag_init(&d);
+	rc = desired_load(dir, &ds, &d);
+	got = cfgtest_diags(&d, dir);
+	if (rc != r->rc || strcmp(got, r->want) != 0) {
+		fprintf(stderr, "row \"%s\": rc %d (want %d)\ngot:\n%swant:\n%s",
+		    r->name, rc, r->rc, got, r->want);
+		bad = 1;
+	}
+	/* Nothing half-built is handed out. */
+	if (rc != 0 && (ds.n_projects != 0 || ds.projects != NULL ||
+	    ds.n_files != 0)) {
+		fprintf(stderr, "row \"%s\": failed but left a model\n", r->name);
+		bad = 1;
+	}
+	free(got);
+	diag_free(&d);
+	desired_state_free(&ds);
+	cfgtest_rmtree(dir);
+	return bad;
+}
+
+static void
+test_rows(void **state)
+{
+	int bad = 0;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		bad += check_row(&rows[i]);
+	assert_int_equal(bad, 0);
+}
+
+/* ---- the reference rules, directly -------------------------------------- */
+
+static void
+test_reference_rules(void **state)
+{
+	static const char *const reserved[] = {
+		"prod", "dev", "cloud", "local", "default", "name", "new",
+		"existing", "deployment", "preview",
+	};
+	static const struct {
+		const char *ref;
+		const char *problem;
+	} refs[] = {
+		{ "abc", NULL }, { "a/b", NULL }, { "pr-42", NULL },
+		{ "my-app-1a", NULL }, { "happy-otter", NULL }, { "a-b-c-1", NULL },
+		{ "1-2-3", NULL }, { "locals", NULL }, { "prod2", NULL },
+		{ "feature/login-page", NULL }, { "---", NULL },
+		{ "ab", "must be 3 to 100 characters long" },
+		{ "", "must be 3 to 100 characters long" },
+		{ "Abc", "may only contain a-z, 0-9, \"-\" and \"/\"" },
+		{ "a b", "may only contain a-z, 0-9, \"-\" and \"/\"" },
+		{ "a_b", "may only contain a-z, 0-9, \"-\" and \"/\"" },
+		{ "a.b", "may only contain a-z, 0-9, \"-\" and \"/\"" },
+		{ "caf\xc3\xa9", "may only contain a-z, 0-9, \"-\" and \"/\"" },
+		{ "happy-otter-123", "has the shape of a deployment name "
+		  "(letters-letters-digits)" },
+		{ "a-b-1", "has the shape of a deployment name "
+		  "(letters-letters-digits)" },
+		{ "local-x", "may not start with \"local-\"" },
+	};
+	char ref[128];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+		const char *got = desired_reference_problem(refs[i].ref,
+		    strlen(refs[i].ref));
+
+		if (refs[i].problem == NULL && got != NULL)
+			fail_msg("%s: unexpected \"%s\"", refs[i].ref, got);
+		if (refs[i].problem != NULL &&
+		    (got == NULL || strcmp(got, refs[i].problem) != 0))
+			fail_msg("%s: got \"%s\", want \"%s\"", refs[i].ref,
+			    got ? got : "(valid)", refs[i].problem);
+	}
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		assert_string_equal(desired_reference_problem(reserved[i],
+		    strlen(reserved[i])), "is reserved");
+	memset(ref, 'a', sizeof(ref));
+	assert_null(desired_reference_problem(ref, 3));
+	assert_null(desired_reference_problem(ref, 100));
+	assert_string_equal(desired_reference_problem(ref, 101),
+	    "must be 3 to 100 characters long");
+	/* A NUL inside is a character like any other: not allowed. */
+	assert_non_null(desired_reference_problem("ab\0c", 4));
+}
+
+/* ---- the model ---------------------------------------------------------- */
+
+static void
+test_model(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), *path;
+	const struct desired_project *p;
+	const struct desired_deployment *dd;
+	(void)state;
+
+	cfgtest_write(dir, "a.yaml", rows[0].files[0].text);
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(ds.n_files, 1);
+	assert_true(asprintf(&path, "%s/a.yaml", dir) > 0);
+	assert_string_equal(ds.files[0], path);
+	assert_int_equal(ds.n_projects, 2);
+	assert_int_equal(desired_count_deployments(&ds), 4);
+
+	p = &ds.projects[0];
+	assert_string_equal(p->name, "shop");
+	assert_false(p->absent);
+	assert_true(p->protect);
+	assert_ptr_equal(p->loc.file, ds.files[0]);
+	assert_int_equal(p->loc.line, 3);
+	assert_int_equal(p->loc.col, 11);
+	assert_int_equal(p->n_deployments, 4);
+	dd = &p->deployments[0];
+	assert_string_equal(dd->reference, "production");
+	assert_int_equal(dd->type, DEP_PROD);
+	assert_string_equal(dd->region, "aws-us-east-1");
+	assert_string_equal(dd->class_name, "s16");
+	assert_int_equal(dd->is_default, TRI_TRUE);
+	assert_true(dd->protect);
+	assert_false(dd->absent);
+	assert_int_equal(dd->loc.line, 6);
+	assert_int_equal(dd->loc.col, 20);
+	dd = &p->deployments[1];
+	assert_string_equal(dd->reference, "staging");
+	assert_int_equal(dd->type, DEP_DEV);
+	assert_null(dd->region);
+	assert_null(dd->class_name);
+	assert_int_equal(dd->is_default, TRI_TRUE);
+	assert_false(dd->protect);
+	dd = &p->deployments[2];
+	assert_string_equal(dd->reference, "pr/42");
+	assert_int_equal(dd->type, DEP_PREVIEW);
+	assert_int_equal(dd->is_default, TRI_FALSE);
+	dd = &p->deployments[3];
+	assert_string_equal(dd->reference, "old-thing");
+	assert_int_equal(dd->type, DEP_CUSTOM);
+	assert_int_equal(dd->is_default, TRI_UNSET);
+	assert_true(dd->absent);
+
+	p = &ds.projects[1];
+	assert_string_equal(p->name, "legacy-tool");
+	assert_true(p->absent);
+	assert_false(p->protect);
+	assert_int_equal(p->n_deployments, 0);
+	free(path);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* ---- finding files ------------------------------------------------------ */
+
+static void
+test_byte_order(void **state)
+{
+	static const char *const order[] = {
+		"B.yaml", "a-b.yaml", "a.yaml", "a/z.yml", "a0.yml", "b.yaml",
+	};
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), text[64], *want;
+	(void)state;
+
+	/* Written in another order than the expected one. */
+	for (size_t i = sizeof(order) / sizeof(order[0]); i-- > 0;) {
+		snprintf(text, sizeof(text), "projects:\n  - name: p%zu\n", i);
+		cfgtest_write(dir, order[i], text);
+	}
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), 0);
+	assert_int_equal(ds.n_files, 6);
+	for (size_t i = 0; i < 6; i++) {
+		assert_true(asprintf(&want, "%s/%s", dir, order[i]) > 0);
+		assert_string_equal(ds.files[i], want);
+		free(want);
+		snprintf(text, sizeof(text), "p%zu", i);
+		assert_string_equal(ds.projects[i].name, text);
+	}
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+static void
+test_skipped_names(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp();
+	(void)state;
+
+	cfgtest_write(dir, "ok.yaml", "projects:\n  - name: ok\n");
+	/* Each of these would be an error if it were read. */
+	cfgtest_write(dir, ".hidden.yaml", "nope: [\n");
+	cfgtest_write(dir, ".git/config.yaml", "nope: [\n");
+	cfgtest_write(dir, "sub/.dot/a.yaml", "nope: [\n");
+	cfgtest_write(dir, "README.md", "nope: [\n");
+	cfgtest_write(dir, "x.yaml.bak", "nope: [\n");
+	cfgtest_write(dir, "x.YAML", "nope: [\n");
+	cfgtest_write(dir, "yaml", "nope: [\n");
+	cfgtest_write(dir, "sub/.yml", "nope: [\n");
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(ds.n_files, 1);
+	assert_int_equal(ds.n_projects, 1);
+	assert_string_equal(ds.projects[0].name, "ok");
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+static void
+test_empty_dir(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp();
+	(void)state;
+
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(ds.n_projects, 0);
+	assert_int_equal(ds.n_files, 0);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* A file named directly is read whatever its extension. */
+static void
+test_single_file(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), *path, *got;
+	(void)state;
+
+	path = cfgtest_write_len(dir, "desired.txt", "projects:\n  - name: x\n",
+	    22);
+	diag_init(&d);
+	assert_int_equal(desired_load(path, &ds, &d), 0);
+	assert_int_equal(ds.n_projects, 1);
+	assert_string_equal(ds.files[0], path);
+	desired_state_free(&ds);
+	free(path);
+
+	assert_true(asprintf(&path, "%s/none", dir) > 0);
+	assert_int_equal(desired_load(path, &ds, &d), -ENOENT);
+	got = cfgtest_diags(&d, dir);
+	assert_string_equal(got, "none: error: cannot read: No such file or "
+	    "directory\n");
+	free(got);
+	free(path);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* A trailing slash on the folder is not doubled in file names. */
+static void
+test_trailing_slash(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), *slashed, *want;
+	(void)state;
+
+	cfgtest_write(dir, "a.yaml", "projects: []\n");
+	assert_true(asprintf(&slashed, "%s/", dir) > 0);
+	assert_true(asprintf(&want, "%s/a.yaml", dir) > 0);
+	diag_init(&d);
+	assert_int_equal(desired_load(slashed, &ds, &d), 0);
+	assert_string_equal(ds.files[0], want);
+	free(slashed);
+	free(want);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+static void
+test_special_files(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), *p, *got;
+	(void)state;
+
+	cfgtest_write(dir, "a.yaml", "projects: []\n");
+	/* A FIFO would block a plain open(): it must be refused at once. */
+	assert_true(asprintf(&p, "%s/pipe.yaml", dir) > 0);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	free(p);
+	/* A link back up the tree is a loop, reported once. */
+	assert_true(asprintf(&p, "%s/sub", dir) > 0);
+	assert_int_equal(mkdir(p, 0700), 0);
+	free(p);
+	assert_true(asprintf(&p, "%s/sub/up", dir) > 0);
+	assert_int_equal(symlink("..", p), 0);
+	free(p);
+	/* A dangling link named like YAML is an error; otherwise ignored. */
+	assert_true(asprintf(&p, "%s/gone.yaml", dir) > 0);
+	assert_int_equal(symlink("nowhere", p), 0);
+	free(p);
+	assert_true(asprintf(&p, "%s/gone.txt", dir) > 0);
+	assert_int_equal(symlink("nowhere", p), 0);
+	free(p);
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), -EINVAL);
+	got = cfgtest_diags(&d, dir);
+	assert_string_equal(got,
+	    "sub/up: error: folder loop: this folder contains itself through a "
+	    "symbolic link\n"
+	    "gone.yaml: error: cannot read: No such file or directory\n"
+	    "pipe.yaml: error: not a regular file\n");
+	free(got);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* ---- limits ------------------------------------------------------------- */
+
+static void
+test_limits(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), *big, *got, *deep, *lol;
+	size_t max = YTREE_MAX_BYTES, o = 0;
+	unsigned char garbage[256];
+	(void)state;
+
+	big = malloc(max + 2);
+	assert_non_null(big);
+	memset(big, '#', max + 1);
+	big[max + 1] = '\0';
+	free(cfgtest_write_len(dir, "a-big.yaml", big, max + 1));
+	free(big);
+
+	deep = malloc(2 * 65 + 32);
+	assert_non_null(deep);
+	o = (size_t)sprintf(deep, "projects: ");
+	for (int i = 0; i < 64; i++)
+		deep[o++] = '[';
+	for (int i = 0; i < 64; i++)
+		deep[o++] = ']';
+	deep[o++] = '\n';
+	free(cfgtest_write_len(dir, "b-deep.yaml", deep, o));
+	free(deep);
+
+	cfgtest_write(dir, "c-utf8.yaml", "projects:\n  - name: caf\xe9\n");
+	/* A PNG header, then noise from a fixed generator. */
+	memcpy(garbage, "\x89PNG\r\n\x1a\n", 8);
+	for (size_t i = 8, x = 7; i < sizeof(garbage); i++) {
+		x = x * 1103515245 + 12345;
+		garbage[i] = (unsigned char)(x >> 16);
+	}
+	free(cfgtest_write_len(dir, "d-garbage.yaml", (char *)garbage,
+	    sizeof(garbage)));
+	cfgtest_write(dir, "e-fine.yaml", "projects:\n  - name: fine\n");
+
+	/* Last in byte order: the run ends here, and "z-after" is not read. */
+	lol = malloc(30 * 80 + 64);
+	assert_non_null(lol);
+	o = (size_t)sprintf(lol, "x: &l0 [lol, lol, lol, lol, lol, lol, lol, "
+	    "lol, lol, lol]\n");
+	for (int i = 1; i < 30; i++) {
+		o += (size_t)sprintf(lol + o, "x%d: &l%d [", i, i);
+		for (int j = 0; j < 10; j++)
+			o += (size_t)sprintf(lol + o, "%s*l%d", j ? ", " : "", i - 1);
+		o += (size_t)sprintf(lol + o, "]\n");
+	}
+	free(cfgtest_write_len(dir, "y-lol.yaml", lol, o));
+	free(lol);
+	cfgtest_write(dir, "z-after.yaml", "nope: [\n");
+
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), -E2BIG);
+	got = cfgtest_diags(&d, dir);
+	assert_string_equal(got,
+	    "a-big.yaml: error: file is larger than 4 MiB\n"
+	    "b-deep.yaml:1:74: error: nesting deeper than 64 levels\n"
+	    "c-utf8.yaml:2:14: error: not valid UTF-8: incomplete UTF-8 octet "
+	    "sequence\n"
+	    "d-garbage.yaml:1:1: error: not valid UTF-8: invalid leading UTF-8 "
+	    "octet 0x89\n"
+	    "y-lol.yaml:6:45: error: more than 1000000 YAML nodes (aliases "
+	    "counted as expanded)\n");
+	free(got);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* The node budget is for the whole run, not per file. */
+static void
+test_node_budget_across_files(void **state)
+{
+	struct ytree_limits lim = { YTREE_MAX_BYTES, 64, 12 };
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), *got;
+	(void)state;
+
+	/* 6 nodes each: map, key, list, map, key, value */
+	cfgtest_write(dir, "a.yaml", "projects:\n  - name: a\n");
+	cfgtest_write(dir, "b.yaml", "projects:\n  - name: b\n");
+	diag_init(&d);
+	assert_int_equal(desired_load_limits(dir, &lim, &ds, &d), 0);
+	assert_int_equal(ds.n_projects, 2);
+	desired_state_free(&ds);
+	cfgtest_write(dir, "c.yaml", "projects: []\n");
+	assert_int_equal(desired_load_limits(dir, &lim, &ds, &d), -E2BIG);
+	got = cfgtest_diags(&d, dir);
+	assert_string_equal(got, "c.yaml:1:1: error: more than 12 YAML nodes "
+	    "(aliases counted as expanded)\n");
+	free(got);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* ---- the examples shipped in config/examples ---------------------------- */
+
+static void
+test_examples(void **state)
+{
+	const char *src = getenv("CP_SOURCE_DIR");
+	struct desired_state ds;
+	struct diag d;
+	char *path, *got;
+	size_t absent = 0;
+	bool sub = false;
+	(void)state;
+
+	assert_non_null(src);
+	assert_true(asprintf(&path, "%s/config/examples", src) > 0);
+	diag_init(&d);
+	assert_int_equal(desired_load(path, &ds, &d), 0);
+	got = cfgtest_diags(&d, path);
+	assert_string_equal(got, "");        /* not even a warning */
+	assert_true(ds.n_files >= 2);
+	assert_true(ds.n_projects >= 2);
+	for (size_t i = 0; i < ds.n_projects; i++)
+		absent += ds.projects[i].absent;
+	assert_true(absent >= 1);
+	/* A sub-folder is part of the example. */
+	for (size_t i = 0; i < ds.n_files; i++)
+		if (strchr(ds.files[i] + strlen(path) + 1, '/') != NULL)
+			sub = true;
+	assert_true(sub);
+	free(got);
+	free(path);
+	desired_state_free(&ds);
+	diag_free(&d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_reference_rules),
+		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_byte_order),
+		cmocka_unit_test(test_skipped_names),
+		cmocka_unit_test(test_empty_dir),
+		cmocka_unit_test(test_single_file),
+		cmocka_unit_test(test_trailing_slash),
+		cmocka_unit_test(test_special_files),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_node_budget_across_files),
+		cmocka_unit_test(test_examples),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
