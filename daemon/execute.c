@@ -185,8 +185,12 @@ on_project_created(void *arg, int rc, const struct api_error *err,
 	if (rc == 0) {
 		r->state = ACTION_OK;
 		r->project_id = project_id;
+		/* Record protect now: the next reconcile may already find the
+		 * project gone from the files, and must still refuse to delete it. */
 		if (ledger_add_project(x->ledger, project_id, a->project) != 0)
 			log_errorx("ledger: out of memory recording project \"%s\"", a->project);
+		else if (a->want_project != NULL && a->want_project->protect)
+			ledger_find_project(x->ledger, project_id)->protect = true;
 		ledger_changed(x);
 	} else {
 		call_failed(x, call->index, rc, err);
@@ -211,6 +215,8 @@ on_deployment_created(void *arg, int rc, const struct api_error *err,
 		if (ledger_add_deployment(x->ledger, dep->name, dep->project_id,
 		    a->project, a->reference) != 0)
 			log_errorx("ledger: out of memory recording deployment \"%s\"", dep->name);
+		else if (a->want != NULL && a->want->protect)
+			ledger_find_deployment(x->ledger, dep->name)->protect = true;
 		ledger_changed(x);
 	} else {
 		call_failed(x, call->index, rc ? rc : -EIO, err);

@@ -19,6 +19,10 @@ struct command {
 static const struct command commands[] = {
 	{ "validate", cmd_validate, "[PATH]",
 	  "check the desired state offline (PATH overrides --desired)" },
+	{ "plan", cmd_plan, "",
+	  "observe, diff and print; change nothing (exit 2: changes pending)" },
+	{ "apply", cmd_apply, "",
+	  "one reconcile, then exit (exit 3: a guard held deletes back)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

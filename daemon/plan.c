@@ -489,6 +489,7 @@ create_all(struct ctx *c, size_t pi)
 
 	if (x == NULL)
 		return -ENOMEM;
+	x->a.want_project = dp;
 	parent = x->orig;
 	for (size_t j = 0; j < dp->n_deployments; j++) {
 		const struct desired_deployment *dd = &dp->deployments[j];

@@ -30,6 +30,7 @@ struct plan_action {
 	const char *reference;        /* deployments */
 	const char *deployment_name;  /* deployment deletes */
 	const struct desired_deployment *want;   /* deployment creates */
+	const struct desired_project *want_project;  /* project creates */
 };
 
 struct plan_drift {

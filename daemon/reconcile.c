@@ -61,9 +61,9 @@ reconcile_outcome_free(struct reconcile_outcome *o)
 {
 	if (o == NULL)
 		return;
+	execute_results_free(o->results, o->plan.n_actions);
 	plan_free(&o->plan);
 	observed_state_free(&o->observed);
-	execute_results_free(o->results, o->plan.n_actions);
 	free(o);
 }
 
