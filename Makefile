@@ -8,7 +8,7 @@ PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
-.PHONY: all deps build test demo install clean
+.PHONY: all deps build test demo install package clean
 
 all: build
 
@@ -30,6 +30,10 @@ demo: build
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD_DIR)
+
+# The Debian package (prefix /usr whatever PREFIX says), in $(BUILD_DIR).
+package: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD_DIR) $(TEST_DIR)
