@@ -45,6 +45,22 @@ hmap_free(struct hmap *m)
 	hmap_init(m);
 }
 
+void
+hmap_free_with(struct hmap *m, void (*free_value)(void *))
+{
+	for (size_t i = 0; i < m->nslots; i++) {
+		struct hmap_entry *e = m->slots[i], *next;
+
+		for (; e != NULL; e = next) {
+			next = e->next;
+			free_value(e->value);
+			free(e);
+		}
+		m->slots[i] = NULL;
+	}
+	hmap_free(m);
+}
+
 static int
 grow(struct hmap *m)
 {

@@ -22,6 +22,8 @@ struct hmap {
 };
 void hmap_init(struct hmap *m);
 void hmap_free(struct hmap *m);
+/* Frees every value with free_value (after unlinking it), then the map. */
+void hmap_free_with(struct hmap *m, void (*free_value)(void *));
 void *hmap_get(const struct hmap *m, const char *key);
 int hmap_put(struct hmap *m, const char *key, void *value);  /* replaces */
 void hmap_del(struct hmap *m, const char *key);
@@ -117,6 +119,7 @@ struct sim_store {
 	size_t ndeps, capdeps, dead_deps;
 	struct hmap by_name;      /* deployment name -> deployment */
 	struct hmap by_slug;      /* project slug -> project */
+	struct hmap slug_next;    /* slug base -> struct slug_counter */
 	struct rng rng;           /* deployment names */
 	uint64_t seed;
 };

@@ -39,6 +39,22 @@ oom(struct sim_err *err)
 	sim_err_set(err, 500, "InternalServerError", "out of memory");
 }
 
+/* Where the -N search for a slug base resumes, so a thousand projects
+ * of one name cost a thousand steps, not half a million. */
+struct slug_counter {
+	char *base;
+	unsigned next;
+};
+
+static void
+slug_counter_free(void *v)
+{
+	struct slug_counter *c = v;
+
+	free(c->base);
+	free(c);
+}
+
 int
 store_init(struct sim_store *st, int64_t team_id, const char *team_slug,
     uint64_t seed)
@@ -53,6 +69,7 @@ store_init(struct sim_store *st, int64_t team_id, const char *team_slug,
 	st->next_deployment_id = FIRST_DEPLOYMENT_ID;
 	hmap_init(&st->by_name);
 	hmap_init(&st->by_slug);
+	hmap_init(&st->slug_next);
 	st->seed = seed;
 	rng_seed(&st->rng, seed ^ 0x6e616d6573ULL);
 	return 0;
@@ -95,6 +112,7 @@ store_clear(struct sim_store *st)
 	st->nprojects = st->capprojects = st->dead_projects = 0;
 	hmap_free(&st->by_name);
 	hmap_free(&st->by_slug);
+	hmap_free_with(&st->slug_next, slug_counter_free);
 	st->next_project_id = FIRST_PROJECT_ID;
 	st->next_deployment_id = FIRST_DEPLOYMENT_ID;
 	rng_seed(&st->rng, st->seed ^ 0x6e616d6573ULL);
@@ -128,6 +146,7 @@ store_swap_contents(struct sim_store *dst, struct sim_store *src)
 	SWAP(dead_deps);
 	SWAP(by_name);
 	SWAP(by_slug);
+	SWAP(slug_next);
 	SWAP(rng);
 #undef SWAP
 }
@@ -278,11 +297,30 @@ project_remove_dep(struct sim_project *p, struct sim_deployment *d)
 static char *
 unique_slug(struct sim_store *st, const char *base)
 {
+	struct slug_counter *c;
 	char buf[96];
+	unsigned n;
 
 	snprintf(buf, sizeof(buf), "%s", base);
-	for (unsigned n = 2; hmap_get(&st->by_slug, buf) != NULL; n++)
+	if (hmap_get(&st->by_slug, buf) == NULL)
+		return strdup(buf);
+	c = hmap_get(&st->slug_next, base);
+	n = c ? c->next : 2;
+	for (;; n++) {
 		snprintf(buf, sizeof(buf), "%.64s-%u", base, n);
+		if (hmap_get(&st->by_slug, buf) == NULL)
+			break;
+	}
+	if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
+		if ((c->base = strdup(base)) == NULL ||
+		    hmap_put(&st->slug_next, c->base, c) != 0) {
+			free(c->base);
+			free(c);
+			c = NULL;
+		}
+	}
+	if (c != NULL)
+		c->next = n + 1;
 	return strdup(buf);
 }
 

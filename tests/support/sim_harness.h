@@ -34,7 +34,11 @@ struct sim_response {
 /*
  * Starts the simulator with args (NULL-terminated, may be NULL), e.g.
  * {"--seed", "7", "--error-rate", "0.2", NULL}. Waits up to 30 s for the port
- * line. Returns 0, or a negative errno (the child is reaped on failure).
+ * line. Returns 0, or a negative errno (the child is reaped on failure;
+ * -EPIPE when it exited without printing a port, e.g. on bad flags).
+ * The child gets SIGTERM when the thread that started it exits (so a
+ * crashed test leaves no simulator behind): start it from the thread that
+ * stops it, normally the test's main thread.
  */
 int sim_start(struct sim *s, const char *const *args);
 
