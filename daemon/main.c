@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "daemon.h"
 #include "diag.h"
 #include "log.h"
 #include "settings.h"
@@ -23,6 +24,8 @@ static const struct command commands[] = {
 	  "observe, diff and print; change nothing (exit 2: changes pending)" },
 	{ "apply", cmd_apply, "",
 	  "one reconcile, then exit (exit 3: a guard held deletes back)" },
+	{ "run", cmd_run, "",
+	  "the daemon: reconcile on a timer and when the files change" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,595 @@
+/* cmd_run.c: `run`, the daemon. One libuv loop carries everything: the API
+ * client (curl multi), the status endpoint (libmicrohttpd), the file
+ * watcher, signals and timers. Reconciles never overlap: every trigger (the
+ * timer, a file change, SIGHUP, POST /reconcile) either starts one now or,
+ * while one runs, marks exactly one more as pending. Handlers only mark and
+ * arm; the work happens in start_reconcile and on_reconciled. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "commands.h"
+#include "daemon.h"
+#include "desired.h"
+#include "diag.h"
+#include "lock.h"
+#include "log.h"
+
+#define BACKOFF_FIRST_MS 5000
+#define SHUTDOWN_GRACE_MS 10000
+
+static void start_reconcile(struct daemon *d);
+
+/* ---- the desired state ----------------------------------------------- */
+
+static void
+errors_clear(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_desired_errors; i++)
+		free(d->desired_errors[i]);
+	free(d->desired_errors);
+	d->desired_errors = NULL;
+	d->n_desired_errors = 0;
+}
+
+/* Keeps the loader's errors as strings for /status and the metric. */
+static void
+errors_keep(struct daemon *d, const struct diag *dg)
+{
+	char line[1024];
+
+	errors_clear(d);
+	d->desired_errors = calloc(dg->n + 1, sizeof(char *));
+	if (d->desired_errors == NULL)
+		return;
+	for (size_t i = 0; i < dg->n; i++) {
+		if (dg->items[i].level != DIAG_ERROR)
+			continue;
+		diag_format(&dg->items[i], line, sizeof(line));
+		if ((d->desired_errors[d->n_desired_errors] = strdup(line)) != NULL)
+			d->n_desired_errors++;
+	}
+}
+
+static void
+desired_release(struct daemon *d, struct desired_state *ds)
+{
+	if (ds == NULL || ds == d->desired || ds == d->in_use)
+		return;
+	desired_state_free(ds);
+	free(ds);
+}
+
+/* Loads the desired state. Invalid files never replace the last valid
+ * state: the errors are logged, kept for /status and counted in the
+ * metric, and the daemon goes on with what it had. Returns 0 when the new
+ * state is in place. */
+static int
+load_desired(struct daemon *d)
+{
+	struct desired_state *ds = calloc(1, sizeof(*ds)), *old;
+	struct diag dg;
+	int rc;
+
+	if (ds == NULL)
+		return -ENOMEM;
+	diag_init(&dg);
+	rc = desired_load(d->settings.desired, ds, &dg);
+	if (rc != 0) {
+		for (size_t i = 0; i < dg.n; i++) {
+			char line[1024];
+			diag_format(&dg.items[i], line, sizeof(line));
+			log_errorx("%s", line);
+		}
+		errors_keep(d, &dg);
+		if (d->desired != NULL)
+			log_warnx("the desired state is invalid (%zu errors): keeping the "
+			    "last valid one; nothing will be deleted because of this",
+			    diag_errors(&dg));
+		metrics_set(d->metrics, METRIC_DESIRED_STATE_ERRORS, (double)diag_errors(&dg));
+		desired_state_free(ds);
+		free(ds);
+		diag_free(&dg);
+		return rc < 0 ? rc : -EINVAL;
+	}
+	diag_free(&dg);
+	if (d->n_desired_errors > 0)
+		log_info("the desired state is valid again");
+	errors_clear(d);
+	metrics_set(d->metrics, METRIC_DESIRED_STATE_ERRORS, 0);
+	metrics_set(d->metrics, METRIC_DESIRED_PROJECTS, (double)ds->n_projects);
+	old = d->desired;
+	d->desired = ds;
+	d->desired_loaded = (int64_t)time(NULL);
+	desired_release(d, old);
+	log_info("desired state loaded from %s: %zu projects, %zu deployments",
+	    d->settings.desired, ds->n_projects, desired_count_deployments(ds));
+	return 0;
+}
+
+/* ---- the API client and the reconciler -------------------------------- */
+
+static void
+on_client_closed(void *arg)
+{
+	(void)arg;
+}
+
+static int
+client_open(struct daemon *d)
+{
+	struct api_config acfg;
+	struct api_error aerr = { 0 };
+	struct reconcile_config rcfg;
+	char err[512];
+	int rc;
+
+	cmd_api_config(&d->settings, d->token.value, &acfg);
+	acfg.on_request = daemon_on_request;
+	acfg.on_request_arg = d;
+	if ((rc = api_client_new(d->loop, &acfg, &d->client, &aerr)) != 0) {
+		api_error_format(&aerr, err, sizeof(err));
+		log_errorx("API client: %s", err);
+		return rc;
+	}
+	cmd_reconcile_config(&d->settings, &rcfg);
+	if ((rc = reconciler_init(&d->rec, d->loop, d->client, &rcfg)) != 0) {
+		api_client_close(d->client, on_client_closed, NULL);
+		d->client = NULL;
+		return rc;
+	}
+	d->rec.on_action = daemon_on_action;
+	d->rec.on_action_arg = d;
+	d->rec_ready = true;
+	return 0;
+}
+
+static void
+client_close(struct daemon *d)
+{
+	if (d->rec_ready) {
+		reconciler_cleanup(&d->rec);
+		d->rec_ready = false;
+	}
+	if (d->client != NULL) {
+		api_client_close(d->client, on_client_closed, NULL);
+		d->client = NULL;
+	}
+}
+
+/* ---- scheduling -------------------------------------------------------- */
+
+static uint64_t
+jittered(uint64_t interval_ms, unsigned pct)
+{
+	uint64_t spread = interval_ms * pct / 100;
+
+	if (spread == 0)
+		return interval_ms;
+	/* interval ± spread, uniformly; rand() is seeded at start. */
+	return interval_ms - spread + (uint64_t)((double)rand() / RAND_MAX * (double)(2 * spread));
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	start_reconcile(t->data);
+}
+
+static void
+schedule(struct daemon *d, uint64_t ms)
+{
+	uv_timer_start(&d->timer, on_timer, ms, 0);
+	d->next_reconcile = (int64_t)time(NULL) + (int64_t)(ms / 1000);
+}
+
+/* Every trigger comes here: start now, or coalesce into one more. */
+static void
+trigger(struct daemon *d, const char *why)
+{
+	if (d->stopping)
+		return;
+	if (d->running) {
+		if (!d->pending)
+			log_debug("%s: a reconcile is running, one more will follow", why);
+		d->pending = true;
+		return;
+	}
+	log_debug("%s: reconcile now", why);
+	start_reconcile(d);
+}
+
+static void shutdown_finish(struct daemon *d);
+
+static void
+on_reconciled(void *arg, struct reconcile_outcome *o)
+{
+	struct daemon *d = arg;
+	struct desired_state *used = d->in_use;
+
+	d->running = false;
+	d->in_use = NULL;
+	desired_release(d, used);
+	/* rc 0: the observation was complete (an action may still fail). */
+	if (o->rc == 0) {
+		uv_update_time(d->loop);
+		d->last_observation_ms = uv_now(d->loop);
+		d->last_observation = (int64_t)time(NULL);
+	}
+	daemon_report(d, o);
+	if (reconcile_exit_code(o) == 0)
+		d->last_success = (int64_t)time(NULL);
+	if (reconcile_exit_code(o) == 1) {
+		d->backoff_ms = d->backoff_ms ? d->backoff_ms * 2 : BACKOFF_FIRST_MS;
+		if (d->backoff_ms > d->settings.interval_ms)
+			d->backoff_ms = d->settings.interval_ms;
+	} else {
+		d->backoff_ms = 0;
+	}
+	reconcile_outcome_free(o);
+
+	if (d->stopping) {
+		shutdown_finish(d);
+		return;
+	}
+	if (d->reload_client) {
+		/* New API settings wait for the reconcile that used the old ones. */
+		d->reload_client = false;
+		client_close(d);
+		if (client_open(d) != 0)
+			log_errorx("cannot apply the new API settings: retrying at the next trigger");
+	}
+	if (d->pending) {
+		d->pending = false;
+		start_reconcile(d);
+		return;
+	}
+	if (d->backoff_ms) {
+		log_info("retrying in %.0fs", (double)d->backoff_ms / 1000);
+		schedule(d, d->backoff_ms);
+	} else {
+		schedule(d, jittered(d->settings.interval_ms, d->settings.jitter_pct));
+	}
+}
+
+static void
+start_reconcile(struct daemon *d)
+{
+	int rc;
+
+	if (d->stopping || d->running)
+		return;
+	uv_timer_stop(&d->timer);
+	if (!d->rec_ready && client_open(d) != 0) {
+		schedule(d, d->settings.interval_ms);
+		return;
+	}
+	d->in_use = d->desired;
+	d->running = true;
+	rc = reconcile_start(&d->rec, d->desired, RECONCILE_APPLY, on_reconciled, d);
+	if (rc != 0) {
+		d->running = false;
+		d->in_use = NULL;
+		log_errorx("cannot start a reconcile: %s", strerror(-rc));
+		metrics_reconcile(d->metrics, METRICS_RESULT_ERROR, 0, 0);
+		d->backoff_ms = d->backoff_ms ? d->backoff_ms * 2 : BACKOFF_FIRST_MS;
+		if (d->backoff_ms > d->settings.interval_ms)
+			d->backoff_ms = d->settings.interval_ms;
+		schedule(d, d->backoff_ms);
+	}
+}
+
+/* ---- triggers ---------------------------------------------------------- */
+
+static void
+on_files_changed(void *arg)
+{
+	struct daemon *d = arg;
+
+	log_info("a change under %s: reloading the desired state", d->settings.desired);
+	if (load_desired(d) == 0)
+		trigger(d, "desired state changed");
+}
+
+static int
+on_post_reconcile(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->stopping)
+		return -ESHUTDOWN;
+	trigger(d, "POST /reconcile");
+	return 0;
+}
+
+static int
+start_status(struct daemon *d)
+{
+	struct status_handlers h = {
+		.ready = daemon_ready,
+		.status_json = daemon_status_json,
+		.reconcile = on_post_reconcile,
+		.arg = d,
+	};
+	char err[256] = "";
+	int rc = status_start(d->loop, d->settings.listen, d->metrics, &h, &d->status,
+	    err, sizeof(err));
+
+	if (rc != 0)
+		log_errorx("status endpoint on %s: %s", d->settings.listen, err);
+	return rc;
+}
+
+static int
+start_watch(struct daemon *d)
+{
+	int rc = watch_start(d->loop, d->settings.desired, WATCH_DEBOUNCE_MS,
+	    on_files_changed, d, &d->watch);
+
+	if (rc != 0)
+		log_errorx("cannot watch %s: %s (changes are picked up at each interval)",
+		    d->settings.desired, strerror(-rc));
+	return rc;
+}
+
+static bool
+same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/* SIGHUP: settings file and desired state again; flags and environment keep
+ * their precedence (settings_reload). Bad settings keep the old ones. */
+static void
+reload(struct daemon *d)
+{
+	struct settings ns;
+	struct diag dg;
+	struct token nt = { 0 };
+	char err[512];
+	bool api_changed, desired_changed, listen_changed;
+
+	notify_reloading();
+	log_info("SIGHUP: reloading the settings and the desired state");
+	diag_init(&dg);
+	if (settings_reload(&d->settings, &ns, &dg) != 0) {
+		diag_print(&dg, stderr);
+		log_errorx("the settings file is invalid: keeping the current settings");
+		diag_free(&dg);
+		settings_free(&ns);
+	} else {
+		diag_free(&dg);
+		if (!same(ns.state_dir, d->settings.state_dir))
+			log_warnx("state_dir changed: it takes effect at the next start");
+		api_changed = !same(ns.api_url, d->settings.api_url) ||
+		    !same(ns.ca_file, d->settings.ca_file) ||
+		    !same(ns.token_file, d->settings.token_file) ||
+		    ns.team_id != d->settings.team_id ||
+		    ns.concurrency != d->settings.concurrency ||
+		    ns.request_timeout_ms != d->settings.request_timeout_ms ||
+		    ns.prune != d->settings.prune || ns.max_deletes != d->settings.max_deletes ||
+		    ns.allow_empty != d->settings.allow_empty;
+		desired_changed = !same(ns.desired, d->settings.desired);
+		listen_changed = !same(ns.listen, d->settings.listen);
+		/* The state folder (and so the lock) never moves under a run. */
+		free(ns.state_dir);
+		ns.state_dir = strdup(d->settings.state_dir);
+		settings_free(&d->settings);
+		d->settings = ns;
+		log_init(d->settings.log_level, d->settings.log_format);
+		if (listen_changed) {
+			status_stop(d->status);
+			d->status = NULL;
+			start_status(d);
+		}
+		if (desired_changed) {
+			watch_stop(d->watch);
+			d->watch = NULL;
+			start_watch(d);
+		}
+		/* A rotated token is picked up on every reload. */
+		if (token_load(d->settings.token_file, &nt, err, sizeof(err)) == 0) {
+			token_clear(&d->token);
+			d->token = nt;
+			api_changed = true;
+		} else {
+			log_errorx("token: %s: keeping the current one", err);
+		}
+		if (api_changed) {
+			if (d->running) {
+				d->reload_client = true;
+			} else {
+				client_close(d);
+				if (client_open(d) != 0)
+					log_errorx("cannot apply the new API settings");
+			}
+		}
+	}
+	load_desired(d);
+	notify_ready();
+	trigger(d, "SIGHUP");
+}
+
+/* ---- shutdown ---------------------------------------------------------- */
+
+static void
+on_grace(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	log_warnx("requests still in flight after %d s: cancelling them",
+	    SHUTDOWN_GRACE_MS / 1000);
+	if (d->client != NULL)
+		api_cancel_all(d->client);
+}
+
+static void
+shutdown_finish(struct daemon *d)
+{
+	uv_timer_stop(&d->grace);
+	uv_close((uv_handle_t *)&d->timer, NULL);
+	uv_close((uv_handle_t *)&d->grace, NULL);
+	uv_close((uv_handle_t *)&d->sighup, NULL);
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+	status_stop(d->status);
+	d->status = NULL;
+	watch_stop(d->watch);
+	d->watch = NULL;
+	notify_watchdog_stop(d->watchdog);
+	d->watchdog = NULL;
+	client_close(d);
+	log_info("stopped");
+}
+
+static void
+on_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+
+	if (signum == SIGHUP) {
+		if (!d->stopping)
+			reload(d);
+		return;
+	}
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	notify_stopping();
+	log_info("%s: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	uv_timer_stop(&d->timer);
+	if (!d->running) {
+		shutdown_finish(d);
+		return;
+	}
+	/* Nothing new starts; what is in flight gets the grace period, and
+	 * the executor saves the ledger as each action finishes. */
+	reconcile_stop_starting(&d->rec);
+	uv_timer_start(&d->grace, on_grace, SHUTDOWN_GRACE_MS, 0);
+}
+
+/* ---- start ------------------------------------------------------------- */
+
+static int
+init_handles(struct daemon *d)
+{
+	if (uv_timer_init(d->loop, &d->timer) != 0 ||
+	    uv_timer_init(d->loop, &d->grace) != 0 ||
+	    uv_signal_init(d->loop, &d->sighup) != 0 ||
+	    uv_signal_init(d->loop, &d->sigterm) != 0 ||
+	    uv_signal_init(d->loop, &d->sigint) != 0)
+		return -1;
+	d->timer.data = d->grace.data = d;
+	d->sighup.data = d->sigterm.data = d->sigint.data = d;
+	uv_signal_start(&d->sighup, on_signal, SIGHUP);
+	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&d->sigint, on_signal, SIGINT);
+	return 0;
+}
+
+static int
+prepare_state_dir(struct daemon *d)
+{
+	char err[512];
+
+	if (mkdir(d->settings.state_dir, 0700) != 0 && errno != EEXIST) {
+		log_errorx("state_dir %s: %s", d->settings.state_dir, strerror(errno));
+		return -1;
+	}
+	d->lock_fd = lock_acquire(d->settings.state_dir, err, sizeof(err));
+	if (d->lock_fd < 0) {
+		log_errorx("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+daemon_free(struct daemon *d)
+{
+	desired_release(d, d->in_use);
+	if (d->desired != NULL) {
+		desired_state_free(d->desired);
+		free(d->desired);
+	}
+	errors_clear(d);
+	daemon_last_clear(&d->last);
+	metrics_free(d->metrics);
+	token_clear(&d->token);
+	lock_release(d->lock_fd);
+	settings_free(&d->settings);
+}
+
+int
+cmd_run(const struct settings *s, int argc, char **argv)
+{
+	struct daemon d;
+	uv_loop_t loop;
+	char err[512];
+	struct diag dg;
+	int rc = 1;
+
+	if (argc > 1) {
+		fprintf(stderr, "error: %s takes no argument\n", argv[0]);
+		return 1;
+	}
+	memset(&d, 0, sizeof(d));
+	d.lock_fd = -1;
+	d.loop = &loop;
+	d.started = (int64_t)time(NULL);
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	/* Our own copy: SIGHUP replaces it. */
+	diag_init(&dg);
+	if (settings_reload(s, &d.settings, &dg) != 0) {
+		diag_print(&dg, stderr);
+		diag_free(&dg);
+		settings_free(&d.settings);
+		return 1;
+	}
+	diag_free(&dg);
+	if ((d.metrics = metrics_new()) == NULL || uv_loop_init(&loop) != 0) {
+		metrics_free(d.metrics);
+		settings_free(&d.settings);
+		return 1;
+	}
+	if (init_handles(&d) != 0)
+		goto out;
+	if (prepare_state_dir(&d) != 0)
+		goto stop;
+	if (load_desired(&d) != 0) {
+		log_errorx("%s: the first desired state is invalid: not starting",
+		    d.settings.desired);
+		goto stop;
+	}
+	if (token_load(d.settings.token_file, &d.token, err, sizeof(err)) != 0) {
+		log_errorx("token: %s", err);
+		goto stop;
+	}
+	log_info("token from %s", d.token.source);
+	if (client_open(&d) != 0 || start_status(&d) != 0)
+		goto stop;
+	start_watch(&d);
+	if (notify_watchdog_start(&loop, &d.watchdog) != 0)
+		log_warnx("cannot start the watchdog timer");
+	log_info("convex-provisioner %s running: prune %s, interval %.0fs",
+	    CP_VERSION, prune_mode_name(d.settings.prune),
+	    (double)d.settings.interval_ms / 1000);
+	notify_ready();
+	start_reconcile(&d);
+	rc = 0;
+	uv_run(&loop, UV_RUN_DEFAULT);
+	goto out;
+stop:
+	shutdown_finish(&d);
+	uv_run(&loop, UV_RUN_DEFAULT);
+out:
+	if (uv_loop_close(&loop) != 0) {
+		log_errorx("internal error: a libuv handle was left open");
+		rc = 1;
+	}
+	daemon_free(&d);
+	return rc;
+}
