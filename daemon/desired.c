@@ -138,7 +138,7 @@ walk(const char *root, const char *rel, struct dir_id *seen, size_t depth,
 				diag_error(d, child_path, 0, 0,
 				    "folder loop: this folder contains itself "
 				    "through a symbolic link");
-			else if (depth + 1 >= DESIRED_DIR_DEPTH)
+			else if (depth + 1 > DESIRED_DIR_DEPTH)
 				diag_error(d, child_path, 0, 0,
 				    "folders nested deeper than %d levels",
 				    DESIRED_DIR_DEPTH);
@@ -734,12 +734,12 @@ desired_load_limits(const char *path, const struct ytree_limits *lim,
 		return rc;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		struct dir_id seen[DESIRED_DIR_DEPTH];
+		struct dir_id seen[DESIRED_DIR_DEPTH + 1];
 
 		seen[0].dev = st.st_dev;
 		seen[0].ino = st.st_ino;
 		rc = walk(path, NULL, seen, 0, &fl, d);
-		if (rc == 0)
+		if (rc == 0 && fl.n > 1)
 			qsort(fl.rel, fl.n, sizeof(*fl.rel), cmp_rel);
 		for (size_t i = 0; i < fl.n && rc == 0; i++) {
 			char *full = join(path, fl.rel[i]);

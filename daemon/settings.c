@@ -670,6 +670,15 @@ apply_env(struct settings *s, struct diag *d)
 		if (r->kind == SETTINGS_ENV_HOST) {
 			/* A host such as http://127.0.0.1:8050, as the Convex
 			 * CLI reads it: the API lives under /v1. */
+			if (strncmp(v, "https://", 8) != 0 &&
+			    strncmp(v, "http://", 7) != 0) {
+				char b[DIAG_QUOTE_MAX];
+
+				diag_error(d, NULL, 0, 0, "%s: invalid host %s (expected "
+				    "https://HOST[:PORT], or http:// for a loopback "
+				    "host)", r->env, q(b, sizeof(b), v));
+				continue;
+			}
 			n = strlen(v);
 			while (n > 0 && v[n - 1] == '/')
 				n--;
@@ -761,7 +770,8 @@ settings_load_from(int argc, char **argv, const char *default_config,
 {
 	struct option opts[N_ROWS + 4];
 	size_t no = 0, errors = d->n_errors, npos = 0;
-	char **pos = NULL;
+	char **tmp;
+	bool *is_pos;
 	int c, rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -791,8 +801,13 @@ settings_load_from(int argc, char **argv, const char *default_config,
 			return -EINVAL;
 		}
 	}
-	if ((pos = calloc((size_t)argc + 1, sizeof(*pos))) == NULL)
+	tmp = calloc((size_t)argc + 1, sizeof(*tmp));
+	is_pos = calloc((size_t)argc + 1, sizeof(*is_pos));
+	if (tmp == NULL || is_pos == NULL) {
+		free(tmp);
+		free(is_pos);
 		return -ENOMEM;
+	}
 	/* "-": non-options come back in order (as 1) whatever
 	 * POSIXLY_CORRECT says, so options may stand after the command.
 	 * ":": a missing value is ':' rather than a message from getopt. */
@@ -803,7 +818,8 @@ settings_load_from(int argc, char **argv, const char *default_config,
 
 		switch (c) {
 		case 1:
-			pos[npos++] = optarg;
+			is_pos[optind - 1] = true;
+			npos++;
 			break;
 		case OPT_HELP:
 			out->help = true;
@@ -844,14 +860,27 @@ settings_load_from(int argc, char **argv, const char *default_config,
 		}
 	}
 	/* After "--" everything is an argument. */
-	for (int i = optind; rc == 0 && i < argc; i++)
-		pos[npos++] = argv[i];
-	if (rc == 0) {
-		*cmd_index = argc - (int)npos;
-		for (size_t i = 0; i < npos; i++)
-			argv[*cmd_index + (int)i] = pos[i];
+	for (int i = optind; rc == 0 && i < argc; i++) {
+		is_pos[i] = true;
+		npos++;
 	}
-	free(pos);
+	if (rc == 0) {
+		/* A stable permutation, as GNU getopt makes: options (and
+		 * their values) first, then the arguments in their order. */
+		size_t o = 1, a = (size_t)argc - npos;
+
+		for (int i = 1; i < argc; i++) {
+			if (is_pos[i])
+				tmp[a++] = argv[i];
+			else
+				tmp[o++] = argv[i];
+		}
+		for (int i = 1; i < argc; i++)
+			argv[i] = tmp[i];
+		*cmd_index = argc - (int)npos;
+	}
+	free(tmp);
+	free(is_pos);
 	if (rc == 0 && out->config_path == NULL &&
 	    (out->config_path = strdup(default_config)) == NULL)
 		rc = -ENOMEM;

@@ -82,9 +82,9 @@ const struct settings_row *settings_rows(size_t *n);
  * Reads the command line (GNU order: options may stand before or after the
  * command), then builds the settings: defaults, the settings file (-c FILE,
  * else SETTINGS_DEFAULT_CONFIG if it exists), the environment, the flags.
- * The non-option arguments are moved to the end of argv, in order, and
- * *cmd_index is the first of them (argc when there is none): the command
- * and its arguments. With --help or --version only the command line is
+ * argv is permuted as GNU getopt does: options first, then the other
+ * arguments in their order; *cmd_index is the first of those (argc when
+ * there is none): the command and its arguments. With --help or --version only the command line is
  * read. Returns 0, or -EINVAL with every problem in `d` as
  * FILE:LINE:COL (file), "--flag: ..." or "VARIABLE: ..." (environment),
  * or -ENOMEM. On failure *out is still safe to pass to settings_free.
