@@ -1,5 +1,6 @@
 /* main.c: convex-api-sim's command line, signals, and the start and stop of the server. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -218,25 +219,50 @@ bad:
 	return 0;
 }
 
+static int stop_pipe[2] = { -1, -1 };
+
+/* Only says which signal came; main() does the stopping. */
+static void
+on_stop_signal(int sig)
+{
+	unsigned char b = (unsigned char)sig;
+	int saved = errno;
+
+	(void)!write(stop_pipe[1], &b, 1);
+	errno = saved;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct sim_options opt;
 	struct sim_ctx ctx;
 	struct MHD_Daemon *d;
+	struct sigaction sa;
 	sigset_t set;
 	unsigned port;
-	int sig = 0, rc = 0;
+	unsigned char sig = 0;
+	int rc = 0;
 
 	if (parse_args(argc, argv, &opt) != 0)
 		return 2;
 
-	/* Block the stop signals in every thread (MHD's inherit the mask);
-	 * the main thread takes them with sigwait: no work in a handler. */
+	/* The stop signals only write their number to a pipe that the main
+	 * thread reads. They are blocked while MHD starts its threads (which
+	 * inherit the mask), so the main thread is the one that takes them. */
+	if (pipe2(stop_pipe, O_CLOEXEC) != 0) {
+		sim_log("pipe: %s", strerror(errno));
+		return 1;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -261,7 +287,8 @@ main(int argc, char **argv)
 	sim_log("listening on http://127.0.0.1:%u/v1 (team %lld, seed %llu)",
 	    port, (long long)opt.team_id, (unsigned long long)opt.seed);
 
-	while (sigwait(&set, &sig) != 0)
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	while (read(stop_pipe[0], &sig, 1) != 1 && errno == EINTR)
 		;
 	sim_log("signal %d: stopping", sig);
 	server_stop(d);
@@ -270,5 +297,7 @@ main(int argc, char **argv)
 out:
 	faults_free(&ctx.faults);
 	store_free(&ctx.store);
+	close(stop_pipe[0]);
+	close(stop_pipe[1]);
 	return rc;
 }
