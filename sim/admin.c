@@ -303,20 +303,21 @@ admin_load_file(struct sim_ctx *ctx, const char *path)
 	if ((f = fopen(path, "rb")) == NULL) {
 		if (errno == ENOENT)
 			return 0;   /* a first run: created on exit */
+		rc = -errno;
 		sim_log("cannot open state file %s: %s", path, strerror(errno));
-		return -1;
+		return rc;
 	}
 	if (fstat(fileno(f), &sb) != 0 || sb.st_size > MAX_STATE_FILE ||
 	    (text = malloc((size_t)sb.st_size + 1)) == NULL) {
 		sim_log("state file %s: too large or unreadable", path);
 		fclose(f);
-		return -1;
+		return -EFBIG;
 	}
 	if (fread(text, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
 		sim_log("state file %s: read error", path);
 		free(text);
 		fclose(f);
-		return -1;
+		return -EIO;
 	}
 	fclose(f);
 	text[sb.st_size] = '\0';
@@ -324,13 +325,15 @@ admin_load_file(struct sim_ctx *ctx, const char *path)
 	free(text);
 	if (root == NULL) {
 		sim_log("state file %s: not valid JSON", path);
-		return -1;
+		return -EINVAL;
 	}
 	rc = replace_state(ctx, root, &err);
 	cJSON_Delete(root);
-	if (rc != 0)
+	if (rc != 0) {
 		sim_log("state file %s: %s", path, err.message);
-	return rc;
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Written to a temporary file and renamed, so a crash never leaves half. */
@@ -345,19 +348,21 @@ admin_save_file(struct sim_ctx *ctx, const char *path)
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
 	    (int)sizeof(tmp))
-		return -1;
+		return -ENAMETOOLONG;
 	pthread_mutex_lock(&ctx->store.lock);
 	s = json_state(&ctx->store);
 	pthread_mutex_unlock(&ctx->store.lock);
 	text = s ? cJSON_Print(s) : NULL;
 	cJSON_Delete(s);
 	if (text == NULL)
-		return -1;
+		return -ENOMEM;
 	len = strlen(text);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		int e = -errno;
+
 		sim_log("cannot write %s: %s", tmp, strerror(errno));
 		free(text);
-		return -1;
+		return e;
 	}
 	for (size_t off = 0; off < len;) {
 		ssize_t n = write(fd, text + off, len - off);
@@ -365,19 +370,23 @@ admin_save_file(struct sim_ctx *ctx, const char *path)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			int e = -errno;
+
 			sim_log("cannot write %s: %s", tmp, strerror(errno));
 			close(fd);
 			unlink(tmp);
 			free(text);
-			return -1;
+			return e;
 		}
 		off += (size_t)n;
 	}
 	free(text);
 	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+		int e = -errno;
+
 		sim_log("cannot save %s: %s", path, strerror(errno));
 		unlink(tmp);
-		return -1;
+		return e;
 	}
 	return 0;
 }

@@ -33,6 +33,8 @@ hmap_init(struct hmap *m)
 void
 hmap_free(struct hmap *m)
 {
+	if (m == NULL)
+		return;
 	for (size_t i = 0; i < m->nslots; i++) {
 		struct hmap_entry *e = m->slots[i], *next;
 
@@ -48,6 +50,8 @@ hmap_free(struct hmap *m)
 void
 hmap_free_with(struct hmap *m, void (*free_value)(void *))
 {
+	if (m == NULL)
+		return;
 	for (size_t i = 0; i < m->nslots; i++) {
 		struct hmap_entry *e = m->slots[i], *next;
 

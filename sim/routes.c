@@ -554,17 +554,16 @@ h_create_project(struct call *c)
 		sim_reply_error(c->rp, &err);
 		goto out;
 	}
+	if (type != NULL &&
+	    (d = store_deployment_create(c->st, p, &spec, &err)) == NULL) {
+		store_project_delete(c->st, p);   /* all or nothing */
+		sim_reply_error(c->rp, &err);
+		goto out;
+	}
 	c->res->created = true;
 	stats_create(true);
-	if (type != NULL) {
-		if ((d = store_deployment_create(c->st, p, &spec, &err)) == NULL) {
-			store_project_delete(c->st, p);
-			c->res->created = false;
-			sim_reply_error(c->rp, &err);
-			goto out;
-		}
+	if (d != NULL)
 		stats_create(false);
-	}
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "id", (double)p->id);
 	cJSON_AddNumberToObject(o, "projectId", (double)p->id);

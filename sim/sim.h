@@ -319,7 +319,8 @@ void routes_handle(struct sim_ctx *ctx, const struct sim_request *rq,
 /* ---- admin.c: /_sim routes and the state file */
 void admin_handle(struct sim_ctx *ctx, const struct sim_request *rq,
     struct sim_reply *rp);
-int admin_load_file(struct sim_ctx *ctx, const char *path);  /* missing file: 0 */
+/* 0 or -errno; a missing file is a first run (0). */
+int admin_load_file(struct sim_ctx *ctx, const char *path);
 int admin_save_file(struct sim_ctx *ctx, const char *path);
 
 /* ---- log.c: stderr lines */
