@@ -254,7 +254,8 @@ want_bool(struct loader *l, const char *key, const struct ytree_node *v,
 	return -EINVAL;
 }
 
-/* A list, or null (an empty list); NULL after an error otherwise. */
+/* A list, or null (an empty list); false, with the error reported, for
+ * anything else. */
 static bool
 want_list(struct loader *l, const char *key, const struct ytree_node *v)
 {

@@ -84,8 +84,11 @@ main(int argc, char **argv)
 		if (strcmp(argv[cmd_index], commands[i].name) == 0)
 			cmd = &commands[i];
 	if (cmd == NULL) {
-		fprintf(stderr, "error: unknown command \"%s\" (see --help)\n",
-		    argv[cmd_index]);
+		char q[DIAG_QUOTE_MAX];
+
+		fprintf(stderr, "error: unknown command %s (see --help)\n",
+		    diag_quote(q, sizeof(q), argv[cmd_index],
+		    strlen(argv[cmd_index])));
 		settings_free(&s);
 		return 1;
 	}

@@ -886,10 +886,10 @@ settings_load_from(int argc, char **argv, const char *default_config,
 		rc = -ENOMEM;
 	if (rc != 0)
 		return rc;
-	if (out->help || out->version)
-		return apply_defaults(out);
 	if (d->n_errors > errors)
 		return -EINVAL;
+	if (out->help || out->version)
+		return apply_defaults(out);
 	if ((rc = build(out, out->flags, out->n_flags, d)) != 0)
 		return rc;
 	return d->n_errors > errors ? -EINVAL : 0;

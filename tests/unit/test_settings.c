@@ -755,6 +755,12 @@ test_help_version(void **state)
 	assert_int_equal(r.rc, 0);
 	assert_true(r.s.help);
 	run_done(&r);
+	/* A broken command line is an error even with --help. */
+	RUN(&r, "--bogus", "--help");
+	assert_int_equal(r.rc, -EINVAL);
+	assert_string_equal(r.diags, "error: unknown option \"--bogus\" (see "
+	    "--help)\n");
+	run_done(&r);
 	free(cfg);
 }
 
