@@ -43,6 +43,8 @@ struct api_config {
 	unsigned max_tries;
 	uint64_t backoff_base_ms;
 	uint64_t backoff_cap_ms;
+	/* Largest response body accepted; 0 means 32 MiB (tests shrink it). */
+	size_t max_body;
 	/* Called after every HTTP exchange (each attempt), for metrics. `route`
 	 * is the template ("GET /teams/{team}/projects"); status 0 = no answer. */
 	void (*on_request)(void *arg, const char *route, int status, double seconds);
@@ -56,9 +58,10 @@ int api_client_new(uv_loop_t *loop, const struct api_config *cfg,
     struct api_client **out, struct api_error *err);
 /* Cancels every call in flight (their callbacks run with -ECANCELED), closes
  * the libuv handles and calls `closed` once they are all closed; the client
- * is freed just before. */
+ * is freed just before. Calls started after this fail with -ESHUTDOWN. */
 void api_client_close(struct api_client *c, void (*closed)(void *arg), void *arg);
-/* Cancels every call in flight or queued; callbacks run with -ECANCELED. */
+/* Cancels every call in flight, queued or waiting to retry; their callbacks
+ * run with -ECANCELED from the loop, after this returns. */
 void api_cancel_all(struct api_client *c);
 unsigned api_in_flight(const struct api_client *c);
 /* True once the paginated project / team-deployment routes answered 404 and
@@ -66,6 +69,11 @@ unsigned api_in_flight(const struct api_client *c);
 bool api_legacy_projects(const struct api_client *c);
 bool api_legacy_deployments(const struct api_client *c);
 
+/* rc of a callback: 0, or -EACCES (401), -EPERM (403), -ENOENT (404),
+ * -EEXIST (409), -EINVAL (other 4xx), -EAGAIN (429 after every try), -EIO
+ * (5xx), -ECONNREFUSED (no connection), -ECONNRESET (connection lost),
+ * -ETIMEDOUT, -EFBIG (body over the cap), -EPROTO (TLS), -EBADMSG (decoding),
+ * -ELOOP (a pagination that never ends), -ECANCELED, -ENOMEM. */
 typedef void (*api_done_cb)(void *arg, int rc, const struct api_error *err);
 typedef void (*api_token_cb)(void *arg, int rc, const struct api_error *err,
     int64_t team_id);

@@ -1,0 +1,534 @@
+/* api_decode.c: Management API JSON (cJSON) to model structs; pure, bounded,
+ * every error names the field it is about. */
+#include "api_decode.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+/* Doubles hold every integer up to 2^53 exactly; ids and times fit. */
+#define MAX_EXACT_INT 9007199254740992.0
+
+static int
+fail(char *err, size_t errlen, const char *where, const char *field,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int
+fail(char *err, size_t errlen, const char *where, const char *field,
+    const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (err != NULL && errlen > 0) {
+		if (where != NULL && *where != '\0' && field != NULL)
+			snprintf(err, errlen, "%s.%s: %s", where, field, what);
+		else if (field != NULL)
+			snprintf(err, errlen, "%s: %s", field, what);
+		else if (where != NULL && *where != '\0')
+			snprintf(err, errlen, "%s: %s", where, what);
+		else
+			snprintf(err, errlen, "%s", what);
+	}
+	return -EBADMSG;
+}
+
+static cJSON *
+parse(const char *body, size_t len, char *err, size_t errlen)
+{
+	cJSON *root;
+
+	if (body == NULL || len == 0) {
+		fail(err, errlen, NULL, NULL, "empty body, expected JSON");
+		return NULL;
+	}
+	root = cJSON_ParseWithLength(body, len);
+	if (root == NULL) {
+		const char *at = cJSON_GetErrorPtr();
+		size_t off = (at != NULL && at >= body && at <= body + len) ?
+		    (size_t)(at - body) : 0;
+		fail(err, errlen, NULL, NULL, "invalid JSON near byte %zu", off);
+	}
+	return root;
+}
+
+/* A member that is absent or null counts as missing. */
+static const cJSON *
+member(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return (v == NULL || cJSON_IsNull(v)) ? NULL : v;
+}
+
+static int
+get_int(const cJSON *obj, const char *name, bool required, int64_t *out,
+    const char *where, char *err, size_t errlen)
+{
+	const cJSON *v = member(obj, name);
+	double d;
+
+	if (v == NULL) {
+		if (required)
+			return fail(err, errlen, where, name, "missing");
+		return 0;
+	}
+	if (!cJSON_IsNumber(v))
+		return fail(err, errlen, where, name, "expected an integer");
+	d = v->valuedouble;
+	if (!isfinite(d) || d != floor(d) || fabs(d) > MAX_EXACT_INT)
+		return fail(err, errlen, where, name, "expected an integer");
+	*out = (int64_t)d;
+	return 0;
+}
+
+/* *out is only set on success, allocated. */
+static int
+get_str(const cJSON *obj, const char *name, bool required, char **out,
+    const char *where, char *err, size_t errlen)
+{
+	const cJSON *v = member(obj, name);
+
+	if (v == NULL) {
+		if (required)
+			return fail(err, errlen, where, name, "missing");
+		*out = NULL;
+		return 0;
+	}
+	if (!cJSON_IsString(v) || v->valuestring == NULL)
+		return fail(err, errlen, where, name, "expected a string");
+	if ((*out = strdup(v->valuestring)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+get_bool(const cJSON *obj, const char *name, bool required, bool *out,
+    const char *where, char *err, size_t errlen)
+{
+	const cJSON *v = member(obj, name);
+
+	if (v == NULL) {
+		if (required)
+			return fail(err, errlen, where, name, "missing");
+		return 0;
+	}
+	if (!cJSON_IsBool(v))
+		return fail(err, errlen, where, name, "expected true or false");
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+static int
+decode_project(const cJSON *o, const char *where, struct observed_project *p,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (!cJSON_IsObject(o))
+		return fail(err, errlen, where, NULL, "expected an object");
+	if ((rc = get_int(o, "id", true, &p->id, where, err, errlen)) != 0 ||
+	    (rc = get_str(o, "name", true, &p->name, where, err, errlen)) != 0 ||
+	    (rc = get_str(o, "slug", true, &p->slug, where, err, errlen)) != 0 ||
+	    (rc = get_int(o, "createTime", false, &p->create_time, where, err,
+	    errlen)) != 0) {
+		observed_project_clear(p);
+		return rc;
+	}
+	return 0;
+}
+
+/* Sets *is_local for "kind":"local" (nothing else is read from it). */
+static int
+decode_deployment(const cJSON *o, const char *where,
+    struct observed_deployment *d, bool *is_local, char *err, size_t errlen)
+{
+	const cJSON *kind;
+	char *type = NULL;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	*is_local = false;
+	if (!cJSON_IsObject(o))
+		return fail(err, errlen, where, NULL, "expected an object");
+	kind = member(o, "kind");
+	if (kind == NULL)
+		return fail(err, errlen, where, "kind", "missing");
+	if (!cJSON_IsString(kind))
+		return fail(err, errlen, where, "kind", "expected a string");
+	if (strcmp(kind->valuestring, "local") == 0) {
+		*is_local = true;
+		return 0;
+	}
+	/* An unknown kind fails the listing: guessing could make the plan
+	 * create a duplicate or miss a deletion. */
+	if (strcmp(kind->valuestring, "cloud") != 0)
+		return fail(err, errlen, where, "kind", "unknown kind \"%.64s\"",
+		    kind->valuestring);
+	if ((rc = get_int(o, "id", true, &d->id, where, err, errlen)) != 0 ||
+	    (rc = get_str(o, "name", true, &d->name, where, err, errlen)) != 0 ||
+	    (rc = get_int(o, "projectId", true, &d->project_id, where, err,
+	    errlen)) != 0 ||
+	    (rc = get_str(o, "deploymentType", true, &type, where, err,
+	    errlen)) != 0 ||
+	    (rc = get_str(o, "reference", true, &d->reference, where, err,
+	    errlen)) != 0 ||
+	    (rc = get_str(o, "region", true, &d->region, where, err,
+	    errlen)) != 0 ||
+	    (rc = get_str(o, "class", true, &d->class_name, where, err,
+	    errlen)) != 0 ||
+	    (rc = get_bool(o, "isDefault", true, &d->is_default, where, err,
+	    errlen)) != 0 ||
+	    (rc = get_int(o, "createTime", false, &d->create_time, where, err,
+	    errlen)) != 0)
+		goto out;
+	if (dep_type_parse(type, &d->type) != 0)
+		rc = fail(err, errlen, where, "deploymentType",
+		    "unknown type \"%.64s\"", type);
+out:
+	free(type);
+	if (rc != 0)
+		observed_deployment_clear(d);
+	return rc;
+}
+
+static int
+decode_page(const cJSON *root, struct api_page *page, char *err, size_t errlen)
+{
+	const cJSON *pg = member(root, "pagination");
+	int rc;
+
+	page->has_more = false;
+	page->next_cursor = NULL;
+	if (pg == NULL)
+		return fail(err, errlen, NULL, "pagination", "missing");
+	if (!cJSON_IsObject(pg))
+		return fail(err, errlen, NULL, "pagination", "expected an object");
+	if ((rc = get_bool(pg, "hasMore", true, &page->has_more, "pagination",
+	    err, errlen)) != 0)
+		return rc;
+	return get_str(pg, "nextCursor", false, &page->next_cursor,
+	    "pagination", err, errlen);
+}
+
+static int
+projects_from_array(const cJSON *arr, const char *name,
+    struct observed_project **items, size_t *n, char *err, size_t errlen)
+{
+	struct observed_project *v = NULL;
+	const cJSON *it;
+	size_t count, i = 0;
+	char where[64];
+	int rc;
+
+	*items = NULL;
+	*n = 0;
+	if (!cJSON_IsArray(arr))
+		return fail(err, errlen, NULL, name, "expected an array");
+	count = (size_t)cJSON_GetArraySize(arr);
+	if (count > 0 && (v = calloc(count, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	cJSON_ArrayForEach(it, arr) {
+		snprintf(where, sizeof(where), "%s[%zu]", name, i);
+		if ((rc = decode_project(it, where, &v[i], err, errlen)) != 0) {
+			api_projects_free(v, i);
+			return rc;
+		}
+		i++;
+	}
+	*items = v;
+	*n = i;
+	return 0;
+}
+
+static int
+deployments_from_array(const cJSON *arr, const char *name,
+    struct observed_deployment **items, size_t *n, char *err, size_t errlen)
+{
+	struct observed_deployment *v = NULL;
+	const cJSON *it;
+	size_t count, i = 0, k = 0;
+	char where[64];
+	bool local;
+	int rc;
+
+	*items = NULL;
+	*n = 0;
+	if (!cJSON_IsArray(arr))
+		return fail(err, errlen, NULL, name, "expected an array");
+	count = (size_t)cJSON_GetArraySize(arr);
+	if (count > 0 && (v = calloc(count, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	cJSON_ArrayForEach(it, arr) {
+		snprintf(where, sizeof(where), "%s[%zu]", name, i++);
+		if ((rc = decode_deployment(it, where, &v[k], &local, err,
+		    errlen)) != 0) {
+			api_deployments_free(v, k);
+			return rc;
+		}
+		if (!local)
+			k++;
+	}
+	if (k == 0) {
+		free(v);
+		v = NULL;
+	}
+	*items = v;
+	*n = k;
+	return 0;
+}
+
+int
+api_decode_projects_page(const char *body, size_t len,
+    struct observed_project **items, size_t *n, struct api_page *page,
+    char *err, size_t errlen)
+{
+	cJSON *root;
+	const cJSON *arr;
+	int rc;
+
+	*items = NULL;
+	*n = 0;
+	page->has_more = false;
+	page->next_cursor = NULL;
+	if ((root = parse(body, len, err, errlen)) == NULL)
+		return -EBADMSG;
+	if (!cJSON_IsObject(root)) {
+		rc = fail(err, errlen, NULL, NULL, "expected a JSON object");
+		goto out;
+	}
+	if ((arr = member(root, "items")) == NULL) {
+		rc = fail(err, errlen, NULL, "items", "missing");
+		goto out;
+	}
+	if ((rc = decode_page(root, page, err, errlen)) != 0)
+		goto out;
+	if ((rc = projects_from_array(arr, "items", items, n, err, errlen)) != 0)
+		api_page_clear(page);
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+api_decode_projects_array(const char *body, size_t len,
+    struct observed_project **items, size_t *n, char *err, size_t errlen)
+{
+	cJSON *root;
+	int rc;
+
+	*items = NULL;
+	*n = 0;
+	if ((root = parse(body, len, err, errlen)) == NULL)
+		return -EBADMSG;
+	rc = projects_from_array(root, "projects", items, n, err, errlen);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+api_decode_deployments_page(const char *body, size_t len,
+    struct observed_deployment **items, size_t *n, struct api_page *page,
+    char *err, size_t errlen)
+{
+	cJSON *root;
+	const cJSON *arr;
+	int rc;
+
+	*items = NULL;
+	*n = 0;
+	page->has_more = false;
+	page->next_cursor = NULL;
+	if ((root = parse(body, len, err, errlen)) == NULL)
+		return -EBADMSG;
+	if (!cJSON_IsObject(root)) {
+		rc = fail(err, errlen, NULL, NULL, "expected a JSON object");
+		goto out;
+	}
+	if ((arr = member(root, "items")) == NULL) {
+		rc = fail(err, errlen, NULL, "items", "missing");
+		goto out;
+	}
+	if ((rc = decode_page(root, page, err, errlen)) != 0)
+		goto out;
+	if ((rc = deployments_from_array(arr, "items", items, n, err,
+	    errlen)) != 0)
+		api_page_clear(page);
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+api_decode_deployments_array(const char *body, size_t len,
+    struct observed_deployment **items, size_t *n, char *err, size_t errlen)
+{
+	cJSON *root;
+	int rc;
+
+	*items = NULL;
+	*n = 0;
+	if ((root = parse(body, len, err, errlen)) == NULL)
+		return -EBADMSG;
+	rc = deployments_from_array(root, "deployments", items, n, err, errlen);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+api_decode_deployment(const char *body, size_t len,
+    struct observed_deployment *out, bool *is_local, char *err, size_t errlen)
+{
+	cJSON *root;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*is_local = false;
+	if ((root = parse(body, len, err, errlen)) == NULL)
+		return -EBADMSG;
+	rc = decode_deployment(root, "", out, is_local, err, errlen);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+api_decode_created_project(const char *body, size_t len, int64_t *id,
+    char **slug, char *err, size_t errlen)
+{
+	cJSON *root;
+	int rc;
+
+	*id = 0;
+	*slug = NULL;
+	if ((root = parse(body, len, err, errlen)) == NULL)
+		return -EBADMSG;
+	if (!cJSON_IsObject(root)) {
+		rc = fail(err, errlen, NULL, NULL, "expected a JSON object");
+		goto out;
+	}
+	/* Older APIs answer only "projectId"; newer ones "id" (and the alias). */
+	if (member(root, "id") != NULL)
+		rc = get_int(root, "id", true, id, NULL, err, errlen);
+	else
+		rc = get_int(root, "projectId", true, id, NULL, err, errlen);
+	if (rc != 0)
+		goto out;
+	rc = get_str(root, "slug", false, slug, NULL, err, errlen);
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+api_decode_token_details(const char *body, size_t len,
+    struct api_token_info *out, char *err, size_t errlen)
+{
+	cJSON *root;
+	char *type = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((root = parse(body, len, err, errlen)) == NULL)
+		return -EBADMSG;
+	if (!cJSON_IsObject(root)) {
+		rc = fail(err, errlen, NULL, NULL, "expected a JSON object");
+		goto out;
+	}
+	if ((rc = get_str(root, "type", true, &type, NULL, err, errlen)) != 0)
+		goto out;
+	if (strcmp(type, "teamToken") == 0) {
+		out->team_token = true;
+		rc = get_int(root, "teamId", true, &out->team_id, NULL, err,
+		    errlen);
+	} else if (strcmp(type, "projectToken") == 0) {
+		rc = get_int(root, "projectId", true, &out->project_id, NULL,
+		    err, errlen);
+	} else {
+		rc = fail(err, errlen, NULL, "type", "unknown token type \"%.64s\"",
+		    type);
+	}
+	if (rc == 0)
+		rc = get_str(root, "name", false, &out->name, NULL, err, errlen);
+	if (rc != 0)
+		api_token_info_clear(out);
+out:
+	free(type);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+api_decode_error_body(const char *body, size_t len, char *code,
+    size_t codelen, char *message, size_t msglen)
+{
+	const cJSON *v;
+	cJSON *root;
+
+	if (codelen > 0)
+		code[0] = '\0';
+	if (msglen > 0)
+		message[0] = '\0';
+	if (body == NULL || len == 0 ||
+	    (root = cJSON_ParseWithLength(body, len)) == NULL)
+		return -EBADMSG;
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return -EBADMSG;
+	}
+	if ((v = member(root, "code")) != NULL && cJSON_IsString(v) &&
+	    codelen > 0)
+		snprintf(code, codelen, "%s", v->valuestring);
+	if ((v = member(root, "message")) != NULL && cJSON_IsString(v) &&
+	    msglen > 0)
+		snprintf(message, msglen, "%s", v->valuestring);
+	cJSON_Delete(root);
+	return 0;
+}
+
+void
+api_page_clear(struct api_page *p)
+{
+	if (p == NULL)
+		return;
+	free(p->next_cursor);
+	p->next_cursor = NULL;
+	p->has_more = false;
+}
+
+void
+api_token_info_clear(struct api_token_info *t)
+{
+	if (t == NULL)
+		return;
+	free(t->name);
+	memset(t, 0, sizeof(*t));
+}
+
+void
+api_projects_free(struct observed_project *items, size_t n)
+{
+	if (items == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		observed_project_clear(&items[i]);
+	free(items);
+}
+
+void
+api_deployments_free(struct observed_deployment *items, size_t n)
+{
+	if (items == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		observed_deployment_clear(&items[i]);
+	free(items);
+}

@@ -1,0 +1,806 @@
+/* http.c: curl multi driven by libuv (uv_poll per socket, one uv_timer for
+ * curl's timeouts), a FIFO queue in front of it, bounded response bodies.
+ *
+ * Life of a request: http_request_start builds the easy handle (owned by
+ * the request, found again through CURLOPT_PRIVATE) and either adds it to
+ * the multi handle or queues it when `concurrency` transfers already run.
+ * Every socket or timer event calls curl_multi_socket_action and then
+ * drains curl_multi_info_read; a finished transfer is removed, reported to
+ * its callback, freed, and the next queued request starts.
+ *
+ * Teardown (http_client_close): remove and free every easy handle at once,
+ * then, from a zero timer (so never inside a curl call or our own drain
+ * loop), curl_multi_cleanup while the loop still runs (it may call the
+ * socket callback), close the remaining polls and both timers, and free
+ * the client in the last close callback. */
+#include "http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "log.h"
+
+struct sock {
+	uv_poll_t poll;
+	curl_socket_t fd;
+	struct http_client *h;
+	LIST_ENTRY(sock) link;
+};
+
+enum req_where { REQ_QUEUED, REQ_RUNNING, REQ_FAILED };
+
+struct http_request {
+	struct http_client *h;
+	TAILQ_ENTRY(http_request) link;
+	enum req_where where;
+	CURL *easy;
+	struct curl_slist *headers;
+	struct buf body;
+	bool too_large;
+	long retry_after_s;
+	char *dep_state;
+	char *dep_message;
+	http_done_cb cb;
+	void *arg;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+TAILQ_HEAD(req_list, http_request);
+
+struct http_client {
+	uv_loop_t *loop;
+	CURLM *multi;
+	uv_timer_t timer;       /* curl's timeout */
+	uv_timer_t defer;       /* work that must not run inside a call */
+	struct req_list queue;
+	struct req_list running;
+	struct req_list failed; /* could not be added; reported by `defer` */
+	LIST_HEAD(, sock) socks;
+	unsigned in_flight;
+	unsigned n_queued;
+	unsigned open_handles;  /* libuv handles not yet closed */
+	bool closing;
+	void (*closed)(void *arg);
+	void *closed_arg;
+
+	unsigned concurrency;
+	long request_timeout_ms;
+	long connect_timeout_ms;
+	size_t max_body;
+	char *ca_file;
+	char *user_agent;
+	char **headers;
+	size_t n_headers;
+};
+
+static void on_defer(uv_timer_t *t);
+
+/* The headers hold the token: wipe them before giving the memory back. */
+static void
+config_free(struct http_client *h)
+{
+	for (size_t i = 0; i < h->n_headers; i++) {
+		explicit_bzero(h->headers[i], strlen(h->headers[i]));
+		free(h->headers[i]);
+	}
+	free(h->headers);
+	free(h->ca_file);
+	free(h->user_agent);
+}
+
+/* ---- requests ------------------------------------------------------- */
+
+static void
+request_free(struct http_request *r)
+{
+	if (r == NULL)
+		return;
+	if (r->easy != NULL)
+		curl_easy_cleanup(r->easy);
+	curl_slist_free_all(r->headers);
+	buf_free(&r->body);
+	free(r->dep_state);
+	free(r->dep_message);
+	free(r);
+}
+
+static size_t
+on_write(char *ptr, size_t size, size_t nmemb, void *userp)
+{
+	struct http_request *r = userp;
+	size_t n = size * nmemb;
+	int rc;
+
+	if ((rc = buf_append(&r->body, ptr, n)) != 0) {
+		r->too_large = (rc == -E2BIG);
+		return 0;       /* curl ends the transfer with CURLE_WRITE_ERROR */
+	}
+	return n;
+}
+
+static char *
+header_value(const char *line, size_t n, const char *name)
+{
+	size_t k = strlen(name);
+	const char *v, *end = line + n;
+
+	if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
+		return NULL;
+	v = line + k + 1;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
+	    end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	return strndup(v, (size_t)(end - v));
+}
+
+/* Seconds form ("120") or HTTP-date form; -1 when unreadable. */
+static long
+parse_retry_after(const char *v)
+{
+	char *end;
+	long s;
+	time_t t;
+
+	if (*v >= '0' && *v <= '9') {
+		errno = 0;
+		s = strtol(v, &end, 10);
+		if (errno != 0 || *end != '\0' || s < 0)
+			return -1;
+		return s;
+	}
+	t = curl_getdate(v, NULL);
+	if (t < 0)
+		return -1;
+	t -= time(NULL);
+	return t > 0 ? (long)t : 0;
+}
+
+static size_t
+on_header(char *line, size_t size, size_t nmemb, void *userp)
+{
+	struct http_request *r = userp;
+	size_t n = size * nmemb;
+	char *v;
+
+	/* A new status line (after a 100 Continue, say) starts a new block. */
+	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		r->retry_after_s = -1;
+		free(r->dep_state);
+		free(r->dep_message);
+		r->dep_state = r->dep_message = NULL;
+		return n;
+	}
+	if ((v = header_value(line, n, "retry-after")) != NULL) {
+		r->retry_after_s = parse_retry_after(v);
+		free(v);
+	} else if ((v = header_value(line, n, "x-convex-deprecation-state")) != NULL) {
+		free(r->dep_state);
+		r->dep_state = v;
+	} else if ((v = header_value(line, n, "x-convex-deprecation-message")) != NULL) {
+		free(r->dep_message);
+		r->dep_message = v;
+	}
+	return n;
+}
+
+/* Verbose curl output at debug level, one log line per header line, with
+ * the Authorization value replaced: the token never reaches a log. */
+static void
+debug_lines(const char *prefix, const char *data, size_t size)
+{
+	const char *p = data, *end = data + size, *nl;
+	size_t n;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n >= 14 && strncasecmp(p, "authorization:", 14) == 0)
+			log_debug("%s Authorization: [redacted]", prefix);
+		else if (n > 0)
+			log_debug("%s %.*s", prefix, (int)(n > 2048 ? 2048 : n), p);
+		p = nl ? nl + 1 : end;
+	}
+}
+
+static int
+on_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
+{
+	(void)e;
+	(void)userp;
+	switch (type) {
+	case CURLINFO_TEXT:
+		debug_lines("*", data, size);
+		break;
+	case CURLINFO_HEADER_OUT:
+		debug_lines(">", data, size);
+		break;
+	case CURLINFO_HEADER_IN:
+		debug_lines("<", data, size);
+		break;
+	case CURLINFO_DATA_IN:
+		log_debug("< [%zu bytes of body]", size);
+		break;
+	case CURLINFO_DATA_OUT:
+		log_debug("> [%zu bytes of body]", size);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int
+setup_easy(struct http_client *h, struct http_request *r, const char *method,
+    const char *url, const char *body, bool fresh)
+{
+	CURL *e = r->easy;
+	CURLcode cc = CURLE_OK;
+
+#define SET(opt, val) do { if (cc == CURLE_OK) cc = curl_easy_setopt(e, opt, val); } while (0)
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_PRIVATE, r);
+	SET(CURLOPT_ERRORBUFFER, r->errbuf);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	/* Verification stays on; an extra CA bundle only adds trust anchors. */
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->ca_file != NULL)
+		SET(CURLOPT_CAINFO, h->ca_file);
+	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	/* Wait for a connection that may multiplex rather than open another
+	 * one; only TLS connections negotiate HTTP/2. */
+	if (strncmp(url, "https:", 6) == 0)
+		SET(CURLOPT_PIPEWAIT, 1L);
+	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	SET(CURLOPT_ACCEPT_ENCODING, "");
+	SET(CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, h->request_timeout_ms);
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_body);
+	SET(CURLOPT_WRITEFUNCTION, on_write);
+	SET(CURLOPT_WRITEDATA, r);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, r);
+	if (h->user_agent != NULL)
+		SET(CURLOPT_USERAGENT, h->user_agent);
+	if (fresh)
+		SET(CURLOPT_FRESH_CONNECT, 1L);
+	if (log_get_level() >= LOG_LVL_DEBUG) {
+		SET(CURLOPT_DEBUGFUNCTION, on_debug);
+		SET(CURLOPT_VERBOSE, 1L);
+	}
+
+	if (strcmp(method, "GET") == 0) {
+		SET(CURLOPT_HTTPGET, 1L);
+	} else {
+		if (strcmp(method, "POST") != 0)
+			SET(CURLOPT_CUSTOMREQUEST, method);
+		SET(CURLOPT_POSTFIELDSIZE, body ? (long)strlen(body) : 0L);
+		SET(CURLOPT_COPYPOSTFIELDS, body ? body : "");
+	}
+	SET(CURLOPT_HTTPHEADER, r->headers);
+#undef SET
+	return cc == CURLE_OK ? 0 : -EINVAL;
+}
+
+static int
+build_headers(struct http_client *h, struct http_request *r, bool json_body)
+{
+	struct curl_slist *l = NULL, *t;
+	const char *fixed[] = {
+		"Accept: application/json",
+		"Expect:",      /* no 100-continue round trip */
+		json_body ? "Content-Type: application/json" : NULL,
+	};
+
+	for (size_t i = 0; i < h->n_headers; i++) {
+		if ((t = curl_slist_append(l, h->headers[i])) == NULL)
+			goto fail;
+		l = t;
+	}
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		if (fixed[i] == NULL)
+			continue;
+		if ((t = curl_slist_append(l, fixed[i])) == NULL)
+			goto fail;
+		l = t;
+	}
+	r->headers = l;
+	return 0;
+fail:
+	curl_slist_free_all(l);
+	return -ENOMEM;
+}
+
+/* Adds to the multi handle; 0 or -EIO. */
+static int
+add_running(struct http_client *h, struct http_request *r)
+{
+	CURLMcode mc = curl_multi_add_handle(h->multi, r->easy);
+
+	if (mc != CURLM_OK) {
+		log_warnx("http: curl_multi_add_handle: %s", curl_multi_strerror(mc));
+		return -EIO;
+	}
+	r->where = REQ_RUNNING;
+	TAILQ_INSERT_TAIL(&h->running, r, link);
+	h->in_flight++;
+	return 0;
+}
+
+/* Starts queued requests while there is room. A request that cannot be
+ * added is failed from the defer timer, so no callback runs here. */
+static void
+pump(struct http_client *h)
+{
+	struct http_request *r;
+
+	while (!h->closing && h->in_flight < h->concurrency &&
+	    (r = TAILQ_FIRST(&h->queue)) != NULL) {
+		TAILQ_REMOVE(&h->queue, r, link);
+		h->n_queued--;
+		if (add_running(h, r) != 0) {
+			r->where = REQ_FAILED;
+			snprintf(r->errbuf, sizeof(r->errbuf),
+			    "could not start the transfer");
+			TAILQ_INSERT_TAIL(&h->failed, r, link);
+			uv_timer_start(&h->defer, on_defer, 0, 0);
+		}
+	}
+}
+
+int
+http_request_start(struct http_client *h, const char *method, const char *url,
+    const char *body, bool fresh, http_done_cb cb, void *arg,
+    struct http_request **out)
+{
+	struct http_request *r;
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (h->closing)
+		return -ESHUTDOWN;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -ENOMEM;
+	r->h = h;
+	r->cb = cb;
+	r->arg = arg;
+	r->retry_after_s = -1;
+	buf_init(&r->body, h->max_body);
+	if ((r->easy = curl_easy_init()) == NULL) {
+		free(r);
+		return -ENOMEM;
+	}
+	if ((rc = build_headers(h, r, body != NULL)) != 0 ||
+	    (rc = setup_easy(h, r, method, url, body, fresh)) != 0) {
+		request_free(r);
+		return rc;
+	}
+	if (h->in_flight < h->concurrency && TAILQ_EMPTY(&h->queue)) {
+		if ((rc = add_running(h, r)) != 0) {
+			request_free(r);
+			return rc;
+		}
+	} else {
+		r->where = REQ_QUEUED;
+		TAILQ_INSERT_TAIL(&h->queue, r, link);
+		h->n_queued++;
+	}
+	if (out != NULL)
+		*out = r;
+	return 0;
+}
+
+/* Takes the request out of whatever list holds it. */
+static void
+detach(struct http_request *r)
+{
+	struct http_client *h = r->h;
+
+	switch (r->where) {
+	case REQ_RUNNING:
+		TAILQ_REMOVE(&h->running, r, link);
+		curl_multi_remove_handle(h->multi, r->easy);
+		h->in_flight--;
+		break;
+	case REQ_QUEUED:
+		TAILQ_REMOVE(&h->queue, r, link);
+		h->n_queued--;
+		break;
+	case REQ_FAILED:
+		TAILQ_REMOVE(&h->failed, r, link);
+		break;
+	}
+}
+
+void
+http_request_cancel(struct http_request *r)
+{
+	struct http_client *h;
+
+	if (r == NULL)
+		return;
+	h = r->h;
+	detach(r);
+	request_free(r);
+	pump(h);
+}
+
+static enum http_fail
+classify(CURLcode res, bool too_large, curl_off_t pretransfer_us)
+{
+	switch (res) {
+	case CURLE_OK:
+		return HTTP_OK;
+	case CURLE_FILESIZE_EXCEEDED:
+		return HTTP_TOO_LARGE;
+	case CURLE_WRITE_ERROR:
+		return too_large ? HTTP_TOO_LARGE : HTTP_OTHER;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+		return HTTP_CONNECT;
+	case CURLE_OPERATION_TIMEDOUT:
+		/* No pre-transfer time: still connecting, nothing was sent. */
+		return pretransfer_us == 0 ? HTTP_CONNECT : HTTP_TIMEOUT;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return HTTP_TLS;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_BAD_CONTENT_ENCODING:
+		return HTTP_TRANSPORT;
+	default:
+		return HTTP_OTHER;
+	}
+}
+
+static void
+finish(struct http_request *r, CURLcode res)
+{
+	struct http_client *h = r->h;
+	struct http_response resp;
+	curl_off_t total_us = 0, pre_us = 0;
+	long status = 0;
+
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+	curl_easy_getinfo(r->easy, CURLINFO_PRETRANSFER_TIME_T, &pre_us);
+	detach(r);
+
+	memset(&resp, 0, sizeof(resp));
+	resp.fail = classify(res, r->too_large, pre_us);
+	if (resp.fail == HTTP_OK && status == 0)
+		resp.fail = HTTP_TRANSPORT;
+	resp.status = status;
+	resp.body = r->body.data ? r->body.data : "";
+	resp.len = r->body.len;
+	resp.seconds = (double)total_us / 1e6;
+	resp.retry_after_s = r->retry_after_s;
+	resp.deprecation_state = r->dep_state;
+	resp.deprecation_message = r->dep_message;
+	if (resp.fail == HTTP_TOO_LARGE)
+		resp.error = "response body too large";
+	else if (resp.fail != HTTP_OK)
+		resp.error = r->errbuf[0] ? r->errbuf : curl_easy_strerror(res);
+
+	r->cb(r->arg, &resp);
+	request_free(r);
+	pump(h);
+}
+
+/* Drain after every action, even with nothing left running: the last
+ * transfer to fail is otherwise never reported. */
+static void
+drain(struct http_client *h)
+{
+	struct http_request *r;
+	CURLMsg *msg;
+	char *priv;
+	int left;
+
+	while (h->multi != NULL &&
+	    (msg = curl_multi_info_read(h->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		priv = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		if ((r = (struct http_request *)priv) != NULL)
+			finish(r, msg->data.result);
+	}
+}
+
+static void
+socket_action(struct http_client *h, curl_socket_t fd, int flags)
+{
+	CURLMcode mc;
+	int running;
+
+	if (h->multi == NULL)
+		return;
+	mc = curl_multi_socket_action(h->multi, fd, flags, &running);
+	if (mc != CURLM_OK)
+		log_warnx("http: curl_multi_socket_action: %s",
+		    curl_multi_strerror(mc));
+	drain(h);
+}
+
+/* ---- libuv side ----------------------------------------------------- */
+
+static void
+handle_closed(struct http_client *h)
+{
+	void (*closed)(void *);
+	void *arg;
+
+	if (--h->open_handles > 0)
+		return;
+	closed = h->closed;
+	arg = h->closed_arg;
+	config_free(h);
+	free(h);
+	curl_global_cleanup();
+	if (closed != NULL)
+		closed(arg);
+}
+
+static void
+on_sock_closed(uv_handle_t *p)
+{
+	struct sock *s = p->data;
+	struct http_client *h = s->h;
+
+	free(s);
+	handle_closed(h);
+}
+
+static void
+sock_close(struct sock *s)
+{
+	LIST_REMOVE(s, link);
+	uv_poll_stop(&s->poll);
+	uv_close((uv_handle_t *)&s->poll, on_sock_closed);
+}
+
+static void
+on_poll(uv_poll_t *p, int status, int events)
+{
+	struct sock *s = p->data;
+	int flags = 0;
+
+	if (status < 0)
+		flags = CURL_CSELECT_ERR;
+	else {
+		if (events & UV_READABLE)
+			flags |= CURL_CSELECT_IN;
+		if (events & UV_WRITABLE)
+			flags |= CURL_CSELECT_OUT;
+	}
+	/* s may be closed during the action; its memory lives until the
+	 * close callback, which runs later. */
+	socket_action(s->h, s->fd, flags);
+}
+
+static int
+on_curl_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct http_client *h = userp;
+	struct sock *s = socketp;
+	int events = 0;
+
+	(void)e;
+	if (what == CURL_POLL_REMOVE) {
+		if (s != NULL) {
+			if (h->multi != NULL && !h->closing)
+				curl_multi_assign(h->multi, fd, NULL);
+			sock_close(s);
+		}
+		return 0;
+	}
+	if (s == NULL) {
+		if ((s = calloc(1, sizeof(*s))) == NULL)
+			return -1;
+		if (uv_poll_init_socket(h->loop, &s->poll, fd) != 0) {
+			free(s);
+			return -1;
+		}
+		s->poll.data = s;
+		s->fd = fd;
+		s->h = h;
+		h->open_handles++;
+		LIST_INSERT_HEAD(&h->socks, s, link);
+		curl_multi_assign(h->multi, fd, s);
+	}
+	if (what & CURL_POLL_IN)
+		events |= UV_READABLE;
+	if (what & CURL_POLL_OUT)
+		events |= UV_WRITABLE;
+	if (uv_poll_start(&s->poll, events, on_poll) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	struct http_client *h = t->data;
+
+	socket_action(h, CURL_SOCKET_TIMEOUT, 0);
+}
+
+static int
+on_curl_timer(CURLM *m, long ms, void *userp)
+{
+	struct http_client *h = userp;
+
+	(void)m;
+	if (h->closing)
+		return 0;
+	if (ms < 0)
+		uv_timer_stop(&h->timer);
+	else
+		uv_timer_start(&h->timer, on_timer, (uint64_t)ms, 0);
+	return 0;
+}
+
+static void
+on_timer_closed(uv_handle_t *t)
+{
+	handle_closed(t->data);
+}
+
+/* Runs from the loop: failed starts, then the deferred teardown. */
+static void
+on_defer(uv_timer_t *t)
+{
+	struct http_client *h = t->data;
+	struct http_request *r;
+	struct http_response resp;
+
+	while (!h->closing && (r = TAILQ_FIRST(&h->failed)) != NULL) {
+		detach(r);
+		memset(&resp, 0, sizeof(resp));
+		resp.fail = HTTP_OTHER;
+		resp.body = "";
+		resp.retry_after_s = -1;
+		resp.error = r->errbuf;
+		r->cb(r->arg, &resp);
+		request_free(r);
+	}
+	if (!h->closing || h->multi == NULL)
+		return;
+	curl_multi_cleanup(h->multi);   /* may call on_curl_socket */
+	h->multi = NULL;
+	while (!LIST_EMPTY(&h->socks))
+		sock_close(LIST_FIRST(&h->socks));
+	uv_close((uv_handle_t *)&h->timer, on_timer_closed);
+	uv_close((uv_handle_t *)&h->defer, on_timer_closed);
+}
+
+/* ---- client ----------------------------------------------------------- */
+
+int
+http_client_new(uv_loop_t *loop, const struct http_config *cfg,
+    struct http_client **out)
+{
+	struct http_client *h;
+	long maxconn;
+
+	*out = NULL;
+	if (cfg->concurrency == 0)
+		return -EINVAL;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -EIO;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		goto nomem;
+	h->loop = loop;
+	TAILQ_INIT(&h->queue);
+	TAILQ_INIT(&h->running);
+	TAILQ_INIT(&h->failed);
+	LIST_INIT(&h->socks);
+	h->concurrency = cfg->concurrency;
+	h->request_timeout_ms = (long)cfg->request_timeout_ms;
+	h->connect_timeout_ms = cfg->connect_timeout_ms ?
+	    (long)cfg->connect_timeout_ms : 10000L;
+	h->max_body = cfg->max_body ? cfg->max_body : HTTP_MAX_BODY_DEFAULT;
+	if ((cfg->ca_file && (h->ca_file = strdup(cfg->ca_file)) == NULL) ||
+	    (cfg->user_agent &&
+	    (h->user_agent = strdup(cfg->user_agent)) == NULL))
+		goto nomem;
+	if (cfg->n_headers > 0) {
+		if ((h->headers = calloc(cfg->n_headers, sizeof(char *))) == NULL)
+			goto nomem;
+		for (size_t i = 0; i < cfg->n_headers; i++) {
+			if ((h->headers[i] = strdup(cfg->headers[i])) == NULL)
+				goto nomem;
+			h->n_headers = i + 1;
+		}
+	}
+	if ((h->multi = curl_multi_init()) == NULL)
+		goto nomem;
+	/* Room in the connection cache for every transfer we allow at once,
+	 * so that keep-alive connections are reused, not closed. */
+	maxconn = (long)(h->concurrency < 4 ? 4 : h->concurrency);
+	if (curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) ||
+	    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h) ||
+	    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) ||
+	    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h) ||
+	    curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) ||
+	    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, maxconn)) {
+		curl_multi_cleanup(h->multi);
+		goto nomem;
+	}
+	uv_timer_init(loop, &h->timer);
+	h->timer.data = h;
+	uv_timer_init(loop, &h->defer);
+	h->defer.data = h;
+	h->open_handles = 2;
+	*out = h;
+	return 0;
+nomem:
+	if (h != NULL) {
+		config_free(h);
+		free(h);
+	}
+	curl_global_cleanup();
+	return -ENOMEM;
+}
+
+unsigned
+http_in_flight(const struct http_client *h)
+{
+	return h->in_flight;
+}
+
+unsigned
+http_queued(const struct http_client *h)
+{
+	return h->n_queued;
+}
+
+void
+http_client_close(struct http_client *h, void (*closed)(void *arg), void *arg)
+{
+	struct http_request *r;
+
+	if (h == NULL || h->closing)
+		return;
+	h->closing = true;
+	h->closed = closed;
+	h->closed_arg = arg;
+	/* Removing easy handles is allowed here, even from a callback run by
+	 * drain(); curl_multi_cleanup is not, hence the defer timer. */
+	while ((r = TAILQ_FIRST(&h->running)) != NULL ||
+	    (r = TAILQ_FIRST(&h->queue)) != NULL ||
+	    (r = TAILQ_FIRST(&h->failed)) != NULL) {
+		detach(r);
+		request_free(r);
+	}
+	uv_timer_stop(&h->timer);
+	uv_timer_start(&h->defer, on_defer, 0, 0);
+}
