@@ -1,7 +1,7 @@
 /* ytree.c: libyaml events -> ytree nodes. Limits are checked as events
  * arrive, before anything is allocated for them: an alias adds the size of
  * the subtree it names to the node count (the "billion laughs" file fails
- * after a few thousand events, without expanding anything), and aliases
+ * within its first lines, without expanding anything), and aliases
  * share the node they name instead of copying it. */
 #include "ytree.h"
 
@@ -420,8 +420,8 @@ same_key(const struct ytree_node *a, const struct ytree_node *c)
 /* Mapping checks: keys must be scalars and unique; offending pairs are
  * reported and left out, so the caller sees a clean mapping. */
 static int
-finish_map(struct builder *b, struct ytree_node *n, struct ytree_node **kv,
-    size_t pairs, size_t *kept)
+finish_map(struct builder *b, struct ytree_node **kv, size_t pairs,
+    size_t *kept)
 {
 	struct strmap seen;
 	char q[DIAG_QUOTE_MAX];
@@ -462,7 +462,6 @@ finish_map(struct builder *b, struct ytree_node *n, struct ytree_node **kv,
 		out++;
 	}
 	strmap_free(&seen);
-	(void)n;
 	*kept = out;
 	return rc;
 }
@@ -479,7 +478,7 @@ on_end(struct builder *b)
 	if (n->kind == YTREE_MAP) {
 		size_t kept;
 
-		if ((rc = finish_map(b, n, kv, count / 2, &kept)) != 0)
+		if ((rc = finish_map(b, kv, count / 2, &kept)) != 0)
 			return rc;
 		n->n = kept;
 		count = kept * 2;
