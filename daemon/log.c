@@ -173,7 +173,7 @@ emit(enum log_level level, const struct log_field *fields, int nfields,
 	fflush(f);
 }
 
-static void
+static void __attribute__((format(printf, 5, 0)))
 vlog(enum log_level level, const struct log_field *fields, int nfields,
     int with_errno, const char *fmt, va_list ap)
 {
