@@ -1,0 +1,783 @@
+/* test_api_client.c: the API client against a tiny scripted HTTP server on
+ * the test's own loop (answers the simulator cannot give: looping cursors,
+ * HTTP-date Retry-After, bodies without Content-Length, HTML errors, TLS),
+ * plus the checks that need no server (URLs, error text). */
+#include "test_api_common.h"
+
+#include <arpa/inet.h>
+#include <time.h>
+
+/* ---- the scripted server ------------------------------------------------ */
+
+struct fake;
+typedef void (*fake_handler)(struct fake *f, const char *method,
+    const char *target, char **out, size_t *outlen);
+
+struct fconn {
+	uv_tcp_t tcp;
+	struct fake *f;
+	struct fconn *next;
+	char in[16384];
+	size_t len;
+	uv_write_t w;
+	uv_buf_t wb;
+	char *out;
+	bool answered;
+	bool closing;
+};
+
+struct fake {
+	uv_tcp_t server;
+	uv_loop_t *loop;
+	int port;
+	char url[80];
+	fake_handler handler;
+	bool raw;               /* answer the first bytes at once (not HTTP) */
+	int requests;
+	char targets[32][512];  /* first 32 request targets */
+	char auth[256];         /* last Authorization header */
+	char agent[128];        /* last User-Agent */
+	char client[128];       /* last Convex-Client */
+	struct fconn *conns;
+	void *data;
+};
+
+/* Builds a whole HTTP answer. */
+static void
+answer(char **out, size_t *outlen, int status, const char *headers,
+    const char *body, bool content_length)
+{
+	size_t blen = body ? strlen(body) : 0, cap = blen + 1024;
+	int n;
+
+	*out = malloc(cap);
+	n = snprintf(*out, cap, "HTTP/1.1 %d X\r\nConnection: close\r\n"
+	    "Content-Type: application/json\r\n", status);
+	if (content_length)
+		n += snprintf(*out + n, cap - (size_t)n, "Content-Length: %zu\r\n",
+		    blen);
+	n += snprintf(*out + n, cap - (size_t)n, "%s\r\n", headers ? headers : "");
+	memcpy(*out + n, body ? body : "", blen);
+	*outlen = (size_t)n + blen;
+}
+
+static void
+fconn_closed(uv_handle_t *h)
+{
+	struct fconn *fc = h->data;
+	struct fconn **pp;
+
+	for (pp = &fc->f->conns; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == fc) {
+			*pp = fc->next;
+			break;
+		}
+	}
+	free(fc->out);
+	free(fc);
+}
+
+static void
+fconn_close(struct fconn *fc)
+{
+	if (fc->closing)
+		return;
+	fc->closing = true;
+	uv_close((uv_handle_t *)&fc->tcp, fconn_closed);
+}
+
+static void
+on_written(uv_write_t *w, int status)
+{
+	(void)status;
+	fconn_close(w->data);
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t size, uv_buf_t *b)
+{
+	struct fconn *fc = h->data;
+
+	(void)size;
+	b->base = fc->in + fc->len;
+	b->len = sizeof(fc->in) - fc->len - 1;
+}
+
+static void
+copy_header(const char *req, const char *name, char *out, size_t n)
+{
+	const char *p = strcasestr(req, name), *e;
+
+	out[0] = '\0';
+	if (p == NULL)
+		return;
+	p += strlen(name);
+	while (*p == ' ')
+		p++;
+	e = strstr(p, "\r\n");
+	snprintf(out, n, "%.*s", e ? (int)(e - p) : 0, p);
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	struct fconn *fc = s->data;
+	struct fake *f = fc->f;
+	char method[16], target[512];
+	size_t outlen = 0;
+
+	(void)b;
+	if (nread < 0) {
+		fconn_close(fc);
+		return;
+	}
+	fc->len += (size_t)nread;
+	fc->in[fc->len] = '\0';
+	if (fc->answered)
+		return;
+	if (f->raw) {
+		/* Not HTTP at all: answers a TLS hello with plain text. */
+		fc->answered = true;
+		fc->out = strdup("HTTP/1.1 400 Bad\r\n\r\n");
+		fc->wb = uv_buf_init(fc->out, (unsigned)strlen(fc->out));
+		fc->w.data = fc;
+		uv_write(&fc->w, s, &fc->wb, 1, on_written);
+		return;
+	}
+	if (strstr(fc->in, "\r\n\r\n") == NULL)
+		return;
+	if (sscanf(fc->in, "%15s %511s", method, target) != 2) {
+		fconn_close(fc);
+		return;
+	}
+	fc->answered = true;
+	if (f->requests < 32)
+		snprintf(f->targets[f->requests], sizeof(f->targets[0]), "%s", target);
+	f->requests++;
+	copy_header(fc->in, "\r\nAuthorization:", f->auth, sizeof(f->auth));
+	copy_header(fc->in, "\r\nUser-Agent:", f->agent, sizeof(f->agent));
+	copy_header(fc->in, "\r\nConvex-Client:", f->client, sizeof(f->client));
+	f->handler(f, method, target, &fc->out, &outlen);
+	fc->wb = uv_buf_init(fc->out, (unsigned)outlen);
+	fc->w.data = fc;
+	uv_write(&fc->w, s, &fc->wb, 1, on_written);
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+	struct fake *f = server->data;
+	struct fconn *fc;
+
+	assert_int_equal(status, 0);
+	fc = calloc(1, sizeof(*fc));
+	fc->f = f;
+	uv_tcp_init(f->loop, &fc->tcp);
+	fc->tcp.data = fc;
+	fc->next = f->conns;
+	f->conns = fc;
+	assert_int_equal(uv_accept(server, (uv_stream_t *)&fc->tcp), 0);
+	uv_read_start((uv_stream_t *)&fc->tcp, on_alloc, on_read);
+}
+
+static void
+fake_start(struct fake *f, uv_loop_t *loop, fake_handler h, const char *scheme)
+{
+	struct sockaddr_in a;
+	int alen = sizeof(a);
+
+	memset(f, 0, sizeof(*f));
+	f->loop = loop;
+	f->handler = h;
+	uv_ip4_addr("127.0.0.1", 0, &a);
+	assert_int_equal(uv_tcp_init(loop, &f->server), 0);
+	f->server.data = f;
+	assert_int_equal(uv_tcp_bind(&f->server, (struct sockaddr *)&a, 0), 0);
+	assert_int_equal(uv_listen((uv_stream_t *)&f->server, 64, on_connection), 0);
+	assert_int_equal(uv_tcp_getsockname(&f->server, (struct sockaddr *)&a,
+	    &alen), 0);
+	f->port = ntohs(a.sin_port);
+	snprintf(f->url, sizeof(f->url), "%s://127.0.0.1:%d/v1", scheme, f->port);
+}
+
+static void
+fake_stop(struct fake *f)
+{
+	for (struct fconn *fc = f->conns; fc != NULL; fc = fc->next)
+		fconn_close(fc);
+	uv_close((uv_handle_t *)&f->server, NULL);
+}
+
+/* One client and one server on a fresh loop. */
+struct rig {
+	uv_loop_t loop;
+	struct fake fake;
+	struct api_config cfg;
+	struct api_client *c;
+	int requests;
+	double at_ms[16];       /* on_request times */
+	int status[16];
+};
+
+static void
+rig_on_request(void *arg, const char *route, int status, double seconds)
+{
+	struct rig *r = arg;
+
+	(void)route;
+	(void)seconds;
+	if (r->requests < 16) {
+		r->at_ms[r->requests] = (double)uv_hrtime() / 1e6;
+		r->status[r->requests] = status;
+	}
+	r->requests++;
+}
+
+static struct rig *
+rig_start(fake_handler h, const char *scheme)
+{
+	struct rig *r = calloc(1, sizeof(*r));
+
+	assert_int_equal(uv_loop_init(&r->loop), 0);
+	fake_start(&r->fake, &r->loop, h, scheme);
+	test_config(&r->cfg, r->fake.url, "tok-SECRET-123");
+	r->cfg.on_request = rig_on_request;
+	r->cfg.on_request_arg = r;
+	return r;
+}
+
+static void
+rig_client(struct rig *r)
+{
+	struct api_error err;
+
+	assert_int_equal(api_client_new(&r->loop, &r->cfg, &r->c, &err), 0);
+}
+
+static void
+rig_stop(struct rig *r)
+{
+	int closed = 0;
+
+	api_client_close(r->c, on_client_closed, &closed);
+	fake_stop(&r->fake);
+	uv_run(&r->loop, UV_RUN_DEFAULT);
+	assert_int_equal(closed, 1);
+	assert_int_equal(uv_loop_close(&r->loop), 0);
+	free(r);
+}
+
+static const char *
+project_json(int id, char *buf, size_t n)
+{
+	snprintf(buf, n, "{\"id\":%d,\"name\":\"p%d\",\"slug\":\"p%d\","
+	    "\"teamId\":1,\"teamSlug\":\"t\",\"createTime\":1}", id, id, id);
+	return buf;
+}
+
+/* ---- pagination guards ---------------------------------------------------- */
+
+/* Cursors hold characters that must be escaped; the third page sends the
+ * first cursor again. */
+static void
+h_looping(struct fake *f, const char *method, const char *target, char **out,
+    size_t *outlen)
+{
+	char body[512], p[200];
+	const char *next;
+	int id;
+
+	(void)f;
+	(void)method;
+	if (strstr(target, "cursor=") == NULL) {
+		id = 1;
+		next = "a+b/=";
+	} else if (strstr(target, "cursor=a%2Bb%2F%3D") != NULL) {
+		id = 2;
+		next = "c d";
+	} else {
+		id = 3;
+		next = "a+b/=";
+	}
+	snprintf(body, sizeof(body), "{\"items\":[%s],\"pagination\":"
+	    "{\"hasMore\":true,\"nextCursor\":\"%s\"}}",
+	    project_json(id, p, sizeof(p)), next);
+	answer(out, outlen, 200, NULL, body, true);
+}
+
+static void
+test_cursor_loop(void **state)
+{
+	struct rig *r = rig_start(h_looping, "http");
+	struct res p = { 0 };
+	(void)state;
+
+	rig_client(r);
+	assert_int_equal(api_list_projects(r->c, 1, res_projects, &p), 0);
+	run_until(&r->loop, &p.calls, 1, 30000);
+	assert_int_equal(p.rc, -ELOOP);
+	assert_string_equal(p.err.code, "PaginationLoop");
+	assert_null(p.projects);        /* never a partial result */
+	assert_int_equal(p.n, 0);
+	assert_int_equal(r->fake.requests, 3);
+	assert_string_equal(r->fake.targets[0], "/v1/teams/1/projects?limit=100");
+	assert_string_equal(r->fake.targets[1],
+	    "/v1/teams/1/projects?limit=100&cursor=a%2Bb%2F%3D");
+	assert_string_equal(r->fake.targets[2],
+	    "/v1/teams/1/projects?limit=100&cursor=c%20d");
+	rig_stop(r);
+}
+
+static void
+h_more_without_cursor(struct fake *f, const char *method, const char *target,
+    char **out, size_t *outlen)
+{
+	(void)f;
+	(void)method;
+	(void)target;
+	answer(out, outlen, 200, NULL, "{\"items\":[],\"pagination\":"
+	    "{\"hasMore\":true,\"nextCursor\":null}}", true);
+}
+
+static void
+test_more_without_cursor(void **state)
+{
+	struct rig *r = rig_start(h_more_without_cursor, "http");
+	struct res d = { 0 };
+	(void)state;
+
+	rig_client(r);
+	assert_int_equal(api_list_team_deployments(r->c, 1, res_deployments, &d), 0);
+	run_until(&r->loop, &d.calls, 1, 30000);
+	assert_int_equal(d.rc, -EBADMSG);
+	assert_string_equal(d.err.code, "DecodeError");
+	assert_non_null(strstr(d.err.message, "nextCursor"));
+	assert_int_equal(r->fake.requests, 1);
+	rig_stop(r);
+}
+
+/* Pages 1 and 2 arrive, page 3 fails every time: the whole listing fails
+ * after the retries, and nothing of pages 1 and 2 is handed out. */
+static void
+h_third_page_fails(struct fake *f, const char *method, const char *target,
+    char **out, size_t *outlen)
+{
+	char body[512], p[200];
+
+	(void)f;
+	(void)method;
+	if (strstr(target, "cursor=two") != NULL) {
+		answer(out, outlen, 500, NULL, "{\"code\":\"InternalServerError\","
+		    "\"message\":\"boom\"}", true);
+		return;
+	}
+	snprintf(body, sizeof(body), "{\"items\":[%s],\"pagination\":"
+	    "{\"hasMore\":true,\"nextCursor\":\"%s\"}}",
+	    project_json(strstr(target, "cursor") ? 2 : 1, p, sizeof(p)),
+	    strstr(target, "cursor") ? "two" : "one");
+	answer(out, outlen, 200, NULL, body, true);
+}
+
+static void
+test_failed_page_fails_listing(void **state)
+{
+	struct rig *r = rig_start(h_third_page_fails, "http");
+	struct res p = { 0 };
+	char line[1024];
+	(void)state;
+
+	rig_client(r);
+	assert_int_equal(api_list_projects(r->c, 7, res_projects, &p), 0);
+	run_until(&r->loop, &p.calls, 1, 30000);
+	assert_int_equal(p.rc, -EIO);
+	assert_null(p.projects);
+	assert_int_equal(p.err.status, 500);
+	assert_int_equal(p.err.attempts, 5);
+	assert_int_equal(r->fake.requests, 2 + 5);
+	api_error_format(&p.err, line, sizeof(line));
+	assert_string_equal(line, "HTTP 500 InternalServerError: boom "
+	    "(GET /teams/7/projects, 5 attempts)");
+	rig_stop(r);
+}
+
+/* ---- answers the simulator does not give ------------------------------------ */
+
+static void
+h_retry_after_date(struct fake *f, const char *method, const char *target,
+    char **out, size_t *outlen)
+{
+	char hdr[128];
+	time_t t;
+
+	(void)method;
+	(void)target;
+	if (f->requests == 1) {
+		t = time(NULL) + 2;
+		strftime(hdr, sizeof(hdr), "Retry-After: %a, %d %b %Y %H:%M:%S GMT\r\n",
+		    gmtime(&t));
+		answer(out, outlen, 503, hdr, "{\"code\":\"Busy\",\"message\":\"later\"}",
+		    true);
+		return;
+	}
+	answer(out, outlen, 200, NULL, "{\"type\":\"teamToken\",\"teamId\":5}", true);
+}
+
+static void
+test_retry_after_http_date(void **state)
+{
+	struct rig *r = rig_start(h_retry_after_date, "http");
+	struct res t = { 0 };
+	(void)state;
+
+	rig_client(r);
+	assert_int_equal(api_token_details(r->c, res_token, &t), 0);
+	run_until(&r->loop, &t.calls, 1, 30000);
+	assert_int_equal(t.rc, 0);
+	assert_int_equal(t.id, 5);
+	assert_int_equal(r->requests, 2);
+	assert_int_equal(r->status[0], 503);
+	/* The date is two whole seconds ahead: at least one second left. */
+	assert_true(r->at_ms[1] - r->at_ms[0] >= 950);
+	rig_stop(r);
+}
+
+/* A token answer padded to exactly `size` bytes. */
+static char *
+padded_token_body(size_t size)
+{
+	const char *head = "{\"type\":\"teamToken\",\"teamId\":9,\"name\":\"";
+	char *b = malloc(size + 1);
+	size_t h = strlen(head);
+
+	memcpy(b, head, h);
+	memset(b + h, 'x', size - h - 2);
+	memcpy(b + size - 2, "\"}", 2);
+	b[size] = '\0';
+	return b;
+}
+
+static void
+h_sized(struct fake *f, const char *method, const char *target, char **out,
+    size_t *outlen)
+{
+	/* Without Content-Length (read to the close): only the write callback
+	 * can stop it. */
+	char *body = padded_token_body(strstr(target, "token_details") &&
+	    f->requests == 1 ? 4096 : 4097);
+
+	(void)method;
+	answer(out, outlen, 200, NULL, body, false);
+	free(body);
+}
+
+static void
+test_body_cap_without_length(void **state)
+{
+	struct rig *r = rig_start(h_sized, "http");
+	struct res ok = { 0 }, big = { 0 };
+	(void)state;
+
+	r->cfg.max_body = 4096;
+	rig_client(r);
+	assert_int_equal(api_token_details(r->c, res_token, &ok), 0);
+	run_until(&r->loop, &ok.calls, 1, 30000);
+	assert_int_equal(ok.rc, 0);             /* exactly the cap passes */
+	assert_int_equal(ok.id, 9);
+	assert_int_equal(api_token_details(r->c, res_token, &big), 0);
+	run_until(&r->loop, &big.calls, 1, 30000);
+	assert_int_equal(big.rc, -EFBIG);       /* one byte more does not */
+	assert_string_equal(big.err.code, "BodyTooLarge");
+	assert_int_equal(big.err.attempts, 1);
+	rig_stop(r);
+}
+
+static void
+h_html_error(struct fake *f, const char *method, const char *target, char **out,
+    size_t *outlen)
+{
+	(void)f;
+	(void)method;
+	(void)target;
+	answer(out, outlen, 502, NULL, "<html>Bad\ngateway</html>", true);
+}
+
+static void
+test_error_body_not_json(void **state)
+{
+	struct rig *r = rig_start(h_html_error, "http");
+	struct res d = { 0 };
+	char line[1024];
+	(void)state;
+
+	r->cfg.max_tries = 2;
+	rig_client(r);
+	assert_int_equal(api_delete_deployment(r->c, "a b/c", res_done, &d), 0);
+	run_until(&r->loop, &d.calls, 1, 30000);
+	assert_int_equal(d.rc, -EIO);
+	assert_string_equal(d.err.code, "");
+	assert_string_equal(d.err.message, "<html>Bad gateway</html>");
+	/* The name is one escaped path segment. */
+	assert_string_equal(r->fake.targets[0], "/v1/deployments/a%20b%2Fc/delete");
+	api_error_format(&d.err, line, sizeof(line));
+	assert_string_equal(line, "HTTP 502: <html>Bad gateway</html> "
+	    "(POST /deployments/a%20b%2Fc/delete, 2 attempts)");
+	rig_stop(r);
+}
+
+static void
+h_deprecated(struct fake *f, const char *method, const char *target, char **out,
+    size_t *outlen)
+{
+	(void)f;
+	(void)method;
+	(void)target;
+	answer(out, outlen, 200, "x-convex-deprecation-state: deprecated\r\n"
+	    "x-convex-deprecation-message: v1 ends in May\r\n",
+	    "{\"type\":\"teamToken\",\"teamId\":5}", true);
+}
+
+static void
+test_deprecation_warned_once(void **state)
+{
+	struct rig *r = rig_start(h_deprecated, "http");
+	struct res t[3];
+	struct capture cap;
+	char *log;
+	(void)state;
+
+	memset(t, 0, sizeof(t));
+	rig_client(r);
+	capture_start(&cap);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(api_token_details(r->c, res_token, &t[i]), 0);
+		run_until(&r->loop, &t[i].calls, 1, 30000);
+		assert_int_equal(t[i].rc, 0);
+	}
+	log = capture_end(&cap);
+	assert_int_equal(count_substr(log, "v1 ends in May"), 1);
+	assert_int_equal(count_substr(log, "deprecation notice"), 1);
+	free(log);
+	rig_stop(r);
+}
+
+static void
+h_token(struct fake *f, const char *method, const char *target, char **out,
+    size_t *outlen)
+{
+	(void)f;
+	(void)method;
+	(void)target;
+	answer(out, outlen, 200, NULL, "{\"type\":\"teamToken\",\"teamId\":5}", true);
+}
+
+/* The identifying headers go out on every request; curl's verbose output
+ * at debug level shows them, but never the token. */
+static void
+test_headers_and_redaction(void **state)
+{
+	struct rig *r = rig_start(h_token, "http");
+	struct res t = { 0 };
+	struct capture cap;
+	char *log;
+	(void)state;
+
+	rig_client(r);
+	log_set_level(LOG_LVL_DEBUG);
+	capture_start(&cap);
+	assert_int_equal(api_token_details(r->c, res_token, &t), 0);
+	run_until(&r->loop, &t.calls, 1, 30000);
+	log = capture_end(&cap);
+	log_set_level(LOG_LVL_INFO);
+	assert_int_equal(t.rc, 0);
+	assert_string_equal(r->fake.auth, "Bearer tok-SECRET-123");
+	assert_string_equal(r->fake.agent, "convex-provisioner/" CP_VERSION);
+	assert_string_equal(r->fake.client, "convex-provisioner-" CP_VERSION);
+	assert_non_null(strstr(log, "> GET /v1/token_details"));
+	assert_non_null(strstr(log, "Authorization: [redacted]"));
+	assert_non_null(strstr(log, "User-Agent: convex-provisioner/" CP_VERSION));
+	assert_null(strstr(log, "SECRET"));
+	free(log);
+	rig_stop(r);
+}
+
+/* https to a server that does not speak TLS. With an unusable CA file the
+ * transfer fails on the CA file (a TLS set-up error, never retried); without
+ * one, the handshake fails (nothing was sent: retried). */
+static void
+test_ca_file_honoured(void **state)
+{
+	struct rig *r = rig_start(h_token, "https");
+	struct res a = { 0 }, b = { 0 };
+	struct api_client *plain;
+	struct api_error err;
+	(void)state;
+
+	r->fake.raw = true;
+	r->cfg.max_tries = 2;
+	r->cfg.ca_file = "/nonexistent/ca.pem";
+	rig_client(r);
+	assert_int_equal(api_token_details(r->c, res_token, &a), 0);
+	run_until(&r->loop, &a.calls, 1, 30000);
+	assert_int_equal(a.rc, -EPROTO);
+	assert_string_equal(a.err.code, "TLSError");
+	assert_int_equal(a.err.attempts, 1);
+
+	r->cfg.ca_file = NULL;
+	assert_int_equal(api_client_new(&r->loop, &r->cfg, &plain, &err), 0);
+	assert_int_equal(api_token_details(plain, res_token, &b), 0);
+	run_until(&r->loop, &b.calls, 1, 30000);
+	assert_int_equal(b.rc, -ECONNREFUSED);
+	assert_string_equal(b.err.code, "ConnectionError");
+	assert_int_equal(b.err.attempts, 2);
+	{
+		int closed = 0;
+		api_client_close(plain, on_client_closed, &closed);
+		run_until(&r->loop, &closed, 1, 30000);
+	}
+	rig_stop(r);
+}
+
+/* ---- no server needed ------------------------------------------------------------ */
+
+static void
+test_base_url_rules(void **state)
+{
+	static const struct {
+		const char *url;
+		int rc;
+		const char *code;
+	} rows[] = {
+		{ "https://api.convex.dev/v1", 0, NULL },
+		{ "https://api.convex.dev/v1/", 0, NULL },
+		{ "http://127.0.0.1:8050/v1", 0, NULL },
+		{ "http://127.1.2.3:8050/v1", 0, NULL },
+		{ "http://localhost:8050/v1", 0, NULL },
+		{ "http://LOCALHOST/v1", 0, NULL },
+		{ "http://[::1]:8050/v1", 0, NULL },
+		{ "http://10.0.0.1/v1", -EINVAL, "InsecureURL" },
+		{ "http://api.convex.dev/v1", -EINVAL, "InsecureURL" },
+		{ "http://128.0.0.1/v1", -EINVAL, "InsecureURL" },
+		{ "http://localhost.evil.com/v1", -EINVAL, "InsecureURL" },
+		{ "http://[::2]/v1", -EINVAL, "InsecureURL" },
+		{ "ftp://127.0.0.1/v1", -EINVAL, "InvalidURL" },
+		{ "not a url", -EINVAL, "InvalidURL" },
+	};
+	struct api_config cfg;
+	struct api_client *c;
+	struct api_error err;
+	uv_loop_t loop;
+	(void)state;
+
+	assert_int_equal(uv_loop_init(&loop), 0);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		test_config(&cfg, rows[i].url, "tok");
+		c = NULL;
+		if (api_client_new(&loop, &cfg, &c, &err) != rows[i].rc)
+			fail_msg("%s: want %d (%s %s)", rows[i].url, rows[i].rc,
+			    err.code, err.message);
+		if (rows[i].rc == 0) {
+			int closed = 0;
+			api_client_close(c, on_client_closed, &closed);
+			uv_run(&loop, UV_RUN_DEFAULT);
+			assert_int_equal(closed, 1);
+			continue;
+		}
+		assert_null(c);
+		assert_string_equal(err.code, rows[i].code);
+		if (strcmp(rows[i].code, "InsecureURL") == 0) {
+			assert_non_null(strstr(err.message, "clear text"));
+			assert_non_null(strstr(err.message, "loopback"));
+		}
+	}
+	/* Bad settings are refused with words, and the token never shows. */
+	test_config(&cfg, "https://x.test/v1", "a\r\nX-Evil: 1");
+	assert_int_equal(api_client_new(&loop, &cfg, &c, &err), -EINVAL);
+	assert_null(strstr(err.message, "Evil"));
+	test_config(&cfg, "https://x.test/v1", "");
+	assert_int_equal(api_client_new(&loop, &cfg, &c, &err), -EINVAL);
+	test_config(&cfg, "https://x.test/v1", "tok");
+	cfg.concurrency = 0;
+	assert_int_equal(api_client_new(&loop, &cfg, &c, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "concurrency"));
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void
+test_error_format(void **state)
+{
+	struct api_error e;
+	char out[1024];
+	(void)state;
+
+	memset(&e, 0, sizeof(e));
+	e.status = 500;
+	snprintf(e.code, sizeof(e.code), "InternalServerError");
+	snprintf(e.message, sizeof(e.message), "boom");
+	snprintf(e.route, sizeof(e.route), "POST /teams/1/create_project");
+	e.attempts = 1;
+	api_error_format(&e, out, sizeof(out));
+	assert_string_equal(out, "HTTP 500 InternalServerError: boom "
+	    "(POST /teams/1/create_project, 1 attempt)");
+	e.ambiguous = true;
+	api_error_format(&e, out, sizeof(out));
+	assert_string_equal(out, "HTTP 500 InternalServerError: boom "
+	    "(POST /teams/1/create_project, 1 attempt, outcome unknown: the next "
+	    "observation decides)");
+	e.ambiguous = false;
+	e.status = 0;
+	e.attempts = 5;
+	snprintf(e.code, sizeof(e.code), "Timeout");
+	snprintf(e.message, sizeof(e.message), "Operation timed out");
+	snprintf(e.route, sizeof(e.route), "GET /token_details");
+	api_error_format(&e, out, sizeof(out));
+	assert_string_equal(out, "Timeout: Operation timed out "
+	    "(GET /token_details, 5 attempts)");
+	/* A short buffer truncates, never overflows. */
+	api_error_format(&e, out, 8);
+	assert_string_equal(out, "Timeout");
+}
+
+static void
+test_refused_before_start(void **state)
+{
+	struct api_config cfg;
+	struct api_client *c;
+	struct api_error err;
+	struct res r = { 0 };
+	uv_loop_t loop;
+	(void)state;
+
+	assert_int_equal(uv_loop_init(&loop), 0);
+	test_config(&cfg, "http://127.0.0.1:9/v1", "tok");
+	assert_int_equal(api_client_new(&loop, &cfg, &c, &err), 0);
+	assert_int_equal(api_get_deployment(c, "", res_deployment, &r), -EINVAL);
+	assert_int_equal(api_delete_deployment(c, NULL, res_done, &r), -EINVAL);
+	assert_int_equal(api_update_deployment(c, "a-b-1", NULL, res_done, &r),
+	    -EINVAL);
+	assert_int_equal(api_in_flight(c), 0);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	assert_int_equal(r.calls, 0);           /* refused calls never call back */
+	close_client_and_loop(&loop, c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cursor_loop),
+		cmocka_unit_test(test_more_without_cursor),
+		cmocka_unit_test(test_failed_page_fails_listing),
+		cmocka_unit_test(test_retry_after_http_date),
+		cmocka_unit_test(test_body_cap_without_length),
+		cmocka_unit_test(test_error_body_not_json),
+		cmocka_unit_test(test_deprecation_warned_once),
+		cmocka_unit_test(test_headers_and_redaction),
+		cmocka_unit_test(test_ca_file_honoured),
+		cmocka_unit_test(test_base_url_rules),
+		cmocka_unit_test(test_error_format),
+		cmocka_unit_test(test_refused_before_start),
+	};
+
+	log_init(LOG_LVL_INFO, LOG_FMT_TEXT);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
