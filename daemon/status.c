@@ -31,6 +31,7 @@ struct status_server {
 	const struct metrics *metrics;
 	struct status_handlers h;
 	int port;
+	char last_log[256];          /* MHD's last complaint, for start errors */
 	int open;                    /* handles not yet closed */
 	bool stopping;
 };
@@ -315,14 +316,16 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct status_server *s = cls;
 	char msg[512];
 	size_t n;
 
-	(void)cls;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
+	snprintf(s->last_log, sizeof(s->last_log), "%.200s", msg);
+	/* clients that hang up or misbehave are not the operator's problem */
 	log_debug("status endpoint: %s", msg);
 }
 
@@ -415,7 +418,10 @@ status_start(uv_loop_t *loop, const char *listen, const struct metrics *m,
 	flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+	/* the port is bound through SOCK_ADDR; MHD names it in its messages */
+	s->mhd = MHD_start_daemon(flags, ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port), NULL, NULL, on_request, s,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)STATUS_MAX_CONNECTIONS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)STATUS_CONNECTION_TIMEOUT_S,
@@ -424,9 +430,9 @@ status_start(uv_loop_t *loop, const char *listen, const struct metrics *m,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
-		/* MHD says why only in its log; the usual cause is the bind */
-		snprintf(err, errlen, "status endpoint: cannot listen on %s "
-		    "(address in use or not available?)", listen);
+		/* MHD says why only through its logger */
+		snprintf(err, errlen, "status endpoint: cannot listen on %s: %s",
+		    listen, s->last_log[0] ? s->last_log : "unknown error");
 		free(s);
 		return -EADDRINUSE;
 	}

@@ -484,6 +484,7 @@ test_port_in_use(void **state)
 	assert_true(status_start(&loop, addr, NULL, NULL, &b, err, sizeof(err)) < 0);
 	assert_null(b);
 	assert_non_null(strstr(err, addr));
+	assert_non_null(strstr(err, "in use"));   /* MHD's reason, passed on */
 	status_stop(a);
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(uv_loop_close(&loop), 0);
