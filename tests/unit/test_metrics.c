@@ -304,8 +304,8 @@ test_promcheck_rejects(void **state)
 		"# HELP a x\n# TYPE a gauge\n",
 		"# a comment\n# HELP a x \\\\ y\\n\n# TYPE a gauge\n\na{x=\"\\\"\",y=\"\"} -1.5e3 1700000000000\n",
 		"# HELP a x\n# TYPE a gauge\na NaN\na{b=\"1\",} +Inf\n",
-		"# HELP h x\n# TYPE h histogram\nh_bucket{k=\"a\",le=\"0.5\"} 1\nh_bucket{k=\"a\",le=\"+Inf\"} 2\n"
-		"h_sum{k=\"a\"} 3\nh_count{k=\"a\"} 2\nh_bucket{k=\"b\",le=\"+Inf\"} 0\nh_sum{k=\"b\"} 0\nh_count{k=\"b\"} 0\n",
+		("# HELP h x\n# TYPE h histogram\nh_bucket{k=\"a\",le=\"0.5\"} 1\nh_bucket{k=\"a\",le=\"+Inf\"} 2\n"
+		"h_sum{k=\"a\"} 3\nh_count{k=\"a\"} 2\nh_bucket{k=\"b\",le=\"+Inf\"} 0\nh_sum{k=\"b\"} 0\nh_count{k=\"b\"} 0\n"),
 	};
 	struct prom_doc doc;
 	char err[256];
