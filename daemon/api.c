@@ -1,13 +1,15 @@
-/* api.c: the Convex Management API on top of http.c: routes, retries with
- * backoff on loop timers, cursor chains, legacy fallbacks, error mapping.
+/* api.c: the Convex Management API client's engine on top of http.c: the
+ * client, calls with retries and backoff on loop timers, error mapping,
+ * cancellation and the close sequence.
  *
- * A call (struct api_call) is one logical request: it is sent, perhaps
- * retried, and ends in one continuation (call->done) that decodes the body
- * and runs the user's callback. Each call owns one uv_timer used for its
- * backoff and for delivering a cancellation from the loop; the call is freed
- * in that timer's close callback, so nothing is freed under a running
- * callback. A listing (struct listing) chains one call per page and hands
- * out its items only when the last page has arrived. */
+ * A call (struct api_call, api_call.h) is one logical request: it is sent,
+ * perhaps retried, and ends in one continuation (call->done) that decodes
+ * the body and runs the user's callback (api_routes.c, api_list.c). Each
+ * call owns one uv_timer used for its backoff and for delivering a
+ * cancellation from the loop; the call is freed in that timer's close
+ * callback, so nothing is freed under a running callback. The client is
+ * freed once every call's timer is closed and http.c has closed its own
+ * handles. */
 #include "api.h"
 
 #include <arpa/inet.h>
@@ -17,83 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/queue.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "api_call.h"
 #include "api_decode.h"
 #include "http.h"
 #include "log.h"
 #include "token.h"
 
-#define PAGE_LIMIT 100
-#define MAX_PAGES 100000
 #define RETRY_AFTER_MAX_MS (300 * 1000)   /* a broken Retry-After must not
                                            * park the daemon for hours */
-
-enum policy {
-	POL_IDEMPOTENT,         /* GET, PATCH: retried */
-	POL_DELETE,             /* retried; 404 is success */
-	POL_CREATE,             /* sent at most once (429, not-sent excepted) */
-};
-
-struct api_call;
-typedef void (*call_done_fn)(struct api_call *call, int rc,
-    const struct api_error *err, const char *body, size_t len);
-
-union user_cb {
-	api_done_cb done;
-	api_token_cb token;
-	api_projects_cb projects;
-	api_deployments_cb deployments;
-	api_project_created_cb created;
-	api_deployment_cb deployment;
-};
-
-struct api_call {
-	struct api_client *c;
-	TAILQ_ENTRY(api_call) link;
-	uv_timer_t timer;       /* backoff, deferred cancel; frees the call */
-	const char *method;
-	const char *tmpl;       /* route template, for metrics */
-	char *url;
-	char *body;
-	enum policy policy;
-	int attempts;
-	struct http_request *req;
-	bool cancelled;
-	struct api_error err;   /* a cancellation waiting for the loop */
-	call_done_fn done;
-	union user_cb cb;
-	void *arg;
-	void *ctx;              /* the listing, for page calls */
-	char route[192];
-};
-
-TAILQ_HEAD(call_list, api_call);
-
-struct api_client {
-	uv_loop_t *loop;
-	struct http_client *http;
-	char *base;
-	unsigned max_tries;
-	uint64_t base_ms;
-	uint64_t cap_ms;
-	void (*on_request)(void *, const char *, int, double);
-	void *on_request_arg;
-	bool legacy_projects;
-	bool legacy_deployments;
-	struct call_list calls; /* not yet finished */
-	unsigned n_calls;
-	unsigned n_open;        /* calls whose timer is not closed yet */
-	bool closing;
-	bool http_closing;
-	void (*closed)(void *);
-	void *closed_arg;
-	uint64_t rng;
-};
 
 static bool deprecation_warned;
 
@@ -115,12 +52,8 @@ api_error_format(const struct api_error *e, char *out, size_t n)
 	    e->ambiguous ? ", outcome unknown: the next observation decides" : "");
 }
 
-static void
-set_err(struct api_error *e, const struct api_call *call, int status,
-    const char *code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void
-set_err(struct api_error *e, const struct api_call *call, int status,
+void
+call_set_err(struct api_error *e, const struct api_call *call, int status,
     const char *code, const char *fmt, ...)
 {
 	va_list ap;
@@ -299,7 +232,7 @@ on_http(void *arg, const struct http_response *r)
 		if (api_decode_error_body(r->body, r->len, code, sizeof(code),
 		    msg, sizeof(msg)) != 0)
 			body_excerpt(r->body, r->len, msg, sizeof(msg));
-		set_err(&err, call, (int)r->status, code, "%s", msg);
+		call_set_err(&err, call, (int)r->status, code, "%s", msg);
 		err.ambiguous = create && r->status >= 500;
 		complete(call, status_rc(r->status), &err, r->body, r->len);
 		return;
@@ -312,7 +245,7 @@ on_http(void *arg, const struct http_response *r)
 			retry_later(call, -1);
 			return;
 		}
-		set_err(&err, call, 0, "ConnectionError", "%s", r->error);
+		call_set_err(&err, call, 0, "ConnectionError", "%s", r->error);
 		rc = -ECONNREFUSED;
 		break;
 	case HTTP_TRANSPORT:
@@ -322,26 +255,26 @@ on_http(void *arg, const struct http_response *r)
 			return;
 		}
 		if (r->fail == HTTP_TIMEOUT) {
-			set_err(&err, call, 0, "Timeout", "%s", r->error);
+			call_set_err(&err, call, 0, "Timeout", "%s", r->error);
 			rc = -ETIMEDOUT;
 		} else {
-			set_err(&err, call, 0, "ConnectionError", "%s", r->error);
+			call_set_err(&err, call, 0, "ConnectionError", "%s", r->error);
 			rc = -ECONNRESET;
 		}
 		err.ambiguous = create;
 		break;
 	case HTTP_TOO_LARGE:
-		set_err(&err, call, (int)r->status, "BodyTooLarge",
+		call_set_err(&err, call, (int)r->status, "BodyTooLarge",
 		    "the response body is larger than the limit");
 		err.ambiguous = create;
 		rc = -EFBIG;
 		break;
 	case HTTP_TLS:
-		set_err(&err, call, 0, "TLSError", "%s", r->error);
+		call_set_err(&err, call, 0, "TLSError", "%s", r->error);
 		rc = -EPROTO;
 		break;
 	default:
-		set_err(&err, call, 0, "RequestError", "%s", r->error);
+		call_set_err(&err, call, 0, "RequestError", "%s", r->error);
 		err.ambiguous = create;
 		rc = -EIO;
 		break;
@@ -359,7 +292,7 @@ send_attempt(struct api_call *call)
 	rc = http_request_start(call->c->http, call->method, call->url,
 	    call->body, call->policy == POL_CREATE, on_http, call, &call->req);
 	if (rc != 0) {
-		set_err(&err, call, 0, "RequestError", "could not start: %s",
+		call_set_err(&err, call, 0, "RequestError", "could not start: %s",
 		    strerror(-rc));
 		complete(call, rc, &err, NULL, 0);
 	}
@@ -375,14 +308,13 @@ call_cancel(struct api_call *call)
 		http_request_cancel(call->req);
 		call->req = NULL;
 	}
-	set_err(&call->err, call, 0, "Cancelled", "cancelled");
+	call_set_err(&call->err, call, 0, "Cancelled", "cancelled");
 	uv_timer_stop(&call->timer);
 	uv_timer_start(&call->timer, on_cancel_timer, 0, 0);
 }
 
-/* Percent-encodes everything but RFC 3986 unreserved characters. */
-static int
-escape(char *out, size_t n, const char *s)
+int
+call_escape(char *out, size_t n, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t k = 0;
@@ -406,12 +338,7 @@ escape(char *out, size_t n, const char *s)
 	return 0;
 }
 
-/*
- * Creates and sends a call. path starts with '/'; query (may be NULL) is
- * appended after '?'. body is copied. Returns 0 (the continuation runs
- * later, exactly once) or a negative errno (it never runs).
- */
-static int
+int
 call_start(struct api_client *c, const char *method, const char *tmpl,
     const char *path, const char *query, const char *body,
     enum policy policy, call_done_fn done, union user_cb cb, void *arg,
@@ -460,622 +387,11 @@ call_start(struct api_client *c, const char *method, const char *tmpl,
 	return 0;
 }
 
-/* A 2xx body that does not decode. */
-static void
-decode_err(struct api_error *e, const struct api_call *call, const char *why)
+void
+call_decode_err(struct api_error *e, const struct api_call *call, const char *why)
 {
-	set_err(e, call, 200, "DecodeError", "%s", why);
+	call_set_err(e, call, 200, "DecodeError", "%s", why);
 	e->ambiguous = call->policy == POL_CREATE;
-}
-
-/* ---- cursor loop guard --------------------------------------------------- */
-
-struct strset {
-	char **slots;
-	size_t cap;
-	size_t n;
-};
-
-static uint64_t
-fnv1a(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-/* 1: added, 0: was already there, -ENOMEM. */
-static int
-strset_add(struct strset *s, const char *k)
-{
-	size_t i;
-
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 64;
-		char **ns = calloc(ncap, sizeof(char *));
-		if (ns == NULL)
-			return -ENOMEM;
-		for (size_t j = 0; j < s->cap; j++) {
-			if (s->slots[j] == NULL)
-				continue;
-			for (i = fnv1a(s->slots[j]) % ncap; ns[i]; i = (i + 1) % ncap)
-				;
-			ns[i] = s->slots[j];
-		}
-		free(s->slots);
-		s->slots = ns;
-		s->cap = ncap;
-	}
-	for (i = fnv1a(k) % s->cap; s->slots[i]; i = (i + 1) % s->cap)
-		if (strcmp(s->slots[i], k) == 0)
-			return 0;
-	if ((s->slots[i] = strdup(k)) == NULL)
-		return -ENOMEM;
-	s->n++;
-	return 1;
-}
-
-static void
-strset_free(struct strset *s)
-{
-	for (size_t i = 0; i < s->cap; i++)
-		free(s->slots[i]);
-	free(s->slots);
-	memset(s, 0, sizeof(*s));
-}
-
-/* ---- listings ------------------------------------------------------------ */
-
-enum list_kind {
-	LIST_PROJECTS,          /* paginated, may fall back to the legacy route */
-	LIST_PROJECTS_LEGACY,
-	LIST_TEAM_DEPLOYMENTS,  /* paginated */
-	LIST_PROJECT_DEPLOYMENTS,
-};
-
-struct listing {
-	struct api_client *c;
-	enum list_kind kind;
-	int64_t id;             /* team or project */
-	union user_cb cb;
-	void *arg;
-	struct observed_project *projects;
-	struct observed_deployment *deployments;
-	size_t n;
-	size_t cap;
-	size_t pages;
-	struct strset cursors;
-};
-
-static void
-listing_free(struct listing *l)
-{
-	api_projects_free(l->projects, l->n);
-	api_deployments_free(l->deployments, l->n);
-	strset_free(&l->cursors);
-	free(l);
-}
-
-static void
-listing_finish(struct listing *l, int rc, const struct api_error *err)
-{
-	if (l->kind == LIST_PROJECTS || l->kind == LIST_PROJECTS_LEGACY) {
-		struct observed_project *items = rc == 0 ? l->projects : NULL;
-		size_t n = rc == 0 ? l->n : 0;
-		if (rc == 0)
-			l->projects = NULL;
-		l->cb.projects(l->arg, rc, err, items, n);
-	} else {
-		struct observed_deployment *items = rc == 0 ? l->deployments : NULL;
-		size_t n = rc == 0 ? l->n : 0;
-		if (rc == 0)
-			l->deployments = NULL;
-		l->cb.deployments(l->arg, rc, err, items, n);
-	}
-	if (rc == 0)
-		l->n = 0;
-	listing_free(l);
-}
-
-static int
-grow(void **arr, size_t *cap, size_t need, size_t size)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 128;
-	while (ncap < need)
-		ncap *= 2;
-	if ((p = realloc(*arr, ncap * size)) == NULL)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
-static void on_page(struct api_call *call, int rc, const struct api_error *err,
-    const char *body, size_t len);
-
-static int
-page_start(struct listing *l, const char *cursor)
-{
-	char path[128], query[1200], esc[1024];
-	const char *tmpl;
-	union user_cb none = { .done = NULL };
-
-	switch (l->kind) {
-	case LIST_PROJECTS:
-		tmpl = "GET /teams/{team}/projects";
-		snprintf(path, sizeof(path), "/teams/%lld/projects", (long long)l->id);
-		break;
-	case LIST_PROJECTS_LEGACY:
-		tmpl = "GET /teams/{team}/list_projects";
-		snprintf(path, sizeof(path), "/teams/%lld/list_projects",
-		    (long long)l->id);
-		break;
-	case LIST_TEAM_DEPLOYMENTS:
-		tmpl = "GET /teams/{team}/list_deployments";
-		snprintf(path, sizeof(path), "/teams/%lld/list_deployments",
-		    (long long)l->id);
-		break;
-	default:
-		tmpl = "GET /projects/{id}/list_deployments";
-		snprintf(path, sizeof(path), "/projects/%lld/list_deployments",
-		    (long long)l->id);
-		break;
-	}
-	if (l->kind == LIST_PROJECTS || l->kind == LIST_TEAM_DEPLOYMENTS) {
-		if (cursor != NULL) {
-			if (escape(esc, sizeof(esc), cursor) != 0)
-				return -ENAMETOOLONG;
-			snprintf(query, sizeof(query), "limit=%d&cursor=%s",
-			    PAGE_LIMIT, esc);
-		} else {
-			snprintf(query, sizeof(query), "limit=%d", PAGE_LIMIT);
-		}
-		return call_start(l->c, "GET", tmpl, path, query, NULL,
-		    POL_IDEMPOTENT, on_page, none, NULL, l);
-	}
-	return call_start(l->c, "GET", tmpl, path, NULL, NULL, POL_IDEMPOTENT,
-	    on_page, none, NULL, l);
-}
-
-/* Starts the next page (or the legacy route) from a continuation; on
- * failure the listing ends with that error. */
-static void
-continue_or_fail(struct listing *l, const struct api_call *call,
-    const char *cursor)
-{
-	struct api_error err;
-	int rc;
-
-	if ((rc = page_start(l, cursor)) != 0) {
-		set_err(&err, call, 0, "RequestError", "could not request the "
-		    "next page: %s", strerror(-rc));
-		listing_finish(l, rc, &err);
-	}
-}
-
-static void
-on_page(struct api_call *call, int rc, const struct api_error *err,
-    const char *body, size_t len)
-{
-	struct listing *l = call->ctx;
-	struct api_client *c = l->c;
-	struct observed_project *pv = NULL;
-	struct observed_deployment *dv = NULL;
-	struct api_page page = { 0 };
-	struct api_error e;
-	char why[256];
-	size_t n = 0;
-	int added;
-
-	if (rc == -ENOENT && l->pages == 0 && l->kind == LIST_PROJECTS) {
-		/* Older APIs have only the unpaginated route. */
-		log_debug("api: %s answered 404, trying the legacy route",
-		    call->route);
-		l->kind = LIST_PROJECTS_LEGACY;
-		continue_or_fail(l, call, NULL);
-		return;
-	}
-	if (rc == -ENOENT && l->pages == 0 && l->kind == LIST_TEAM_DEPLOYMENTS) {
-		if (!c->legacy_deployments) {
-			c->legacy_deployments = true;
-			log_info("api: %s does not exist on this API (404); "
-			    "listing deployments project by project from now on",
-			    "GET /teams/{team}/list_deployments");
-		}
-		e = *err;
-		snprintf(e.code, sizeof(e.code), "NotSupported");
-		listing_finish(l, -ENOTSUP, &e);
-		return;
-	}
-	if (rc != 0) {
-		listing_finish(l, rc, err);
-		return;
-	}
-
-	switch (l->kind) {
-	case LIST_PROJECTS:
-		rc = api_decode_projects_page(body, len, &pv, &n, &page, why,
-		    sizeof(why));
-		break;
-	case LIST_PROJECTS_LEGACY:
-		rc = api_decode_projects_array(body, len, &pv, &n, why, sizeof(why));
-		break;
-	case LIST_TEAM_DEPLOYMENTS:
-		rc = api_decode_deployments_page(body, len, &dv, &n, &page, why,
-		    sizeof(why));
-		break;
-	default:
-		rc = api_decode_deployments_array(body, len, &dv, &n, why,
-		    sizeof(why));
-		break;
-	}
-	if (rc != 0) {
-		if (rc == -ENOMEM)
-			snprintf(why, sizeof(why), "out of memory");
-		decode_err(&e, call, why);
-		listing_finish(l, rc, &e);
-		return;
-	}
-	if (l->kind == LIST_PROJECTS_LEGACY && !c->legacy_projects) {
-		c->legacy_projects = true;
-		log_info("api: GET /teams/{team}/projects does not exist on this "
-		    "API (404); using GET /teams/{team}/list_projects from now on");
-	}
-
-	/* Append this page's items. */
-	if (pv != NULL) {
-		if (grow((void **)&l->projects, &l->cap, l->n + n,
-		    sizeof(*pv)) != 0) {
-			api_projects_free(pv, n);
-			goto nomem;
-		}
-		memcpy(l->projects + l->n, pv, n * sizeof(*pv));
-		free(pv);
-		l->n += n;
-	} else if (dv != NULL) {
-		if (grow((void **)&l->deployments, &l->cap, l->n + n,
-		    sizeof(*dv)) != 0) {
-			api_deployments_free(dv, n);
-			goto nomem;
-		}
-		memcpy(l->deployments + l->n, dv, n * sizeof(*dv));
-		free(dv);
-		l->n += n;
-	}
-	l->pages++;
-
-	if (!page.has_more) {
-		api_page_clear(&page);
-		listing_finish(l, 0, NULL);
-		return;
-	}
-	if (page.next_cursor == NULL || page.next_cursor[0] == '\0') {
-		api_page_clear(&page);
-		decode_err(&e, call, "pagination: hasMore is true but nextCursor "
-		    "is missing");
-		listing_finish(l, -EBADMSG, &e);
-		return;
-	}
-	if ((added = strset_add(&l->cursors, page.next_cursor)) <= 0 ||
-	    l->pages >= MAX_PAGES) {
-		api_page_clear(&page);
-		if (added < 0)
-			goto nomem;
-		set_err(&e, call, 200, "PaginationLoop", added == 0 ?
-		    "the server sent cursor it had already sent (after %zu pages)" :
-		    "more than %zu pages", l->pages);
-		listing_finish(l, -ELOOP, &e);
-		return;
-	}
-	continue_or_fail(l, call, page.next_cursor);
-	api_page_clear(&page);
-	return;
-nomem:
-	set_err(&e, call, 0, "RequestError", "out of memory");
-	listing_finish(l, -ENOMEM, &e);
-}
-
-static int
-listing_start(struct api_client *c, enum list_kind kind, int64_t id,
-    union user_cb cb, void *arg)
-{
-	struct listing *l;
-	int rc;
-
-	if (c->closing)
-		return -ESHUTDOWN;
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		return -ENOMEM;
-	l->c = c;
-	l->kind = kind;
-	l->id = id;
-	l->cb = cb;
-	l->arg = arg;
-	if ((rc = page_start(l, NULL)) != 0)
-		listing_free(l);
-	return rc;
-}
-
-int
-api_list_projects(struct api_client *c, int64_t team, api_projects_cb cb,
-    void *arg)
-{
-	union user_cb u = { .projects = cb };
-
-	return listing_start(c, c->legacy_projects ? LIST_PROJECTS_LEGACY :
-	    LIST_PROJECTS, team, u, arg);
-}
-
-int
-api_list_team_deployments(struct api_client *c, int64_t team,
-    api_deployments_cb cb, void *arg)
-{
-	union user_cb u = { .deployments = cb };
-
-	if (c->legacy_deployments)
-		return -ENOTSUP;
-	return listing_start(c, LIST_TEAM_DEPLOYMENTS, team, u, arg);
-}
-
-int
-api_list_project_deployments(struct api_client *c, int64_t project_id,
-    api_deployments_cb cb, void *arg)
-{
-	union user_cb u = { .deployments = cb };
-
-	return listing_start(c, LIST_PROJECT_DEPLOYMENTS, project_id, u, arg);
-}
-
-/* ---- single calls -------------------------------------------------------- */
-
-static void
-on_token(struct api_call *call, int rc, const struct api_error *err,
-    const char *body, size_t len)
-{
-	struct api_token_info ti;
-	struct api_error e;
-	char why[256];
-
-	if (rc != 0) {
-		call->cb.token(call->arg, rc, err, 0);
-		return;
-	}
-	if ((rc = api_decode_token_details(body, len, &ti, why, sizeof(why))) != 0) {
-		decode_err(&e, call, why);
-		call->cb.token(call->arg, rc, &e, 0);
-		return;
-	}
-	if (!ti.team_token) {
-		set_err(&e, call, 200, "ProjectToken", "the token is a project "
-		    "token (project %lld); the provisioner manages a team and "
-		    "needs a team access token", (long long)ti.project_id);
-		api_token_info_clear(&ti);
-		call->cb.token(call->arg, -EPERM, &e, 0);
-		return;
-	}
-	call->cb.token(call->arg, 0, NULL, ti.team_id);
-	api_token_info_clear(&ti);
-}
-
-int
-api_token_details(struct api_client *c, api_token_cb cb, void *arg)
-{
-	union user_cb u = { .token = cb };
-
-	return call_start(c, "GET", "GET /token_details", "/token_details", NULL,
-	    NULL, POL_IDEMPOTENT, on_token, u, arg, NULL);
-}
-
-static void
-on_project_created(struct api_call *call, int rc, const struct api_error *err,
-    const char *body, size_t len)
-{
-	struct api_error e;
-	char why[256], *slug = NULL;
-	int64_t id = 0;
-
-	if (rc != 0) {
-		call->cb.created(call->arg, rc, err, 0, NULL);
-		return;
-	}
-	if ((rc = api_decode_created_project(body, len, &id, &slug, why,
-	    sizeof(why))) != 0) {
-		decode_err(&e, call, why);
-		call->cb.created(call->arg, rc, &e, 0, NULL);
-		return;
-	}
-	call->cb.created(call->arg, 0, NULL, id, slug);
-	free(slug);
-}
-
-static char *
-json_print(cJSON *o)
-{
-	char *s = o ? cJSON_PrintUnformatted(o) : NULL;
-
-	cJSON_Delete(o);
-	return s;
-}
-
-int
-api_create_project(struct api_client *c, int64_t team, const char *name,
-    api_project_created_cb cb, void *arg)
-{
-	union user_cb u = { .created = cb };
-	char path[96];
-	cJSON *o;
-	char *body;
-	int rc;
-
-	if ((o = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(o, "projectName", name) == NULL) {
-		cJSON_Delete(o);
-		return -ENOMEM;
-	}
-	if ((body = json_print(o)) == NULL)
-		return -ENOMEM;
-	snprintf(path, sizeof(path), "/teams/%lld/create_project", (long long)team);
-	rc = call_start(c, "POST", "POST /teams/{team}/create_project", path,
-	    NULL, body, POL_CREATE, on_project_created, u, arg, NULL);
-	cJSON_free(body);
-	return rc;
-}
-
-static void
-on_deployment(struct api_call *call, int rc, const struct api_error *err,
-    const char *body, size_t len)
-{
-	struct observed_deployment d;
-	struct api_error e;
-	char why[256];
-	bool local;
-
-	if (rc != 0) {
-		call->cb.deployment(call->arg, rc, err, NULL);
-		return;
-	}
-	if ((rc = api_decode_deployment(body, len, &d, &local, why,
-	    sizeof(why))) != 0) {
-		decode_err(&e, call, why);
-		call->cb.deployment(call->arg, rc, &e, NULL);
-		return;
-	}
-	if (local) {
-		set_err(&e, call, 200, "LocalDeployment", "a local deployment, "
-		    "not managed here");
-		call->cb.deployment(call->arg, -ENOENT, &e, NULL);
-		return;
-	}
-	call->cb.deployment(call->arg, 0, NULL, &d);
-	observed_deployment_clear(&d);
-}
-
-int
-api_create_deployment(struct api_client *c, int64_t project_id,
-    const struct desired_deployment *want, api_deployment_cb cb, void *arg)
-{
-	union user_cb u = { .deployment = cb };
-	char path[96];
-	cJSON *o;
-	char *body;
-	bool ok;
-	int rc;
-
-	if ((o = cJSON_CreateObject()) == NULL)
-		return -ENOMEM;
-	ok = cJSON_AddStringToObject(o, "type", dep_type_name(want->type)) &&
-	    cJSON_AddStringToObject(o, "reference", want->reference);
-	if (ok && want->region != NULL)
-		ok = cJSON_AddStringToObject(o, "region", want->region) != NULL;
-	if (ok && want->class_name != NULL)
-		ok = cJSON_AddStringToObject(o, "class", want->class_name) != NULL;
-	if (ok && want->is_default != TRI_UNSET)
-		ok = cJSON_AddBoolToObject(o, "isDefault",
-		    want->is_default == TRI_TRUE) != NULL;
-	if (!ok) {
-		cJSON_Delete(o);
-		return -ENOMEM;
-	}
-	if ((body = json_print(o)) == NULL)
-		return -ENOMEM;
-	snprintf(path, sizeof(path), "/projects/%lld/create_deployment",
-	    (long long)project_id);
-	rc = call_start(c, "POST", "POST /projects/{id}/create_deployment", path,
-	    NULL, body, POL_CREATE, on_deployment, u, arg, NULL);
-	cJSON_free(body);
-	return rc;
-}
-
-static void
-on_done(struct api_call *call, int rc, const struct api_error *err,
-    const char *body, size_t len)
-{
-	(void)body;
-	(void)len;
-	/* Deleting what is already gone is done. */
-	if (rc == -ENOENT && call->policy == POL_DELETE) {
-		log_debug("api: %s: already gone (404)", call->route);
-		rc = 0;
-		err = NULL;
-	}
-	call->cb.done(call->arg, rc, err);
-}
-
-int
-api_delete_project(struct api_client *c, int64_t project_id, api_done_cb cb,
-    void *arg)
-{
-	union user_cb u = { .done = cb };
-	char path[96];
-
-	snprintf(path, sizeof(path), "/projects/%lld/delete", (long long)project_id);
-	return call_start(c, "POST", "POST /projects/{id}/delete", path, NULL,
-	    NULL, POL_DELETE, on_done, u, arg, NULL);
-}
-
-static int
-name_path(char *path, size_t n, const char *name, const char *suffix)
-{
-	char esc[400];
-
-	if (name == NULL || *name == '\0')
-		return -EINVAL;
-	if (escape(esc, sizeof(esc), name) != 0)
-		return -ENAMETOOLONG;
-	snprintf(path, n, "/deployments/%s%s", esc, suffix);
-	return 0;
-}
-
-int
-api_delete_deployment(struct api_client *c, const char *name, api_done_cb cb,
-    void *arg)
-{
-	union user_cb u = { .done = cb };
-	char path[512];
-	int rc;
-
-	if ((rc = name_path(path, sizeof(path), name, "/delete")) != 0)
-		return rc;
-	return call_start(c, "POST", "POST /deployments/{name}/delete", path,
-	    NULL, NULL, POL_DELETE, on_done, u, arg, NULL);
-}
-
-int
-api_get_deployment(struct api_client *c, const char *name,
-    api_deployment_cb cb, void *arg)
-{
-	union user_cb u = { .deployment = cb };
-	char path[512];
-	int rc;
-
-	if ((rc = name_path(path, sizeof(path), name, "")) != 0)
-		return rc;
-	return call_start(c, "GET", "GET /deployments/{name}", path, NULL, NULL,
-	    POL_IDEMPOTENT, on_deployment, u, arg, NULL);
-}
-
-int
-api_update_deployment(struct api_client *c, const char *name,
-    const char *json_body, api_done_cb cb, void *arg)
-{
-	union user_cb u = { .done = cb };
-	char path[512];
-	int rc;
-
-	if (json_body == NULL)
-		return -EINVAL;
-	if ((rc = name_path(path, sizeof(path), name, "")) != 0)
-		return rc;
-	/* Setting fields to values is idempotent: retried like a GET. */
-	return call_start(c, "PATCH", "PATCH /deployments/{name}", path, NULL,
-	    json_body, POL_IDEMPOTENT, on_done, u, arg, NULL);
 }
 
 /* ---- the client ------------------------------------------------------------ */

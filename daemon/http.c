@@ -193,12 +193,15 @@ on_header(char *line, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
-/* Verbose curl output at debug level, one log line per header line, with
- * the Authorization value replaced: the token never reaches a log. */
+/* Verbose curl output at debug level, one log line per line, and any line
+ * that mentions the Authorization header replaced: the token never reaches
+ * a log. (Over HTTP/2 curl also echoes the request headers as text lines,
+ * "[authorization: Bearer ...]", hence the search anywhere in the line.) */
 static void
 debug_lines(const char *prefix, const char *data, size_t size)
 {
 	const char *p = data, *end = data + size, *nl;
+	char line[2048];
 	size_t n;
 
 	while (p < end) {
@@ -206,10 +209,14 @@ debug_lines(const char *prefix, const char *data, size_t size)
 		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
-		if (n >= 14 && strncasecmp(p, "authorization:", 14) == 0)
+		if (n >= sizeof(line))
+			n = sizeof(line) - 1;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if (strcasestr(line, "authorization") != NULL)
 			log_debug("%s Authorization: [redacted]", prefix);
 		else if (n > 0)
-			log_debug("%s %.*s", prefix, (int)(n > 2048 ? 2048 : n), p);
+			log_debug("%s %s", prefix, line);
 		p = nl ? nl + 1 : end;
 	}
 }
