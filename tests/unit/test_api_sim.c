@@ -191,6 +191,31 @@ test_project_token_refused(void **state)
 }
 
 static void
+test_unauthorized(void **state)
+{
+	struct env *e = env_start(NULL);
+	struct res r = { 0 };
+	cJSON *s;
+	(void)state;
+
+	e->cfg.token = "wrong-token";
+	env_client(e);
+	assert_int_equal(api_list_projects(e->c, 1, res_projects, &r), 0);
+	run_until(&e->loop, &r.calls, 1, 60000);
+	assert_int_equal(r.rc, -EACCES);
+	assert_int_equal(r.err.status, 401);
+	assert_string_equal(r.err.code, "Unauthorized");
+	assert_non_null(strstr(r.err.message, "access token"));
+	assert_int_equal(r.err.attempts, 1);
+	assert_null(r.projects);
+	s = stats(e);
+	assert_int_equal(stat_count(s, "GET /teams/{team}/projects", "401"), 1);
+	assert_int_equal(stat_num(s, "total", NULL), 1);
+	cJSON_Delete(s);
+	env_stop(e);
+}
+
+static void
 test_crud(void **state)
 {
 	struct env *e = env_start(NULL);
@@ -465,6 +490,38 @@ test_retry_5xx_counted(void **state)
 		assert_true(e->requests > 40);
 		cJSON_Delete(s);
 	}
+	env_stop(e);
+}
+
+/* Full jitter: each wait is drawn from [0, min(cap, base * 2^n)]. With base
+ * and cap both 300 ms, no gap between attempts may exceed 300 ms (plus a
+ * generous slack for a busy machine: uncapped, the last wait could reach
+ * 2.4 s), and the waits are not all zero. */
+static void
+test_backoff_bounded(void **state)
+{
+	struct env *e = env_start(NULL);
+	struct res r = { 0 };
+	double waited = 0;
+	(void)state;
+
+	e->cfg.backoff_base_ms = 300;
+	e->cfg.backoff_cap_ms = 300;
+	env_client(e);
+	admin_post(e, "/_sim/config", "{\"errorRate\":1}");
+	assert_int_equal(api_get_deployment(e->c, "happy-otter-1", res_deployment,
+	    &r), 0);
+	run_until(&e->loop, &r.calls, 1, 60000);
+	assert_int_equal(r.rc, -EIO);
+	assert_int_equal(r.err.attempts, 5);
+	assert_int_equal(e->requests, 5);
+	for (int i = 1; i < 5; i++) {
+		double gap = e->events[i].start_ms - e->events[i - 1].end_ms;
+		if (gap > 300 + 700)
+			fail_msg("attempt %d waited %.0f ms, cap 300", i + 1, gap);
+		waited += gap;
+	}
+	assert_true(waited > 20);
 	env_stop(e);
 }
 
@@ -905,11 +962,13 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_token_details),
 		cmocka_unit_test(test_project_token_refused),
+		cmocka_unit_test(test_unauthorized),
 		cmocka_unit_test(test_crud),
 		cmocka_unit_test(test_create_rejected),
 		cmocka_unit_test(test_pagination),
 		cmocka_unit_test(test_legacy_fallback),
 		cmocka_unit_test(test_retry_5xx_counted),
+		cmocka_unit_test(test_backoff_bounded),
 		cmocka_unit_test(test_retry_after_honoured),
 		cmocka_unit_test(test_connection_refused),
 		cmocka_unit_test(test_ambiguous_create),
