@@ -33,6 +33,7 @@ struct sock {
 	curl_socket_t fd;
 	struct http_client *h;
 	LIST_ENTRY(sock) link;
+	bool closing;
 };
 
 enum req_where { REQ_QUEUED, REQ_RUNNING, REQ_FAILED };
@@ -589,6 +590,9 @@ on_sock_closed(uv_handle_t *p)
 static void
 sock_close(struct sock *s)
 {
+	if (s->closing)
+		return;
+	s->closing = true;
 	LIST_REMOVE(s, link);
 	uv_poll_stop(&s->poll);
 	uv_close((uv_handle_t *)&s->poll, on_sock_closed);
