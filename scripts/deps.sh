@@ -8,7 +8,7 @@ pkgs=(
   libuv1-dev libcurl4-openssl-dev libyaml-dev libcjson-dev
   libmicrohttpd-dev libsystemd-dev libcmocka-dev
   curl jq valgrind cppcheck clang-tidy
-  scdoc dpkg-dev systemd man-db python3 python3-jsonschema python3-yaml
+  scdoc dpkg-dev systemd man-db git python3 python3-jsonschema python3-yaml
 )
 
 missing=()

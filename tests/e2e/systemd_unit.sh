@@ -113,4 +113,49 @@ grep -q '^ProtectSystem=' "$work/bare/convex-provisioner.service" &&
 level=$(work=$work/bare exposure convex-provisioner.service)
 above "$level" "$MAX" || fail "control case: the unhardened unit rates $level, not above $MAX"
 echo "security: control case without hardening rates $level"
+
+# ---- the git-sync service's command: clones, fast-forwards, and refuses a
+# rewritten branch, leaving the clone as it was. Run as systemd would, with
+# `$$` unescaped, in a scratch state folder against a local repository.
+command -v git >/dev/null || fail "git not found (apt-get install git)"
+line=$(sed -n 's/^ExecStart=//p' "$work/convex-provisioner-git-sync.service")
+case $line in
+"/bin/sh -ec '"*"'") ;;
+*) fail "git-sync ExecStart= is not /bin/sh -ec '...': $line" ;;
+esac
+script=${line#"/bin/sh -ec '"}
+script=${script%"'"}
+script=$(printf '%s' "$script" | sed 's/\$\$/$/g')
+export HOME=$work/home GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
+mkdir -p "$HOME" "$work/state"
+git config --global user.name test
+git config --global user.email test@localhost
+git config --global init.defaultBranch main
+git init -q "$work/src"
+commit() {	# commit FILE TEXT
+	printf 'projects: [{name: %s}]\n' "$2" >"$work/src/$1"
+	git -C "$work/src" add -A
+	git -C "$work/src" commit -q -m "$2"
+}
+commit a.yaml one
+git clone -q --bare "$work/src" "$work/origin.git"
+sync() {
+	(cd "$work/state" && CP_GIT_URL=$work/origin.git CP_GIT_BRANCH=main \
+		/bin/sh -ec "$script") >"$work/sync.log" 2>&1
+}
+sync || { cat "$work/sync.log" >&2; fail "git-sync: the first run did not clone"; }
+grep -q 'name: one' "$work/state/repo/a.yaml" || fail "git-sync: clone lacks a.yaml"
+commit a.yaml two
+git -C "$work/src" push -q "$work/origin.git" main
+sync || { cat "$work/sync.log" >&2; fail "git-sync: the second run did not pull"; }
+grep -q 'name: two' "$work/state/repo/a.yaml" || fail "git-sync: pull did not fast-forward"
+good=$(git -C "$work/state/repo" rev-parse HEAD)
+git -C "$work/src" reset -q --hard HEAD~1
+commit a.yaml rewritten
+git -C "$work/src" push -q --force "$work/origin.git" main
+sync && fail "git-sync: a rewritten branch was pulled"
+[ "$(git -C "$work/state/repo" rev-parse HEAD)" = "$good" ] ||
+	fail "git-sync: the clone moved after a refused pull"
+grep -q 'name: two' "$work/state/repo/a.yaml" || fail "git-sync: the files changed after a refused pull"
+echo "git-sync: clones, fast-forwards, refuses a rewritten branch"
 echo "systemd_unit: all checks passed"
