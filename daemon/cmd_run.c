@@ -23,6 +23,24 @@
 
 static void start_reconcile(struct daemon *d);
 
+/* Loader and settings diagnostics go through the logger, so that under
+ * journald and with --log-format json they are lines like any other. */
+static void
+log_diag(const struct diag *dg)
+{
+	char line[1024];
+
+	for (size_t i = 0; i < dg->n; i++) {
+		diag_format(&dg->items[i], line, sizeof(line));
+		if (dg->items[i].level == DIAG_ERROR)
+			log_errorx("%s", line);
+		else
+			log_warnx("%s", line);
+	}
+	if (dg->dropped > 0)
+		log_errorx("%zu more diagnostics not shown", dg->dropped);
+}
+
 /* ---- the desired state ----------------------------------------------- */
 
 static void
@@ -79,11 +97,7 @@ load_desired(struct daemon *d)
 	diag_init(&dg);
 	rc = desired_load(d->settings.desired, ds, &dg);
 	if (rc != 0) {
-		for (size_t i = 0; i < dg.n; i++) {
-			char line[1024];
-			diag_format(&dg.items[i], line, sizeof(line));
-			log_errorx("%s", line);
-		}
+		log_diag(&dg);
 		errors_keep(d, &dg);
 		if (d->desired != NULL)
 			log_warnx("the desired state is invalid (%zu errors): keeping the "
@@ -356,7 +370,7 @@ reload(struct daemon *d)
 	log_info("SIGHUP: reloading the settings and the desired state");
 	diag_init(&dg);
 	if (settings_reload(&d->settings, &ns, &dg) != 0) {
-		diag_print(&dg, stderr);
+		log_diag(&dg);
 		log_errorx("the settings file is invalid: keeping the current settings");
 		diag_free(&dg);
 		settings_free(&ns);
@@ -544,7 +558,7 @@ cmd_run(const struct settings *s, int argc, char **argv)
 	/* Our own copy: SIGHUP replaces it. */
 	diag_init(&dg);
 	if (settings_reload(s, &d.settings, &dg) != 0) {
-		diag_print(&dg, stderr);
+		log_diag(&dg);
 		diag_free(&dg);
 		settings_free(&d.settings);
 		return 1;
