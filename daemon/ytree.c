@@ -472,7 +472,8 @@ on_end(struct builder *b)
 	struct ytree_node *n = b->open[b->depth - 1].node;
 	size_t base = b->open[b->depth - 1].base;
 	size_t count = b->n_kids - base;
-	struct ytree_node **kv = b->kids + base;
+	/* No kids yet means no array at all: NULL + 0 is undefined in C. */
+	struct ytree_node **kv = b->kids != NULL ? b->kids + base : NULL;
 	int rc;
 
 	if (n->kind == YTREE_MAP) {
