@@ -8,7 +8,7 @@ PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
-.PHONY: all deps build test demo install package clean
+.PHONY: all deps build test memcheck demo install package clean
 
 all: build
 
@@ -25,6 +25,14 @@ test: deps
 	cmake --build $(TEST_DIR) -j $(JOBS)
 	cd $(TEST_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
+# The valgrind run: a build without sanitizers (they do not mix with
+# valgrind); ctest runs the suites labelled memcheck under valgrind.
+MEMCHECK_DIR ?= build-memcheck
+memcheck: deps
+	cmake -S . -B $(MEMCHECK_DIR) -DCMAKE_BUILD_TYPE=Debug -DCP_SANITIZE=OFF
+	cmake --build $(MEMCHECK_DIR) -j $(JOBS)
+	cd $(MEMCHECK_DIR) && ctest -L memcheck --output-on-failure
+
 demo: build
 	@bash scripts/demo.sh $(BUILD_DIR)
 
@@ -36,4 +44,4 @@ package: build
 	cd $(BUILD_DIR) && cpack -G DEB
 
 clean:
-	rm -rf $(BUILD_DIR) $(TEST_DIR)
+	rm -rf $(BUILD_DIR) $(TEST_DIR) $(MEMCHECK_DIR)

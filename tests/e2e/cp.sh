@@ -20,7 +20,8 @@ trap cp_cleanup EXIT
 # in $CP_RC; never fails the script by itself.
 cp_run() {
 	CP_RC=0
-	CONVEX_ACCESS_TOKEN=$SIM_TOKEN "$CP_BIN" -c "$CP_WORK/config.yaml" \
+	# CP_WRAP (make memcheck) runs the provisioner under valgrind.
+	CONVEX_ACCESS_TOKEN=$SIM_TOKEN ${CP_WRAP:-} "$CP_BIN" -c "$CP_WORK/config.yaml" \
 	    --api-url "$SIM_URL" --desired "$CP_DESIRED" --state-dir "$CP_STATE" \
 	    "$@" >"$CP_WORK/out" 2>"$CP_WORK/err" || CP_RC=$?
 	CP_OUT=$(cat "$CP_WORK/out")
