@@ -1,0 +1,181 @@
+/* fuzz_desired.c: libFuzzer target for the desired-state loader. The input
+ * is one YAML file, or, split at NUL bytes (which YAML never holds), up to
+ * four files of one folder; every load must either succeed with a state
+ * that keeps each rule of SPEC section 2, or fail with its errors reported
+ * and nothing left allocated. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "desired.h"
+#include "diag.h"
+#include "fuzz.h"
+#include "ytree.h"
+
+#define MAX_FILES 4
+
+static char dir[64];
+static const char *const names[MAX_FILES] = {
+	"a.yaml", "b.yml", "sub/c.yaml", "sub/deeper/d.yaml",
+};
+
+static void
+cleanup(void)
+{
+	char p[128];
+
+	for (int i = 0; i < MAX_FILES; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/sub/deeper", dir);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/sub", dir);
+	rmdir(p);
+	rmdir(dir);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char p[128];
+
+	(void)argc;
+	(void)argv;
+	fuzz_quiet();
+	snprintf(dir, sizeof(dir), "%s/cp-fuzz-desired.XXXXXX",
+	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		abort();
+	snprintf(p, sizeof(p), "%s/sub", dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/sub/deeper", dir);
+	mkdir(p, 0700);
+	atexit(cleanup);
+	return 0;
+}
+
+/* What a successful load promises (SPEC section 2). */
+static void
+check_valid(const struct desired_state *ds)
+{
+	FUZZ_CHECK(ds->n_files >= 1);
+	for (size_t i = 0; i < ds->n_projects; i++) {
+		const struct desired_project *p = &ds->projects[i];
+		int defaults[4] = { 0, 0, 0, 0 };
+		size_t len;
+
+		FUZZ_CHECK(p->name != NULL);
+		len = strlen(p->name);
+		FUZZ_CHECK(len >= 1 && len <= DESIRED_NAME_MAX);
+		FUZZ_CHECK(p->loc.file != NULL && p->loc.line >= 1 && p->loc.col >= 1);
+		FUZZ_CHECK(!p->absent || p->n_deployments == 0);
+		for (size_t j = 0; j < i; j++)
+			FUZZ_CHECK(strcmp(ds->projects[j].name, p->name) != 0);
+		for (size_t k = 0; k < p->n_deployments; k++) {
+			const struct desired_deployment *d = &p->deployments[k];
+
+			FUZZ_CHECK(d->reference != NULL);
+			FUZZ_CHECK(desired_reference_problem(d->reference,
+			    strlen(d->reference)) == NULL);
+			FUZZ_CHECK((unsigned)d->type <= DEP_CUSTOM);
+			FUZZ_CHECK(d->loc.line >= 1 && d->loc.col >= 1);
+			for (size_t m = 0; m < k; m++)
+				FUZZ_CHECK(strcmp(p->deployments[m].reference,
+				    d->reference) != 0);
+			if (d->is_default == TRI_TRUE) {
+				FUZZ_CHECK(d->type == DEP_DEV || d->type == DEP_PROD);
+				if (!d->absent)
+					defaults[d->type]++;
+			}
+			FUZZ_CHECK(d->region == NULL ||
+			    strlen(d->region) <= DESIRED_ATTR_MAX);
+			FUZZ_CHECK(d->class_name == NULL ||
+			    strlen(d->class_name) <= DESIRED_ATTR_MAX);
+		}
+		FUZZ_CHECK(defaults[DEP_DEV] <= 1 && defaults[DEP_PROD] <= 1);
+	}
+}
+
+/* One load; returns the number of projects, or -1 when it failed. */
+static long
+load(const char *path, const struct ytree_limits *lim)
+{
+	struct desired_state ds;
+	struct diag d;
+	char line[4096];
+	long n;
+	int rc;
+
+	diag_init(&d);
+	rc = desired_load_limits(path, lim, &ds, &d);
+	for (size_t i = 0; i < d.n; i++) {
+		FUZZ_CHECK(d.items[i].message != NULL);
+		diag_format(&d.items[i], line, sizeof(line));
+	}
+	if (rc == 0) {
+		FUZZ_CHECK(diag_errors(&d) == 0);
+		check_valid(&ds);
+		n = (long)ds.n_projects;
+		desired_state_free(&ds);
+	} else {
+		/* Every failure says why, and leaves nothing behind. */
+		FUZZ_CHECK(rc == -EINVAL || rc == -E2BIG || rc == -ENOMEM ||
+		    rc == -EFBIG || rc == -EBADMSG);
+		FUZZ_CHECK(rc == -ENOMEM || diag_errors(&d) > 0);
+		FUZZ_CHECK(ds.projects == NULL && ds.n_projects == 0);
+		FUZZ_CHECK(ds.files == NULL && ds.n_files == 0);
+		n = -1;
+	}
+	diag_free(&d);
+	return n;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* Tight limits, so depth and node budgets are crossed often. */
+	static const struct ytree_limits tight = { 4096, 6, 200 };
+	char path[128];
+	long full, small;
+
+	if (memchr(data, '\0', size) == NULL) {
+		int fd = fuzz_memfd("desired", data, size);
+
+		if (fd < 0)
+			return 0;
+		fuzz_fd_path(path, sizeof(path), fd);
+		full = load(path, NULL);
+		small = load(path, &tight);
+		close(fd);
+	} else {
+		const uint8_t *p = data, *end = data + size;
+
+		for (int i = 0; i < MAX_FILES; i++) {
+			const uint8_t *nul = p < end ? memchr(p, '\0', (size_t)(end - p)) : NULL;
+			size_t n = p < end ? (nul ? (size_t)(nul - p) : (size_t)(end - p)) : 0;
+			FILE *f;
+
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			if (p >= end) {
+				unlink(path);
+				continue;
+			}
+			if ((f = fopen(path, "w")) == NULL)
+				abort();
+			fwrite(p, 1, n, f);
+			fclose(f);
+			p += n + 1;
+		}
+		full = load(dir, NULL);
+		small = load(dir, &tight);
+	}
+	/* Tighter limits can only refuse more, never read something else. */
+	if (small >= 0)
+		FUZZ_CHECK(full == small);
+	return 0;
+}
