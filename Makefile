@@ -33,6 +33,32 @@ memcheck: deps
 	cmake --build $(MEMCHECK_DIR) -j $(JOBS)
 	cd $(MEMCHECK_DIR) && ctest -L memcheck --output-on-failure
 
+# The proof (docs/performance.md, docs/testing.md). Benchmarks run a
+# RelWithDebInfo build without sanitizers against the simulator; the
+# fuzzers a clang build (FUZZ_SECONDS each, FUZZ_JOBS at a time); the soak
+# the same build as the benchmarks, for SOAK_SECONDS.
+BENCH_DIR    ?= build-bench
+FUZZ_DIR     ?= build-fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_JOBS    ?= 2
+SOAK_SECONDS ?= 1800
+.PHONY: bench fuzz soak
+
+bench: deps
+	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCP_SANITIZE=OFF -DCP_TESTS=OFF
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target convex-provisioner convex-api-sim
+	bash bench/bench.sh $(BENCH_DIR)
+
+fuzz: deps
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DCP_FUZZ=ON
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_all
+	FUZZ_JOBS=$(FUZZ_JOBS) bash tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+soak: deps
+	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCP_SANITIZE=OFF -DCP_TESTS=OFF
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target convex-provisioner convex-api-sim
+	CP_SOURCE_DIR=$(CURDIR) CP_BUILD_DIR=$(CURDIR)/$(BENCH_DIR) bash tests/e2e/soak.sh $(SOAK_SECONDS)
+
 demo: build
 	@bash scripts/demo.sh $(BUILD_DIR)
 

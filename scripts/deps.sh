@@ -9,6 +9,7 @@ pkgs=(
   libmicrohttpd-dev libsystemd-dev libcmocka-dev
   curl jq valgrind cppcheck clang-tidy
   scdoc dpkg-dev systemd man-db git python3 python3-jsonschema python3-yaml
+  clang libclang-rt-14-dev
 )
 
 missing=()

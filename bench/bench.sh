@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# bench/bench.sh: the benchmarks of `make bench` (issue 8): convex-provisioner
+# against convex-api-sim with a fixed latency per request, P projects of two
+# deployments each. Prints every figure with its target and the machine it
+# ran on, then a Markdown table for docs/performance.md.
+#
+#   bench/bench.sh BUILD_DIR [converge] [steady] [memory] [idle]   (all by default)
+#
+# Environment (defaults in brackets):
+#   BENCH_P [1000]           projects of the converge and steady benchmarks
+#   BENCH_P_MEM [10000]      projects of the memory benchmark
+#   BENCH_LATENCY [20]       simulator latency per request, ms
+#   BENCH_CONCURRENCY [16]   --concurrency of the provisioner
+#   BENCH_RUNS [3]           runs of converge (steady: 5); the median counts
+#   BENCH_IDLE_WINDOW [45]   seconds of each of the two idle windows
+#   BENCH_STRICT [0]         1: exit 1 when a target is missed
+#   TMPDIR                   where the state folder (ledger) lives: the
+#                            converge figure includes its fsyncs
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/.." && pwd)
+build=${1:?usage: bench/bench.sh BUILD_DIR [converge|steady|memory|idle]...}
+shift
+build=$(cd "$build" && pwd)
+benches=("$@")
+[ ${#benches[@]} -eq 0 ] && benches=(converge steady memory idle)
+
+P=${BENCH_P:-1000}
+PM=${BENCH_P_MEM:-10000}
+LAT=${BENCH_LATENCY:-20}
+CONC=${BENCH_CONCURRENCY:-16}
+RUNS=${BENCH_RUNS:-3}
+IDLE_WINDOW=${BENCH_IDLE_WINDOW:-45}
+STRICT=${BENCH_STRICT:-0}
+
+CP_BUILD_DIR=$build
+CP_SOURCE_DIR=$src
+export CP_BUILD_DIR CP_SOURCE_DIR
+. "$src/tests/e2e/lib.sh"
+
+BIN=$build/convex-provisioner
+CPRUN=$build/bench-cprun
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cp-bench.XXXXXX")
+DAEMON_PID=
+RESULTS=()      # Markdown rows
+MISSED=0
+
+cleanup() {
+	if [ -n "$DAEMON_PID" ]; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+	fi
+	sim_stop >/dev/null 2>&1
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+[ -x "$BIN" ] || die "no $BIN (build it first: make bench)"
+[ -x "$build/convex-api-sim" ] || die "no $build/convex-api-sim"
+command -v jq >/dev/null || die "jq is needed (make deps)"
+cc -O2 -o "$CPRUN" "$here/cprun.c" || die "cannot build bench/cprun.c"
+
+# ---- helpers -------------------------------------------------------------
+
+ceil_div() { echo $((($1 + $2 - 1) / $2)); }
+# ratio A B: A/B with two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+# le A B: A <= B (decimals).
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+field() { sed -n "s/.*\\b$2=\\([0-9-]*\\).*/\\1/p" "$1"; }
+# verdict VALUE LIMIT: sets $v to met or MISSED (and counts a miss).
+verdict() {
+	if le "$1" "$2"; then
+		v=met
+	else
+		MISSED=$((MISSED + 1))
+		v=MISSED
+	fi
+}
+row() { RESULTS+=("| $1 | $2 | $3 | $4 | \`$5\` |"); }
+
+# gen_desired FILE|DIR P [FILES]: P projects p1..pP, each with a default
+# prod "production" and a default dev "development" deployment (the shape
+# POST /_sim/seed creates), in one file or spread over FILES files.
+gen_desired() {
+	local out=$1 p=$2 files=${3:-1}
+	if [ "$files" -le 1 ]; then
+		awk -v p="$p" 'BEGIN {
+			print "projects:"
+			for (i = 1; i <= p; i++)
+				printf "  - name: p%d\n    deployments:\n      - reference: production\n        type: prod\n        default: true\n      - reference: development\n        type: dev\n        default: true\n", i
+		}' >"$out"
+	else
+		mkdir -p "$out"
+		awk -v p="$p" -v files="$files" -v dir="$out" 'BEGIN {
+			per = int((p + files - 1) / files)
+			for (i = 1; i <= p; i++) {
+				f = sprintf("%s/team-%04d.yaml", dir, int((i - 1) / per))
+				if (f != last) { if (last != "") close(last); print "projects:" > f; last = f }
+				printf "  - name: p%d\n    deployments:\n      - reference: production\n        type: prod\n        default: true\n      - reference: development\n        type: dev\n        default: true\n", i > f
+			}
+		}'
+	fi
+}
+
+: >"$WORK/config.yaml"
+# cp_bench OUTFILE ARGS...: the provisioner under cprun, token in the
+# environment (never in argv); stdout/stderr kept in $WORK.
+cp_bench() {
+	local out=$1
+	shift
+	CONVEX_ACCESS_TOKEN=$SIM_TOKEN "$CPRUN" "$out" "$BIN" -c "$WORK/config.yaml" \
+	    --api-url "$SIM_URL" --team 1 "$@" >"$WORK/cp.out" 2>"$WORK/cp.err"
+}
+cp_cmdline() { echo "convex-provisioner --api-url \$SIM --team 1 $*"; }
+
+sim_total() { sim_stats | jq .total; }
+sim_config() { curl -sS --max-time 60 -X POST --data-binary "$1" "$SIM_BASE/_sim/config" >/dev/null; }
+# Keeps the team, zeroes the counters.
+sim_zero() { sim_state >"$WORK/snap.json" && sim_reset "$(cat "$WORK/snap.json")"; }
+
+machine() {
+	echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
+	    "$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
+	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows in wall times)"
+	echo "state folder on: $(df -T "$WORK" | awk 'NR == 2 { print $2 " (" $1 ")" }')"
+	echo "binaries: $BIN ($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || echo '?'))"
+}
+
+# ---- converge ------------------------------------------------------------
+
+bench_converge() {
+	local pages bound walls=() w rq=0 f i state=$WORK/state-converge desired=$WORK/desired-converge.yaml
+	pages=$(($(ceil_div "$P" 100) + $(ceil_div $((2 * P)) 100) + $(ceil_div "$P" 16) + $(ceil_div $((2 * P)) 16)))
+	bound=$((LAT * pages))
+	gen_desired "$desired" "$P"
+	echo
+	echo "== converge: apply of $P projects x 2 deployments on an empty team, --concurrency $CONC, latency ${LAT} ms"
+	echo "   lower bound ${LAT} ms x (ceil(P/100) + ceil(2P/100) + ceil(P/16) + ceil(2P/16)) = ${LAT} x $pages = $bound ms; target <= 1.5x"
+	for i in $(seq 1 "$RUNS"); do
+		sim_reset
+		rm -rf "$state"
+		f=$WORK/converge.$i
+		cp_bench "$f" --desired "$desired" --state-dir "$state" --concurrency "$CONC" apply
+		[ "$(field "$f" exit)" = 0 ] || { tail -n 20 "$WORK/cp.err" >&2; die "apply exited $(field "$f" exit)"; }
+		[ "$(sim_stats | jq '.creates.project')" = "$P" ] || die "converge: not $P projects created"
+		[ "$(sim_stats | jq '.creates.deployment')" = $((2 * P)) ] || die "converge: not $((2 * P)) deployments created"
+		rq=$(sim_total)
+		walls+=("$(field "$f" wall_ms)")
+		printf '   run %d: wall %6d ms  user %5d ms  sys %5d ms  peak RSS %6d KiB  requests %d\n' "$i" \
+		    "$(field "$f" wall_ms)" "$(field "$f" user_ms)" "$(field "$f" sys_ms)" "$(field "$f" maxrss_kb)" "$rq"
+	done
+	w=$(median "${walls[@]}")
+	f=$(grep -l "wall_ms=$w " "$WORK"/converge.* | head -n 1)
+	local v
+	verdict "$w" "$(awk -v b="$bound" 'BEGIN { print 1.5 * b }')"
+	echo "   median wall $w ms = $(ratio "$w" "$bound") x the bound: $v"
+	row "converge P=$P, concurrency $CONC" "wall $w ms ($(ratio "$w" "$bound")x of $bound ms); $rq requests; CPU $(($(field "$f" user_ms) + $(field "$f" sys_ms))) ms; peak RSS $(field "$f" maxrss_kb) KiB" \
+	    "<= 1.5x bound" "$v" "$(cp_cmdline --concurrency "$CONC" apply) (median of $RUNS)"
+
+	# The same with the state folder in memory: what the ledger's fsyncs
+	# (after every create, SPEC section 5) cost on this disk.
+	if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+		local shm walls2=()
+		shm=$(mktemp -d /dev/shm/cp-bench.XXXXXX)
+		for i in $(seq 1 "$RUNS"); do
+			sim_reset
+			rm -rf "$shm/state"
+			cp_bench "$WORK/converge-shm.$i" --desired "$desired" --state-dir "$shm/state" --concurrency "$CONC" apply
+			walls2+=("$(field "$WORK/converge-shm.$i" wall_ms)")
+		done
+		rm -rf "$shm"
+		w=$(median "${walls2[@]}")
+		echo "   (state folder on tmpfs, no disk fsync: median wall $w ms = $(ratio "$w" "$bound") x the bound)"
+		row "converge, state folder on tmpfs" "wall $w ms ($(ratio "$w" "$bound")x)" "(diagnostic)" "-" "same, --state-dir /dev/shm/..."
+	fi
+	# Leave the converged team for steady and idle.
+	sim_state >"$WORK/converged.json"
+	cp -r "$state" "$WORK/state-converged"
+}
+
+# ---- steady --------------------------------------------------------------
+
+bench_steady() {
+	local want pages ideal walls=() i f t0 rq w desired=$WORK/desired-converge.yaml
+	[ -f "$WORK/converged.json" ] || bench_converge
+	want=$(($(ceil_div "$P" 100) + $(ceil_div $((2 * P)) 100)))
+	pages=$want
+	ideal=$((LAT * ($(ceil_div "$P" 100) > $(ceil_div $((2 * P)) 100) ? $(ceil_div "$P" 100) : $(ceil_div $((2 * P)) 100))))
+	echo
+	echo "== steady: plan on the converged team of $P projects (nothing to do)"
+	echo "   requests must be exactly ceil(P/100) + ceil(2P/100) = $want; wall target <= 1.5 x ${LAT} ms x $pages = $((3 * LAT * pages / 2)) ms"
+	echo "   (the two listings run at once: ideal max(pages) x latency = $ideal ms)"
+	sim_reset "$(cat "$WORK/converged.json")"
+	for i in 1 2 3 4 5; do
+		t0=$(sim_total)
+		f=$WORK/steady.$i
+		cp_bench "$f" --desired "$desired" --state-dir "$WORK/state-converged" plan
+		[ "$(field "$f" exit)" = 0 ] || { cat "$WORK/cp.out" | tail -n 5 >&2; die "plan on the converged team exited $(field "$f" exit), want 0"; }
+		rq=$(($(sim_total) - t0))
+		walls+=("$(field "$f" wall_ms)")
+		printf '   run %d: wall %5d ms  CPU %4d ms  peak RSS %6d KiB  requests %d\n' "$i" "$(field "$f" wall_ms)" \
+		    $(($(field "$f" user_ms) + $(field "$f" sys_ms))) "$(field "$f" maxrss_kb)" "$rq"
+		[ "$rq" = "$want" ] || { MISSED=$((MISSED + 1)); echo "   requests: $rq, want exactly $want: MISSED"; }
+	done
+	w=$(median "${walls[@]}")
+	local v
+	verdict "$w" $((3 * LAT * pages / 2))
+	echo "   median wall $w ms = $(ratio "$w" $((LAT * pages))) x ${LAT} ms x $pages ($(ratio "$w" "$ideal") x the concurrent ideal): $v"
+	row "steady plan P=$P" "wall $w ms; $rq requests (want $want)" "<= $((3 * LAT * pages / 2)) ms, requests = $want" "$v" "$(cp_cmdline plan) (median of 5)"
+}
+
+# ---- memory --------------------------------------------------------------
+
+bench_memory() {
+	local f layout d want rq t0 v limit=16384
+	want=$(($(ceil_div "$PM" 100) + $(ceil_div $((2 * PM)) 100)))
+	echo
+	echo "== memory: plan on a seeded team of $PM projects x 2 deployments (POST /_sim/seed), nothing to do"
+	echo "   target: peak RSS <= 16 MiB ($limit KiB)"
+	sim_reset
+	curl -sS --max-time 300 -X POST --data-binary "{\"projects\":$PM,\"deploymentsPerProject\":2,\"prefix\":\"p\"}" \
+	    "$SIM_BASE/_sim/seed" >/dev/null || die "seed failed"
+	gen_desired "$WORK/mem-one.yaml" "$PM"
+	gen_desired "$WORK/mem-dir" "$PM" 100
+	for layout in one dir; do
+		if [ "$layout" = one ]; then d=$WORK/mem-one.yaml; else d=$WORK/mem-dir; fi
+		f=$WORK/memory.$layout
+		t0=$(sim_total)
+		cp_bench "$f" --desired "$d" --state-dir "$WORK/state-mem" plan
+		[ "$(field "$f" exit)" = 0 ] || { tail -n 5 "$WORK/cp.err" >&2; die "plan on the seeded team exited $(field "$f" exit), want 0"; }
+		rq=$(($(sim_total) - t0))
+		verdict "$(field "$f" maxrss_kb)" "$limit"
+		if [ "$layout" = one ]; then
+			echo "   desired state in one file ($(du -k "$d" | cut -f1) KiB):"
+		else
+			echo "   desired state in 100 files of $((PM / 100)) projects:"
+		fi
+		printf '     peak RSS %6d KiB (%s MiB): %s; wall %d ms, CPU %d ms, %d requests\n' "$(field "$f" maxrss_kb)" \
+		    "$(awk -v k="$(field "$f" maxrss_kb)" 'BEGIN { printf "%.1f", k / 1024 }')" "$v" \
+		    "$(field "$f" wall_ms)" $(($(field "$f" user_ms) + $(field "$f" sys_ms))) "$rq"
+		row "memory plan P=$PM ($([ $layout = one ] && echo "one file" || echo "100 files"))" \
+		    "peak RSS $(field "$f" maxrss_kb) KiB; wall $(field "$f" wall_ms) ms; $rq requests" "<= 16384 KiB" "$v" "$(cp_cmdline plan)"
+	done
+	# For scale: the process with nothing to do (shared libraries, TLS).
+	"$CPRUN" "$WORK/memory.version" "$BIN" --version >/dev/null
+	echo "   (for scale: convex-provisioner --version peaks at $(field "$WORK/memory.version" maxrss_kb) KiB)"
+}
+
+# ---- idle ----------------------------------------------------------------
+
+# cpu_ns PID: CPU time of every thread, ns (schedstat); cpu_ticks PID:
+# utime + stime of /proc/PID/stat, in clock ticks.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ n += $1 } END { printf "%d", n }'; }
+cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat; }
+reconciles() {
+	curl -sS --max-time 10 "$1/metrics" 2>/dev/null |
+	    awk '/^convex_provisioner_reconcile_total[{ ]/ { n += $NF } END { printf "%d", n }'
+}
+
+bench_idle() {
+	local port url n end ns0 ns1 tk0 tk1 w=0 ns=0 tk=0 hz window per_min v
+	[ -f "$WORK/converged.json" ] || bench_converge
+	hz=$(getconf CLK_TCK)
+	echo
+	echo "== idle: the daemon (run --interval 60s) on the converged team of $P projects, CPU between reconciles"
+	echo "   target: <= 10 ms of CPU per minute; two windows of ${IDLE_WINDOW} s, each starting right after a reconcile"
+	sim_reset "$(cat "$WORK/converged.json")"
+	CONVEX_ACCESS_TOKEN=$SIM_TOKEN "$BIN" -c "$WORK/config.yaml" --api-url "$SIM_URL" --team 1 \
+	    --desired "$WORK/desired-converge.yaml" --state-dir "$WORK/state-converged" \
+	    --listen 127.0.0.1:0 --interval 60s run >"$WORK/daemon.out" 2>"$WORK/daemon.err" &
+	DAEMON_PID=$!
+	for _ in $(seq 1 300); do
+		port=$(sed -n 's/.*status endpoint on .* (port \([0-9][0-9]*\)).*/\1/p' "$WORK/daemon.err" | head -n 1)
+		[ -n "$port" ] && break
+		kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$WORK/daemon.err" >&2; die "the daemon exited"; }
+		sleep 0.1
+	done
+	[ -n "$port" ] || die "no status port in the daemon's log"
+	url=http://127.0.0.1:$port
+	for k in 1 2; do
+		end=$(($(date +%s) + 90))
+		until [ "$(reconciles "$url")" -ge "$k" ]; do
+			[ "$(date +%s)" -lt "$end" ] || die "reconcile $k did not finish within 90 s"
+			sleep 0.2
+		done
+		sleep 1   # the reconcile's connections and timers settle
+		ns0=$(cpu_ns "$DAEMON_PID"); tk0=$(cpu_ticks "$DAEMON_PID")
+		sleep "$IDLE_WINDOW"
+		ns1=$(cpu_ns "$DAEMON_PID"); tk1=$(cpu_ticks "$DAEMON_PID")
+		n=$(reconciles "$url")
+		[ "$n" = "$k" ] || die "a reconcile ran inside idle window $k (jitter?)"
+		printf '   window %d: %d s, %.2f ms CPU (schedstat), %d ticks of %d Hz (stat)\n' "$k" "$IDLE_WINDOW" \
+		    "$(awk -v n=$((ns1 - ns0)) 'BEGIN { print n / 1e6 }')" $((tk1 - tk0)) "$hz"
+		w=$((w + IDLE_WINDOW)); ns=$((ns + ns1 - ns0)); tk=$((tk + tk1 - tk0))
+	done
+	per_min=$(awk -v n="$ns" -v w="$w" 'BEGIN { printf "%.2f", n / 1e6 * 60 / w }')
+	verdict "$per_min" 10
+	echo "   CPU per minute between reconciles: $per_min ms (stat: $(awk -v t="$tk" -v hz="$hz" -v w="$w" 'BEGIN { printf "%.0f", t * 1000 / hz * 60 / w }') ms): $v"
+	echo "   RSS while idle: $(awk '/VmRSS/ { print $2 " " $3 }' /proc/"$DAEMON_PID"/status)"
+	row "idle daemon, interval 60s, P=$P" "$per_min ms CPU per minute ($w s measured)" "<= 10 ms/min" "$v" \
+	    "convex-provisioner ... --interval 60s run; /proc/PID/task/*/schedstat"
+	kill -TERM "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+}
+
+# ---- main ----------------------------------------------------------------
+
+sim_start --latency "$LAT" --seed 1 || die "the simulator did not start"
+trap cleanup EXIT
+echo "convex-provisioner benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC')"
+machine
+echo "simulator: convex-api-sim --latency $LAT (port $SIM_PORT)"
+for b in "${benches[@]}"; do
+	case $b in
+	converge | steady | memory | idle) "bench_$b" ;;
+	*) die "unknown benchmark $b (converge, steady, memory, idle)" ;;
+	esac
+done
+
+echo
+echo "| benchmark | figure | target | result | command |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${RESULTS[@]}"
+echo
+if [ "$MISSED" -gt 0 ]; then
+	echo "$MISSED target(s) missed (see docs/performance.md for why)"
+	[ "$STRICT" = 1 ] && exit 1
+else
+	echo "every target met"
+fi
+exit 0
