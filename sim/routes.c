@@ -358,13 +358,12 @@ present_null(const cJSON *o, const char *key)
 }
 
 static int
-check_type(struct call *c, const char *s, bool create, enum dep_type *out)
+check_type(struct call *c, const char *s, enum dep_type *out)
 {
 	if (names_type_parse(s, out) != 0) {
 		sim_reply_errorf(c->rp, 400, "BadRequest",
-		    "Unknown deployment type \"%.32s\" (%s)", s,
-		    create ? "dev, prod, preview or custom" :
-		    "dev, prod, preview or custom");
+		    "Unknown deployment type \"%.32s\" (dev, prod, preview or "
+		    "custom)", s);
 		return -1;
 	}
 	return 0;
@@ -541,7 +540,7 @@ h_create_project(struct call *c)
 		    "projectName must be 1 to 128 bytes and not blank");
 		goto out;
 	}
-	if (type != NULL && check_type(c, type, true, &spec.type) != 0)
+	if (type != NULL && check_type(c, type, &spec.type) != 0)
 		goto out;
 	if (region != NULL && check_region(c, region, &spec.region) != 0)
 		goto out;
@@ -619,7 +618,7 @@ dep_filter_parse(struct call *c, struct dep_filter *f)
 	if (query_bool(c, "isDefault", &f->is_default) != 0)
 		return -1;
 	if (t != NULL && *t != '\0') {
-		if (check_type(c, t, false, &f->type) != 0)
+		if (check_type(c, t, &f->type) != 0)
 			return -1;
 		f->has_type = true;
 	}
@@ -823,7 +822,7 @@ h_create_deployment(struct call *c)
 		sim_reply_errorf(c->rp, 400, "BadRequest", "type is required");
 		goto out;
 	}
-	if (check_type(c, type, true, &spec.type) != 0 ||
+	if (check_type(c, type, &spec.type) != 0 ||
 	    (region && check_region(c, region, &spec.region) != 0) ||
 	    (cls && check_class(c, cls, &spec.cls) != 0))
 		goto out;
@@ -881,7 +880,7 @@ h_deployment_patch(struct call *c)
 	    opt_string(c, body, "deploymentType", &type) < 0)
 		goto out;
 	if ((cls && check_class(c, cls, &new_cls) != 0) ||
-	    (type && check_type(c, type, false, &new_type) != 0))
+	    (type && check_type(c, type, &new_type) != 0))
 		goto out;
 	if ((r = opt_bool(c, body, "isDefault", &b)) < 0)
 		goto out;
