@@ -129,7 +129,7 @@ reconcile_once(const struct settings *s, int argc, char **argv, enum reconcile_m
 		desired_state_free(&ds);
 		return 1;
 	}
-	if ((rc = token_load(s->token_file, &tok, err, sizeof(err))) != 0) {
+	if (token_load(s->token_file, &tok, err, sizeof(err)) != 0) {
 		log_errorx("token: %s", err);
 		desired_state_free(&ds);
 		return 1;
@@ -140,13 +140,13 @@ reconcile_once(const struct settings *s, int argc, char **argv, enum reconcile_m
 		return 1;
 	}
 	cmd_api_config(s, tok.value, &acfg);
-	if ((rc = api_client_new(&loop, &acfg, &o.client, &aerr)) != 0) {
+	if (api_client_new(&loop, &acfg, &o.client, &aerr) != 0) {
 		api_error_format(&aerr, err, sizeof(err));
 		log_errorx("API client: %s", err);
 		goto out_loop;
 	}
 	cmd_reconcile_config(s, &rcfg);
-	if ((rc = reconciler_init(&r, &loop, o.client, &rcfg)) != 0) {
+	if (reconciler_init(&r, &loop, o.client, &rcfg) != 0) {
 		log_errorx("out of memory");
 		api_client_close(o.client, on_closed, NULL);
 		goto out_loop;
