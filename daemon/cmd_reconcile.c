@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -13,6 +14,7 @@
 #include "commands.h"
 #include "desired.h"
 #include "diag.h"
+#include "lock.h"
 #include "log.h"
 #include "plan_print.h"
 #include "reconcile.h"
@@ -20,6 +22,23 @@
 #include "token.h"
 
 #define OUTPUT_MAX (256u << 20)
+
+/* apply takes the same lock as `run`: two writers of one ledger would lose
+ * each other's records. plan writes nothing and takes no lock. */
+static int
+lock_state_dir(const char *dir)
+{
+	char err[512];
+	int fd;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		log_errorx("state_dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if ((fd = lock_acquire(dir, err, sizeof(err))) < 0)
+		log_errorx("%s", err);
+	return fd;
+}
 
 struct once {
 	struct api_client *client;
@@ -64,6 +83,7 @@ cmd_reconcile_config(const struct settings *s, struct reconcile_config *cfg)
 	cfg->plan.max_deletes = s->max_deletes;
 	cfg->plan.allow_empty = s->allow_empty;
 	cfg->state_dir = s->state_dir;
+	cfg->concurrency = s->concurrency;
 }
 
 static int
@@ -114,7 +134,7 @@ reconcile_once(const struct settings *s, int argc, char **argv, enum reconcile_m
 	struct diag d;
 	uv_loop_t loop;
 	char err[512];
-	int rc, code = 1;
+	int rc, code = 1, lock_fd = -1;
 
 	if (argc > 1) {
 		fprintf(stderr, "error: %s takes no argument (use --desired PATH)\n", argv[0]);
@@ -129,13 +149,19 @@ reconcile_once(const struct settings *s, int argc, char **argv, enum reconcile_m
 		desired_state_free(&ds);
 		return 1;
 	}
+	if (mode == RECONCILE_APPLY && (lock_fd = lock_state_dir(s->state_dir)) < 0) {
+		desired_state_free(&ds);
+		return 1;
+	}
 	if (token_load(s->token_file, &tok, err, sizeof(err)) != 0) {
 		log_errorx("token: %s", err);
+		lock_release(lock_fd);
 		desired_state_free(&ds);
 		return 1;
 	}
 	if (uv_loop_init(&loop) != 0) {
 		token_clear(&tok);
+		lock_release(lock_fd);
 		desired_state_free(&ds);
 		return 1;
 	}
@@ -170,6 +196,7 @@ out_loop:
 	if (uv_loop_close(&loop) != 0)
 		log_errorx("internal error: a libuv handle was left open");
 	token_clear(&tok);
+	lock_release(lock_fd);
 	desired_state_free(&ds);
 	return code;
 }

@@ -406,9 +406,12 @@ reload(struct daemon *d)
 		}
 		/* A rotated token is picked up on every reload. */
 		if (token_load(d->settings.token_file, &nt, err, sizeof(err)) == 0) {
+			if (strcmp(nt.value, d->token.value) != 0) {
+				log_info("token changed (now from %s)", nt.source);
+				api_changed = true;
+			}
 			token_clear(&d->token);
 			d->token = nt;
-			api_changed = true;
 		} else {
 			log_errorx("token: %s: keeping the current one", err);
 		}

@@ -32,7 +32,10 @@ struct execution {
 
 	enum phase phase;
 	size_t outstanding;     /* actions of this phase not finished yet */
-	size_t running;
+	size_t running;         /* sent, not finished */
+	size_t limit;           /* running at most (the API's concurrency) */
+	size_t *ready;          /* FIFO of actions free to go, waiting for a slot */
+	size_t ready_head, ready_tail;
 	size_t *first_child;    /* per project create: its deployment creates */
 	size_t *next_sibling;
 	bool stopping;
@@ -85,10 +88,12 @@ save_ledger(struct execution *x)
 	}
 }
 
+/* Also the kick after a stop: advance() is a no-op while work is left. */
 static void
 on_flush(uv_timer_t *t)
 {
 	save_ledger(t->data);
+	advance(t->data);
 }
 
 /* Several completions in one loop turn share one save. */
@@ -159,6 +164,8 @@ call_new(struct execution *x, size_t i)
 	return call;
 }
 
+static void pump(struct execution *x);
+
 /* Common tail of every completion callback. */
 static void
 call_done(struct exec_call *call)
@@ -169,6 +176,7 @@ call_done(struct exec_call *call)
 	free(call);
 	x->running--;
 	x->outstanding--;
+	pump(x);
 	advance(x);
 }
 
@@ -277,24 +285,42 @@ skip(struct execution *x, size_t i, const char *why)
 	finished_one(x, i);
 }
 
+/* The executor, not the API client's queue, holds back what is over the
+ * limit: so a stop can skip what was never sent. */
 static void
-start_one(struct execution *x, size_t i, int64_t project_id)
+pump(struct execution *x)
 {
-	struct action_result *r = &x->results[i];
-	int rc;
+	while (x->ready_head < x->ready_tail && (x->limit == 0 || x->running < x->limit)) {
+		size_t i = x->ready[x->ready_head++];
+		const struct plan_action *a = &x->plan->actions[i];
+		int64_t project_id = a->parent == PLAN_NO_PARENT ?
+		    a->project_id : x->results[a->parent].project_id;
+		int rc;
 
+		if (x->stopping) {
+			skip(x, i, "not started: shutting down");
+			continue;
+		}
+		x->results[i].state = ACTION_RUNNING;
+		x->running++;
+		if ((rc = send_action(x, i, project_id)) != 0) {
+			x->running--;
+			x->outstanding--;
+			call_failed(x, i, rc, NULL);
+			finished_one(x, i);
+		}
+	}
+}
+
+static void
+start_one(struct execution *x, size_t i)
+{
 	if (x->stopping) {
 		skip(x, i, "not started: shutting down");
 		return;
 	}
-	r->state = ACTION_RUNNING;
-	x->running++;
-	if ((rc = send_action(x, i, project_id)) != 0) {
-		x->running--;
-		x->outstanding--;
-		call_failed(x, i, rc, NULL);
-		finished_one(x, i);
-	}
+	x->ready[x->ready_tail++] = i;
+	pump(x);
 }
 
 /* A project create finished: its deployments go now, or never. */
@@ -305,7 +331,7 @@ release_children(struct execution *x, size_t parent)
 
 	for (size_t c = x->first_child[parent]; c != PLAN_NO_PARENT; c = x->next_sibling[c]) {
 		if (pr->state == ACTION_OK)
-			start_one(x, c, pr->project_id);
+			start_one(x, c);
 		else
 			skip(x, c, "not started: its project could not be created");
 	}
@@ -325,7 +351,7 @@ start_phase(struct execution *x)
 		const struct plan_action *a = &p->actions[i];
 		if (phase_of(a) != x->phase || a->parent != PLAN_NO_PARENT)
 			continue;
-		start_one(x, i, a->project_id);
+		start_one(x, i);
 	}
 }
 
@@ -336,6 +362,7 @@ on_flush_closed(uv_handle_t *h)
 
 	free(x->first_child);
 	free(x->next_sibling);
+	free(x->ready);
 	free(x);
 }
 
@@ -372,7 +399,7 @@ on_start(uv_timer_t *t)
 
 int
 execute_start(uv_loop_t *loop, struct api_client *c, int64_t team,
-    const struct plan *plan, struct ledger *ledger,
+    unsigned max_in_flight, const struct plan *plan, struct ledger *ledger,
     const struct execute_paths *paths, struct action_result *results,
     execute_action_cb on_action, execute_done_cb done, void *arg,
     struct execution **out)
@@ -392,9 +419,11 @@ execute_start(uv_loop_t *loop, struct api_client *c, int64_t team,
 	x->on_action = on_action;
 	x->done = done;
 	x->arg = arg;
+	x->limit = max_in_flight;
 	x->first_child = malloc((plan->n_actions + 1) * sizeof(size_t));
 	x->next_sibling = malloc((plan->n_actions + 1) * sizeof(size_t));
-	if (x->first_child == NULL || x->next_sibling == NULL) {
+	x->ready = malloc((plan->n_actions + 1) * sizeof(size_t));
+	if (x->first_child == NULL || x->next_sibling == NULL || x->ready == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -418,6 +447,7 @@ execute_start(uv_loop_t *loop, struct api_client *c, int64_t team,
 fail:
 	free(x->first_child);
 	free(x->next_sibling);
+	free(x->ready);
 	free(x);
 	return rc;
 }
@@ -425,8 +455,14 @@ fail:
 void
 execute_stop_starting(struct execution *x)
 {
-	if (x != NULL)
-		x->stopping = true;
+	if (x == NULL || x->finished)
+		return;
+	x->stopping = true;
+	while (x->ready_head < x->ready_tail)
+		skip(x, x->ready[x->ready_head++], "not started: shutting down");
+	/* The phases move on from the loop, never from inside this call. */
+	if (!uv_is_active((uv_handle_t *)&x->flush))
+		uv_timer_start(&x->flush, on_flush, 0, 0);
 }
 
 void

@@ -44,17 +44,19 @@ typedef void (*execute_done_cb)(void *arg, int ledger_rc);
 
 struct execution;
 
-/* `results` has plan->n_actions zeroed entries owned by the caller (free
+/* At most max_in_flight actions are sent at once (0: no limit); the rest
+ * wait here, so a stop can skip them. `results` has plan->n_actions zeroed entries owned by the caller (free
  * them with execute_results_free). The plan, ledger and results must stay
  * valid until the done callback. Returns < 0 (and calls nothing) if it could
  * not start. */
 int execute_start(uv_loop_t *loop, struct api_client *c, int64_t team,
-    const struct plan *plan, struct ledger *ledger,
+    unsigned max_in_flight, const struct plan *plan, struct ledger *ledger,
     const struct execute_paths *paths, struct action_result *results,
     execute_action_cb on_action, execute_done_cb done, void *arg,
     struct execution **out);
-/* Starts nothing new: what has not started is skipped; what is in flight
- * finishes (or is cancelled by api_cancel_all). */
+/* Starts nothing new: what has not been sent is skipped; what is in flight
+ * finishes (or is cancelled by api_cancel_all). Never calls the done
+ * callback from inside itself. Not to be called after the done callback. */
 void execute_stop_starting(struct execution *x);
 
 void execute_results_free(struct action_result *r, size_t n);

@@ -36,9 +36,12 @@ reconciler_init(struct reconciler *r, uv_loop_t *loop, struct api_client *c,
 	r->client = c;
 	r->cfg = *cfg;
 	r->team = cfg->team_id;
+	/* Our own copies: the settings they came from may be replaced. */
+	r->state_dir = strdup(cfg->state_dir);
+	r->cfg.state_dir = r->state_dir;
 	r->ledger_path = join(cfg->state_dir, "ledger.json");
 	r->audit_path = join(cfg->state_dir, "actions.jsonl");
-	if (r->ledger_path == NULL || r->audit_path == NULL) {
+	if (r->state_dir == NULL || r->ledger_path == NULL || r->audit_path == NULL) {
 		reconciler_cleanup(r);
 		return -ENOMEM;
 	}
@@ -51,9 +54,10 @@ reconciler_cleanup(struct reconciler *r)
 	if (r == NULL)
 		return;
 	ledger_clear(&r->ledger);
+	free(r->state_dir);
 	free(r->ledger_path);
 	free(r->audit_path);
-	r->ledger_path = r->audit_path = NULL;
+	r->state_dir = r->ledger_path = r->audit_path = NULL;
 }
 
 void
@@ -160,7 +164,8 @@ execute(struct reconciler *r)
 		on_executed(r, rc);
 		return;
 	}
-	rc = execute_start(r->loop, r->client, r->team, &out->plan, &r->ledger,
+	rc = execute_start(r->loop, r->client, r->team, r->cfg.concurrency,
+	    &out->plan, &r->ledger,
 	    &paths, out->results, on_action, on_executed, r, &r->exec);
 	if (rc != 0)
 		fail(r, rc, "cannot start the actions: %s", strerror(-rc));

@@ -18,6 +18,7 @@ struct reconcile_config {
 	int64_t team_id;          /* 0: discover with GET /token_details */
 	struct plan_settings plan;
 	const char *state_dir;    /* ledger.json and actions.jsonl live here */
+	unsigned concurrency;     /* actions in flight at most (0: no limit) */
 };
 
 struct reconcile_outcome {
@@ -43,6 +44,7 @@ struct reconciler {
 	struct reconcile_config cfg;
 	int64_t team;             /* known team (configured or discovered) */
 	struct ledger ledger;
+	char *state_dir;
 	char *ledger_path;
 	char *audit_path;
 

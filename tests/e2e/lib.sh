@@ -6,8 +6,8 @@
 #   sim_start --seed 7 --error-rate 0.1   # sets SIM_PORT SIM_BASE SIM_URL SIM_TOKEN SIM_PID
 #   sim_post /teams/1/create_project '{"projectName":"shop"}'
 #   sim_stats | jq .total
-# sim_start installs an EXIT trap that stops the simulator; a script that
-# needs its own EXIT trap should call sim_stop from it.
+# sim_start installs an EXIT trap that stops the simulator, unless the
+# script has one already: that one must call sim_stop.
 
 : "${CP_BUILD_DIR:?CP_BUILD_DIR must be set (ctest sets it)}"
 
@@ -40,7 +40,8 @@ sim_start() {
 	SIM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cp-sim.XXXXXX")
 	"$bin" --port 0 "$@" >"$SIM_DIR/stdout" 2>"$SIM_DIR/stderr" &
 	SIM_PID=$!
-	trap sim_stop EXIT
+	# Keep a script's own EXIT trap (which calls sim_stop itself).
+	[ -n "$(trap -p EXIT)" ] || trap sim_stop EXIT
 	for i in $(seq 1 300); do
 		port=$(head -n 1 "$SIM_DIR/stdout" 2>/dev/null || true)
 		case $port in

@@ -77,6 +77,15 @@ assert_eq "$(live_projects_named tools)" 0 "absent project deleted"
 assert_eq "$(live_projects)" 2 "others kept"
 cp_expect 0 plan --team 1
 
-# 7. Team discovery: no --team, one GET /token_details, same answer.
+# 7. apply takes the state folder's lock (as run does); plan does not.
+exec 9>"$CP_STATE/lock"
+flock -n 9 || e2e_fail "cannot take the lock for the test"
+cp_expect 1 apply --team 1
+echo "$CP_ERR" | grep -q "holds $CP_STATE/lock" || e2e_fail "lock error not named: $CP_ERR"
+cp_expect 0 plan --team 1
+exec 9>&-
+cp_expect 0 apply --team 1
+
+# 8. Team discovery: no --team, one GET /token_details, same answer.
 cp_expect 0 plan --json
 echo "all reconcile_basic checks passed"

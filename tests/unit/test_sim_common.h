@@ -51,8 +51,8 @@ post_json(const struct sim *s, const char *path, const char *body, long want)
 
 	assert_int_equal(sim_post(s, path, body, &r), 0);
 	if (r.status != want)
-		fail_msg("POST %s %s: status %ld, want %ld: %.300s", path, body,
-		    r.status, want, r.body);
+		fail_msg("POST %s %s: status %ld, want %ld: %.300s", path,
+		    body ? body : "(no body)", r.status, want, r.body);
 	j = r.len ? body_json(&r) : cJSON_CreateNull();
 	sim_response_free(&r);
 	return j;
