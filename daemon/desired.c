@@ -198,10 +198,12 @@ err(struct loader *l, const struct ytree_node *n, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The analyzer reports n == NULL here from load_project's duplicate-name
+ * message: p->name is only set together with name_v, a link it loses. */
 static const char *
 quote(char *buf, size_t len, const struct ytree_node *n)
 {
-	return diag_quote(buf, len, n->value, n->len);
+	return diag_quote(buf, len, n->value, n->len); /* NOLINT(clang-analyzer-core.NullDereference) */
 }
 
 static bool
@@ -490,9 +492,11 @@ load_deployment(struct loader *l, struct desired_project *p,
 			    strlen(pc->def[dd.type].reference)) : "a deployment",
 			    l->file, pc->def[dd.type].line, pc->def[dd.type].col);
 		} else {
+			/* is_default is TRI_TRUE only where def_v was set with it;
+			 * the analyzer cannot follow that through the key loop. */
 			pc->def[dd.type].set = true;
 			pc->def[dd.type].reference = dd.reference;
-			pc->def[dd.type].line = def_v->line;
+			pc->def[dd.type].line = def_v->line; /* NOLINT(clang-analyzer-core.NullDereference) */
 			pc->def[dd.type].col = def_v->col;
 		}
 	}
@@ -622,8 +626,10 @@ load_project(struct loader *l, const struct ytree_node *m)
 		err(l, deps_k, "project %s has state: absent and may not list "
 		    "deployments", p->name ? diag_quote(q, sizeof(q), p->name,
 		    strlen(p->name)) : "without a name");
+	/* p->protect is true only where protect_v was set with it (p starts
+	 * zeroed); the analyzer loses the zeroing of the new element. */
 	if (p->absent && p->protect)
-		diag_warning(l->d, l->file, protect_v->line, protect_v->col,
+		diag_warning(l->d, l->file, protect_v->line, protect_v->col, /* NOLINT(clang-analyzer-core.NullDereference) */
 		    "project %s has state: absent and protect: true; the "
 		    "protected guard will hold back its deletion",
 		    p->name ? diag_quote(q, sizeof(q), p->name, strlen(p->name)) :
