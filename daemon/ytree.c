@@ -430,7 +430,9 @@ finish_map(struct builder *b, struct ytree_node **kv, size_t pairs,
 
 	strmap_init(&seen);
 	for (size_t i = 0; i < pairs; i++) {
-		struct ytree_node *k = kv[2 * i], *dup = NULL;
+		/* kv is NULL only with no pairs: b->kids is allocated before
+		 * b->n_kids grows (attach), a link the analyzer does not keep. */
+		struct ytree_node *k = kv[2 * i], *dup = NULL; /* NOLINT(clang-analyzer-core.NullDereference) */
 
 		if (k->kind != YTREE_SCALAR) {
 			diag_error(b->d, b->t->file, k->line, k->col,
@@ -490,7 +492,8 @@ on_end(struct builder *b)
 		n->items = arena_alloc(b->t, count * sizeof(*n->items));
 		if (n->items == NULL)
 			return -ENOMEM;
-		memcpy(n->items, kv, count * sizeof(*n->items));
+		/* count > 0, so kv is not NULL (see finish_map). */
+		memcpy(n->items, kv, count * sizeof(*n->items)); /* NOLINT(clang-analyzer-core.NonNullParamChecker) */
 	}
 	n->open = false;
 	b->n_kids = base;
