@@ -276,13 +276,22 @@ send_action(struct execution *x, size_t i, int64_t project_id)
 	return rc;
 }
 
+/* An action that ends without an answer (never sent, or refused before
+ * sending): its deployments, if it is a project create, end with it. */
+static void
+end_unsent(struct execution *x, size_t i)
+{
+	x->outstanding--;
+	finished_one(x, i);
+	release_children(x, i);
+}
+
 /* Marks an action finished without sending it. */
 static void
 skip(struct execution *x, size_t i, const char *why)
 {
 	set_error(&x->results[i], ACTION_SKIPPED, why);
-	x->outstanding--;
-	finished_one(x, i);
+	end_unsent(x, i);
 }
 
 /* The executor, not the API client's queue, holds back what is over the
@@ -305,9 +314,8 @@ pump(struct execution *x)
 		x->running++;
 		if ((rc = send_action(x, i, project_id)) != 0) {
 			x->running--;
-			x->outstanding--;
 			call_failed(x, i, rc, NULL);
-			finished_one(x, i);
+			end_unsent(x, i);
 		}
 	}
 }

@@ -10,13 +10,14 @@ dm_sim_start --seed 6 --latency 3000
 
 {
 	echo "projects:"
-	for i in $(seq 1 8); do
+	for i in $(seq 1 10); do
 		printf '  - name: app-%02d\n    deployments:\n      - reference: staging\n        type: dev\n' "$i"
 	done
 } | desired apps.yaml
 
 # creates_in_flight: the listings are done and requests are being served,
-# so these are the 8 project creates (concurrency 8: all at once).
+# so these are project creates: 4 of the 10 (concurrency 4), the other 6
+# wait in the executor.
 creates_in_flight() {
 	local s
 	s=$(sim_stats)
@@ -24,7 +25,7 @@ creates_in_flight() {
 	    [ "$(echo "$s" | jq '.in_flight')" -ge 2 ]
 }
 
-dm_start --interval 1h --concurrency 8
+dm_start --interval 1h --concurrency 4
 wait_for 30 "creates in flight" creates_in_flight
 start=$(now_ms)
 kill -TERM "$DM_PID"
@@ -34,9 +35,11 @@ assert_eq "$DM_RC" 0 "exit code after SIGTERM"
 dm_log_has 'SIGTERM: stopping' || e2e_fail "no stop line"
 
 # The creates in flight were let finish; nothing started after SIGTERM:
-# the deployments wait for their project, so none of them was sent.
+# the 6 creates over the limit were never sent, and the deployments wait
+# for their project, so none of them was sent either.
 created=$(sim_stats | jq '.creates.project')
-assert_eq "$created" 8 "project creates let finish"
+assert_eq "$created" 4 "project creates let finish"
+dm_log_has 'not started: shutting down' || e2e_fail "no skipped action in the log"
 assert_eq "$(sim_stats | jq '.creates.deployment')" 0 "deployment creates after SIGTERM"
 assert_eq "$(sim_stats | jq '.in_flight')" 0 "requests in flight after the exit"
 
@@ -55,7 +58,7 @@ assert_eq "$(jq -s '[.[] | select(.op == "create" and .result == "ok")] | length
 # duplicate, everything created.
 curl -sS --max-time 20 -X POST --data-binary '{"latencyMs":0}' "$SIM_BASE/_sim/config" >/dev/null
 dm_start --interval 1h
-wait_for 30 "eight projects" '[ "$(live_projects)" = 8 ] && [ "$(live_deployments)" = 8 ]'
+wait_for 30 "ten projects" '[ "$(live_projects)" = 10 ] && [ "$(live_deployments)" = 10 ]'
 assert_eq "$(duplicate_names)" 0 "duplicate projects"
 
 # Requests that never answer (a 60 s stall): the grace period of 10 s
@@ -72,5 +75,5 @@ echo "exit $DM_RC $(($(now_ms) - start)) ms after SIGTERM with a stalled request
 assert_eq "$DM_RC" 0 "exit code after SIGTERM with a stalled request"
 dm_log_has 'still in flight after 10 s: cancelling' || e2e_fail "no cancel line"
 jq -e . "$ledger" >/dev/null || e2e_fail "the ledger is not JSON after a cancel"
-assert_eq "$(jq '[.projects[] | select(.created)] | length' "$ledger")" 8 "ledger projects"
+assert_eq "$(jq '[.projects[] | select(.created)] | length' "$ledger")" 10 "ledger projects"
 echo "ok"
