@@ -33,6 +33,13 @@ memcheck: deps
 	cmake --build $(MEMCHECK_DIR) -j $(JOBS)
 	cd $(MEMCHECK_DIR) && ctest -L memcheck --output-on-failure
 
+# The static checks alone (cppcheck, clang-tidy; `make test` runs them too),
+# on the compile commands of the test build, configured but not built.
+.PHONY: lint
+lint: deps
+	cmake -S . -B $(TEST_DIR) -DCMAKE_BUILD_TYPE=Debug -DCP_SANITIZE=ON
+	CP_SOURCE_DIR=$(CURDIR) CP_BUILD_DIR=$(abspath $(TEST_DIR)) bash tests/static_checks.sh
+
 # The proof (docs/performance.md, docs/testing.md). Benchmarks run a
 # RelWithDebInfo build without sanitizers against the simulator; the
 # fuzzers a clang build (FUZZ_SECONDS each, FUZZ_JOBS at a time); the soak
