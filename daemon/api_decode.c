@@ -291,34 +291,47 @@ deployments_from_array(const cJSON *arr, const char *name,
 	return 0;
 }
 
+/* The envelope shared by every paginated answer: a JSON object with an
+ * "items" array and "pagination". On success *root is the parsed document
+ * (the caller deletes it) and *arr its items; on failure nothing is left. */
+static int
+open_page(const char *body, size_t len, cJSON **root, const cJSON **arr,
+    struct api_page *page, char *err, size_t errlen)
+{
+	int rc;
+
+	page->has_more = false;
+	page->next_cursor = NULL;
+	if ((*root = parse(body, len, err, errlen)) == NULL)
+		return -EBADMSG;
+	if (!cJSON_IsObject(*root))
+		rc = fail(err, errlen, NULL, NULL, "expected a JSON object");
+	else if ((*arr = member(*root, "items")) == NULL)
+		rc = fail(err, errlen, NULL, "items", "missing");
+	else
+		rc = decode_page(*root, page, err, errlen);
+	if (rc != 0) {
+		cJSON_Delete(*root);
+		*root = NULL;
+	}
+	return rc;
+}
+
 int
 api_decode_projects_page(const char *body, size_t len,
     struct observed_project **items, size_t *n, struct api_page *page,
     char *err, size_t errlen)
 {
 	cJSON *root;
-	const cJSON *arr;
+	const cJSON *arr = NULL;
 	int rc;
 
 	*items = NULL;
 	*n = 0;
-	page->has_more = false;
-	page->next_cursor = NULL;
-	if ((root = parse(body, len, err, errlen)) == NULL)
-		return -EBADMSG;
-	if (!cJSON_IsObject(root)) {
-		rc = fail(err, errlen, NULL, NULL, "expected a JSON object");
-		goto out;
-	}
-	if ((arr = member(root, "items")) == NULL) {
-		rc = fail(err, errlen, NULL, "items", "missing");
-		goto out;
-	}
-	if ((rc = decode_page(root, page, err, errlen)) != 0)
-		goto out;
+	if ((rc = open_page(body, len, &root, &arr, page, err, errlen)) != 0)
+		return rc;
 	if ((rc = projects_from_array(arr, "items", items, n, err, errlen)) != 0)
 		api_page_clear(page);
-out:
 	cJSON_Delete(root);
 	return rc;
 }
@@ -345,29 +358,16 @@ api_decode_deployments_page(const char *body, size_t len,
     char *err, size_t errlen)
 {
 	cJSON *root;
-	const cJSON *arr;
+	const cJSON *arr = NULL;
 	int rc;
 
 	*items = NULL;
 	*n = 0;
-	page->has_more = false;
-	page->next_cursor = NULL;
-	if ((root = parse(body, len, err, errlen)) == NULL)
-		return -EBADMSG;
-	if (!cJSON_IsObject(root)) {
-		rc = fail(err, errlen, NULL, NULL, "expected a JSON object");
-		goto out;
-	}
-	if ((arr = member(root, "items")) == NULL) {
-		rc = fail(err, errlen, NULL, "items", "missing");
-		goto out;
-	}
-	if ((rc = decode_page(root, page, err, errlen)) != 0)
-		goto out;
+	if ((rc = open_page(body, len, &root, &arr, page, err, errlen)) != 0)
+		return rc;
 	if ((rc = deployments_from_array(arr, "items", items, n, err,
 	    errlen)) != 0)
 		api_page_clear(page);
-out:
 	cJSON_Delete(root);
 	return rc;
 }
