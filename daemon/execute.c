@@ -41,7 +41,9 @@ struct execution {
 	bool stopping;
 	bool ledger_dirty;
 	int ledger_rc;
-	uv_timer_t flush;       /* coalesces ledger saves within a loop turn */
+	uv_timer_t flush;       /* coalesces ledger saves (see ledger_changed) */
+	uint64_t saved_at;      /* uv_hrtime() when the last save ended, or 0 */
+	uint64_t save_ns;       /* how long that save took */
 	bool finished;          /* done called; free in the close callback */
 };
 
@@ -76,10 +78,15 @@ save_ledger(struct execution *x)
 	char err[256] = "";
 	int rc;
 
+	uint64_t t0;
+
 	if (!x->ledger_dirty || x->paths.ledger == NULL)
 		return;
 	x->ledger_dirty = false;
+	t0 = uv_hrtime();
 	rc = ledger_save(x->paths.ledger, x->ledger, err, sizeof(err));
+	x->saved_at = uv_hrtime();
+	x->save_ns = x->saved_at - t0;
 	if (rc != 0) {
 		log_errorx("ledger: %s: %s", err, strerror(-rc));
 		x->ledger_rc = rc;
@@ -96,13 +103,35 @@ on_flush(uv_timer_t *t)
 	advance(t->data);
 }
 
-/* Several completions in one loop turn share one save. */
+/*
+ * Several completions share one save. A save rewrites (and fsyncs) the
+ * whole ledger on the loop, so saving after every loop turn costs
+ * creates x ledger size: quadratic in a large converge. The next save
+ * waits SAVE_SPACING times as long as the last one took: a small ledger
+ * is still saved every turn, and saving never takes more than about a
+ * tenth of the loop's time however large the ledger or slow the disk.
+ */
+#define SAVE_SPACING 9
+#define SAVE_WAIT_MAX_MS 1000
+
+static uint64_t
+save_delay_ms(const struct execution *x)
+{
+	uint64_t next = x->saved_at + SAVE_SPACING * x->save_ns, now = uv_hrtime();
+	uint64_t ms;
+
+	if (x->saved_at == 0 || now >= next)
+		return 0;
+	ms = (next - now + 999999) / 1000000;
+	return ms < SAVE_WAIT_MAX_MS ? ms : SAVE_WAIT_MAX_MS;
+}
+
 static void
 ledger_changed(struct execution *x)
 {
 	x->ledger_dirty = true;
 	if (!uv_is_active((uv_handle_t *)&x->flush))
-		uv_timer_start(&x->flush, on_flush, 0, 0);
+		uv_timer_start(&x->flush, on_flush, save_delay_ms(x), 0);
 }
 
 static void
