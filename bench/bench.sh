@@ -119,8 +119,12 @@ cp_cmdline() { echo "convex-provisioner --api-url \$SIM --team 1 $*"; }
 
 sim_total() { sim_stats | jq .total; }
 sim_config() { curl -sS --max-time 60 -X POST --data-binary "$1" "$SIM_BASE/_sim/config" >/dev/null; }
-# Keeps the team, zeroes the counters.
-sim_zero() { sim_state >"$WORK/snap.json" && sim_reset "$(cat "$WORK/snap.json")"; }
+# sim_reset_to FILE: the team of a state file, counters zero (from a file:
+# a large state does not fit in one argument).
+sim_reset_to() {
+	curl -sS --max-time 120 -X POST --data-binary "@$1" "$SIM_BASE/_sim/reset" >/dev/null ||
+	    die "cannot load $1 into the simulator"
+}
 
 machine() {
 	echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
@@ -194,7 +198,7 @@ bench_steady() {
 	echo "== steady: plan on the converged team of $P projects (nothing to do)"
 	echo "   requests must be exactly ceil(P/100) + ceil(2P/100) = $want; wall target <= 1.5 x ${LAT} ms x $pages = $((3 * LAT * pages / 2)) ms"
 	echo "   (the two listings run at once: ideal max(pages) x latency = $ideal ms)"
-	sim_reset "$(cat "$WORK/converged.json")"
+	sim_reset_to "$WORK/converged.json"
 	for i in 1 2 3 4 5; do
 		t0=$(sim_total)
 		f=$WORK/steady.$i
@@ -239,15 +243,17 @@ bench_memory() {
 		else
 			echo "   desired state in 100 files of $((PM / 100)) projects:"
 		fi
-		printf '     peak RSS %6d KiB (%s MiB): %s; wall %d ms, CPU %d ms, %d requests\n' "$(field "$f" maxrss_kb)" \
-		    "$(awk -v k="$(field "$f" maxrss_kb)" 'BEGIN { printf "%.1f", k / 1024 }')" "$v" \
-		    "$(field "$f" wall_ms)" $(($(field "$f" user_ms) + $(field "$f" sys_ms))) "$rq"
+		printf '     peak RSS %6d KiB (%s MiB): %s; of it the process'"'"'s own memory (RssAnon) %d KiB; wall %d ms, CPU %d ms, %d requests\n' \
+		    "$(field "$f" maxrss_kb)" "$(awk -v k="$(field "$f" maxrss_kb)" 'BEGIN { printf "%.1f", k / 1024 }')" "$v" \
+		    "$(field "$f" anon_kb)" "$(field "$f" wall_ms)" $(($(field "$f" user_ms) + $(field "$f" sys_ms))) "$rq"
 		row "memory plan P=$PM ($([ $layout = one ] && echo "one file" || echo "100 files"))" \
-		    "peak RSS $(field "$f" maxrss_kb) KiB; wall $(field "$f" wall_ms) ms; $rq requests" "<= 16384 KiB" "$v" "$(cp_cmdline plan)"
+		    "peak RSS $(field "$f" maxrss_kb) KiB (RssAnon $(field "$f" anon_kb) KiB); wall $(field "$f" wall_ms) ms; $rq requests" \
+		    "<= 16384 KiB" "$v" "$(cp_cmdline plan)"
 	done
 	# For scale: the process with nothing to do (shared libraries, TLS).
 	"$CPRUN" "$WORK/memory.version" "$BIN" --version >/dev/null
-	echo "   (for scale: convex-provisioner --version peaks at $(field "$WORK/memory.version" maxrss_kb) KiB)"
+	echo "   (for scale: convex-provisioner --version peaks at $(field "$WORK/memory.version" maxrss_kb) KiB, nearly all of it"
+	echo "    shared libraries' pages: libcrypto, libc, gnutls, libcurl, libsystemd ...)"
 }
 
 # ---- idle ----------------------------------------------------------------
@@ -268,7 +274,7 @@ bench_idle() {
 	echo
 	echo "== idle: the daemon (run --interval 60s) on the converged team of $P projects, CPU between reconciles"
 	echo "   target: <= 10 ms of CPU per minute; two windows of ${IDLE_WINDOW} s, each starting right after a reconcile"
-	sim_reset "$(cat "$WORK/converged.json")"
+	sim_reset_to "$WORK/converged.json"
 	CONVEX_ACCESS_TOKEN=$SIM_TOKEN "$BIN" -c "$WORK/config.yaml" --api-url "$SIM_URL" --team 1 \
 	    --desired "$WORK/desired-converge.yaml" --state-dir "$WORK/state-converged" \
 	    --listen 127.0.0.1:0 --interval 60s run >"$WORK/daemon.out" 2>"$WORK/daemon.err" &
@@ -281,6 +287,7 @@ bench_idle() {
 	done
 	[ -n "$port" ] || die "no status port in the daemon's log"
 	url=http://127.0.0.1:$port
+	local c0=0 c1
 	for k in 1 2; do
 		end=$(($(date +%s) + 90))
 		until [ "$(reconciles "$url")" -ge "$k" ]; do
@@ -289,8 +296,12 @@ bench_idle() {
 		done
 		sleep 1   # the reconcile's connections and timers settle
 		ns0=$(cpu_ns "$DAEMON_PID"); tk0=$(cpu_ticks "$DAEMON_PID")
+		# The control: the same measure sees the reconcile in between.
+		[ "$k" = 2 ] && c1=$ns0 && printf '   between the windows: the second reconcile cost %.2f ms CPU\n' \
+		    "$(awk -v n=$((c1 - c0)) 'BEGIN { print n / 1e6 }')"
 		sleep "$IDLE_WINDOW"
 		ns1=$(cpu_ns "$DAEMON_PID"); tk1=$(cpu_ticks "$DAEMON_PID")
+		c0=$ns1
 		n=$(reconciles "$url")
 		[ "$n" = "$k" ] || die "a reconcile ran inside idle window $k (jitter?)"
 		printf '   window %d: %d s, %.2f ms CPU (schedstat), %d ticks of %d Hz (stat)\n' "$k" "$IDLE_WINDOW" \
