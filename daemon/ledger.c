@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -31,6 +32,19 @@ seterr(char *err, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* cJSON prints a number with 15 significant digits whenever that reads
+ * back "close enough", which rounds ids of 10^15 and more (the ledger
+ * fuzzer: 9007199254740992 came back as 9007199254740990, and the entry
+ * then named another project). Ids are written as exact integers. */
+static cJSON *
+add_id(cJSON *o, const char *key, int64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, v);
+	return cJSON_AddRawToObject(o, key, buf);
+}
+
 char *
 ledger_to_json(const struct ledger *l)
 {
@@ -48,7 +62,7 @@ ledger_to_json(const struct ledger *l)
 		cJSON *o = cJSON_CreateObject();
 		if (o == NULL || !cJSON_AddItemToArray(ps, o))
 			goto out;
-		if (!cJSON_AddNumberToObject(o, "id", (double)p->id) ||
+		if (!add_id(o, "id", p->id) ||
 		    !cJSON_AddStringToObject(o, "name", p->name ? p->name : "") ||
 		    !cJSON_AddBoolToObject(o, "created", p->created) ||
 		    !cJSON_AddBoolToObject(o, "protect", p->protect))
@@ -60,7 +74,7 @@ ledger_to_json(const struct ledger *l)
 		if (o == NULL || !cJSON_AddItemToArray(ds, o))
 			goto out;
 		if (!cJSON_AddStringToObject(o, "name", d->name) ||
-		    !cJSON_AddNumberToObject(o, "projectId", (double)d->project_id) ||
+		    !add_id(o, "projectId", d->project_id) ||
 		    !cJSON_AddStringToObject(o, "project", d->project ? d->project : "") ||
 		    !cJSON_AddStringToObject(o, "reference", d->reference ? d->reference : "") ||
 		    !cJSON_AddBoolToObject(o, "created", d->created) ||
