@@ -168,6 +168,10 @@ while [ "$(now)" -lt $((t0 + DURATION)) ]; do
 		step=$((step + 1))
 		write_desired $step
 		next_change=$(($(now) + CHANGE))
+		# The trend, every minute or so: flat, or growing?
+		if [ $((step % (60 / CHANGE))) = 0 ]; then
+			echo "  $(($(now) - t0)) s: RSS $(rss_kb) KiB, $(fds) descriptors, $(reconciles) reconciles"
+		fi
 	fi
 	n=$(reconciles)
 	if [ "$n" != "$last_n" ]; then
