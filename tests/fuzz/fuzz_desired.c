@@ -18,15 +18,17 @@
 
 #define MAX_FILES 4
 
-static char dir[64];
 static const char *const names[MAX_FILES] = {
 	"a.yaml", "b.yml", "sub/c.yaml", "sub/deeper/d.yaml",
 };
+static const char *tmp_root;
 
+/* libFuzzer may end with _exit(), so nothing outlives one input: each
+ * folder is made and removed around its own load. */
 static void
-cleanup(void)
+remove_tree(const char *dir)
 {
-	char p[128];
+	char p[160];
 
 	for (int i = 0; i < MAX_FILES; i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
@@ -42,20 +44,10 @@ cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char p[128];
-
 	(void)argc;
 	(void)argv;
 	fuzz_quiet();
-	snprintf(dir, sizeof(dir), "%s/cp-fuzz-desired.XXXXXX",
-	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		abort();
-	snprintf(p, sizeof(p), "%s/sub", dir);
-	mkdir(p, 0700);
-	snprintf(p, sizeof(p), "%s/sub/deeper", dir);
-	mkdir(p, 0700);
-	atexit(cleanup);
+	tmp_root = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 	return 0;
 }
 
@@ -154,17 +146,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		close(fd);
 	} else {
 		const uint8_t *p = data, *end = data + size;
+		char dir[64];
 
+		snprintf(dir, sizeof(dir), "%s/cp-fuzz-desired.XXXXXX", tmp_root);
+		if (mkdtemp(dir) == NULL)
+			abort();
+		snprintf(path, sizeof(path), "%s/sub", dir);
+		mkdir(path, 0700);
+		snprintf(path, sizeof(path), "%s/sub/deeper", dir);
+		mkdir(path, 0700);
 		for (int i = 0; i < MAX_FILES; i++) {
 			const uint8_t *nul = p < end ? memchr(p, '\0', (size_t)(end - p)) : NULL;
 			size_t n = p < end ? (nul ? (size_t)(nul - p) : (size_t)(end - p)) : 0;
 			FILE *f;
 
 			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-			if (p >= end) {
-				unlink(path);
+			if (p >= end)
 				continue;
-			}
 			if ((f = fopen(path, "w")) == NULL)
 				abort();
 			fwrite(p, 1, n, f);
@@ -173,6 +171,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		full = load(dir, NULL);
 		small = load(dir, &tight);
+		remove_tree(dir);
 	}
 	/* Tighter limits can only refuse more, never read something else. */
 	if (small >= 0)
