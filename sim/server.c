@@ -382,7 +382,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
-static void
+/* libmicrohttpd's own format strings, hence the attribute. */
+static void __attribute__((format(printf, 2, 0)))
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];
