@@ -796,3 +796,25 @@ plan_build(const struct desired_state *desired,
 		plan_free(out);
 	return rc;
 }
+
+static const char *const prune_names[] = { "none", "owned", "all" };
+
+const char *
+prune_mode_name(enum prune_mode m)
+{
+	if ((unsigned)m >= sizeof(prune_names) / sizeof(prune_names[0]))
+		return "?";
+	return prune_names[m];
+}
+
+int
+prune_mode_parse(const char *s, enum prune_mode *out)
+{
+	for (size_t i = 0; i < sizeof(prune_names) / sizeof(prune_names[0]); i++) {
+		if (strcmp(s, prune_names[i]) == 0) {
+			*out = (enum prune_mode)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}

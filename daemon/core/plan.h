@@ -10,7 +10,12 @@
 #include <stdint.h>
 
 #include "model.h"
-#include "settings.h"
+
+/* What happens to live resources the files do not declare (SPEC section 5). */
+enum prune_mode { PRUNE_NONE = 0, PRUNE_OWNED, PRUNE_ALL };
+
+const char *prune_mode_name(enum prune_mode m);   /* "none", ...; "?" */
+int prune_mode_parse(const char *s, enum prune_mode *out);   /* 0 or -EINVAL */
 
 #define PLAN_NO_PARENT ((size_t)-1)
 

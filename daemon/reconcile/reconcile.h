@@ -10,7 +10,6 @@
 #include "execute.h"
 #include "model.h"
 #include "plan.h"
-#include "settings.h"
 
 enum reconcile_mode { RECONCILE_PLAN = 0, RECONCILE_APPLY };
 

@@ -7,7 +7,7 @@
 
 #include "api.h"
 #include "model.h"
-#include "settings.h"
+#include "plan.h"
 
 /* rc 0: *os holds every project and every cloud deployment that matters, and
  * belongs to the callback (observed_state_free). rc < 0: `error` says which

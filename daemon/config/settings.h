@@ -10,10 +10,9 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "plan.h"          /* enum prune_mode */
 
 struct diag;
-
-enum prune_mode { PRUNE_NONE = 0, PRUNE_OWNED, PRUNE_ALL };
 
 #define SETTINGS_DEFAULT_CONFIG "/etc/convex-provisioner/config.yaml"
 
@@ -107,8 +106,5 @@ void settings_usage(FILE *f);
  * `10%`. 0 or -EINVAL (-ERANGE on overflow). */
 int settings_parse_duration(const char *s, uint64_t *ms);
 int settings_parse_percent(const char *s, unsigned *pct);
-
-const char *prune_mode_name(enum prune_mode m);
-int prune_mode_parse(const char *s, enum prune_mode *out);
 
 #endif
