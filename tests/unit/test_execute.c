@@ -589,11 +589,11 @@ test_stop_while_queued(void **state)
 /* ---- the concurrency limit --------------------------------------------------- */
 
 /*
- * 16 new projects with a deployment each (32 actions) under an executor
- * limit of 1, 4 and 16, with the API client allowing 32: the simulator
- * (which counts a request from its arrival, through its 40 ms latency)
- * never holds more than the limit, and holds that many when the plan has
- * them to give.
+ * 16 new projects with a deployment each, and 16 deployments in a live
+ * project (48 actions, 32 of them ready at once), under an executor limit
+ * of 1, 4 and 16 with the API client allowing 32: the simulator (which
+ * counts a request from its arrival, through its 40 ms latency) never holds
+ * more than the limit, and holds that many when the plan has them to give.
  */
 static void
 check_limit(unsigned limit)
@@ -601,18 +601,25 @@ check_limit(unsigned limit)
 	const char *args[] = { "--latency", "40", NULL };
 	struct rec_env *e = rec_start(args);
 	struct run r;
+	struct desired_project *live;
 	char name[32];
 	long most;
 	cJSON *s;
 
 	rec_client(e);
+	rec_admin_post(e, "/_sim/seed", "{\"projects\":1,\"prefix\":\"live\"}");
 	run_init(&r, e);
+	live = ds_project(&r.ds, "live1");
+	for (int i = 1; i <= 16; i++) {
+		snprintf(name, sizeof(name), "dev-%02d", i);
+		ds_deployment(live, name, DEP_DEV);
+	}
 	for (int i = 1; i <= 16; i++) {
 		snprintf(name, sizeof(name), "c%02d", i);
 		ds_deployment(ds_project(&r.ds, name), "staging", DEP_DEV);
 	}
 	run_plan(&r);
-	assert_int_equal(r.plan.n_actions, 32);
+	assert_int_equal(r.plan.n_actions, 48);
 	run_start(&r, limit);
 	run_wait(&r);
 	for (size_t i = 0; i < r.plan.n_actions; i++)
@@ -627,7 +634,7 @@ check_limit(unsigned limit)
 	/* The requests did overlap: the limit, not the test, bounded them. */
 	assert_true(most >= (long)(limit + 1) / 2);
 	assert_int_equal(e->max_api_in_flight, limit);
-	assert_int_equal(stat_num(s, "total", NULL), 32);
+	assert_int_equal(stat_num(s, "total", NULL), 48);
 	cJSON_Delete(s);
 	run_free(&r);
 	rec_stop(e);

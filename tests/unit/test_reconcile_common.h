@@ -559,6 +559,12 @@ audit_lines(const char *path)
 }
 
 static inline bool
+starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static inline bool
 file_exists(const char *path)
 {
 	struct stat st;
