@@ -479,14 +479,11 @@ test_stop_during_actions(void **state)
 }
 
 /*
- * KNOWN BUG (found by this test; daemon/reconcile/reconcile.c): a stop that
- * comes while an apply is still observing ends it after the plan, before
- * any action (correct: nothing is sent), but the outcome then has
- * n_actions > 0, results NULL and n_skipped 0, so reconcile_exit_code
- * answers 0, "converged", for an apply that did none of its actions (the
- * daemon counts it as a success and stamps last_success). The actions were
- * not started: they should count as skipped and the apply exit 1, as a stop
- * during the actions does (test_stop_during_actions).
+ * A stop that comes while an apply is still observing ends it after the
+ * plan, before any action: nothing is sent, every action is SKIPPED, and
+ * the apply is "not converged" (exit 1), as a stop during the actions is
+ * (test_stop_during_actions). This test found the bug where such an apply
+ * exited 0 and the daemon stamped last_success.
  */
 static void
 test_stop_while_observing(void **state)
@@ -509,16 +506,15 @@ test_stop_while_observing(void **state)
 	rec_run_until(e, &w.calls, 1, 20000);
 	assert_int_equal(w.out->rc, 0);
 	assert_int_equal(w.out->plan.n_actions, 2);
-	assert_int_equal(writes_now(e), 0);     /* nothing was sent: right */
+	assert_int_equal(writes_now(e), 0);     /* nothing was sent */
+	assert_int_equal(w.out->n_skipped, 2);
+	assert_int_equal(w.out->n_ok + w.out->n_failed, 0);
 	code = reconcile_exit_code(w.out);
 	reconcile_outcome_free(w.out);
 	reconciler_cleanup(&g.r);
 	desired_state_free(&ds);
 	rec_stop(e);
-	/* The bug: 0 ("converged") although neither action ran. */
-	if (code != 1)
-		fail_msg("KNOWN BUG: an apply stopped before its 2 actions exits %d, "
-		    "want 1 (not converged: the actions were skipped)", code);
+	assert_int_equal(code, 1);
 }
 
 int
