@@ -106,42 +106,51 @@ parse_ull(const char *s, unsigned long long min, unsigned long long max,
 	return 0;
 }
 
-/* Stores the value of row r into o; -EINVAL when it is out of bounds. */
+/* Stores the value of row r into o; -EINVAL when it is out of bounds.
+ * Fields are written with memcpy at their offset, in their own type. */
 static int
 set_value(struct sim_options *o, const struct opt_row *r, const char *a)
 {
 	char *field = (char *)o + r->off;
 	unsigned long long u;
+	unsigned uv;
+	int64_t iv;
+	uint64_t qv;
+	bool b = true;
 	double d;
 	char *end;
 
 	switch (r->kind) {
 	case K_FLAG:
-		*(bool *)field = true;
+		memcpy(field, &b, sizeof(b));
 		return 0;
 	case K_STR:
 		if (strlen(a) < r->min || strlen(a) > r->max)
 			return -EINVAL;
-		*(const char **)field = a;
+		memcpy(field, &a, sizeof(a));
 		return 0;
 	case K_RATE:
 		errno = 0;
 		d = strtod(a, &end);
 		if (errno != 0 || end == a || *end != '\0' || !(d >= 0 && d <= 1))
 			return -EINVAL;
-		*(double *)field = d;
+		memcpy(field, &d, sizeof(d));
 		return 0;
 	case K_UINT:
 	case K_I64:
 	case K_U64:
 		if (parse_ull(a, r->min, r->max, &u) != 0)
 			return -EINVAL;
-		if (r->kind == K_UINT)
-			*(unsigned *)field = (unsigned)u;
-		else if (r->kind == K_I64)
-			*(int64_t *)field = (int64_t)u;
-		else
-			*(uint64_t *)field = (uint64_t)u;
+		if (r->kind == K_UINT) {
+			uv = (unsigned)u;
+			memcpy(field, &uv, sizeof(uv));
+		} else if (r->kind == K_I64) {
+			iv = (int64_t)u;
+			memcpy(field, &iv, sizeof(iv));
+		} else {
+			qv = (uint64_t)u;
+			memcpy(field, &qv, sizeof(qv));
+		}
 		return 0;
 	}
 	return -EINVAL;

@@ -292,5 +292,8 @@ routes_handle(struct sim_ctx *ctx, const struct sim_request *rq,
 	r->fn(&c);
 	if (res->wrote)
 		ctx->store.version++;
+	/* An unpaginated listing is one page: failPage {page: 1} hits it. */
+	if (res->page == 0 && strcmp(r->method, "GET") == 0)
+		res->page = 1;
 	pthread_mutex_unlock(&ctx->store.lock);
 }

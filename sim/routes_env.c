@@ -213,7 +213,7 @@ parse_change(struct call *c, const cJSON *o, size_t idx, struct env_change *ch)
 	if (check_type(c, t->valuestring, &ch->type) != 0)
 		return -EINVAL;
 	ch->name = name->valuestring;
-	ch->value = cJSON_IsString(value) ? value->valuestring : NULL;
+	ch->value = value != NULL && cJSON_IsString(value) ? value->valuestring : NULL;
 	return 0;
 }
 

@@ -1,4 +1,5 @@
 /* routes_list.c: the listings of projects and deployments (paginated, legacy and per project) with their filters. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +78,10 @@ dep_filter_parse(struct call *c, struct dep_filter *f)
 
 	f->is_default = -1;
 	if (query_bool(c, "isDefault", &f->is_default) != 0)
-		return -1;
+		return -EINVAL;
 	if (t != NULL && *t != '\0') {
 		if (check_type(c, t, &f->type) != 0)
-			return -1;
+			return -EINVAL;
 		f->has_type = true;
 	}
 	return 0;

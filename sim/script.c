@@ -61,7 +61,7 @@ b64val(int c)
 		return 62;
 	if (c == '/' || c == '_')
 		return 63;
-	return -1;
+	return -EINVAL;
 }
 
 /* Standard or URL-safe base64, padding optional; -EINVAL when not base64. */
@@ -209,11 +209,11 @@ parse_one(const cJSON *o, struct script *s, size_t idx, char *why,
 		    "headers: an object of strings, names of letters, digits, - and _, no CR or LF", idx);
 	if (body != NULL && b64 != NULL)
 		return fail(why, whylen, "give body or bodyBase64, not both", idx);
-	if (cJSON_IsString(body)) {
+	if (body != NULL && cJSON_IsString(body)) {
 		s->a.body_len = strlen(body->valuestring);
 		if ((s->a.body = strdup(body->valuestring)) == NULL)
 			return -ENOMEM;
-	} else if (cJSON_IsString(b64)) {
+	} else if (b64 != NULL && cJSON_IsString(b64)) {
 		if ((rc = b64decode(b64->valuestring, &s->a.body, &s->a.body_len)) != 0)
 			return rc == -ENOMEM ? rc : fail(why, whylen,
 			    "bodyBase64 is not base64", idx);
@@ -258,7 +258,7 @@ script_add(const cJSON *root, char *why, size_t whylen)
 			break;
 		}
 		fresh[i]->route = tmpl;
-		if (cJSON_IsString(path) &&
+		if (path != NULL && cJSON_IsString(path) &&
 		    (fresh[i]->path = strdup(path->valuestring)) == NULL) {
 			rc = -ENOMEM;
 			break;

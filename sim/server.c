@@ -421,18 +421,37 @@ send:
 	return send_reply(c, &a.rp, ctx->opt->deprecation);
 }
 
+/* A request answered outside handle_api (a body too large, a path outside
+ * /v1 and /_sim): counted and logged like the others. */
+static void
+log_plain(struct sim_ctx *ctx, const struct sim_request *rq, unsigned status)
+{
+	struct route_result res;
+	struct reqlog_rec l;
+
+	routes_match(rq, &res);
+	stats_request(res.route, status);
+	memset(&l, 0, sizeof(l));
+	l.seq = reqlog_next_seq();
+	l.time_ms = sim_now_ms();
+	l.actor = rq->person ? "person" : "tool";
+	l.method = rq->method;
+	l.route = res.route;
+	l.path = rq->path;
+	l.rq = rq;
+	l.status = status;
+	l.version = store_version(ctx);
+	reqlog_add(&l);
+}
+
 static enum MHD_Result
 too_large(struct sim_ctx *ctx, struct MHD_Connection *c,
     const struct sim_request *rq)
 {
 	struct sim_reply rp = { 0 };
-	struct route_result res;
 
-	if (!is_admin(rq->path)) {
-		routes_match(rq, &res);
-		stats_request(res.route, 413);
-	}
-	(void)ctx;
+	if (!is_admin(rq->path))
+		log_plain(ctx, rq, 413);
 	sim_reply_errorf(&rp, 413, "PayloadTooLarge",
 	    "Request body larger than %d bytes", SIM_MAX_BODY);
 	return send_reply(c, &rp, NULL);
@@ -519,15 +538,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (is_api(url))
 		return handle_api(ctx, c, &rq);
-	{
-		struct route_result res;
-
-		routes_match(&rq, &res);
-		stats_request(res.route, 404);
-		sim_reply_errorf(&rp, 404, "NotFound", "No route %s %.200s",
-		    method, url);
-		return send_reply(c, &rp, NULL);
-	}
+	log_plain(ctx, &rq, 404);
+	sim_reply_errorf(&rp, 404, "NotFound", "No route %s %.200s", method, url);
+	return send_reply(c, &rp, NULL);
 }
 
 static void

@@ -396,7 +396,7 @@ struct faults {
 void faults_init(struct faults *f, const struct fault_config *cfg,
     uint64_t seed);
 void faults_free(struct faults *f);
-void faults_reset(struct faults *f);   /* reseed, new rate window, no route knobs */
+void faults_reset(struct faults *f);   /* reseed both streams, new rate window */
 void faults_get_config(struct faults *f, struct fault_config *out);
 void faults_set_config(struct faults *f, const struct fault_config *cfg);
 /* Copies the route knobs out (at most max); returns how many. */
@@ -497,7 +497,7 @@ struct route_result {
 	bool created;             /* and it did */
 	bool wrote;               /* the request changed the store */
 	uint64_t version;         /* store version the request saw */
-	unsigned page;            /* listings: 1 + pages before this one */
+	unsigned page;            /* GETs: 1 + pages before this one (cursor) */
 	struct cJSON *effect;     /* what it created/deleted/updated, or NULL */
 };
 /* Route of a request without running it (for fault planning). */
