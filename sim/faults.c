@@ -167,8 +167,10 @@ faults_page_fails(struct faults *f, const char *route, unsigned page,
 	pthread_mutex_lock(&f->lock);
 	rf = find_route(f, route);
 	if (rf != NULL && rf->fail_page == page && rf->fail_page_times != 0) {
-		if (rf->fail_page_times > 0)
-			rf->fail_page_times--;
+		/* The last of its times removes the knob (GET /_sim/config then
+		 * shows failPage null). */
+		if (rf->fail_page_times > 0 && --rf->fail_page_times == 0)
+			rf->fail_page = 0;
 		*status = rf->fail_page_status;
 		fails = true;
 	}

@@ -484,6 +484,11 @@ test_fail_page(void **state)
 	n = walk_projects(st, 16);
 	assert_int_equal(n, 4);
 	assert_true(st[0] == 200 && st[1] == 503 && st[2] == 200 && st[3] == 200);
+	/* its one time used, the knob is gone */
+	j = admin_json(&sim, "/_sim/config", NULL, 200);
+	assert_true(is_null(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "routes"),
+	    "GET /teams/{team}/projects"), "failPage"));
+	cJSON_Delete(j);
 	/* times 0: every time, until the knob goes */
 	config("{\"routes\":{\"GET /teams/{team}/projects\":{\"failPage\":{\"page\":3,\"times\":0}}}}");
 	n = walk_projects(st, 6);
