@@ -69,16 +69,13 @@ post_state(struct sim_ctx *ctx, const cJSON *root, struct sim_reply *rp,
 		sim_reply_errorf(rp, 400, "BadRequest", "POST /_sim/state needs a state");
 		return;
 	}
-	if (reset) {
-		/* Cleared first, so no entry survives the reset. */
-		reqlog_reset();
-		script_clear();
-	}
 	if (replace_state(ctx, root, reset, &err) != 0) {
-		sim_reply_error(rp, &err);
+		sim_reply_error(rp, &err);   /* nothing changed, the log included */
 		return;
 	}
 	if (reset) {
+		reqlog_reset();
+		script_clear();
 		stats_reset();
 		faults_reset(&ctx->faults);
 	}

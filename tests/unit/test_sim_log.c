@@ -188,6 +188,11 @@ test_log_entries_and_versions(void **state)
 	assert_int_equal(cJSON_GetArraySize(entries(log)), 1);
 	assert_true(num(cJSON_GetArrayItem(entries(log), 0), "seq", NULL) == 9);
 	cJSON_Delete(log);
+	/* a reset with a state that does not load changes nothing */
+	cJSON_Delete(admin_json(&sim, "/_sim/reset", "{\"projects\":[{\"id\":0,\"name\":\"x\"}]}", 400));
+	log = log_get("");
+	assert_int_equal(cJSON_GetArraySize(entries(log)), 1);
+	cJSON_Delete(log);
 	/* reset: everything from the start */
 	sim_reset(&sim);
 	cJSON_Delete(get_json(&sim, "/token_details", 200));
