@@ -83,7 +83,7 @@ DM_ENV=()
 dm_spawn() {
 	env ${DM_ENV[@]+"${DM_ENV[@]}"} CONVEX_ACCESS_TOKEN="$SIM_TOKEN" \
 	    "$CP_BIN" -c "$CP_WORK/config.yaml" --api-url "$SIM_URL" \
-	    --desired "$CP_DESIRED" --state-dir "$CP_STATE" --listen 127.0.0.1:0 \
+	    ${SIM_CA_FILE:+--ca-file "$SIM_CA_FILE"} --desired "$CP_DESIRED" --state-dir "$CP_STATE" --listen 127.0.0.1:0 \
 	    run "$@" >"$DM_OUT" 2>"$DM_ERR" &
 	DM_PID=$!
 }
