@@ -114,10 +114,10 @@ echo_start() {
 }
 # proxy ARGS...: a fresh delay_proxy (the previous one stopped cleanly).
 proxy() {
-	dp_stop
+	dp_stop_checked
 	dp_start "$@"
 }
-dp_stop() {
+dp_stop_checked() {
 	if [ -n "$DP_PID" ]; then
 		kill -TERM "$DP_PID"
 		local rc=0
@@ -243,7 +243,7 @@ if [ "$k1" -eq 0 ] || [ "$k1" -eq 12 ]; then
 fi
 assert_eq "$k2" "$k1" "kills with the same seed"
 
-# 7. SIGTERM with a connection open: exit 0 (checked by dp_stop), and the
+# 7. SIGTERM with a connection open: exit 0 (checked by dp_stop_checked), and the
 # client sees its connection closed.
 proxy "$ECHO_PORT" --delay-ms 5
 python3 "$WORK/client.py" hold "$DP_PORT" "$WORK/ready3" >"$WORK/hold3" &
@@ -253,7 +253,7 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 assert_eq "$(dp_stat open)" 1 "open connections before SIGTERM"
-dp_stop
+dp_stop_checked
 wait "$h3"
 assert_eq "$(cat "$WORK/hold3")" eof "how the client's connection ended at SIGTERM"
 sim_stop || e2e_fail "the simulator did not exit cleanly"

@@ -242,6 +242,28 @@ dp_start() {
 	[ -n "$DP_CTL" ] || e2e_fail "delay_proxy printed no control port"
 }
 
+# dp_stop: SIGTERM and wait; returns the proxy's exit code (0 = clean; it
+# prints its counters on stderr, $SIM_DIR/dp.err).
+dp_stop() {
+	local rc=0
+	if [ -n "$DP_PID" ]; then
+		kill -TERM "$DP_PID" 2>/dev/null || true
+		wait "$DP_PID" 2>/dev/null || rc=$?
+		DP_PID=
+	fi
+	return $rc
+}
+
+# front_stop: SIGTERM nghttpx and wait, then front_check.
+front_stop() {
+	if [ -n "$FRONT_PID" ]; then
+		kill -TERM "$FRONT_PID" 2>/dev/null || true
+		wait "$FRONT_PID" 2>/dev/null || true
+		FRONT_PID=
+		front_check
+	fi
+}
+
 # dp_ctl COMMAND: one command on the proxy's control port (stats, kill,
 # zero); prints the answer line. dp_stat FIELD: one counter of stats
 # (accepted, open, failed, killed, bytes_up, bytes_down, tls_hellos,
@@ -260,17 +282,8 @@ dp_stat() { dp_ctl stats | jq -r ".$1"; }
 # returns the simulator's exit code (0 = clean).
 sim_stop() {
 	local rc=0
-	if [ -n "$DP_PID" ]; then
-		kill -TERM "$DP_PID" 2>/dev/null || true
-		wait "$DP_PID" 2>/dev/null || { [ -n "$SIM_DIR" ] && cat "$SIM_DIR/dp.err" >&2; }
-		DP_PID=
-	fi
-	if [ -n "$FRONT_PID" ]; then
-		kill -TERM "$FRONT_PID" 2>/dev/null || true
-		wait "$FRONT_PID" 2>/dev/null || true
-		FRONT_PID=
-		front_check
-	fi
+	dp_stop || cat "$SIM_DIR/dp.err" >&2
+	front_stop
 	if [ -n "$SIM_PID" ]; then
 		kill -TERM "$SIM_PID" 2>/dev/null || true
 		wait "$SIM_PID" || rc=$?
