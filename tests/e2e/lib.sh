@@ -279,10 +279,10 @@ dp_ctl() {
 dp_stat() { dp_ctl stats | jq -r ".$1"; }
 
 # sim_stop: stops the proxy, the front and the simulator (SIGTERM, wait);
-# returns the simulator's exit code (0 = clean).
+# returns the simulator's exit code, or the proxy's (0 = both clean).
 sim_stop() {
-	local rc=0
-	dp_stop || cat "$SIM_DIR/dp.err" >&2
+	local rc=0 dprc=0
+	dp_stop || { dprc=$?; cat "$SIM_DIR/dp.err" >&2; }
 	front_stop
 	if [ -n "$SIM_PID" ]; then
 		kill -TERM "$SIM_PID" 2>/dev/null || true
@@ -294,6 +294,7 @@ sim_stop() {
 		rm -rf "$SIM_DIR"
 		SIM_DIR=
 	fi
+	[ $rc -ne 0 ] || rc=$dprc
 	return $rc
 }
 
