@@ -9,7 +9,8 @@
  * It listens on 127.0.0.1:PORT (0, the default, picks a free port) and
  * prints the port on the first line of stdout, the control port on the
  * second. Each accepted client is connected to the target; bytes read on one
- * side are written to the other --delay-ms later, in order. A TCP handshake
+ * side are written to the other --delay-ms later, in order (never earlier,
+ * at most about a millisecond later: the loop's timers count whole ms). A TCP handshake
  * costs a round trip on a WAN, so nothing goes either way before 2 x delay
  * after the accept: the first request reaches the target 3 x delay after the
  * client connected, its answer comes back one delay later (4 x delay in all,
@@ -61,6 +62,7 @@
 #include <uv.h>
 
 #define READ_BUF (64 * 1024)
+#define NS_PER_MS 1000000ULL
 #define CTL_LINE 256
 
 enum chunk_kind { CHUNK_DATA, CHUNK_EOF, CHUNK_RESET };
@@ -68,7 +70,7 @@ enum kill_on { KILL_UP = 1, KILL_DOWN = 2, KILL_BOTH = 3 };
 
 struct pipe;
 
-/* One unit read from a side, waiting until its due time (loop ms). */
+/* One unit read from a side, waiting until its due time (uv_hrtime ns). */
 struct chunk {
 	struct chunk *next;
 	struct pipe *pipe;
@@ -99,7 +101,7 @@ struct conn {
 	uv_tcp_t client, target;
 	uv_connect_t connect;
 	struct pipe up, down;
-	uint64_t ready_at;      /* accept + the TCP handshake's round trip */
+	uint64_t ready_at;      /* accept + the TCP handshake's round trip, ns */
 	uint64_t delivered;     /* bytes written, both directions */
 	int open_handles;
 	bool target_ready;
@@ -331,7 +333,7 @@ pipe_run(struct pipe *p)
 {
 	struct conn *c = p->conn;
 	struct proxy *px = c->px;
-	uint64_t now = uv_now(px->loop);
+	uint64_t now = uv_hrtime();
 	struct chunk *ch;
 
 	if (!c->target_ready)
@@ -389,9 +391,12 @@ pipe_kick(struct pipe *p)
 	pipe_run(p);
 	if (p->conn->closing || p->head == NULL)
 		return;
-	now = uv_now(p->conn->px->loop);
-	uv_timer_start(&p->timer, on_pipe_timer,
-	    p->head->due > now ? p->head->due - now : 0, 0);
+	/* The timer counts whole milliseconds from the loop's (older) time:
+	 * round up, and pipe_run re-arms it if it fires a little early, so a
+	 * chunk is never sent before its time and at most about 1 ms after. */
+	now = uv_hrtime();
+	uv_timer_start(&p->timer, on_pipe_timer, p->head->due > now ?
+	    (p->head->due - now + NS_PER_MS - 1) / NS_PER_MS : 0, 0);
 }
 
 static int
@@ -399,7 +404,7 @@ pipe_push(struct pipe *p, enum chunk_kind kind, const char *data, size_t len)
 {
 	struct conn *c = p->conn;
 	struct proxy *px = c->px;
-	uint64_t now = uv_now(px->loop);
+	uint64_t now = uv_hrtime();
 	struct chunk *ch = malloc(sizeof(*ch) + len);
 
 	if (ch == NULL)
@@ -410,7 +415,7 @@ pipe_push(struct pipe *p, enum chunk_kind kind, const char *data, size_t len)
 	ch->len = len;
 	if (len > 0)
 		memcpy(ch->data, data, len);
-	ch->due = (now > c->ready_at ? now : c->ready_at) + px->delay_ms;
+	ch->due = (now > c->ready_at ? now : c->ready_at) + px->delay_ms * NS_PER_MS;
 	if (p->tail != NULL)
 		p->tail->next = ch;
 	else
@@ -518,7 +523,7 @@ on_accept(uv_stream_t *server, int status)
 		return;
 	}
 	px->st.accepted++;
-	c->ready_at = uv_now(px->loop) + 2 * px->delay_ms;
+	c->ready_at = uv_hrtime() + 2 * px->delay_ms * NS_PER_MS;
 	(void)uv_tcp_nodelay(&c->client, 1);
 	c->connect.data = c;
 	if (uv_tcp_connect(&c->connect, &c->target,
