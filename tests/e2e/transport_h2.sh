@@ -9,7 +9,7 @@ CP_DELAY_MS=${TRANSPORT_DELAY_MS:-5}
 P=12
 # The most TCP connections (each one TLS handshake) a converge of P projects
 # x 2 deployments may open. Today's client opens a fresh connection for
-# every create (CURLOPT_FRESH_CONNECT in daemon/http.c) and one shared
+# every create (CURLOPT_FRESH_CONNECT in daemon/api/http.c) and one shared
 # HTTP/2 connection for the rest: 3P + 1 = 37 was measured when this test
 # was written. Issue 13's change (creates on the multiplexed connection)
 # brings it down to a handful: tighten this bound to that figure then.
