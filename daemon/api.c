@@ -27,10 +27,14 @@
 #include "api_decode.h"
 #include "http.h"
 #include "log.h"
+#include "secrets.h"
 #include "token.h"
 
 #define RETRY_AFTER_MAX_MS (300 * 1000)   /* a broken Retry-After must not
                                            * park the daemon for hours */
+/* Room for a message from outside before it is scrubbed and cut: a whole
+ * token fits in it wherever the message starts to quote it. */
+#define ERR_TEXT_MAX (2 * TOKEN_MAX + 1024)
 
 static bool deprecation_warned;
 
@@ -52,33 +56,61 @@ api_error_format(const struct api_error *e, char *out, size_t n)
 	    e->ambiguous ? ", outcome unknown: the next observation decides" : "");
 }
 
+/* Copies what fits of src into dst (n > 0 bytes), NUL-terminated. */
+static void
+cut_copy(char *dst, size_t n, const char *src)
+{
+	size_t len = strnlen(src, n - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* What came from outside (the API's code and message, curl's words, a
+ * decoder's quote) is scrubbed of the token here, where it is stored:
+ * first whole, then again once cut to the struct's size, so a token cut in
+ * the middle is masked too (secrets.h). */
 void
 call_set_err(struct api_error *e, const struct api_call *call, int status,
     const char *code, const char *fmt, ...)
 {
+	char whole[ERR_TEXT_MAX];
 	va_list ap;
 
 	memset(e, 0, sizeof(*e));
 	e->status = status;
-	snprintf(e->code, sizeof(e->code), "%s", code);
+	snprintf(whole, sizeof(whole), "%s", code);
+	secrets_scrub(whole, sizeof(whole));
+	cut_copy(e->code, sizeof(e->code), whole);
+	secrets_scrub(e->code, sizeof(e->code));
 	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	vsnprintf(whole, sizeof(whole), fmt, ap);
 	va_end(ap);
+	secrets_scrub(whole, sizeof(whole));
+	cut_copy(e->message, sizeof(e->message), whole);
+	secrets_scrub(e->message, sizeof(e->message));
 	snprintf(e->route, sizeof(e->route), "%s", call->route);
 	e->attempts = call->attempts;
 }
 
-/* A non-JSON error body is shown as text, printable bytes only. */
+/* A non-JSON error body is shown as text, printable bytes only, from a
+ * copy scrubbed of secrets (taken long enough to hold a whole token that
+ * starts within the excerpt). */
 static void
 body_excerpt(const char *body, size_t len, char *out, size_t n)
 {
-	size_t k = 0;
+	size_t k = 0, wlen = len < 300 + TOKEN_MAX ? len : 300 + TOKEN_MAX;
+	char *w = secrets_scrub_dup(body, wlen, false, &wlen);
 
-	for (size_t i = 0; i < len && k + 1 < n && i < 300; i++) {
-		unsigned char ch = (unsigned char)body[i];
-		out[k++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : ' ';
+	if (w != NULL) {
+		for (size_t i = 0; i < wlen && k + 1 < n && i < 300; i++) {
+			unsigned char ch = (unsigned char)w[i];
+			out[k++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : ' ';
+		}
 	}
-	out[k] = '\0';
+	if (n > 0)
+		out[k] = '\0';
+	free(w);
 }
 
 static int
@@ -209,7 +241,7 @@ on_http(void *arg, const struct http_response *r)
 	bool last = call->attempts >= (int)c->max_tries;
 	bool create = call->policy == POL_CREATE;
 	struct api_error err;
-	char code[64], msg[512];
+	char code[64], msg[ERR_TEXT_MAX];
 	bool retry;
 	int rc;
 
@@ -414,10 +446,12 @@ loopback_host(const char *host)
 static int
 check_base_url(const char *url, struct api_error *err)
 {
-	char *scheme = NULL, *host = NULL;
+	char *scheme = NULL, *host = NULL, shown[512];
 	CURLU *u;
 	int rc = 0;
 
+	/* Quoted without the password of a userinfo (secrets.h). */
+	secrets_url_redact(url, shown, sizeof(shown));
 	if ((u = curl_url()) == NULL)
 		return -ENOMEM;
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
@@ -425,7 +459,7 @@ check_base_url(const char *url, struct api_error *err)
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		snprintf(err->code, sizeof(err->code), "InvalidURL");
 		snprintf(err->message, sizeof(err->message),
-		    "the API URL \"%.300s\" is not a valid URL", url);
+		    "the API URL \"%.300s\" is not a valid URL", shown);
 		rc = -EINVAL;
 	} else if (strcasecmp(scheme, "https") == 0) {
 		rc = 0;
@@ -436,13 +470,13 @@ check_base_url(const char *url, struct api_error *err)
 			    "refusing %.300s: plain http would send the token in "
 			    "clear text over the network; use https (http is "
 			    "allowed only to a loopback host: 127.0.0.0/8, ::1, "
-			    "localhost)", url);
+			    "localhost)", shown);
 			rc = -EINVAL;
 		}
 	} else {
 		snprintf(err->code, sizeof(err->code), "InvalidURL");
 		snprintf(err->message, sizeof(err->message),
-		    "the API URL \"%.300s\" must start with https://", url);
+		    "the API URL \"%.300s\" must start with https://", shown);
 		rc = -EINVAL;
 	}
 	curl_free(scheme);
@@ -484,7 +518,10 @@ api_client_new(uv_loop_t *loop, const struct api_config *cfg,
 	}
 	if ((rc = check_base_url(cfg->base_url, err)) != 0)
 		return rc;
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	/* token_load registered it already; a token given some other way
+	 * is masked in every output from now on too (secrets.h). */
+	if (secrets_register(cfg->token) != 0 ||
+	    (c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->base = strdup(cfg->base_url)) == NULL)
 		goto nomem;
 	blen = strlen(c->base);

@@ -600,6 +600,64 @@ test_headers_and_redaction(void **state)
 	rig_stop(r);
 }
 
+/* Error answers that echo the token: a JSON message, a "code", an HTML
+ * body, and a long message cut by the error struct in the middle of it. */
+static void
+h_echo_token(struct fake *f, const char *method, const char *target,
+    char **out, size_t *outlen)
+{
+	char body[2048], pad[600];
+
+	(void)f;
+	(void)method;
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	if (strstr(target, "/one/") != NULL)
+		snprintf(body, sizeof(body), "{\"code\":\"Unauthorized\",\"message\":"
+		    "\"bad token tok-SECRET-123 (Bearer tok-SECRET-123)\"}");
+	else if (strstr(target, "/two/") != NULL)
+		snprintf(body, sizeof(body), "{\"code\":\"tok-SECRET-123\","
+		    "\"message\":\"no\"}");
+	else if (strstr(target, "/three/") != NULL)
+		snprintf(body, sizeof(body), "<html>denied for tok-SECRET-123</html>");
+	else
+		snprintf(body, sizeof(body), "{\"code\":\"Unauthorized\",\"message\":"
+		    "\"%.500s tok-SECRET-123\"}", pad);
+	answer(out, outlen, 401, NULL, body, true);
+}
+
+static void
+test_token_echo_scrubbed(void **state)
+{
+	static const char *const names[] = { "one", "two", "three", "four" };
+	struct rig *r = rig_start(h_echo_token, "http");
+	struct capture cap;
+	char *log;
+	(void)state;
+
+	rig_client(r);
+	capture_start(&cap);
+	for (size_t i = 0; i < 4; i++) {
+		struct res d = { 0 };
+		char line[1024];
+
+		assert_int_equal(api_delete_deployment(r->c, names[i], res_done,
+		    &d), 0);
+		run_until(&r->loop, &d.calls, 1, 30000);
+		assert_int_equal(d.rc, -EACCES);
+		api_error_format(&d.err, line, sizeof(line));
+		log_errorx("%s", line);
+		if (strstr(line, "SECRET") != NULL || strstr(line, "tok-SECR") != NULL)
+			fail_msg("%s: the token shows: %s", names[i], line);
+		if (strstr(line, i == 3 ? "xxx ***" : "***") == NULL)
+			fail_msg("%s: not masked: %s", names[i], line);
+	}
+	log = capture_end(&cap);
+	assert_null(strstr(log, "SECRET"));
+	free(log);
+	rig_stop(r);
+}
+
 /* https to a server that does not speak TLS. With an unusable CA file the
  * transfer fails on the CA file (a TLS set-up error, never retried); without
  * one, the handshake fails (nothing was sent: retried). */
@@ -772,6 +830,7 @@ main(void)
 		cmocka_unit_test(test_error_body_not_json),
 		cmocka_unit_test(test_deprecation_warned_once),
 		cmocka_unit_test(test_headers_and_redaction),
+		cmocka_unit_test(test_token_echo_scrubbed),
 		cmocka_unit_test(test_ca_file_honoured),
 		cmocka_unit_test(test_base_url_rules),
 		cmocka_unit_test(test_error_format),
