@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "textesc.h"
+
 static int
 add_opt_string(cJSON *o, const char *key, const char *v)
 {
@@ -19,7 +21,7 @@ char *
 audit_format(const struct audit_entry *e, double unix_time)
 {
 	cJSON *o = cJSON_CreateObject();
-	char *line = NULL, ts[40];
+	char *line = NULL, *raw, ts[40];
 	time_t secs = (time_t)unix_time;
 	struct tm tm;
 
@@ -35,8 +37,12 @@ audit_format(const struct audit_entry *e, double unix_time)
 	    add_opt_string(o, "reference", e->reference) &&
 	    add_opt_string(o, "name", e->name) &&
 	    cJSON_AddStringToObject(o, "result", e->result) &&
-	    add_opt_string(o, "error", e->error))
-		line = cJSON_PrintUnformatted(o);
+	    add_opt_string(o, "error", e->error) &&
+	    (raw = cJSON_PrintUnformatted(o)) != NULL) {
+		/* One valid UTF-8 line, controls escaped, secrets masked. */
+		line = textesc_json_clean(raw);
+		cJSON_free(raw);
+	}
 	cJSON_Delete(o);
 	return line;
 }

@@ -19,6 +19,7 @@
 #include "plan_print.h"
 #include "reconcile.h"
 #include "settings.h"
+#include "textesc.h"
 #include "token.h"
 
 #define OUTPUT_MAX (256u << 20)
@@ -97,15 +98,20 @@ print_outcome(const struct settings *s, const struct reconcile_outcome *out)
 		log_errorx("%s", out->error);
 		if (s->json) {
 			cJSON *o = cJSON_CreateObject();
-			char *text;
+			char *text, *clean;
 			if (o == NULL || !cJSON_AddStringToObject(o, "error", out->error) ||
 			    (text = cJSON_PrintUnformatted(o)) == NULL) {
 				cJSON_Delete(o);
 				return -ENOMEM;
 			}
-			printf("%s\n", text);
-			free(text);
+			/* Valid UTF-8, controls escaped, secrets masked. */
+			clean = textesc_json_clean(text);
+			cJSON_free(text);
 			cJSON_Delete(o);
+			if (clean == NULL)
+				return -ENOMEM;
+			printf("%s\n", clean);
+			free(clean);
 		}
 		return 0;
 	}
