@@ -11,6 +11,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonscan.h"
+
 /* Doubles hold every integer up to 2^53 exactly; ids and times fit. */
 #define MAX_EXACT_INT 9007199254740992.0
 
@@ -41,22 +43,21 @@ fail(char *err, size_t errlen, const char *where, const char *field,
 	return -EBADMSG;
 }
 
+/* One JSON document and nothing after it; no string may hold U+0000 (cJSON
+ * would cut it there, so "shop\u0000-prod" would read as "shop": the whole
+ * body is refused, as a DecodeError; jsonscan.h). */
 static cJSON *
 parse(const char *body, size_t len, char *err, size_t errlen)
 {
+	char why[200];
 	cJSON *root;
 
 	if (body == NULL || len == 0) {
 		fail(err, errlen, NULL, NULL, "empty body, expected JSON");
 		return NULL;
 	}
-	root = cJSON_ParseWithLength(body, len);
-	if (root == NULL) {
-		const char *at = cJSON_GetErrorPtr();
-		size_t off = (at != NULL && at >= body && at <= body + len) ?
-		    (size_t)(at - body) : 0;
-		fail(err, errlen, NULL, NULL, "invalid JSON near byte %zu", off);
-	}
+	if ((root = jsonscan_parse(body, len, why, sizeof(why))) == NULL)
+		fail(err, errlen, NULL, NULL, "%s", why);
 	return root;
 }
 
@@ -479,13 +480,15 @@ api_decode_error_body(const char *body, size_t len, char *code,
 {
 	const cJSON *v;
 	cJSON *root;
+	char why[200];
 
 	if (codelen > 0)
 		code[0] = '\0';
 	if (msglen > 0)
 		message[0] = '\0';
-	if (body == NULL || len == 0 ||
-	    (root = cJSON_ParseWithLength(body, len)) == NULL)
+	/* Held to the same rules as every body: a message with a NUL in it
+	 * is shown as the body's text instead, never cut at the NUL. */
+	if ((root = jsonscan_parse(body, len, why, sizeof(why))) == NULL)
 		return -EBADMSG;
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);

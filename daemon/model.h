@@ -56,6 +56,12 @@ void desired_state_free(struct desired_state *ds);   /* frees contents, not ds *
 
 /* ---- observed state --------------------------------------------------- */
 
+/* Every string here is whole: a name from the API that holds a NUL cannot
+ * be a C string, so the decoders refuse the answer that carries it
+ * (jsonscan.h), as the YAML loader refuses one in the files and the ledger
+ * loader in the ledger. Comparing names with strcmp is therefore comparing
+ * them with their length: "shop\0-prod-db" never reaches a match as "shop". */
+
 struct observed_project {
 	int64_t id;
 	char *name;
