@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,6 +52,7 @@ int
 audit_append(const char *path, const struct audit_entry *e)
 {
 	char *line = audit_format(e, (double)time(NULL)), *buf;
+	struct stat st;
 	size_t len;
 	ssize_t n;
 	int fd, rc = 0;
@@ -65,9 +67,16 @@ audit_append(const char *path, const struct audit_entry *e)
 	}
 	buf[len++] = '\n';
 	buf[len] = '\0';
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	/* O_NONBLOCK | O_NOFOLLOW: a FIFO without a reader fails at once
+	 * (ENXIO) instead of blocking the loop for good, a link is not
+	 * followed; and whatever opened must be a regular file. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK | O_NOCTTY, 0600);
 	if (fd < 0) {
 		rc = -errno;
+	} else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		close(fd);
 	} else {
 		do {
 			n = write(fd, buf, len);

@@ -185,7 +185,8 @@ reconcile_once(const struct settings *s, int argc, char **argv, enum reconcile_m
 	}
 	rc = reconcile_start(&r, &ds, mode, on_done, &o);
 	if (rc != 0) {
-		log_errorx("cannot start: %s", strerror(-rc));
+		/* reconcile_start said why. */
+		log_errorx("%s did not start: nothing was done", argv[0]);
 		api_client_close(o.client, on_closed, NULL);
 	}
 	uv_run(&loop, UV_RUN_DEFAULT);
