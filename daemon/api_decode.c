@@ -214,6 +214,7 @@ decode_page(const cJSON *root, struct api_page *page, char *err, size_t errlen)
 
 	page->has_more = false;
 	page->next_cursor = NULL;
+	page->n_items = 0;
 	if (pg == NULL)
 		return fail(err, errlen, NULL, "pagination", "missing");
 	if (!cJSON_IsObject(pg))
@@ -303,6 +304,7 @@ open_page(const char *body, size_t len, cJSON **root, const cJSON **arr,
 
 	page->has_more = false;
 	page->next_cursor = NULL;
+	page->n_items = 0;
 	if ((*root = parse(body, len, err, errlen)) == NULL)
 		return -EBADMSG;
 	if (!cJSON_IsObject(*root))
@@ -311,6 +313,8 @@ open_page(const char *body, size_t len, cJSON **root, const cJSON **arr,
 		rc = fail(err, errlen, NULL, "items", "missing");
 	else
 		rc = decode_page(*root, page, err, errlen);
+	if (rc == 0 && cJSON_IsArray(*arr))
+		page->n_items = (size_t)cJSON_GetArraySize(*arr);
 	if (rc != 0) {
 		cJSON_Delete(*root);
 		*root = NULL;
@@ -512,6 +516,7 @@ api_page_clear(struct api_page *p)
 	free(p->next_cursor);
 	p->next_cursor = NULL;
 	p->has_more = false;
+	p->n_items = 0;
 }
 
 void

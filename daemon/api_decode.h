@@ -22,6 +22,8 @@
 struct api_page {
 	bool has_more;
 	char *next_cursor;      /* NULL when absent or null */
+	size_t n_items;         /* elements of "items", local deployments
+	                         * (dropped from the output) included */
 };
 
 struct api_token_info {

@@ -91,6 +91,13 @@ struct observed_state {
 
 void observed_project_clear(struct observed_project *p);
 void observed_deployment_clear(struct observed_deployment *d);
+/* True when two observations of one resource say the same in every field
+ * (a listing that repeats an item: identical is harmless, different is an
+ * inconsistent listing). */
+bool observed_project_same(const struct observed_project *a,
+    const struct observed_project *b);
+bool observed_deployment_same(const struct observed_deployment *a,
+    const struct observed_deployment *b);
 void observed_state_free(struct observed_state *os); /* frees contents, not os */
 
 /* ---- ledger ----------------------------------------------------------- */

@@ -4,6 +4,7 @@
 #   nul       a listed name with a NUL must not match (and delete) "shop"
 #   c1        C1 controls and raw bytes in names never reach the output raw
 #   dup       an id on two pages: no false conflict, no double delete
+#   dup-legacy  one deployment in two per-project listings (older API)
 #   endless   fresh cursors, same items: stopped at once, nothing done
 #   echo      the token echoed in API errors never reaches stdout or stderr
 set -eu
@@ -127,6 +128,55 @@ YAML
 	while IFS= read -r line; do
 		echo "$line" | jq -e . >/dev/null 2>&1 || fail "a JSON log line does not parse: $line"
 	done <"$WORK/err"
+	;;
+dup)
+	# Project 12 and deployment 102 are on two pages each. Counted twice,
+	# "old" would be deleted twice and 6 deletes would pass --max-deletes 4.
+	api_start dup-page
+	cat >"$DESIRED/p.yaml" <<'YAML'
+projects:
+  - name: shop
+YAML
+	run 0 apply --prune all --max-deletes 4 --json
+	grep -q 'conflict' "$WORK/out" && fail "a false conflict"
+	jq -e '.summary.delete == 4 and .summary.ok == 4' "$WORK/out" >/dev/null ||
+		fail "apply: not 4 deletes done"
+	for t in "/v1/projects/12/delete" "/v1/projects/13/delete" \
+	    "/v1/deployments/happy-otter-1/delete" "/v1/deployments/happy-otter-2/delete"; do
+		[ "$(grep -c "^POST $t\$" "$REQS")" = 1 ] || fail "POST $t not sent exactly once"
+	done
+	grep -q "twice (same id, same fields)" "$WORK/err" || fail "the repeats are not logged"
+	;;
+dup-legacy)
+	# An older API lists deployments project by project; one deployment
+	# in two listings is one deployment (and differing copies are refused).
+	api_start dup-legacy
+	cat >"$DESIRED/p.yaml" <<'YAML'
+projects:
+  - name: shop
+YAML
+	run 0 apply --prune all --max-deletes 2 --json
+	jq -e '.summary.delete == 2' "$WORK/out" >/dev/null || fail "not 2 deletes"
+	[ "$(grep -c '^POST /v1/deployments/happy-otter-1/delete$' "$REQS")" = 1 ] ||
+		fail "the deployment delete was not sent exactly once"
+	kill "$API_PID"; wait "$API_PID" 2>/dev/null || true; API_PID=
+	: >"$REQS"
+	api_start dup-legacy-differ
+	run 1 apply --prune all --max-deletes 2
+	grep -q 'not consistent' "$WORK/err" || fail "differing copies not refused"
+	no_writes "apply with differing copies"
+	;;
+endless)
+	api_start endless
+	cat >"$DESIRED/p.yaml" <<'YAML'
+projects:
+  - name: shop
+YAML
+	run 1 apply --prune all
+	grep -q 'no progress' "$WORK/err" || fail "apply: no 'no progress' error"
+	[ "$(grep -c '^GET /v1/teams/1/projects' "$REQS")" = 2 ] ||
+		fail "more than two pages were asked for"
+	no_writes "apply"
 	;;
 echo)
 	api_start echo-token

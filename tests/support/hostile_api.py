@@ -17,6 +17,9 @@ JSON the server sends, so names can hold what a JSON string can):
                 with U+0085
   dup-page      projects: page 1 [shop(11), old(12)], page 2 [old(12),
                 new(13)] (one id on two pages); deployments the same way
+  dup-legacy    an older API (no team deployments route): the per-project
+                listings of shop(11) and other(12) both hold deployment 101
+  dup-legacy-differ  the same, but 101 differs between the two listings
   endless       every projects page: the same two items, hasMore true, a
                 fresh cursor each time, forever
   echo-token    every request: 401 with the bearer token echoed in the
@@ -100,6 +103,8 @@ def answer_for(st, method, path, query, auth):
                                       project(12, '"old"')], True, "p2")
             return 200, {}, page([project(12, '"old"'),
                                   project(13, '"new"')])
+        if sc.startswith("dup-legacy"):
+            return 200, {}, page([project(11, '"shop"'), project(12, '"other"')])
         if sc == "endless":
             with st.lock:
                 st.counter += 1
@@ -107,6 +112,8 @@ def answer_for(st, method, path, query, auth):
             return 200, {}, page([project(11, '"shop"'),
                                   project(12, '"old"')], True, "c%d" % n)
         return 200, {}, page([])
+    if path == "/v1/teams/1/list_deployments" and sc.startswith("dup-legacy"):
+        return 404, {}, b'{"code":"NotFound","message":"no such route"}'
     if path == "/v1/teams/1/list_deployments":
         if sc == "c1-name":
             return 200, {}, page([deployment(101, 11, "happy-otter-1",
@@ -119,6 +126,12 @@ def answer_for(st, method, path, query, auth):
             return 200, {}, page([
                 deployment(102, 11, "happy-otter-2", '"old"')])
         return 200, {}, page([])
+    if sc.startswith("dup-legacy") and path.startswith("/v1/projects/") \
+            and path.endswith("/list_deployments"):
+        ref = '"st"'
+        if sc == "dup-legacy-differ" and path == "/v1/projects/12/list_deployments":
+            ref = '"other-ref"'
+        return 200, {}, ("[%s]" % deployment(101, 11, "happy-otter-1", ref)).encode()
     if path == "/v1/token_details":
         return 200, {}, b'{"type":"teamToken","teamId":1,"name":"t"}'
     return 404, {}, b'{"code":"NotFound","message":"no such route"}'

@@ -356,6 +356,213 @@ test_more_without_cursor(void **state)
 	rig_stop(r);
 }
 
+/* ---- hostile listings (issue 18, classes 7 and 8) ------------------------ */
+
+/* f->data selects the variant: "same" repeats project 2 identically on
+ * page 2, "differ" repeats it with another name. */
+static void
+h_repeats(struct fake *f, const char *method, const char *target, char **out,
+    size_t *outlen)
+{
+	char body[1024], a[200], b[200];
+
+	(void)method;
+	if (strstr(target, "cursor=") == NULL) {
+		snprintf(body, sizeof(body), "{\"items\":[%s,%s],\"pagination\":"
+		    "{\"hasMore\":true,\"nextCursor\":\"p2\"}}",
+		    project_json(1, a, sizeof(a)), project_json(2, b, sizeof(b)));
+	} else if (strcmp(f->data, "same") == 0) {
+		snprintf(body, sizeof(body), "{\"items\":[%s,%s],\"pagination\":"
+		    "{\"hasMore\":false}}", project_json(2, a, sizeof(a)),
+		    project_json(3, b, sizeof(b)));
+	} else {
+		snprintf(body, sizeof(body), "{\"items\":[{\"id\":2,\"name\":"
+		    "\"renamed\",\"slug\":\"p2\",\"createTime\":1},%s],"
+		    "\"pagination\":{\"hasMore\":false}}",
+		    project_json(3, b, sizeof(b)));
+	}
+	answer(out, outlen, 200, NULL, body, true);
+}
+
+static void
+test_repeated_items(void **state)
+{
+	struct rig *r = rig_start(h_repeats, "http");
+	struct res p = { 0 }, q = { 0 };
+	struct capture cap;
+	char *log;
+	(void)state;
+
+	r->fake.data = (void *)"same";
+	rig_client(r);
+	capture_start(&cap);
+	assert_int_equal(api_list_projects(r->c, 1, res_projects, &p), 0);
+	run_until(&r->loop, &p.calls, 1, 30000);
+	log = capture_end(&cap);
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.n, 3);               /* 1, 2, 3: 2 counted once */
+	assert_int_equal(p.projects[0].id, 1);
+	assert_int_equal(p.projects[1].id, 2);
+	assert_int_equal(p.projects[2].id, 3);
+	assert_non_null(strstr(log, "listed 1 projects twice"));
+	free(log);
+
+	/* The same id with other fields: which is true? Refused. */
+	r->fake.data = (void *)"differ";
+	assert_int_equal(api_list_projects(r->c, 1, res_projects, &q), 0);
+	run_until(&r->loop, &q.calls, 1, 30000);
+	assert_int_equal(q.rc, -EBADMSG);
+	assert_string_equal(q.err.code, "InconsistentListing");
+	assert_non_null(strstr(q.err.message, "project 2 is listed twice"));
+	assert_null(q.projects);
+	res_free(&p);
+	res_free(&q);
+	rig_stop(r);
+}
+
+#define TDEP(id, name) "{\"kind\":\"cloud\",\"id\":" #id ",\"name\":\"" name \
+    "\",\"projectId\":9,\"deploymentType\":\"dev\",\"reference\":\"r" #id \
+    "\",\"region\":\"aws-us-east-1\",\"class\":\"s16\",\"isDefault\":false}"
+
+/* Deployments: a repeat is dropped; one name under two ids is refused. */
+static void
+h_dep_repeats(struct fake *f, const char *method, const char *target,
+    char **out, size_t *outlen)
+{
+	(void)method;
+	if (strstr(target, "cursor=") == NULL)
+		answer(out, outlen, 200, NULL, "{\"items\":[" TDEP(5, "a-b-1") ","
+		    TDEP(6, "a-b-2") "],\"pagination\":{\"hasMore\":true,"
+		    "\"nextCursor\":\"d2\"}}", true);
+	else if (strcmp(f->data, "same") == 0)
+		answer(out, outlen, 200, NULL, "{\"items\":[" TDEP(6, "a-b-2") ","
+		    TDEP(7, "a-b-3") "],\"pagination\":{\"hasMore\":false}}", true);
+	else
+		answer(out, outlen, 200, NULL, "{\"items\":[" TDEP(8, "a-b-1")
+		    "],\"pagination\":{\"hasMore\":false}}", true);
+}
+
+static void
+test_repeated_deployments(void **state)
+{
+	struct rig *r = rig_start(h_dep_repeats, "http");
+	struct res d = { 0 }, e = { 0 };
+	(void)state;
+
+	r->fake.data = (void *)"same";
+	rig_client(r);
+	assert_int_equal(api_list_team_deployments(r->c, 1, res_deployments, &d), 0);
+	run_until(&r->loop, &d.calls, 1, 30000);
+	assert_int_equal(d.rc, 0);
+	assert_int_equal(d.n, 3);
+	r->fake.data = (void *)"name";
+	assert_int_equal(api_list_team_deployments(r->c, 1, res_deployments, &e), 0);
+	run_until(&r->loop, &e.calls, 1, 30000);
+	assert_int_equal(e.rc, -EBADMSG);
+	assert_string_equal(e.err.code, "InconsistentListing");
+	assert_non_null(strstr(e.err.message, "under one name"));
+	res_free(&d);
+	res_free(&e);
+	rig_stop(r);
+}
+
+/* Fresh cursors for ever: f->data "same" repeats two items, "empty" sends
+ * none, "local" sends only local deployments (no ids), "big" new items
+ * with long names. */
+static void
+h_endless(struct fake *f, const char *method, const char *target, char **out,
+    size_t *outlen)
+{
+	const char *v = f->data;
+	char a[200], b[200], *body;
+	size_t cap = 1 << 20;
+
+	(void)method;
+	(void)target;
+	body = malloc(cap + 4096);
+	if (strcmp(v, "same") == 0) {
+		snprintf(body, cap, "{\"items\":[%s,%s],\"pagination\":{\"hasMore\":"
+		    "true,\"nextCursor\":\"c%d\"}}", project_json(1, a, sizeof(a)),
+		    project_json(2, b, sizeof(b)), f->requests);
+	} else if (strcmp(v, "empty") == 0) {
+		snprintf(body, cap, "{\"items\":[],\"pagination\":{\"hasMore\":"
+		    "true,\"nextCursor\":\"c%d\"}}", f->requests);
+	} else if (strcmp(v, "local") == 0) {
+		size_t k = (size_t)snprintf(body, cap, "{\"items\":[");
+		for (int i = 0; i < 100; i++)
+			k += (size_t)snprintf(body + k, cap - k, "%s{\"kind\":\"local\","
+			    "\"name\":\"l-%d-%d\",\"projectId\":9}", i ? "," : "",
+			    f->requests, i);
+		snprintf(body + k, cap - k, "],\"pagination\":{\"hasMore\":true,"
+		    "\"nextCursor\":\"c%d\"}}", f->requests);
+	} else {
+		/* 4 projects of about 250 KB of name each: 1 MB a page. */
+		size_t k = (size_t)snprintf(body, cap, "{\"items\":[");
+		for (int i = 0; i < 4; i++) {
+			k += (size_t)snprintf(body + k, cap - k, "%s{\"id\":%d,\"slug\":"
+			    "\"s\",\"name\":\"", i ? "," : "", f->requests * 4 + i + 1);
+			memset(body + k, 'n', 250000);
+			k += 250000;
+			k += (size_t)snprintf(body + k, cap + 4096 - k, "\"}");
+		}
+		snprintf(body + k, cap + 4096 - k, "],\"pagination\":{\"hasMore\":"
+		    "true,\"nextCursor\":\"c%d\"}}", f->requests);
+	}
+	answer(out, outlen, 200, NULL, body, true);
+	free(body);
+}
+
+static void
+test_endless_pagination(void **state)
+{
+	struct rig *r = rig_start(h_endless, "http");
+	struct res p = { 0 }, q = { 0 }, d = { 0 }, b = { 0 };
+	(void)state;
+
+	rig_client(r);
+	/* The same items under a fresh cursor: the second page adds nothing. */
+	r->fake.data = (void *)"same";
+	assert_int_equal(api_list_projects(r->c, 1, res_projects, &p), 0);
+	run_until(&r->loop, &p.calls, 1, 30000);
+	assert_int_equal(p.rc, -ELOOP);
+	assert_string_equal(p.err.code, "PaginationLoop");
+	assert_non_null(strstr(p.err.message, "no progress"));
+	assert_null(p.projects);
+	assert_int_equal(r->fake.requests, 2);
+
+	/* An empty page that announces another: no progress either. */
+	r->fake.data = (void *)"empty";
+	r->fake.requests = 0;
+	assert_int_equal(api_list_projects(r->c, 1, res_projects, &q), 0);
+	run_until(&r->loop, &q.calls, 1, 30000);
+	assert_int_equal(q.rc, -ELOOP);
+	assert_int_equal(r->fake.requests, 1);
+
+	/* Local deployments only (no ids): ended by the item bound, after
+	 * 250,000 items (2,500 pages), never by memory. */
+	r->fake.data = (void *)"local";
+	r->fake.requests = 0;
+	assert_int_equal(api_list_team_deployments(r->c, 1, res_deployments, &d), 0);
+	run_until(&r->loop, &d.calls, 1, 120000);
+	assert_int_equal(d.rc, -EFBIG);
+	assert_string_equal(d.err.code, "ListingTooLarge");
+	assert_int_equal(r->fake.requests, 2501);
+
+	/* New ids with huge names: ended by the byte bound (32 MiB). */
+	r->fake.data = (void *)"big";
+	r->fake.requests = 0;
+	assert_int_equal(api_list_projects(r->c, 1, res_projects, &b), 0);
+	run_until(&r->loop, &b.calls, 1, 120000);
+	assert_int_equal(b.rc, -EFBIG);
+	assert_string_equal(b.err.code, "ListingTooLarge");
+	assert_true(r->fake.requests <= 35);
+	res_free(&p);
+	res_free(&q);
+	res_free(&d);
+	res_free(&b);
+	rig_stop(r);
+}
+
 /* Pages 1 and 2 arrive, page 3 fails every time: the whole listing fails
  * after the retries, and nothing of pages 1 and 2 is handed out. */
 static void
@@ -824,6 +1031,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cursor_loop),
 		cmocka_unit_test(test_more_without_cursor),
+		cmocka_unit_test(test_repeated_items),
+		cmocka_unit_test(test_repeated_deployments),
+		cmocka_unit_test(test_endless_pagination),
 		cmocka_unit_test(test_failed_page_fails_listing),
 		cmocka_unit_test(test_retry_after_http_date),
 		cmocka_unit_test(test_body_cap_without_length),
