@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,6 @@
 #include "secrets.h"
 #include "token.h"
 
-#define RETRY_AFTER_MAX_MS (300 * 1000)   /* a broken Retry-After must not
-                                           * park the daemon for hours */
 /* Room for a message from outside before it is scrubbed and cut: a whole
  * token fits in it wherever the message starts to quote it. */
 #define ERR_TEXT_MAX (2 * TOKEN_MAX + 1024)
@@ -202,22 +201,72 @@ on_cancel_timer(uv_timer_t *t)
 	complete(call, -ECANCELED, &call->err, NULL, 0);
 }
 
-static void
+/*
+ * Schedules the next attempt, or refuses to (false: the caller fails the
+ * call with its last error). The wait is the backoff, or what the server
+ * asks in Retry-After when that is longer, but never more than the backoff
+ * cap of SPEC section 5 (30 s, ra_cap_ms): a server cannot park a
+ * reconcile. Every wait
+ * also counts against the reconcile's retry budget (api_config): the time
+ * during which at least one call waits, so concurrent waits count once.
+ */
+static bool
 retry_later(struct api_call *call, long retry_after_s)
 {
 	struct api_client *c = call->c;
-	uint64_t delay = backoff_ms(c, call->attempts);
+	uint64_t delay = backoff_ms(c, call->attempts), asked = 0, now, from, end,
+	    added;
+	bool capped = false;
 
 	if (retry_after_s >= 0) {
-		uint64_t ra = (uint64_t)retry_after_s * 1000;
-		if (ra > RETRY_AFTER_MAX_MS)
-			ra = RETRY_AFTER_MAX_MS;
-		if (ra > delay)
-			delay = ra;
+		asked = (uint64_t)retry_after_s > UINT64_MAX / 1000 ? UINT64_MAX :
+		    (uint64_t)retry_after_s * 1000;
+		if (asked > delay)
+			delay = asked;
+		if (delay > c->ra_cap_ms) {
+			delay = c->ra_cap_ms;
+			capped = true;
+		}
 	}
-	log_debug("api: %s: attempt %d failed, retrying in %llu ms", call->route,
-	    call->attempts, (unsigned long long)delay);
+	now = uv_now(c->loop);
+	from = now > c->wait_horizon_ms ? now : c->wait_horizon_ms;
+	end = now + delay;
+	added = end > from ? end - from : 0;
+	if (c->wait_used_ms + added > c->budget_ms) {
+		log_warnx("api: %s: attempt %d failed; not retrying: this "
+		    "reconcile has waited %.1f s for retries and may wait %.1f s "
+		    "in all", call->route, call->attempts,
+		    (double)c->wait_used_ms / 1000, (double)c->budget_ms / 1000);
+		call->budget_spent = true;
+		return false;
+	}
+	c->wait_used_ms += added;
+	if (end > c->wait_horizon_ms)
+		c->wait_horizon_ms = end;
+	if (capped)
+		log_warnx("api: %s: the server asked to wait %ld s (Retry-After); "
+		    "waiting %.1f s, the cap", call->route, retry_after_s,
+		    (double)delay / 1000);
+	else if (retry_after_s >= 0)
+		log_debug("api: %s: attempt %d failed; the server asked to wait "
+		    "%ld s (Retry-After); waiting %.1f s", call->route,
+		    call->attempts, retry_after_s, (double)delay / 1000);
+	else
+		log_debug("api: %s: attempt %d failed, retrying in %llu ms",
+		    call->route, call->attempts, (unsigned long long)delay);
 	uv_timer_start(&call->timer, on_retry_timer, delay, 0);
+	return true;
+}
+
+/* Says in the error why a retryable failure was not retried. */
+static void
+note_budget(struct api_error *e, const struct api_call *call)
+{
+	size_t len = strlen(e->message);
+
+	if (call->budget_spent)
+		snprintf(e->message + len, sizeof(e->message) - len, "%s",
+		    " (not retried: this reconcile's time for retries is spent)");
 }
 
 static void
@@ -257,14 +306,13 @@ on_http(void *arg, const struct http_response *r)
 			return;
 		}
 		retry = r->status == 429 || (r->status >= 500 && !create);
-		if (retry && !last) {
-			retry_later(call, r->retry_after_s);
+		if (retry && !last && retry_later(call, r->retry_after_s))
 			return;
-		}
 		if (api_decode_error_body(r->body, r->len, code, sizeof(code),
 		    msg, sizeof(msg)) != 0)
 			body_excerpt(r->body, r->len, msg, sizeof(msg));
 		call_set_err(&err, call, (int)r->status, code, "%s", msg);
+		note_budget(&err, call);
 		err.ambiguous = create && r->status >= 500;
 		complete(call, status_rc(r->status), &err, r->body, r->len);
 		return;
@@ -273,19 +321,15 @@ on_http(void *arg, const struct http_response *r)
 	switch (r->fail) {
 	case HTTP_CONNECT:
 		/* Nothing was sent: even a create may go again. */
-		if (!last) {
-			retry_later(call, -1);
+		if (!last && retry_later(call, -1))
 			return;
-		}
 		call_set_err(&err, call, 0, "ConnectionError", "%s", r->error);
 		rc = -ECONNREFUSED;
 		break;
 	case HTTP_TRANSPORT:
 	case HTTP_TIMEOUT:
-		if (!create && !last) {
-			retry_later(call, -1);
+		if (!create && !last && retry_later(call, -1))
 			return;
-		}
 		if (r->fail == HTTP_TIMEOUT) {
 			call_set_err(&err, call, 0, "Timeout", "%s", r->error);
 			rc = -ETIMEDOUT;
@@ -311,6 +355,7 @@ on_http(void *arg, const struct http_response *r)
 		rc = -EIO;
 		break;
 	}
+	note_budget(&err, call);
 	complete(call, rc, &err, NULL, 0);
 }
 
@@ -531,6 +576,11 @@ api_client_new(uv_loop_t *loop, const struct api_config *cfg,
 	c->max_tries = cfg->max_tries ? cfg->max_tries : 5;
 	c->base_ms = cfg->backoff_base_ms ? cfg->backoff_base_ms : 500;
 	c->cap_ms = cfg->backoff_cap_ms ? cfg->backoff_cap_ms : 30000;
+	c->ra_cap_ms = cfg->retry_after_cap_ms ? cfg->retry_after_cap_ms : 30000;
+	c->budget_ms = cfg->retry_budget_ms ? cfg->retry_budget_ms :
+	    (uint64_t)(c->max_tries > 1 ? c->max_tries - 1 : 1) *
+	    (c->cap_ms > c->ra_cap_ms ? c->cap_ms : c->ra_cap_ms);
+	c->wait_horizon_ms = uv_now(loop);
 	c->on_request = cfg->on_request;
 	c->on_request_arg = cfg->on_request_arg;
 	c->rng = uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)c;
@@ -580,6 +630,13 @@ api_cancel_all(struct api_client *c)
 	 * a running one never starts a queued one only to cancel it. */
 	TAILQ_FOREACH_REVERSE(call, &c->calls, call_list, link)
 		call_cancel(call);
+}
+
+void
+api_retry_budget_reset(struct api_client *c)
+{
+	c->wait_used_ms = 0;
+	c->wait_horizon_ms = uv_now(c->loop);
 }
 
 unsigned

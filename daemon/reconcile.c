@@ -346,6 +346,8 @@ reconcile_start(struct reconciler *r, const struct desired_state *ds,
 	r->exec = NULL;
 	uv_update_time(r->loop);
 	r->started_ms = uv_now(r->loop);
+	/* Retries wait within a bound per reconcile, not per call (api.h). */
+	api_retry_budget_reset(r->client);
 
 	if (r->team == 0)
 		rc = api_token_details(r->client, on_team, r);

@@ -648,6 +648,114 @@ test_retry_after_http_date(void **state)
 	rig_stop(r);
 }
 
+/* ---- Retry-After from a hostile server (issue 18, class 9) ------------------ */
+
+/* 429 with an absurd Retry-After (f->data: seconds, or a date far away):
+ * always, or only for the first request when f->data starts "once:". */
+static void
+h_retry_after_huge(struct fake *f, const char *method, const char *target,
+    char **out, size_t *outlen)
+{
+	const char *v = f->data;
+	bool once = strncmp(v, "once:", 5) == 0;
+	char hdr[128];
+
+	(void)method;
+	(void)target;
+	if (once && f->requests > 1) {
+		answer(out, outlen, 200, NULL, "{\"type\":\"teamToken\",\"teamId\":5}",
+		    true);
+		return;
+	}
+	snprintf(hdr, sizeof(hdr), "Retry-After: %s\r\n", once ? v + 5 : v);
+	answer(out, outlen, 429, hdr, "{\"code\":\"TooManyRequests\","
+	    "\"message\":\"slow down\"}", true);
+}
+
+static void
+test_retry_after_capped(void **state)
+{
+	static const char *const asks[] = {
+		"once:1000000000", "once:Fri, 31 Dec 9999 23:59:59 GMT",
+		"once:99999999999999999999",
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+		struct rig *r = rig_start(h_retry_after_huge, "http");
+		struct res t = { 0 };
+		struct capture cap;
+		char *log;
+
+		r->fake.data = (void *)asks[i];
+		r->cfg.retry_after_cap_ms = 300;        /* 30 s outside tests */
+		rig_client(r);
+		capture_start(&cap);
+		assert_int_equal(api_token_details(r->c, res_token, &t), 0);
+		run_until(&r->loop, &t.calls, 1, 10000);
+		log = capture_end(&cap);
+		assert_int_equal(t.rc, 0);
+		assert_int_equal(r->requests, 2);
+		/* Honoured up to the cap, never beyond (an unreadable value is
+		 * no Retry-After: the backoff alone, at most 100 ms here). */
+		assert_true(r->at_ms[1] - r->at_ms[0] < 1500);
+		if (i < 2) {
+			assert_true(r->at_ms[1] - r->at_ms[0] >= 250);
+			assert_non_null(strstr(log, "the server asked to wait"));
+			assert_non_null(strstr(log, "waiting 0.3 s, the cap"));
+		}
+		if (i == 0)
+			assert_non_null(strstr(log, "1000000000 s (Retry-After)"));
+		free(log);
+		rig_stop(r);
+	}
+}
+
+/* Every wait counts against one bound per reconcile; waits that overlap
+ * count once; api_retry_budget_reset starts a new count. */
+static void
+test_retry_budget(void **state)
+{
+	struct rig *r = rig_start(h_retry_after_huge, "http");
+	struct res a = { 0 }, b = { 0 }, c = { 0 };
+	char line[1024];
+	(void)state;
+
+	r->fake.data = (void *)"1000000000";
+	r->cfg.retry_after_cap_ms = 200;
+	r->cfg.retry_budget_ms = 500;
+	r->cfg.max_tries = 5;
+	rig_client(r);
+	/* Two calls wait side by side: 200 + 200 ms of the 500, the third
+	 * wait would pass it. Three attempts each, not five. */
+	assert_int_equal(api_token_details(r->c, res_token, &a), 0);
+	assert_int_equal(api_token_details(r->c, res_token, &b), 0);
+	run_until(&r->loop, &a.calls, 1, 10000);
+	run_until(&r->loop, &b.calls, 1, 10000);
+	assert_int_equal(a.rc, -EAGAIN);
+	assert_int_equal(b.rc, -EAGAIN);
+	assert_int_equal(a.err.attempts, 3);
+	assert_int_equal(b.err.attempts, 3);
+	assert_int_equal(r->fake.requests, 6);
+	api_error_format(&a.err, line, sizeof(line));
+	assert_non_null(strstr(line, "not retried: this reconcile's time for "
+	    "retries is spent"));
+	/* Spent: the next call is not retried at all... */
+	assert_int_equal(api_token_details(r->c, res_token, &c), 0);
+	run_until(&r->loop, &c.calls, 1, 10000);
+	assert_int_equal(c.err.attempts, 1);
+	res_free(&c);
+	/* ...until the next reconcile starts a new count. */
+	api_retry_budget_reset(r->c);
+	assert_int_equal(api_token_details(r->c, res_token, &c), 0);
+	run_until(&r->loop, &c.calls, 1, 10000);
+	assert_int_equal(c.err.attempts, 3);
+	res_free(&a);
+	res_free(&b);
+	res_free(&c);
+	rig_stop(r);
+}
+
 /* A token answer padded to exactly `size` bytes. */
 static char *
 padded_token_body(size_t size)
@@ -1036,6 +1144,8 @@ main(void)
 		cmocka_unit_test(test_endless_pagination),
 		cmocka_unit_test(test_failed_page_fails_listing),
 		cmocka_unit_test(test_retry_after_http_date),
+		cmocka_unit_test(test_retry_after_capped),
+		cmocka_unit_test(test_retry_budget),
 		cmocka_unit_test(test_body_cap_without_length),
 		cmocka_unit_test(test_error_body_not_json),
 		cmocka_unit_test(test_deprecation_warned_once),
