@@ -123,7 +123,10 @@ print_outcome(const struct settings *s, const struct reconcile_outcome *out)
 	if (rc == 0 && b.len > 0)
 		fwrite(b.data, 1, b.len, stdout);
 	buf_free(&b);
-	fflush(stdout);
+	/* A result nobody could read (stdout a closed pipe) is an error,
+	 * said on stderr; SIGPIPE is ignored (main.c). */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0)
+		rc = -EPIPE;
 	return rc;
 }
 
@@ -191,8 +194,9 @@ reconcile_once(const struct settings *s, int argc, char **argv, enum reconcile_m
 	}
 	uv_run(&loop, UV_RUN_DEFAULT);
 	if (o.outcome != NULL) {
-		if (print_outcome(s, o.outcome) != 0)
-			log_errorx("cannot print the result: out of memory");
+		if ((rc = print_outcome(s, o.outcome)) != 0)
+			log_errorx("cannot print the result: %s", rc == -EPIPE ?
+			    "stdout cannot be written" : "out of memory");
 		else
 			code = reconcile_exit_code(o.outcome);
 		reconcile_outcome_free(o.outcome);
