@@ -303,7 +303,12 @@ absorb(struct listing *l, const struct api_call *call,
 	int rc = 0;
 
 	*fresh = 0;
-	if (n > 0 && grow(lists_projects(l) ? (void **)&l->projects :
+	if (n == 0 || (pv == NULL && dv == NULL)) {
+		free(pv);
+		free(dv);
+		return 0;
+	}
+	if (grow(lists_projects(l) ? (void **)&l->projects :
 	    (void **)&l->deployments, &l->cap, l->n + n, lists_projects(l) ?
 	    sizeof(*pv) : sizeof(*dv)) != 0) {
 		rc = -ENOMEM;

@@ -306,7 +306,7 @@ reconcile_once(const struct settings *s, int argc, char **argv, enum reconcile_m
 		log_errorx("cannot watch for SIGTERM and SIGINT: nothing was done");
 		api_client_close(o.client, on_closed, NULL);
 		o.client = NULL;
-	} else if ((rc = reconcile_start(&r, &ds, mode, on_done, &o)) != 0) {
+	} else if (reconcile_start(&r, &ds, mode, on_done, &o) != 0) {
 		/* reconcile_start said why. */
 		log_errorx("%s did not start: nothing was done", argv[0]);
 		api_client_close(o.client, on_closed, NULL);

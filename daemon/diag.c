@@ -150,14 +150,18 @@ diag_print(const struct diag *d, FILE *f)
 		const struct diag_entry *e = &d->items[i];
 		const char *lvl = e->level == DIAG_ERROR ? "error" : "warning";
 
-		/* Printed directly: a message has no length limit here. */
-		if (e->file == NULL)
-			fprintf(f, "%s: %s\n", lvl, e->message);
-		else if (e->line <= 0)
-			fprintf(f, "%s: %s: %s\n", e->file, lvl, e->message);
-		else
-			fprintf(f, "%s:%d:%d: %s: %s\n", e->file, e->line, e->col,
-			    lvl, e->message);
+		/* Printed directly: a message has no length limit here. A file
+		 * name (or anything a message quotes unquoted) may hold control
+		 * characters: escaped, as every output is (textesc.h). */
+		if (e->file != NULL) {
+			textesc_file(f, e->file, strlen(e->file), 0);
+			if (e->line > 0)
+				fprintf(f, ":%d:%d", e->line, e->col);
+			fputs(": ", f);
+		}
+		fprintf(f, "%s: ", lvl);
+		textesc_file(f, e->message, strlen(e->message), 0);
+		fputc('\n', f);
 	}
 	if (d->dropped > 0)
 		fprintf(f, "note: %zu more diagnostics not shown\n", d->dropped);
