@@ -95,9 +95,10 @@ strset_free(struct strset *s)
 /* ---- items seen: by id, and deployments by name ---------------------------- */
 
 /* Open addressing over the listing's own items: a slot holds an item's
- * position + 1 (0 is empty), the key is read from the item. */
+ * position + 1 (0 is empty), the key is read from the item. 32 bits are
+ * enough (a listing keeps at most LIST_MAX_ITEMS) and halve the table. */
 struct seen {
-	size_t *slots;
+	uint32_t *slots;
 	size_t cap;
 	size_t n;
 };
@@ -188,11 +189,12 @@ seen_add(struct listing *l, struct seen *s, size_t k, bool by_name)
 	size_t slot;
 
 	if ((s->n + 1) * 2 > s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 256, *ns, j;
+		size_t ncap = s->cap ? s->cap * 2 : 256, j;
+		uint32_t *ns;
 		if ((ns = calloc(ncap, sizeof(*ns))) == NULL)
 			return -ENOMEM;
 		for (size_t o = 0; o < s->cap; o++) {
-			size_t it = s->slots[o];
+			uint32_t it = s->slots[o];
 			if (it == 0)
 				continue;
 			j = (by_name ? fnv1a(l->deployments[it - 1].name) :
@@ -207,7 +209,7 @@ seen_add(struct listing *l, struct seen *s, size_t k, bool by_name)
 	}
 	(void)seen_find(l, s, by_name ? 0 : item_id(l, k),
 	    by_name ? l->deployments[k].name : NULL, &slot);
-	s->slots[slot] = k + 1;
+	s->slots[slot] = (uint32_t)(k + 1);
 	s->n++;
 	return 0;
 }
@@ -276,14 +278,14 @@ slen(const char *s)
 static size_t
 project_bytes(const struct observed_project *p)
 {
-	return sizeof(*p) + slen(p->name) + slen(p->slug) + 2 * sizeof(size_t);
+	return sizeof(*p) + slen(p->name) + slen(p->slug) + 2 * sizeof(uint32_t);
 }
 
 static size_t
 deployment_bytes(const struct observed_deployment *d)
 {
 	return sizeof(*d) + slen(d->name) + slen(d->reference) +
-	    slen(d->region) + slen(d->class_name) + 4 * sizeof(size_t);
+	    slen(d->region) + slen(d->class_name) + 4 * sizeof(uint32_t);
 }
 
 /*
