@@ -586,7 +586,10 @@ cmd_run(const struct settings *s, int argc, char **argv)
 		goto stop;
 	}
 	log_info("token from %s", d.token.source);
-	if (client_open(&d) != 0 || start_status(&d) != 0)
+	/* A state file that is not a regular file, or a ledger from a newer
+	 * version: refuse to start rather than fail every reconcile. */
+	if (client_open(&d) != 0 || reconcile_check_state(&d.rec) != 0 ||
+	    start_status(&d) != 0)
 		goto stop;
 	start_watch(&d);
 	if (notify_watchdog_start(&loop, &d.watchdog) != 0)

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "diag.h"
+#include "secrets.h"
 #include "ytree.h"
 
 #define MS_SEC ((uint64_t)1000)
@@ -115,6 +116,16 @@ set_string(const struct settings_row *r, struct settings *s, const char *v)
 	return 0;
 }
 
+/* A URL quoted for a message, without the password of its userinfo:
+ * "http://admin:SECRET@host" is shown as "http://admin:***@host". */
+static const char *
+qurl(char *buf, size_t len, const char *url)
+{
+	char red[1024];
+
+	return q(buf, len, secrets_url_redact(url, red, sizeof(red)));
+}
+
 static bool
 has_control(const char *s)
 {
@@ -185,14 +196,14 @@ p_url(const struct settings_row *r, const char *v, struct settings *s,
 		host = v + 7;
 	} else {
 		snprintf(err, len, "invalid URL %s (expected https://HOST[:PORT]"
-		    "[/PATH])", q(b, sizeof(b), v));
+		    "[/PATH])", qurl(b, sizeof(b), v));
 		return -EINVAL;
 	}
 	for (const char *p = v; *p; p++) {
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '@' ||
 		    *p == '?' || *p == '#') {
 			snprintf(err, len, "invalid URL %s (no spaces, user names, "
-			    "queries or fragments)", q(b, sizeof(b), v));
+			    "queries or fragments)", qurl(b, sizeof(b), v));
 			return -EINVAL;
 		}
 	}
@@ -207,13 +218,13 @@ p_url(const struct settings_row *r, const char *v, struct settings *s,
 
 		if (hn == 0) {
 			snprintf(err, len, "invalid URL %s (no host)",
-			    q(b, sizeof(b), v));
+			    qurl(b, sizeof(b), v));
 			return -EINVAL;
 		}
 		if (!https && !loopback_host(host, hn)) {
 			snprintf(err, len, "plain http:// is only allowed to a "
 			    "loopback host (127.0.0.0/8, ::1, localhost), not %s; "
-			    "use https://", q(b, sizeof(b), v));
+			    "use https://", qurl(b, sizeof(b), v));
 			return -EINVAL;
 		}
 	}
@@ -654,7 +665,7 @@ apply_env(struct settings *s, struct diag *d)
 
 				diag_error(d, NULL, 0, 0, "%s: invalid host %s (expected "
 				    "https://HOST[:PORT], or http:// for a loopback "
-				    "host)", r->env, q(b, sizeof(b), v));
+				    "host)", r->env, qurl(b, sizeof(b), v));
 				continue;
 			}
 			n = strlen(v);

@@ -74,6 +74,33 @@ observed_deployment_clear(struct observed_deployment *d)
 	memset(d, 0, sizeof(*d));
 }
 
+static bool
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL &&
+	    strcmp(a, b) == 0);
+}
+
+bool
+observed_project_same(const struct observed_project *a,
+    const struct observed_project *b)
+{
+	return a->id == b->id && a->create_time == b->create_time &&
+	    same_str(a->name, b->name) && same_str(a->slug, b->slug);
+}
+
+bool
+observed_deployment_same(const struct observed_deployment *a,
+    const struct observed_deployment *b)
+{
+	return a->id == b->id && a->project_id == b->project_id &&
+	    a->type == b->type && a->is_default == b->is_default &&
+	    a->create_time == b->create_time && same_str(a->name, b->name) &&
+	    same_str(a->reference, b->reference) &&
+	    same_str(a->region, b->region) &&
+	    same_str(a->class_name, b->class_name);
+}
+
 void
 observed_state_free(struct observed_state *os)
 {

@@ -56,6 +56,12 @@ void desired_state_free(struct desired_state *ds);   /* frees contents, not ds *
 
 /* ---- observed state --------------------------------------------------- */
 
+/* Every string here is whole: a name from the API that holds a NUL cannot
+ * be a C string, so the decoders refuse the answer that carries it
+ * (jsonscan.h), as the YAML loader refuses one in the files and the ledger
+ * loader in the ledger. Comparing names with strcmp is therefore comparing
+ * them with their length: "shop\0-prod-db" never reaches a match as "shop". */
+
 struct observed_project {
 	int64_t id;
 	char *name;
@@ -85,6 +91,13 @@ struct observed_state {
 
 void observed_project_clear(struct observed_project *p);
 void observed_deployment_clear(struct observed_deployment *d);
+/* True when two observations of one resource say the same in every field
+ * (a listing that repeats an item: identical is harmless, different is an
+ * inconsistent listing). */
+bool observed_project_same(const struct observed_project *a,
+    const struct observed_project *b);
+bool observed_deployment_same(const struct observed_deployment *a,
+    const struct observed_deployment *b);
 void observed_state_free(struct observed_state *os); /* frees contents, not os */
 
 /* ---- ledger ----------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -776,6 +777,28 @@ test_examples(void **state)
 	diag_free(&d);
 }
 
+/* Diagnostics print a file name with control characters escaped (a file
+ * in the desired folder may be named anything), C1 and invalid UTF-8 too. */
+static void
+test_diag_print_escapes(void **state)
+{
+	struct diag d;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	(void)state;
+
+	assert_non_null(f);
+	diag_init(&d);
+	diag_error(&d, "a\x1b[31m\xc2\x9b\x9b.yaml", 3, 4, "bad \x07 thing");
+	diag_print(&d, f);
+	fclose(f);
+	assert_string_equal(out, "a\\x1b[31m\\u009b\\x9b.yaml:3:4: error: bad "
+	    "\\x07 thing\n");
+	free(out);
+	diag_free(&d);
+}
+
 int
 main(void)
 {
@@ -792,6 +815,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_node_budget_across_files),
 		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_diag_print_escapes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
