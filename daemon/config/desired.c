@@ -1,166 +1,19 @@
 /* desired.c: desired-state files -> struct desired_state. Files are found
- * and sorted first, then each is parsed into a ytree and checked node by
+ * and sorted first (desired_files.c), then each is parsed into a ytree and checked node by
  * node, so errors come out in file order and in position order within a
  * file; cross-file rules (unique project names) use one map for the run. */
 #include "desired.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "desired_files.h"
 #include "diag.h"
 #include "strmap.h"
 #include "ytree.h"
-
-/* ---- finding the files -------------------------------------------------- */
-
-struct file_list {
-	char **rel;
-	size_t n;
-	size_t cap;
-};
-
-struct dir_id {
-	dev_t dev;
-	ino_t ino;
-};
-
-static void
-file_list_free(struct file_list *fl)
-{
-	for (size_t i = 0; i < fl->n; i++)
-		free(fl->rel[i]);
-	free(fl->rel);
-	memset(fl, 0, sizeof(*fl));
-}
-
-static int
-file_list_add(struct file_list *fl, const char *rel)
-{
-	char *s;
-
-	if (fl->n == fl->cap) {
-		size_t ncap = fl->cap ? fl->cap * 2 : 16;
-		char **p = realloc(fl->rel, ncap * sizeof(*p));
-
-		if (p == NULL)
-			return -ENOMEM;
-		fl->rel = p;
-		fl->cap = ncap;
-	}
-	if ((s = strdup(rel)) == NULL)
-		return -ENOMEM;
-	fl->rel[fl->n++] = s;
-	return 0;
-}
-
-static bool
-has_yaml_ext(const char *name)
-{
-	size_t n = strlen(name);
-
-	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
-	    (n > 4 && strcmp(name + n - 4, ".yml") == 0);
-}
-
-/* root + "/" + rel, without doubling a slash the user wrote. */
-static char *
-join(const char *root, const char *rel)
-{
-	size_t n = strlen(root);
-	char *s;
-
-	if (rel == NULL || *rel == '\0')
-		return strdup(root);
-	if (n > 0 && root[n - 1] == '/')
-		return asprintf(&s, "%s%s", root, rel) < 0 ? NULL : s;
-	return asprintf(&s, "%s/%s", root, rel) < 0 ? NULL : s;
-}
-
-static int
-cmp_rel(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Recursive walk. `seen` holds the folders from the root down to here, so
- * a symbolic link back up the tree is reported instead of followed. */
-static int
-walk(const char *root, const char *rel, struct dir_id *seen, size_t depth,
-    struct file_list *fl, struct diag *d)
-{
-	char *dir_path, *child_rel, *child_path;
-	struct dirent *de;
-	struct stat st;
-	DIR *dir;
-	int rc = 0;
-
-	if ((dir_path = join(root, rel)) == NULL)
-		return -ENOMEM;
-	if ((dir = opendir(dir_path)) == NULL) {
-		diag_error(d, dir_path, 0, 0, "cannot read folder: %s",
-		    strerror(errno));
-		free(dir_path);
-		return 0;      /* reported; the other folders are still read */
-	}
-	while (rc == 0 && (errno = 0, de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (rel == NULL)
-			child_rel = strdup(de->d_name);
-		else if (asprintf(&child_rel, "%s/%s", rel, de->d_name) < 0)
-			child_rel = NULL;
-		if (child_rel == NULL) {
-			rc = -ENOMEM;
-			break;
-		}
-		if ((child_path = join(root, child_rel)) == NULL) {
-			free(child_rel);
-			rc = -ENOMEM;
-			break;
-		}
-		if (stat(child_path, &st) != 0) {
-			/* A dangling link named *.yaml is an error when loaded;
-			 * anything else that cannot be looked at is not ours. */
-			if (has_yaml_ext(de->d_name))
-				rc = file_list_add(fl, child_rel);
-		} else if (S_ISDIR(st.st_mode)) {
-			size_t i;
-
-			for (i = 0; i <= depth; i++)
-				if (seen[i].dev == st.st_dev && seen[i].ino == st.st_ino)
-					break;
-			if (i <= depth)
-				diag_error(d, child_path, 0, 0,
-				    "folder loop: this folder contains itself "
-				    "through a symbolic link");
-			else if (depth + 1 > DESIRED_DIR_DEPTH)
-				diag_error(d, child_path, 0, 0,
-				    "folders nested deeper than %d levels",
-				    DESIRED_DIR_DEPTH);
-			else {
-				seen[depth + 1].dev = st.st_dev;
-				seen[depth + 1].ino = st.st_ino;
-				rc = walk(root, child_rel, seen, depth + 1, fl, d);
-			}
-		} else if (has_yaml_ext(de->d_name)) {
-			/* Not a regular file: loading it reports that. */
-			rc = file_list_add(fl, child_rel);
-		}
-		free(child_rel);
-		free(child_path);
-	}
-	if (rc == 0 && errno != 0)
-		diag_error(d, dir_path, 0, 0, "cannot read folder: %s",
-		    strerror(errno));
-	closedir(dir);
-	free(dir_path);
-	return rc;
-}
 
 /* ---- checking one document ---------------------------------------------- */
 
@@ -724,44 +577,19 @@ desired_load_limits(const char *path, const struct ytree_limits *lim,
     struct desired_state *out, struct diag *d)
 {
 	struct loader l;
-	struct file_list fl;
-	struct stat st;
+	struct desired_files files;
 	size_t errors = d->n_errors, nodes = 0;
-	int rc = 0;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&l, 0, sizeof(l));
-	memset(&fl, 0, sizeof(fl));
 	l.ds = out;
 	l.d = d;
 	strmap_init(&l.names);
-	if (stat(path, &st) != 0) {
-		rc = -errno;
-		diag_error(d, path, 0, 0, "cannot read: %s", strerror(errno));
-		return rc;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		struct dir_id seen[DESIRED_DIR_DEPTH + 1];
-
-		seen[0].dev = st.st_dev;
-		seen[0].ino = st.st_ino;
-		rc = walk(path, NULL, seen, 0, &fl, d);
-		if (rc == 0 && fl.n > 1)
-			qsort(fl.rel, fl.n, sizeof(*fl.rel), cmp_rel);
-		for (size_t i = 0; i < fl.n && rc == 0; i++) {
-			char *full = join(path, fl.rel[i]);
-
-			if (full == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			rc = load_one(&l, full, full, lim, &nodes);
-			free(full);
-		}
-	} else {
-		rc = load_one(&l, path, path, lim, &nodes);
-	}
-	file_list_free(&fl);
+	rc = desired_files_list(path, &files, d);
+	for (size_t i = 0; i < files.n && rc == 0; i++)
+		rc = load_one(&l, files.paths[i], files.paths[i], lim, &nodes);
+	desired_files_free(&files);
 	strmap_free(&l.names);
 	if (rc == -ENOMEM)
 		diag_error(d, path, 0, 0, "out of memory");

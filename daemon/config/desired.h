@@ -15,7 +15,6 @@ struct ytree_limits;
 #define DESIRED_REF_MIN 3
 #define DESIRED_REF_MAX 100
 #define DESIRED_ATTR_MAX 64         /* region, class */
-#define DESIRED_DIR_DEPTH 64        /* folder levels under the root */
 
 /* path: a file (loaded whatever its name) or a directory (read recursively:
  * files ending .yaml or .yml, in byte order of their relative path, names
