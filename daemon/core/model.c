@@ -38,21 +38,8 @@ desired_state_free(struct desired_state *ds)
 {
 	if (ds == NULL)
 		return;
-	for (size_t i = 0; i < ds->n_projects; i++) {
-		struct desired_project *p = &ds->projects[i];
-		for (size_t j = 0; j < p->n_deployments; j++) {
-			struct desired_deployment *d = &p->deployments[j];
-			free(d->reference);
-			free(d->region);
-			free(d->class_name);
-		}
-		free(p->deployments);
-		free(p->name);
-	}
 	free(ds->projects);
-	for (size_t i = 0; i < ds->n_files; i++)
-		free(ds->files[i]);
-	free(ds->files);
+	arena_free(&ds->arena);
 	memset(ds, 0, sizeof(*ds));
 }
 

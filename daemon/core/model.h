@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
+
 enum dep_type { DEP_DEV = 0, DEP_PROD, DEP_PREVIEW, DEP_CUSTOM };
 
 const char *dep_type_name(enum dep_type t);
@@ -22,6 +24,11 @@ struct src_loc {
 };
 
 /* ---- desired state ---------------------------------------------------- */
+
+/* Every string and array of a desired state lives in its arena (the
+ * projects array aside), so the state is freed as a whole and costs a few
+ * allocations however many resources it declares. A state built by hand
+ * (tests) puts its strings and arrays there too, or frees them itself. */
 
 enum tristate { TRI_UNSET = -1, TRI_FALSE = 0, TRI_TRUE = 1 };
 
@@ -46,13 +53,16 @@ struct desired_project {
 };
 
 struct desired_state {
-	struct desired_project *projects;
+	struct desired_project *projects;   /* malloc'd, n_projects of them */
 	size_t n_projects;
 	char **files;            /* every file loaded, in load order */
 	size_t n_files;
+	struct arena arena;      /* everything else: strings, arrays */
 };
 
-void desired_state_free(struct desired_state *ds);   /* frees contents, not ds */
+/* Frees the projects array and the arena (contents, not ds); leaves it
+ * empty. */
+void desired_state_free(struct desired_state *ds);
 
 /* ---- observed state --------------------------------------------------- */
 
