@@ -2,7 +2,9 @@
  * is one YAML file, or, split at NUL bytes (which YAML never holds), up to
  * four files of one folder; every load must either succeed with a state
  * that keeps each rule of SPEC section 2, or fail with its errors reported
- * and nothing left allocated. */
+ * and nothing left allocated. Each file is also read by the streaming
+ * reader the loader uses and by the YAML tree, which must agree on every
+ * node and every diagnostic (tests/unit/yparity.h). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../unit/yparity.h"
 #include "desired.h"
 #include "diag.h"
 #include "fuzz.h"
@@ -127,11 +130,25 @@ load(const char *path, const struct ytree_limits *lim)
 	return n;
 }
 
+/* Tight limits, so depth and node budgets are crossed often. */
+static const struct ytree_limits tight = { 4096, 6, 200 };
+
+/* The reader and the tree agree on one file's text. */
+static void
+check_parity(const uint8_t *p, size_t n)
+{
+	char *diff = yparity_check((const char *)p, n, &tight);
+
+	if (diff != NULL) {
+		fprintf(stderr, "yread and ytree differ:\n%s\n", diff);
+		free(diff);
+		abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* Tight limits, so depth and node budgets are crossed often. */
-	static const struct ytree_limits tight = { 4096, 6, 200 };
 	char path[128];
 	long full, small;
 
@@ -144,6 +161,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		full = load(path, NULL);
 		small = load(path, &tight);
 		close(fd);
+		check_parity(data, size);
 	} else {
 		const uint8_t *p = data, *end = data + size;
 		char dir[64];
@@ -167,6 +185,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			fwrite(p, 1, n, f);
 			fclose(f);
+			check_parity(p, n);
 			p += n + 1;
 		}
 		full = load(dir, NULL);
