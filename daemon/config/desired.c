@@ -1,147 +1,86 @@
-/* desired.c: desired-state files -> struct desired_state (SPEC section 2).
+/* desired.c: desired-state files -> struct desired_state (SPEC sections 2,
+ * 8 and 9).
  *
  * The files come from desired_files.c; each is read as a stream of YAML
  * nodes (yread.h), never as a whole tree. A project is built while its
  * mapping is read: its keys go through one table (a row per key: the
- * name, where it applies, its parser), its deployments are collected and
- * sized once when the mapping ends, and every string goes to the state's
- * arena (region, class and reference texts shared). Checks that need a
- * whole project (one default per type, unique references) run when its
- * mapping ends; unique project names when its file ends, so a file that
- * turns out not to be YAML halfway leaves nothing behind. Until then a
- * file's errors are held apart; in the end they come out sorted by
- * position within the file, the files in load order. */
+ * name, where it applies, its parser in desired_keys.c),
+ * its deployments are collected and sized once when the mapping ends, and
+ * every string goes to the state's arena (region, class and reference
+ * texts shared). Checks that need a whole project (one default per type,
+ * unique references, renames between its deployments) run when its
+ * mapping ends; checks across projects (unique names and slugs, renames)
+ * when its file ends, so a file that turns out not to be
+ * YAML halfway leaves nothing behind. Until then a file's errors are held
+ * apart; in the end they come out sorted by position within the file, the
+ * files in load order. */
 #include "desired.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "desired_files.h"
-#include "diag.h"
-#include "strmap.h"
-#include "yread.h"
+#include "desired_int.h"
 
 #define INTERN_MAX 512           /* distinct texts shared at most */
 #define LINEAR_MAX 8             /* lists this short are searched in turn */
 
-struct pos {
-	int line;
-	int col;
-};
+/* ---- helpers of the parsers --------------------------------------------- */
 
-/* A deployment being read, with what its checks need besides the model. */
-struct dep_ctx {
-	struct desired_deployment dd;
-	struct pos m;            /* its mapping */
-	bool ref_seen, ref_ok;
-	bool type_seen, type_ok;
-	bool def_seen;           /* a valid `default:`, at def */
-	struct pos def;
-	bool protect_seen;       /* a valid `protect:`, at protect */
-	struct pos protect;
-};
-
-struct proj_ctx {
-	struct desired_project p;
-	struct pos m;
-	bool name_seen;
-	bool deps_seen;          /* a `deployments:` list (or null) at deps_key */
-	struct pos deps_key;
-	size_t n_items;          /* items in that list */
-	bool protect_seen;
-	struct pos protect;
-};
-
-/* Hash set of projects by name: slots hold an index + 1 (0: empty). */
-struct name_set {
-	uint32_t *slots;
-	size_t cap;
-	size_t n;
-};
-
-struct loader {
-	struct desired_state *ds;
-	struct diag *d;          /* the run's diagnostics */
-	struct diag local;       /* the current file's, until it is read */
-	struct yread *r;
-	const char *file;        /* the current file, in ds->files */
-	size_t proj_cap;
-	struct name_set names;   /* every project of the files read */
-	struct strmap intern;    /* text -> its copy in the arena */
-	struct dep_ctx *deps;    /* the current project's deployments */
-	size_t n_deps, deps_cap;
-};
-
-enum { AT_TOP = 1, AT_PROJECT = 2, AT_DEPLOYMENT = 4 };
-
-/* The thing the keys of a mapping describe. */
-struct res {
-	unsigned at;
-	struct proj_ctx *pc;     /* AT_PROJECT and AT_DEPLOYMENT */
-	struct dep_ctx *dc;      /* AT_DEPLOYMENT */
-};
-
-static const char *const reserved_refs[] = {
-	"prod", "dev", "cloud", "local", "default", "name", "new", "existing",
-	"deployment", "preview", NULL
-};
-
-/* ---- diagnostics -------------------------------------------------------- */
-
-static void err(struct loader *l, struct pos at, const char *fmt, ...)
-    CP_PRINTF(3, 4);
-static void warn(struct loader *l, struct pos at, const char *fmt, ...)
-    CP_PRINTF(3, 4);
-
-static void
-err(struct loader *l, struct pos at, const char *fmt, ...)
+void
+dl_err(struct loader *l, struct pos p, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	diag_addv(&l->local, DIAG_ERROR, l->file, at.line, at.col, fmt, ap);
+	diag_addv(&l->local, DIAG_ERROR, l->file, p.line, p.col, fmt, ap);
 	va_end(ap);
 }
 
-static void
-warn(struct loader *l, struct pos at, const char *fmt, ...)
+void
+dl_warn(struct loader *l, struct pos p, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	diag_addv(&l->local, DIAG_WARNING, l->file, at.line, at.col, fmt, ap);
+	diag_addv(&l->local, DIAG_WARNING, l->file, p.line, p.col, fmt, ap);
 	va_end(ap);
 }
 
-static struct pos
-at(const struct yread_node *n)
+struct pos
+dl_at(const struct yread_node *n)
 {
 	struct pos p = { n->line, n->col };
 
 	return p;
 }
 
-static const char *
-quote(char *buf, size_t len, const struct yread_node *n)
+static struct pos
+loc_pos(const struct src_loc *loc)
+{
+	struct pos p = { loc->line, loc->col };
+
+	return p;
+}
+
+const char *
+dl_quote(char *buf, size_t len, const struct yread_node *n)
 {
 	return diag_quote(buf, len, n->value, n->len);
 }
 
-static const char *
-quote_s(char *buf, size_t len, const char *s, const char *none)
+const char *
+dl_quote_s(char *buf, size_t len, const char *s, const char *none)
 {
 	return s != NULL ? diag_quote(buf, len, s, strlen(s)) : none;
 }
 
-/* ---- values ------------------------------------------------------------- */
-
-/* Reads a value meant to be a scalar; a collection is stepped over (its
- * kind stays in *v for the message). */
-static int
-read_scalar(struct loader *l, struct yread_node *v)
+int
+dl_read_scalar(struct loader *l, struct yread_node *v)
 {
 	int rc = yread_value(l->r, v);
 
@@ -150,35 +89,32 @@ read_scalar(struct loader *l, struct yread_node *v)
 	return rc;
 }
 
-/* Text of a scalar that a string field accepts (numbers are taken as
- * written); NULL, with the error reported, for anything else. */
-static const char *
-want_string(struct loader *l, const char *key, const struct yread_node *v)
+const char *
+dl_want_string(struct loader *l, const char *key, const struct yread_node *v)
 {
 	if (v->kind == YTREE_SCALAR && (v->stype == YTREE_STR ||
 	    v->stype == YTREE_INT || v->stype == YTREE_FLOAT))
 		return v->value;
-	err(l, at(v), "\"%s\" must be a string, got %s", key, yread_describe(v));
+	dl_err(l, dl_at(v), "\"%s\" must be a string, got %s", key,
+	    yread_describe(v));
 	return NULL;
 }
 
-static bool
-want_bool(struct loader *l, const char *key, const struct yread_node *v,
+bool
+dl_want_bool(struct loader *l, const char *key, const struct yread_node *v,
     bool *out)
 {
 	if (v->kind == YTREE_SCALAR && v->stype == YTREE_BOOL) {
 		*out = v->bval;
 		return true;
 	}
-	err(l, at(v), "\"%s\" must be true or false, got %s", key,
+	dl_err(l, dl_at(v), "\"%s\" must be true or false, got %s", key,
 	    yread_describe(v));
 	return false;
 }
 
-/* A list (entered: the caller walks it) or null: true. Anything else is
- * reported and stepped over: false. */
-static int
-read_list(struct loader *l, const char *key, struct yread_node *v, bool *ok)
+int
+dl_read_list(struct loader *l, const char *key, struct yread_node *v, bool *ok)
 {
 	int rc = yread_value(l->r, v);
 
@@ -190,91 +126,556 @@ read_list(struct loader *l, const char *key, struct yread_node *v, bool *ok)
 		*ok = true;
 		return 0;
 	}
-	err(l, at(v), "\"%s\" must be a list, got %s", key, yread_describe(v));
+	dl_err(l, dl_at(v), "\"%s\" must be a list, got %s", key,
+	    yread_describe(v));
 	return v->kind == YTREE_SCALAR ? 0 : yread_leave(l->r);
 }
 
-static bool
-is_text(const struct yread_node *v, const char *s)
+bool
+dl_is_text(const struct yread_node *v, const char *s)
 {
 	return v->len == strlen(s) && memcmp(v->value, s, v->len) == 0;
 }
 
-static bool
-has_control(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f)
-			return true;
-		if (c == 0xc2 && i + 1 < len &&
-		    (unsigned char)s[i + 1] >= 0x80 &&
-		    (unsigned char)s[i + 1] <= 0x9f)
-			return true;
-	}
-	return false;
-}
-
-const char *
-desired_reference_problem(const char *s, size_t len)
-{
-	size_t i, a, b;
-
-	if (len < DESIRED_REF_MIN || len > DESIRED_REF_MAX)
-		return "must be 3 to 100 characters long";
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '/'))
-			return "may only contain a-z, 0-9, \"-\" and \"/\"";
-	}
-	/* The shape of generated deployment names: ^[a-z]+-[a-z]+-[0-9]+$ */
-	for (a = 0; a < len && s[a] >= 'a' && s[a] <= 'z'; a++)
-		;
-	if (a > 0 && a < len && s[a] == '-') {
-		for (b = a + 1; b < len && s[b] >= 'a' && s[b] <= 'z'; b++)
-			;
-		if (b > a + 1 && b < len && s[b] == '-') {
-			for (i = b + 1; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-				;
-			if (i > b + 1 && i == len)
-				return "has the shape of a deployment name "
-				    "(letters-letters-digits)";
-		}
-	}
-	if (len >= 6 && memcmp(s, "local-", 6) == 0)
-		return "may not start with \"local-\"";
-	for (const char *const *r = reserved_refs; *r; r++)
-		if (strlen(*r) == len && memcmp(*r, s, len) == 0)
-			return "is reserved";
-	return NULL;
-}
-
-/* ---- the state's memory ------------------------------------------------- */
-
-static char *
-copy_text(struct loader *l, const char *s, size_t len)
+char *
+dl_copy(struct loader *l, const char *s, size_t len)
 {
 	return arena_strndup(&l->ds->arena, s, len);
 }
 
-/* A text many deployments repeat (region, class, reference) is kept once;
- * past INTERN_MAX distinct texts new ones are simply copied. */
-static char *
-intern(struct loader *l, const char *s, size_t len)
+/* Past INTERN_MAX distinct texts new ones are simply copied. */
+char *
+dl_intern(struct loader *l, const char *s, size_t len)
 {
 	size_t v;
 	char *copy;
 
 	if (strmap_get(&l->intern, s, len, &v))
 		return (char *)(uintptr_t)v;
-	if ((copy = copy_text(l, s, len)) != NULL && l->intern.n < INTERN_MAX)
+	if ((copy = dl_copy(l, s, len)) != NULL && l->intern.n < INTERN_MAX)
 		(void)strmap_put(&l->intern, copy, len, (size_t)(uintptr_t)copy,
 		    NULL);
 	return copy;
 }
+
+int
+dl_mark(struct marks *m, unsigned kind, const char *text, struct pos p,
+    size_t owner)
+{
+	if (m->n == m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 8;
+		struct mark *nv = realloc(m->v, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -ENOMEM;
+		m->v = nv;
+		m->cap = ncap;
+	}
+	m->v[m->n].kind = (unsigned char)kind;
+	m->v[m->n].text = text;
+	m->v[m->n].at = p;
+	m->v[m->n].owner = owner;
+	m->n++;
+	return 0;
+}
+
+int
+dl_strv_add(struct strv *sv, char *s)
+{
+	if (sv->n == sv->cap) {
+		size_t ncap = sv->cap ? sv->cap * 2 : 8;
+		char **nv = realloc(sv->v, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -ENOMEM;
+		sv->v = nv;
+		sv->cap = ncap;
+	}
+	sv->v[sv->n++] = s;
+	return 0;
+}
+
+int
+dl_strv_keep(struct loader *l, char ***out, uint16_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (l->list.n == 0)
+		return 0;
+	*out = arena_memdup(&l->ds->arena, l->list.v,
+	    l->list.n * sizeof(*l->list.v), _Alignof(char *));
+	if (*out == NULL)
+		return -ENOMEM;
+	*n = (uint16_t)l->list.n;
+	l->list.n = 0;
+	return 0;
+}
+
+void
+dl_absent_key(struct res *res, const char *key, struct pos p)
+{
+	struct absent_key *v = res->at == AT_PROJECT ? res->pc->absent_keys :
+	    res->dc->absent_keys;
+	size_t *n = res->at == AT_PROJECT ? &res->pc->n_absent_keys :
+	    &res->dc->n_absent_keys;
+
+	if (*n < ABSENT_KEYS_MAX) {
+		v[*n].key = key;
+		v[*n].at = p;
+		(*n)++;
+	}
+}
+
+static void
+absent_keys_report(struct loader *l, const char *what, const char *name,
+    const struct absent_key *v, size_t n)
+{
+	char q[DIAG_QUOTE_MAX];
+
+	for (size_t i = 0; i < n; i++)
+		dl_err(l, v[i].at, "%s %s has state: absent and may not set \"%s\"",
+		    what, name != NULL ? diag_quote(q, sizeof(q), name,
+		    strlen(name)) : (*what == 'p' ? "without a name" :
+		    "without a reference"), v[i].key);
+}
+
+/* ---- the key table ------------------------------------------------------ */
+
+struct key_row {
+	const char *name;
+	unsigned where;          /* AT_* where the key applies */
+	key_fn *parse;           /* reads the value */
+};
+
+/* In this order in the "expected one of" lists. */
+static const struct key_row key_rows[] = {
+	{ "projects", AT_TOP, dl_key_projects },
+	{ "name", AT_PROJECT, dl_key_name },
+	{ "reference", AT_DEPLOYMENT, dl_key_reference },
+	{ "type", AT_DEPLOYMENT, dl_key_type },
+	{ "region", AT_DEPLOYMENT, dl_key_attr },
+	{ "class", AT_DEPLOYMENT, dl_key_attr },
+	{ "default", AT_DEPLOYMENT, dl_key_default },
+	{ "state", AT_PROJECT | AT_DEPLOYMENT, dl_key_state },
+	{ "deployments", AT_PROJECT, dl_key_deployments },
+	{ "protect", AT_PROJECT | AT_DEPLOYMENT, dl_key_protect },
+	{ "slug", AT_PROJECT, dl_key_slug },
+	{ "dashboard_edit_confirmation", AT_DEPLOYMENT, dl_key_tribool },
+	{ "send_logs_to_client", AT_DEPLOYMENT, dl_key_tribool },
+	{ "expires_at", AT_DEPLOYMENT, dl_key_expires },
+	{ "renamed_from", AT_PROJECT | AT_DEPLOYMENT, dl_key_renamed_from },
+};
+
+#define N_KEY_ROWS (sizeof(key_rows) / sizeof(key_rows[0]))
+
+static const char *
+where_text(unsigned where)
+{
+	switch (where) {
+	case AT_TOP: return "at the top level";
+	case AT_PROJECT: return "in project";
+	default: return "in deployment";
+	}
+}
+
+static void
+unknown_key(struct loader *l, const struct yread_node *k, unsigned where)
+{
+	char list[768], q[DIAG_QUOTE_MAX];
+	size_t o = 0, n = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < N_KEY_ROWS; i++) {
+		if (!(key_rows[i].where & where))
+			continue;
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
+		    n++ ? ", " : "", key_rows[i].name);
+	}
+	if (dl_is_text(k, "<<"))
+		dl_err(l, dl_at(k), "merge keys (<<) are not supported %s",
+		    where_text(where));
+	else
+		dl_err(l, dl_at(k), "unknown key %s %s (expected %s%s)",
+		    dl_quote(q, sizeof(q), k), where_text(where),
+		    n > 1 ? "one of: " : "", list);
+}
+
+int
+dl_read_keys(struct loader *l, struct res *res)
+{
+	struct yread_node k;
+	int rc;
+
+	while ((rc = yread_next_key(l->r, &k)) > 0) {
+		const struct key_row *row = NULL;
+
+		for (size_t i = 0; i < N_KEY_ROWS && row == NULL; i++)
+			if ((key_rows[i].where & res->at) &&
+			    dl_is_text(&k, key_rows[i].name))
+				row = &key_rows[i];
+		if (row != NULL) {
+			rc = row->parse(l, res, &k);
+		} else {
+			unknown_key(l, &k, res->at);
+			rc = yread_skip(l->r);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return rc;
+}
+
+/* ---- deployments -------------------------------------------------------- */
+
+/* What a deployment's own keys say about it, once its mapping ended. */
+static void
+check_deployment(struct loader *l, const struct dep_ctx *dc)
+{
+	const struct desired_deployment *dd = &dc->dd;
+	char q[DIAG_QUOTE_MAX];
+
+	if (!dc->ref_seen)
+		dl_err(l, dc->m, "deployment has no \"reference\"");
+	if (!dc->type_seen)
+		dl_err(l, dc->m, "deployment %s%shas no \"type\" (expected one of: "
+		    "dev, prod, preview, custom)",
+		    dc->ref_ok ? dl_quote_s(q, sizeof(q), dd->reference, "") : "",
+		    dc->ref_ok ? " " : "");
+	if (dd->is_default == TRI_TRUE && dc->type_ok && dd->type != DEP_DEV &&
+	    dd->type != DEP_PROD)
+		dl_err(l, dc->def, "\"default: true\" is only allowed with type "
+		    "dev or prod, not %s", dep_type_name(dd->type));
+	if (dd->absent)
+		absent_keys_report(l, "deployment", dd->reference,
+		    dc->absent_keys, dc->n_absent_keys);
+}
+
+static int
+load_deployment(struct loader *l, struct proj_ctx *pc)
+{
+	struct res res = { AT_DEPLOYMENT, pc, NULL };
+	struct yread_node m;
+	struct dep_ctx *dc;
+	int rc;
+
+	if ((rc = yread_value(l->r, &m)) != 0)
+		return rc;
+	if (m.kind != YTREE_MAP) {
+		dl_err(l, dl_at(&m), "a deployment must be a mapping, got %s",
+		    yread_describe(&m));
+		return m.kind == YTREE_SCALAR ? 0 : yread_leave(l->r);
+	}
+	if (l->n_deps == l->deps_cap) {
+		size_t ncap = l->deps_cap ? l->deps_cap * 2 : 8;
+		struct dep_ctx *np = realloc(l->deps, ncap * sizeof(*np));
+
+		if (np == NULL)
+			return -ENOMEM;
+		l->deps = np;
+		l->deps_cap = ncap;
+	}
+	dc = &l->deps[l->n_deps];
+	memset(dc, 0, sizeof(*dc));
+	dc->dd.is_default = TRI_UNSET;
+	dc->dd.dashboard_edit_confirmation = TRI_UNSET;
+	dc->dd.send_logs_to_client = TRI_UNSET;
+	dc->dd.expires = DESIRED_EXPIRES_UNSET;
+	dc->dd.loc.file = l->file;
+	dc->dd.loc.line = m.line;
+	dc->dd.loc.col = m.col;
+	dc->m = dl_at(&m);
+	res.dc = dc;
+	if ((rc = dl_read_keys(l, &res)) < 0)
+		return rc;
+	check_deployment(l, dc);
+	l->n_deps++;
+	return 0;
+}
+
+int
+dl_key_deployments(struct loader *l, struct res *res,
+    const struct yread_node *k)
+{
+	struct proj_ctx *pc = res->pc;
+	struct yread_node v;
+	bool ok;
+	int rc;
+
+	if ((rc = dl_read_list(l, "deployments", &v, &ok)) != 0 || !ok)
+		return rc;
+	pc->deps_seen = true;
+	pc->deps_key = dl_at(k);
+	if (v.kind != YTREE_SEQ)
+		return 0;
+	/* Errors inside are reported even under state: absent: one run
+	 * shows everything there is to fix. */
+	while ((rc = yread_next_item(l->r)) > 0) {
+		pc->n_items++;
+		if ((rc = load_deployment(l, pc)) != 0)
+			return rc;
+	}
+	return rc;
+}
+
+/* The deployment of the project with this reference, or NULL. */
+static const struct dep_ctx *
+find_ref(struct loader *l, const struct strmap *refs, const char *ref)
+{
+	size_t i;
+
+	if (l->n_deps > LINEAR_MAX)
+		return strmap_get(refs, ref, strlen(ref), &i) ? &l->deps[i] : NULL;
+	for (i = 0; i < l->n_deps; i++)
+		if (l->deps[i].ref_ok && strcmp(l->deps[i].dd.reference, ref) == 0)
+			return &l->deps[i];
+	return NULL;
+}
+
+/* renamed_from between the deployments of a project: not the deployment's
+ * own reference, not another declared one, not claimed twice. */
+static int
+check_renames(struct loader *l, const struct proj_ctx *pc,
+    const struct strmap *refs)
+{
+	char q[DIAG_QUOTE_MAX], q2[DIAG_QUOTE_MAX];
+	const char *pname = pc->p.name;
+	struct strmap seen;
+	size_t first;
+	int rc = 0;
+
+	strmap_init(&seen);
+	for (size_t i = 0; i < l->dep_marks.n && rc >= 0; i++) {
+		const struct mark *mk = &l->dep_marks.v[i];
+		const struct dep_ctx *dc = &l->deps[mk->owner], *other;
+
+		if (dc->ref_ok && strcmp(mk->text, dc->dd.reference) == 0) {
+			dl_err(l, mk->at, "renamed_from %s is the deployment's own "
+			    "reference", dl_quote_s(q, sizeof(q), mk->text, ""));
+			continue;
+		}
+		if ((other = find_ref(l, refs, mk->text)) != NULL) {
+			dl_err(l, mk->at, "renamed_from %s names a deployment declared "
+			    "in project %s at %s:%d:%d (a declared reference cannot "
+			    "also be an earlier one)",
+			    dl_quote_s(q, sizeof(q), mk->text, ""),
+			    dl_quote_s(q2, sizeof(q2), pname, "without a name"),
+			    l->file, other->dd.loc.line, other->dd.loc.col);
+			continue;
+		}
+		rc = strmap_put(&seen, mk->text, strlen(mk->text), i, &first);
+		if (rc != 1)
+			continue;
+		if (l->dep_marks.v[first].owner == mk->owner)
+			dl_err(l, mk->at, "renamed_from %s is listed twice (first at "
+			    "%d:%d)", dl_quote_s(q, sizeof(q), mk->text, ""),
+			    l->dep_marks.v[first].at.line,
+			    l->dep_marks.v[first].at.col);
+		else
+			dl_err(l, mk->at, "renamed_from %s is also claimed by "
+			    "deployment %s (at %s:%d:%d)",
+			    dl_quote_s(q, sizeof(q), mk->text, ""),
+			    dl_quote_s(q2, sizeof(q2),
+			    l->deps[l->dep_marks.v[first].owner].dd.reference,
+			    "without a reference"), l->file,
+			    l->dep_marks.v[first].at.line,
+			    l->dep_marks.v[first].at.col);
+	}
+	strmap_free(&seen);
+	return rc < 0 ? rc : 0;
+}
+
+/* The rules between the deployments of a project, in their order: one
+ * default per type (the API would move the flag), unique references, then
+ * the renames. */
+static int
+check_deployments(struct loader *l, const struct proj_ctx *pc)
+{
+	const struct dep_ctx *def[4] = { NULL, NULL, NULL, NULL };
+	char q[DIAG_QUOTE_MAX], q2[DIAG_QUOTE_MAX], q3[DIAG_QUOTE_MAX];
+	const char *pname = pc->p.name;
+	struct strmap refs;
+	size_t found;
+	int rc = 0;
+
+	strmap_init(&refs);
+	for (size_t i = 0; i < l->n_deps && rc >= 0; i++) {
+		const struct dep_ctx *dc = &l->deps[i], *first = NULL;
+		const struct desired_deployment *dd = &dc->dd;
+
+		if (dd->is_default == TRI_TRUE && dc->type_ok && !dd->absent &&
+		    (dd->type == DEP_DEV || dd->type == DEP_PROD)) {
+			if (def[dd->type] != NULL)
+				dl_err(l, dc->def, "more than one default %s deployment "
+				    "in project %s (the first is %s at %s:%d:%d)",
+				    dep_type_name(dd->type),
+				    dl_quote_s(q, sizeof(q), pname, "without a name"),
+				    dl_quote_s(q2, sizeof(q2),
+				    def[dd->type]->dd.reference, "a deployment"),
+				    l->file, def[dd->type]->def.line,
+				    def[dd->type]->def.col);
+			else
+				def[dd->type] = dc;
+		}
+		if (dc->ref_ok && l->n_deps <= LINEAR_MAX) {
+			for (size_t j = 0; j < i && first == NULL; j++)
+				if (l->deps[j].ref_ok && strcmp(l->deps[j].dd.reference,
+				    dd->reference) == 0)
+					first = &l->deps[j];
+		} else if (dc->ref_ok && (rc = strmap_put(&refs, dd->reference,
+		    strlen(dd->reference), i, &found)) == 1) {
+			first = &l->deps[found];
+		}
+		if (first != NULL)
+			dl_err(l, loc_pos(&dd->loc), "duplicate reference %s in "
+			    "project %s (first declared at %s:%d:%d)",
+			    dl_quote_s(q, sizeof(q), dd->reference, ""),
+			    dl_quote_s(q2, sizeof(q2), pname, "without a name"),
+			    first->dd.loc.file, first->dd.loc.line,
+			    first->dd.loc.col);
+		if (dd->absent && dc->protect_seen && dd->protect)
+			dl_warn(l, dc->protect, "deployment %s has state: absent and "
+			    "protect: true; the protected guard will hold back its "
+			    "deletion", dl_quote_s(q3, sizeof(q3), dd->reference,
+			    "without a reference"));
+	}
+	if (rc >= 0 && l->dep_marks.n > 0)
+		rc = check_renames(l, pc, &refs);
+	strmap_free(&refs);
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- projects ----------------------------------------------------------- */
+
+static int
+add_project(struct loader *l, const struct desired_project *p)
+{
+	struct desired_state *ds = l->ds;
+
+	if (ds->n_projects == l->proj_cap) {
+		/* A quarter more each time: little room left over at the
+		 * peak, and realloc moves large arrays without copying. */
+		size_t ncap = l->proj_cap < 16 ? 16 : l->proj_cap + l->proj_cap / 4;
+		struct desired_project *np;
+
+		np = realloc(ds->projects, ncap * sizeof(*np));
+		if (np == NULL)
+			return -ENOMEM;
+		ds->projects = np;
+		l->proj_cap = ncap;
+	}
+	ds->projects[ds->n_projects++] = *p;
+	return 0;
+}
+
+/* The deployments collected for the project, sized once. */
+static int
+keep_deployments(struct loader *l, struct desired_project *p)
+{
+	struct desired_deployment *v;
+
+	if (l->n_deps == 0)
+		return 0;
+	v = arena_alloc(&l->ds->arena, l->n_deps * sizeof(*v),
+	    _Alignof(struct desired_deployment));
+	if (v == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->n_deps; i++)
+		v[i] = l->deps[i].dd;
+	p->deployments = v;
+	p->n_deployments = l->n_deps;
+	return 0;
+}
+
+static int
+load_project(struct loader *l)
+{
+	struct yread_node m;
+	struct proj_ctx pc;
+	struct res res = { AT_PROJECT, &pc, NULL };
+	char q[DIAG_QUOTE_MAX];
+	int rc;
+
+	if ((rc = yread_value(l->r, &m)) != 0)
+		return rc;
+	if (m.kind != YTREE_MAP) {
+		dl_err(l, dl_at(&m), "a project must be a mapping, got %s",
+		    yread_describe(&m));
+		return m.kind == YTREE_SCALAR ? 0 : yread_leave(l->r);
+	}
+	memset(&pc, 0, sizeof(pc));
+	pc.index = l->ds->n_projects;
+	pc.p.loc.file = l->file;
+	pc.p.loc.line = m.line;
+	pc.p.loc.col = m.col;
+	pc.m = dl_at(&m);
+	l->n_deps = 0;
+	l->dep_marks.n = 0;
+	if ((rc = dl_read_keys(l, &res)) < 0)
+		return rc;
+	if (!pc.name_seen)
+		dl_err(l, pc.m, "project has no \"name\"");
+	if (pc.p.absent && pc.n_items > 0)
+		dl_err(l, pc.deps_key, "project %s has state: absent and may not "
+		    "list deployments", dl_quote_s(q, sizeof(q), pc.p.name,
+		    "without a name"));
+	if (pc.p.absent && pc.p.protect)
+		dl_warn(l, pc.protect, "project %s has state: absent and protect: "
+		    "true; the protected guard will hold back its deletion",
+		    dl_quote_s(q, sizeof(q), pc.p.name, "without a name"));
+	if (pc.p.absent)
+		absent_keys_report(l, "project", pc.p.name, pc.absent_keys,
+		    pc.n_absent_keys);
+	if ((rc = check_deployments(l, &pc)) != 0 ||
+	    (rc = keep_deployments(l, &pc.p)) != 0)
+		return rc;
+	return add_project(l, &pc.p);
+}
+
+int
+dl_key_projects(struct loader *l, struct res *res, const struct yread_node *k)
+{
+	struct yread_node v;
+	bool ok;
+	int rc;
+
+	(void)res;
+	(void)k;
+	if ((rc = dl_read_list(l, "projects", &v, &ok)) != 0 || !ok ||
+	    v.kind != YTREE_SEQ)
+		return rc;
+	while ((rc = yread_next_item(l->r)) > 0)
+		if ((rc = load_project(l)) != 0)
+			return rc;
+	return rc;
+}
+
+static int
+load_documents(struct loader *l)
+{
+	struct res res = { AT_TOP, NULL, NULL };
+	struct yread_node root;
+	int rc;
+
+	while ((rc = yread_document(l->r)) > 0) {
+		if ((rc = yread_value(l->r, &root)) != 0)
+			return rc;
+		if (root.kind == YTREE_SCALAR && root.stype == YTREE_NULL)
+			continue;      /* an empty document declares nothing */
+		if (root.kind != YTREE_MAP) {
+			dl_err(l, dl_at(&root), "expected a mapping with the key "
+			    "\"projects\" at the top level, got %s",
+			    yread_describe(&root));
+			if (root.kind == YTREE_SEQ && (rc = yread_leave(l->r)) != 0)
+				return rc;
+			continue;
+		}
+		if ((rc = dl_read_keys(l, &res)) < 0)
+			return rc;
+	}
+	return rc;
+}
+
+/* ---- checks across projects ---------------------------------------------- */
 
 static uint64_t
 hash_text(const char *s, size_t len)
@@ -332,548 +733,141 @@ name_set_add(struct name_set *s, const struct desired_project *v, size_t idx,
 	return 0;
 }
 
-/* ---- keys --------------------------------------------------------------- */
-
-typedef int key_fn(struct loader *l, struct res *res, const struct yread_node *k);
-
-struct key_row {
-	const char *name;
-	unsigned where;          /* AT_* where the key applies */
-	key_fn *parse;           /* reads the value */
-};
-
-static key_fn k_projects, k_name, k_reference, k_type, k_attr, k_default,
-    k_state, k_deployments, k_protect;
-
-/* In this order in the "expected one of" lists. */
-static const struct key_row key_rows[] = {
-	{ "projects", AT_TOP, k_projects },
-	{ "name", AT_PROJECT, k_name },
-	{ "reference", AT_DEPLOYMENT, k_reference },
-	{ "type", AT_DEPLOYMENT, k_type },
-	{ "region", AT_DEPLOYMENT, k_attr },
-	{ "class", AT_DEPLOYMENT, k_attr },
-	{ "default", AT_DEPLOYMENT, k_default },
-	{ "state", AT_PROJECT | AT_DEPLOYMENT, k_state },
-	{ "deployments", AT_PROJECT, k_deployments },
-	{ "protect", AT_PROJECT | AT_DEPLOYMENT, k_protect },
-};
-
-#define N_KEY_ROWS (sizeof(key_rows) / sizeof(key_rows[0]))
-
-static const char *
-where_text(unsigned where)
+static bool
+name_set_get(const struct name_set *s, const struct desired_project *v,
+    const char *name, size_t *idx)
 {
-	return where == AT_TOP ? "at the top level" :
-	    where == AT_PROJECT ? "in project" : "in deployment";
+	size_t i;
+
+	if (s->cap == 0)
+		return false;
+	i = name_slot(s, v, name);
+	if (s->slots[i] == 0)
+		return false;
+	*idx = s->slots[i] - 1;
+	return true;
 }
 
-static void
-unknown_key(struct loader *l, const struct yread_node *k, unsigned where)
-{
-	char list[512], q[DIAG_QUOTE_MAX];
-	size_t o = 0, n = 0;
-
-	list[0] = '\0';
-	for (size_t i = 0; i < N_KEY_ROWS; i++) {
-		if (!(key_rows[i].where & where))
-			continue;
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
-		    n++ ? ", " : "", key_rows[i].name);
-	}
-	if (is_text(k, "<<"))
-		err(l, at(k), "merge keys (<<) are not supported %s",
-		    where_text(where));
-	else
-		err(l, at(k), "unknown key %s %s (expected %s%s)",
-		    quote(q, sizeof(q), k), where_text(where),
-		    n > 1 ? "one of: " : "", list);
-}
-
-/* The keys of the mapping just entered, each through its row. */
+/* A mark that passed is claimed for the files that follow: 0 or -ENOMEM.
+ * *first is set (and 1 returned) when the text was claimed before. */
 static int
-read_keys(struct loader *l, struct res *res)
+claim(struct loader *l, const struct mark *mk, size_t *first)
 {
-	struct yread_node k;
-	int rc;
-
-	while ((rc = yread_next_key(l->r, &k)) > 0) {
-		const struct key_row *row = NULL;
-
-		for (size_t i = 0; i < N_KEY_ROWS && row == NULL; i++)
-			if ((key_rows[i].where & res->at) &&
-			    is_text(&k, key_rows[i].name))
-				row = &key_rows[i];
-		if (row != NULL) {
-			rc = row->parse(l, res, &k);
-		} else {
-			unknown_key(l, &k, res->at);
-			rc = yread_skip(l->r);
-		}
-		if (rc < 0)
-			return rc;
-	}
-	return rc;
-}
-
-static int
-k_name(struct loader *l, struct res *res, const struct yread_node *k)
-{
-	struct proj_ctx *pc = res->pc;
-	char q[DIAG_QUOTE_MAX];
-	struct yread_node v;
-	int rc;
-
-	(void)k;
-	pc->name_seen = true;
-	if ((rc = read_scalar(l, &v)) != 0 || want_string(l, "name", &v) == NULL)
-		return rc;
-	if (v.len == 0) {
-		err(l, at(&v), "\"name\" may not be empty");
-	} else if (v.len > DESIRED_NAME_MAX) {
-		err(l, at(&v), "project name %s is longer than %d bytes",
-		    quote(q, sizeof(q), &v), DESIRED_NAME_MAX);
-	} else if (has_control(v.value, v.len)) {
-		err(l, at(&v), "project name %s may not contain control "
-		    "characters", quote(q, sizeof(q), &v));
-	} else {
-		if ((pc->p.name = copy_text(l, v.value, v.len)) == NULL)
-			return -ENOMEM;
-		pc->p.loc.line = v.line;
-		pc->p.loc.col = v.col;
-	}
-	return 0;
-}
-
-static int
-k_reference(struct loader *l, struct res *res, const struct yread_node *k)
-{
-	struct dep_ctx *dc = res->dc;
-	char q[DIAG_QUOTE_MAX];
-	struct yread_node v;
-	const char *why;
-	int rc;
-
-	(void)k;
-	dc->ref_seen = true;
-	if ((rc = read_scalar(l, &v)) != 0 ||
-	    want_string(l, "reference", &v) == NULL)
-		return rc;
-	if ((why = desired_reference_problem(v.value, v.len)) != NULL) {
-		err(l, at(&v), "reference %s %s", quote(q, sizeof(q), &v), why);
-		return 0;
-	}
-	if ((dc->dd.reference = intern(l, v.value, v.len)) == NULL)
-		return -ENOMEM;
-	dc->dd.loc.line = v.line;
-	dc->dd.loc.col = v.col;
-	dc->ref_ok = true;
-	return 0;
-}
-
-static int
-k_type(struct loader *l, struct res *res, const struct yread_node *k)
-{
-	struct dep_ctx *dc = res->dc;
-	char q[DIAG_QUOTE_MAX];
-	struct yread_node v;
-	int rc;
-
-	(void)k;
-	dc->type_seen = true;
-	if ((rc = read_scalar(l, &v)) != 0 || want_string(l, "type", &v) == NULL)
-		return rc;
-	if (strlen(v.value) != v.len || dep_type_parse(v.value, &dc->dd.type) != 0) {
-		err(l, at(&v), "invalid type %s (expected one of: dev, prod, "
-		    "preview, custom)", quote(q, sizeof(q), &v));
-		return 0;
-	}
-	dc->type_ok = true;
-	return 0;
-}
-
-/* region and class: names the API hands out (aws-us-east-1, s16), so a
- * stray space or capital is caught here rather than by the API. */
-static int
-k_attr(struct loader *l, struct res *res, const struct yread_node *k)
-{
-	const char *key = k->value;
-	char q[DIAG_QUOTE_MAX], **field;
-	struct yread_node v;
-	bool ok;
-	int rc;
-
-	field = strcmp(key, "region") == 0 ? &res->dc->dd.region :
-	    &res->dc->dd.class_name;
-	if ((rc = read_scalar(l, &v)) != 0 || want_string(l, key, &v) == NULL)
-		return rc;
-	ok = v.len > 0 && v.len <= DESIRED_ATTR_MAX;
-	for (size_t i = 0; ok && i < v.len; i++) {
-		char c = v.value[i];
-
-		ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-	}
-	if (!ok) {
-		err(l, at(&v), "invalid %s %s (expected 1 to %d characters of "
-		    "a-z, 0-9 and \"-\")", key, quote(q, sizeof(q), &v),
-		    DESIRED_ATTR_MAX);
-		return 0;
-	}
-	return (*field = intern(l, v.value, v.len)) == NULL ? -ENOMEM : 0;
-}
-
-static int
-k_default(struct loader *l, struct res *res, const struct yread_node *k)
-{
-	struct dep_ctx *dc = res->dc;
-	struct yread_node v;
-	bool b;
-	int rc;
-
-	(void)k;
-	if ((rc = read_scalar(l, &v)) != 0 || !want_bool(l, "default", &v, &b))
-		return rc;
-	dc->dd.is_default = b ? TRI_TRUE : TRI_FALSE;
-	dc->def_seen = true;
-	dc->def = at(&v);
-	return 0;
-}
-
-static int
-k_state(struct loader *l, struct res *res, const struct yread_node *k)
-{
-	bool *absent = res->at == AT_PROJECT ? &res->pc->p.absent :
-	    &res->dc->dd.absent;
-	char q[DIAG_QUOTE_MAX];
-	struct yread_node v;
-	int rc;
-
-	(void)k;
-	if ((rc = read_scalar(l, &v)) != 0 || want_string(l, "state", &v) == NULL)
-		return rc;
-	if (is_text(&v, "present"))
-		*absent = false;
-	else if (is_text(&v, "absent"))
-		*absent = true;
-	else
-		err(l, at(&v), "invalid state %s (expected present or absent)",
-		    quote(q, sizeof(q), &v));
-	return 0;
-}
-
-static int
-k_protect(struct loader *l, struct res *res, const struct yread_node *k)
-{
-	struct yread_node v;
-	bool b;
-	int rc;
-
-	(void)k;
-	if ((rc = read_scalar(l, &v)) != 0 || !want_bool(l, "protect", &v, &b))
-		return rc;
-	if (res->at == AT_PROJECT) {
-		res->pc->p.protect = b;
-		res->pc->protect_seen = true;
-		res->pc->protect = at(&v);
-	} else {
-		res->dc->dd.protect = b;
-		res->dc->protect_seen = true;
-		res->dc->protect = at(&v);
-	}
-	return 0;
-}
-
-/* ---- deployments -------------------------------------------------------- */
-
-/* What a deployment's own keys say about it, once its mapping ended. */
-static void
-check_deployment(struct loader *l, const struct dep_ctx *dc)
-{
-	const struct desired_deployment *dd = &dc->dd;
-	char q[DIAG_QUOTE_MAX];
-
-	if (!dc->ref_seen)
-		err(l, dc->m, "deployment has no \"reference\"");
-	if (!dc->type_seen)
-		err(l, dc->m, "deployment %s%shas no \"type\" (expected one of: "
-		    "dev, prod, preview, custom)",
-		    dc->ref_ok ? quote_s(q, sizeof(q), dd->reference, "") : "",
-		    dc->ref_ok ? " " : "");
-	if (dd->is_default == TRI_TRUE && dc->type_ok && dd->type != DEP_DEV &&
-	    dd->type != DEP_PROD)
-		err(l, dc->def, "\"default: true\" is only allowed with type dev "
-		    "or prod, not %s", dep_type_name(dd->type));
-}
-
-static int
-load_deployment(struct loader *l, struct proj_ctx *pc)
-{
-	struct res res = { AT_DEPLOYMENT, pc, NULL };
-	struct yread_node m;
-	struct dep_ctx *dc;
-	int rc;
-
-	if ((rc = yread_value(l->r, &m)) != 0)
-		return rc;
-	if (m.kind != YTREE_MAP) {
-		err(l, at(&m), "a deployment must be a mapping, got %s",
-		    yread_describe(&m));
-		return m.kind == YTREE_SCALAR ? 0 : yread_leave(l->r);
-	}
-	if (l->n_deps == l->deps_cap) {
-		size_t ncap = l->deps_cap ? l->deps_cap * 2 : 8;
-		struct dep_ctx *np = realloc(l->deps, ncap * sizeof(*np));
-
-		if (np == NULL)
-			return -ENOMEM;
-		l->deps = np;
-		l->deps_cap = ncap;
-	}
-	dc = &l->deps[l->n_deps];
-	memset(dc, 0, sizeof(*dc));
-	dc->dd.is_default = TRI_UNSET;
-	dc->dd.loc.file = l->file;
-	dc->dd.loc.line = m.line;
-	dc->dd.loc.col = m.col;
-	dc->m = at(&m);
-	res.dc = dc;
-	if ((rc = read_keys(l, &res)) < 0)
-		return rc;
-	check_deployment(l, dc);
-	l->n_deps++;
-	return 0;
-}
-
-static int
-k_deployments(struct loader *l, struct res *res, const struct yread_node *k)
-{
-	struct proj_ctx *pc = res->pc;
-	struct yread_node v;
-	bool ok;
-	int rc;
-
-	if ((rc = read_list(l, "deployments", &v, &ok)) != 0 || !ok)
-		return rc;
-	pc->deps_seen = true;
-	pc->deps_key = at(k);
-	if (v.kind != YTREE_SEQ)
-		return 0;
-	/* Errors inside are reported even under state: absent: one run
-	 * shows everything there is to fix. */
-	while ((rc = yread_next_item(l->r)) > 0) {
-		pc->n_items++;
-		if ((rc = load_deployment(l, pc)) != 0)
-			return rc;
-	}
-	return rc;
-}
-
-/* The rules between the deployments of a project, in their order: one
- * default per type (the API would move the flag), unique references. */
-static int
-check_deployments(struct loader *l, const struct proj_ctx *pc)
-{
-	const struct dep_ctx *def[4] = { NULL, NULL, NULL, NULL };
-	char q[DIAG_QUOTE_MAX], q2[DIAG_QUOTE_MAX], q3[DIAG_QUOTE_MAX];
-	const char *pname = pc->p.name;
-	struct strmap refs;
+	struct strmap *m = &l->claimed[mk->kind];
 	size_t found;
-	int rc = 0;
+	int rc;
 
-	strmap_init(&refs);
-	for (size_t i = 0; i < l->n_deps && rc >= 0; i++) {
-		const struct dep_ctx *dc = &l->deps[i], *first = NULL;
-		const struct desired_deployment *dd = &dc->dd;
-
-		if (dd->is_default == TRI_TRUE && dc->type_ok && !dd->absent &&
-		    (dd->type == DEP_DEV || dd->type == DEP_PROD)) {
-			if (def[dd->type] != NULL)
-				err(l, dc->def, "more than one default %s deployment "
-				    "in project %s (the first is %s at %s:%d:%d)",
-				    dep_type_name(dd->type),
-				    quote_s(q, sizeof(q), pname, "without a name"),
-				    quote_s(q2, sizeof(q2),
-				    def[dd->type]->dd.reference, "a deployment"),
-				    l->file, def[dd->type]->def.line,
-				    def[dd->type]->def.col);
-			else
-				def[dd->type] = dc;
-		}
-		if (dc->ref_ok && l->n_deps <= LINEAR_MAX) {
-			for (size_t j = 0; j < i && first == NULL; j++)
-				if (l->deps[j].ref_ok && strcmp(l->deps[j].dd.reference,
-				    dd->reference) == 0)
-					first = &l->deps[j];
-		} else if (dc->ref_ok && (rc = strmap_put(&refs, dd->reference,
-		    strlen(dd->reference), i, &found)) == 1) {
-			first = &l->deps[found];
-		}
-		if (first != NULL)
-			err(l, (struct pos){ dd->loc.line, dd->loc.col },
-			    "duplicate reference %s in project %s (first declared "
-			    "at %s:%d:%d)", quote_s(q, sizeof(q), dd->reference, ""),
-			    quote_s(q2, sizeof(q2), pname, "without a name"),
-			    first->dd.loc.file, first->dd.loc.line,
-			    first->dd.loc.col);
-		if (dd->absent && dc->protect_seen && dd->protect)
-			warn(l, dc->protect, "deployment %s has state: absent and "
-			    "protect: true; the protected guard will hold back its "
-			    "deletion", quote_s(q3, sizeof(q3), dd->reference,
-			    "without a reference"));
+	if (strmap_get(m, mk->text, strlen(mk->text), &found)) {
+		*first = found;
+		return 1;
 	}
-	strmap_free(&refs);
-	return rc < 0 ? rc : 0;
-}
+	if (l->n_claims == l->claims_cap) {
+		size_t ncap = l->claims_cap ? l->claims_cap * 2 : 16;
+		struct claim *nv = realloc(l->claims, ncap * sizeof(*nv));
 
-/* ---- projects ----------------------------------------------------------- */
-
-static int
-add_project(struct loader *l, const struct desired_project *p)
-{
-	struct desired_state *ds = l->ds;
-
-	if (ds->n_projects == l->proj_cap) {
-		size_t ncap = l->proj_cap < 16 ? 16 : l->proj_cap + l->proj_cap / 2;
-		struct desired_project *np;
-
-		np = realloc(ds->projects, ncap * sizeof(*np));
-		if (np == NULL)
+		if (nv == NULL)
 			return -ENOMEM;
-		ds->projects = np;
-		l->proj_cap = ncap;
+		l->claims = nv;
+		l->claims_cap = ncap;
 	}
-	ds->projects[ds->n_projects++] = *p;
+	rc = strmap_put(m, mk->text, strlen(mk->text), l->n_claims, NULL);
+	if (rc < 0)
+		return rc;
+	l->claims[l->n_claims].file = l->file;
+	l->claims[l->n_claims].at = mk->at;
+	l->claims[l->n_claims].project = mk->owner;
+	l->n_claims++;
 	return 0;
 }
 
-/* The deployments collected for the project, sized once. */
+/* One mark of the file against everything declared before it. */
 static int
-keep_deployments(struct loader *l, struct desired_project *p)
+check_mark(struct loader *l, const struct mark *mk)
 {
-	struct desired_deployment *v;
-
-	if (l->n_deps == 0)
-		return 0;
-	v = arena_alloc(&l->ds->arena, l->n_deps * sizeof(*v),
-	    _Alignof(struct desired_deployment));
-	if (v == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < l->n_deps; i++)
-		v[i] = l->deps[i].dd;
-	p->deployments = v;
-	p->n_deployments = l->n_deps;
-	return 0;
-}
-
-static int
-load_project(struct loader *l)
-{
-	struct yread_node m;
-	struct proj_ctx pc;
-	struct res res = { AT_PROJECT, &pc, NULL };
-	char q[DIAG_QUOTE_MAX];
-	int rc;
-
-	if ((rc = yread_value(l->r, &m)) != 0)
-		return rc;
-	if (m.kind != YTREE_MAP) {
-		err(l, at(&m), "a project must be a mapping, got %s",
-		    yread_describe(&m));
-		return m.kind == YTREE_SCALAR ? 0 : yread_leave(l->r);
-	}
-	memset(&pc, 0, sizeof(pc));
-	pc.p.loc.file = l->file;
-	pc.p.loc.line = m.line;
-	pc.p.loc.col = m.col;
-	pc.m = at(&m);
-	l->n_deps = 0;
-	if ((rc = read_keys(l, &res)) < 0)
-		return rc;
-	if (!pc.name_seen)
-		err(l, pc.m, "project has no \"name\"");
-	if (pc.p.absent && pc.n_items > 0)
-		err(l, pc.deps_key, "project %s has state: absent and may not list "
-		    "deployments", quote_s(q, sizeof(q), pc.p.name,
-		    "without a name"));
-	if (pc.p.absent && pc.p.protect)
-		warn(l, pc.protect, "project %s has state: absent and protect: "
-		    "true; the protected guard will hold back its deletion",
-		    quote_s(q, sizeof(q), pc.p.name, "without a name"));
-	if ((rc = check_deployments(l, &pc)) != 0 ||
-	    (rc = keep_deployments(l, &pc.p)) != 0)
-		return rc;
-	return add_project(l, &pc.p);
-}
-
-static int
-k_projects(struct loader *l, struct res *res, const struct yread_node *k)
-{
-	struct yread_node v;
-	bool ok;
-	int rc;
-
-	(void)res;
-	(void)k;
-	if ((rc = read_list(l, "projects", &v, &ok)) != 0 || !ok ||
-	    v.kind != YTREE_SEQ)
-		return rc;
-	while ((rc = yread_next_item(l->r)) > 0)
-		if ((rc = load_project(l)) != 0)
-			return rc;
-	return rc;
-}
-
-static int
-load_documents(struct loader *l)
-{
-	struct res res = { AT_TOP, NULL, NULL };
-	struct yread_node root;
-	int rc;
-
-	while ((rc = yread_document(l->r)) > 0) {
-		if ((rc = yread_value(l->r, &root)) != 0)
-			return rc;
-		if (root.kind == YTREE_SCALAR && root.stype == YTREE_NULL)
-			continue;      /* an empty document declares nothing */
-		if (root.kind != YTREE_MAP) {
-			err(l, at(&root), "expected a mapping with the key "
-			    "\"projects\" at the top level, got %s",
-			    yread_describe(&root));
-			if (root.kind == YTREE_SEQ && (rc = yread_leave(l->r)) != 0)
-				return rc;
-			continue;
-		}
-		if ((rc = read_keys(l, &res)) < 0)
-			return rc;
-	}
-	return rc;
-}
-
-/* ---- the run ------------------------------------------------------------ */
-
-/* Names are unique across files and documents: each project of the file
- * just read against every one before it. */
-static int
-check_names(struct loader *l, size_t from)
-{
-	const struct desired_project *v = l->ds->projects;
-	char q[DIAG_QUOTE_MAX];
+	const struct desired_project *v = l->ds->projects, *p = &v[mk->owner];
+	char q[DIAG_QUOTE_MAX], q2[DIAG_QUOTE_MAX];
+	const struct claim *c;
 	size_t first;
 	int rc;
 
-	for (size_t i = from; i < l->ds->n_projects; i++) {
-		if (v[i].name == NULL)
-			continue;
-		if ((rc = name_set_add(&l->names, v, i, &first)) < 0)
-			return rc;
-		if (rc == 1)
-			err(l, (struct pos){ v[i].loc.line, v[i].loc.col },
-			    "duplicate project name %s (first declared at "
-			    "%s:%d:%d)", quote_s(q, sizeof(q), v[i].name, ""),
+	if (mk->kind == MARK_RENAMED) {
+		if (p->name != NULL && strcmp(mk->text, p->name) == 0) {
+			dl_err(l, mk->at, "renamed_from %s is the project's own name",
+			    dl_quote_s(q, sizeof(q), mk->text, ""));
+			return 0;
+		}
+		if (name_set_get(&l->names, v, mk->text, &first)) {
+			dl_err(l, mk->at, "renamed_from %s names a project declared at "
+			    "%s:%d:%d (a declared name cannot also be an earlier "
+			    "one)", dl_quote_s(q, sizeof(q), mk->text, ""),
 			    v[first].loc.file, v[first].loc.line, v[first].loc.col);
+			return 0;
+		}
+	}
+	if ((rc = claim(l, mk, &first)) != 1)
+		return rc;
+	c = &l->claims[first];
+	switch (mk->kind) {
+	case MARK_RENAMED:
+		if (c->project == mk->owner)
+			dl_err(l, mk->at, "renamed_from %s is listed twice (first at "
+			    "%d:%d)", dl_quote_s(q, sizeof(q), mk->text, ""),
+			    c->at.line, c->at.col);
+		else
+			dl_err(l, mk->at, "renamed_from %s is also claimed by project "
+			    "%s (at %s:%d:%d)", dl_quote_s(q, sizeof(q), mk->text, ""),
+			    dl_quote_s(q2, sizeof(q2), v[c->project].name,
+			    "without a name"), c->file, c->at.line, c->at.col);
+		break;
+	default:
+		dl_err(l, mk->at, "duplicate slug %s (first declared at %s:%d:%d "
+		    "for project %s)", dl_quote_s(q, sizeof(q), mk->text, ""),
+		    c->file, c->at.line, c->at.col,
+		    dl_quote_s(q2, sizeof(q2), v[c->project].name, "without a name"));
+		break;
 	}
 	return 0;
 }
+
+/* Names and slugs are unique across files and documents, an earlier name
+ * (renamed_from) belongs to one project and is not declared: each project of the file just read against
+ * every one before it, in order, so an error names the earlier place. */
+static int
+check_file(struct loader *l, size_t from)
+{
+	const struct desired_project *v = l->ds->projects;
+	char q[DIAG_QUOTE_MAX], q2[DIAG_QUOTE_MAX];
+	size_t first, m = 0;
+	int rc;
+
+	for (size_t i = from; i < l->ds->n_projects; i++) {
+		if (v[i].name != NULL) {
+			if ((rc = name_set_add(&l->names, v, i, &first)) < 0)
+				return rc;
+			if (rc == 1)
+				dl_err(l, loc_pos(&v[i].loc), "duplicate project name "
+				    "%s (first declared at %s:%d:%d)",
+				    dl_quote_s(q, sizeof(q), v[i].name, ""),
+				    v[first].loc.file, v[first].loc.line,
+				    v[first].loc.col);
+			else if (strmap_get(&l->claimed[MARK_RENAMED], v[i].name,
+			    strlen(v[i].name), &first))
+				dl_err(l, loc_pos(&v[i].loc), "project %s is also an "
+				    "earlier name of project %s (renamed_from at "
+				    "%s:%d:%d)", dl_quote_s(q, sizeof(q), v[i].name, ""),
+				    dl_quote_s(q2, sizeof(q2),
+				    v[l->claims[first].project].name, "without a name"),
+				    l->claims[first].file, l->claims[first].at.line,
+				    l->claims[first].at.col);
+		}
+		for (; m < l->file_marks.n && l->file_marks.v[m].owner == i; m++)
+			if ((rc = check_mark(l, &l->file_marks.v[m])) != 0)
+				return rc;
+	}
+	return 0;
+}
+
+/* ---- the run ------------------------------------------------------------ */
 
 static int
 load_file(struct loader *l, const char *path, const struct ytree_limits *lim,
@@ -882,13 +876,14 @@ load_file(struct loader *l, const char *path, const struct ytree_limits *lim,
 	size_t first = l->d->n, from = l->ds->n_projects;
 	int rc;
 
+	l->file_marks.n = 0;
 	rc = yread_open(&l->r, path, l->file, lim, nodes, l->d);
 	if (rc == 0)
 		rc = load_documents(l);
 	yread_close(l->r);
 	l->r = NULL;
 	if (rc == 0)
-		rc = check_names(l, from);
+		rc = check_file(l, from);
 	if (rc == 0) {
 		diag_merge(l->d, &l->local);
 	} else {
@@ -909,11 +904,17 @@ loader_free(struct loader *l)
 	free(l->names.slots);
 	strmap_free(&l->intern);
 	free(l->deps);
+	free(l->dep_marks.v);
+	free(l->file_marks.v);
+	free(l->claims);
+	for (size_t i = 0; i < sizeof(l->claimed) / sizeof(l->claimed[0]); i++)
+		strmap_free(&l->claimed[i]);
+	free(l->list.v);
 }
 
 int
-desired_load_limits(const char *path, const struct ytree_limits *lim,
-    struct desired_state *out, struct diag *d)
+desired_load_opts(const char *path, const struct ytree_limits *lim,
+    unsigned flags, struct desired_state *out, struct diag *d)
 {
 	struct desired_files files;
 	struct loader l;
@@ -924,7 +925,10 @@ desired_load_limits(const char *path, const struct ytree_limits *lim,
 	memset(&l, 0, sizeof(l));
 	l.ds = out;
 	l.d = d;
+	l.flags = flags;
 	strmap_init(&l.intern);
+	for (size_t i = 0; i < sizeof(l.claimed) / sizeof(l.claimed[0]); i++)
+		strmap_init(&l.claimed[i]);
 	rc = desired_files_list(path, &files, d);
 	if (rc == 0 && files.n > 0 &&
 	    (out->files = arena_alloc(&out->arena, files.n * sizeof(char *),
@@ -963,9 +967,16 @@ desired_load_limits(const char *path, const struct ytree_limits *lim,
 }
 
 int
+desired_load_limits(const char *path, const struct ytree_limits *lim,
+    struct desired_state *out, struct diag *d)
+{
+	return desired_load_opts(path, lim, 0, out, d);
+}
+
+int
 desired_load(const char *path, struct desired_state *out, struct diag *d)
 {
-	return desired_load_limits(path, NULL, out, d);
+	return desired_load_opts(path, NULL, 0, out, d);
 }
 
 size_t

@@ -32,24 +32,41 @@ struct src_loc {
 
 enum tristate { TRI_UNSET = -1, TRI_FALSE = 0, TRI_TRUE = 1 };
 
+/* expires_at of a deployment (SPEC section 8). */
+enum desired_expires {
+	DESIRED_EXPIRES_UNSET = 0,   /* not declared: left as it is */
+	DESIRED_EXPIRES_NEVER,       /* `never`: no expiry (expiresAt null) */
+	DESIRED_EXPIRES_AT,          /* at expires_at_ms */
+};
+
 struct desired_deployment {
 	char *reference;
-	enum dep_type type;
 	char *region;            /* NULL: not declared, any region is fine */
 	char *class_name;        /* NULL: not declared */
+	char **renamed_from;     /* earlier references, n_renamed_from of them */
+	int64_t expires_at_ms;   /* ms since the epoch, with DESIRED_EXPIRES_AT */
+	struct src_loc loc;
+	enum dep_type type;
 	enum tristate is_default;
+	uint16_t n_renamed_from;
+	/* enum tristate and enum desired_expires, in a byte each: */
+	signed char dashboard_edit_confirmation;
+	signed char send_logs_to_client;
+	unsigned char expires;
 	bool absent;             /* state: absent */
 	bool protect;
-	struct src_loc loc;
 };
 
 struct desired_project {
 	char *name;
-	bool absent;             /* state: absent */
-	bool protect;
+	char *slug;              /* NULL: not declared */
+	char **renamed_from;     /* earlier names, n_renamed_from of them */
 	struct desired_deployment *deployments;
 	size_t n_deployments;
 	struct src_loc loc;
+	uint16_t n_renamed_from;
+	bool absent;             /* state: absent */
+	bool protect;
 };
 
 struct desired_state {

@@ -21,6 +21,11 @@
 /* One project "shop" whose deployments follow; a deployment mapping then
  * starts on line 4, column 9, its reference value at column 20. */
 #define SHOP "projects:\n  - name: shop\n    deployments:\n"
+/* The keys each level takes, as "unknown key" errors list them. */
+#define PROJECT_KEYS "name, state, deployments, protect, slug, renamed_from"
+#define DEPLOYMENT_KEYS "reference, type, region, class, default, state, " \
+	"protect, dashboard_edit_confirmation, send_logs_to_client, " \
+	"expires_at, renamed_from"
 #define X16 "xxxxxxxxxxxxxxxx"
 #define X64 X16 X16 X16 X16
 
@@ -121,7 +126,7 @@ static const struct row rows[] = {
 	{ "unknown project key", { { "a.yaml",
 	  "projects:\n  - name: shop\n    protected: true\n" } }, -EINVAL,
 	  "a.yaml:3:5: error: unknown key \"protected\" in project (expected one "
-	  "of: name, state, deployments, protect)\n" },
+	  "of: " PROJECT_KEYS ")\n" },
 	{ "missing name", { { "a.yaml", "projects:\n  - state: present\n" } },
 	  -EINVAL, "a.yaml:2:5: error: project has no \"name\"\n" },
 	{ "name is a boolean", { { "a.yaml", "projects:\n  - name: true\n" } },
@@ -187,8 +192,7 @@ static const struct row rows[] = {
 	{ "unknown deployment key", { { "a.yaml", SHOP
 	  "      - reference: staging\n        type: dev\n        referense: x\n" } },
 	  -EINVAL, "a.yaml:6:9: error: unknown key \"referense\" in deployment "
-	  "(expected one of: reference, type, region, class, default, state, "
-	  "protect)\n" },
+	  "(expected one of: " DEPLOYMENT_KEYS ")\n" },
 	{ "missing reference", { { "a.yaml", SHOP "      - type: dev\n" } },
 	  -EINVAL, "a.yaml:4:9: error: deployment has no \"reference\"\n" },
 	{ "missing type", { { "a.yaml", SHOP "      - reference: staging\n" } },
@@ -277,13 +281,13 @@ static const struct row rows[] = {
 	  "a.yaml:4:20: error: reference \"Bad\" may only contain a-z, 0-9, "
 	  "\"-\" and \"/\"\n"
 	  "a.yaml:6:9: error: unknown key \"colour\" in deployment (expected one "
-	  "of: reference, type, region, class, default, state, protect)\n"
+	  "of: " DEPLOYMENT_KEYS ")\n"
 	  "a.yaml:7:11: error: duplicate project name \"shop\" (first declared "
 	  "at a.yaml:2:11)\n"
 	  "b.yaml:3:12: error: invalid state \"gone\" (expected present or "
 	  "absent)\n"
 	  "b.yaml:4:5: error: unknown key \"nmae\" in project (expected one of: "
-	  "name, state, deployments, protect)\n"
+	  PROJECT_KEYS ")\n"
 	  "b.yaml:4:5: error: project has no \"name\"\n"
 	  "c.yaml:2:1: error: invalid YAML: did not find expected node content "
 	  "(while parsing a flow node at 2:1)\n" },
@@ -293,10 +297,168 @@ static const struct row rows[] = {
 	  "a.yaml:3:4: error: invalid YAML: did not find expected '-' indicator "
 	  "(while parsing a block collection at 2:3)\n"
 	  "b.yaml:3:5: error: unknown key \"typo\" in project (expected one of: "
-	  "name, state, deployments, protect)\n" },
+	  PROJECT_KEYS ")\n" },
 	{ "duplicate key inside a project", { { "a.yaml",
 	  "projects:\n  - name: a\n    name: b\n" } }, -EINVAL,
 	  "a.yaml:3:5: error: duplicate key \"name\" (first at 2:5)\n" },
+	/* ---- in-place updates and renames (SPEC section 8) ---- */
+	{ "the keys of section 8", { { "a.yaml",
+	  "projects:\n"
+	  "  - name: shop\n"
+	  "    slug: shop-eu\n"
+	  "    renamed_from: [old-shop, \"Shop (2023)\"]\n"
+	  "    deployments:\n"
+	  "      - reference: production\n"
+	  "        type: prod\n"
+	  "        dashboard_edit_confirmation: true\n"
+	  "        send_logs_to_client: false\n"
+	  "        expires_at: never\n"
+	  "        renamed_from: prod-main\n"
+	  "      - reference: pr/7\n"
+	  "        type: preview\n"
+	  "        expires_at: 2027-01-31T00:00:00.25+02:00\n"
+	  "        renamed_from: [pr-7, pr/seven]\n" },
+	  { "b.yaml", "projects:\n  - name: tools\n    renamed_from: utilities\n"
+	  "    deployments:\n      - {reference: main, type: dev, "
+	  "renamed_from: prod-main}\n" } }, 0, "" },
+	{ "expires_at: a month out of range", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, expires_at: 2027-13-01T00:00:00Z}\n" } },
+	  -EINVAL, "a.yaml:4:49: error: invalid expires_at \"2027-13-01T00:00:00Z\": "
+	  "the month is out of range (expected an RFC 3339 time such as "
+	  "2027-01-31T00:00:00Z, or never)\n" },
+	{ "expires_at: no time zone", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, expires_at: \"2027-01-31T00:00:00\"}\n" } },
+	  -EINVAL, "a.yaml:4:49: error: invalid expires_at \"2027-01-31T00:00:00\": "
+	  "no time zone: end it with Z or an offset such as +02:00 (expected an "
+	  "RFC 3339 time such as 2027-01-31T00:00:00Z, or never)\n" },
+	{ "expires_at: 29 February of a common year", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, expires_at: 2027-02-29T10:00:00Z}\n" } },
+	  -EINVAL, "a.yaml:4:49: error: invalid expires_at \"2027-02-29T10:00:00Z\": "
+	  "the day is out of range for its month (expected an RFC 3339 time such "
+	  "as 2027-01-31T00:00:00Z, or never)\n" },
+	{ "expires_at: a date only", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, expires_at: 2027-02-01}\n" } },
+	  -EINVAL, "a.yaml:4:49: error: invalid expires_at \"2027-02-01\": not of "
+	  "the form YYYY-MM-DDTHH:MM:SS followed by Z or an offset (expected an "
+	  "RFC 3339 time such as 2027-01-31T00:00:00Z, or never)\n" },
+	{ "expires_at: null is not never", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, expires_at: ~}\n" } },
+	  -EINVAL, "a.yaml:4:49: error: \"expires_at\" must be a string, got "
+	  "null\n" },
+	{ "dashboard_edit_confirmation: yes", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, dashboard_edit_confirmation: yes}\n" } },
+	  -EINVAL, "a.yaml:4:66: error: \"dashboard_edit_confirmation\" must be "
+	  "true or false, got a string\n" },
+	{ "send_logs_to_client: 1", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, send_logs_to_client: 1}\n" } },
+	  -EINVAL, "a.yaml:4:58: error: \"send_logs_to_client\" must be true or "
+	  "false, got a number\n" },
+	{ "slug with capitals", { { "a.yaml",
+	  "projects:\n  - name: shop\n    slug: My-Shop\n" } }, -EINVAL,
+	  "a.yaml:3:11: error: slug \"My-Shop\" may only contain a-z, 0-9 and "
+	  "\"-\"\n" },
+	{ "slug ending with a dash", { { "a.yaml",
+	  "projects:\n  - name: shop\n    slug: shop-\n" } }, -EINVAL,
+	  "a.yaml:3:11: error: slug \"shop-\" may not start or end with \"-\"\n" },
+	{ "slug with two dashes", { { "a.yaml",
+	  "projects:\n  - name: shop\n    slug: my--shop\n" } }, -EINVAL,
+	  "a.yaml:3:11: error: slug \"my--shop\" may not contain \"--\"\n" },
+	{ "slug of 61 characters", { { "a.yaml",
+	  "projects:\n  - name: shop\n    slug: " X16 X16 X16 "xxxxxxxxxxxxx\n" } },
+	  -EINVAL, "a.yaml:3:11: error: slug \"" X16 X16 X16 "xxxxxxxxxxxxx\" must "
+	  "be 1 to 60 characters long\n" },
+	{ "the same slug in two files", {
+	  { "a.yaml", "projects:\n  - name: shop\n    slug: shop\n" },
+	  { "b.yaml", "projects:\n  - name: Shop\n    slug: shop\n" } }, -EINVAL,
+	  "b.yaml:3:11: error: duplicate slug \"shop\" (first declared at "
+	  "a.yaml:3:11 for project \"shop\")\n" },
+	{ "a project renamed from its own name", { { "a.yaml",
+	  "projects:\n  - name: shop\n    renamed_from: shop\n" } }, -EINVAL,
+	  "a.yaml:3:19: error: renamed_from \"shop\" is the project's own name\n" },
+	{ "an earlier name claimed by two projects", {
+	  { "a.yaml", "projects:\n  - name: shop\n    renamed_from: old\n" },
+	  { "b.yaml", "projects:\n  - name: store\n    renamed_from: [x, old]\n" } },
+	  -EINVAL, "b.yaml:3:23: error: renamed_from \"old\" is also claimed by "
+	  "project \"shop\" (at a.yaml:3:19)\n" },
+	{ "renamed from a project that is declared (it comes first)", {
+	  { "a.yaml", "projects:\n  - name: old\n" },
+	  { "b.yaml", "projects:\n  - name: new\n    renamed_from: old\n" } },
+	  -EINVAL, "b.yaml:3:19: error: renamed_from \"old\" names a project "
+	  "declared at a.yaml:2:11 (a declared name cannot also be an earlier "
+	  "one)\n" },
+	{ "renamed from a project that is declared (it comes later)", {
+	  { "a.yaml", "projects:\n  - name: new\n    renamed_from: old\n" },
+	  { "b.yaml", "projects:\n  - name: old\n    state: absent\n" } },
+	  -EINVAL, "b.yaml:2:11: error: project \"old\" is also an earlier name of "
+	  "project \"new\" (renamed_from at a.yaml:3:19)\n" },
+	{ "an earlier name listed twice", { { "a.yaml",
+	  "projects:\n  - name: shop\n    renamed_from: [old, old]\n" } }, -EINVAL,
+	  "a.yaml:3:25: error: renamed_from \"old\" is listed twice (first at "
+	  "3:20)\n" },
+	{ "bad earlier project names", { { "a.yaml",
+	  "projects:\n  - name: shop\n    renamed_from: [\"\", \"a\\tb\", [x], "
+	  "{a: b}]\n" } }, -EINVAL,
+	  "a.yaml:3:20: error: renamed_from \"\" may not be empty\n"
+	  "a.yaml:3:24: error: renamed_from \"a\\tb\" may not contain control "
+	  "characters\n"
+	  "a.yaml:3:32: error: \"renamed_from\" must be a name or a list of them, "
+	  "got a list\n"
+	  "a.yaml:3:37: error: \"renamed_from\" must be a name or a list of them, "
+	  "got a mapping\n" },
+	{ "renamed_from: null", { { "a.yaml",
+	  "projects:\n  - name: shop\n    renamed_from:\n" } }, -EINVAL,
+	  "a.yaml:3:18: error: \"renamed_from\" must be a name or a list of them, "
+	  "got null\n" },
+	{ "an absent project is not renamed, nor given a slug", { { "a.yaml",
+	  "projects:\n  - name: old\n    state: absent\n    slug: old\n"
+	  "    renamed_from: older\n" } }, -EINVAL,
+	  "a.yaml:4:5: error: project \"old\" has state: absent and may not set "
+	  "\"slug\"\n"
+	  "a.yaml:5:5: error: project \"old\" has state: absent and may not set "
+	  "\"renamed_from\"\n" },
+	{ "a deployment renamed from its own reference", { { "a.yaml", SHOP
+	  "      - {reference: staging, type: dev, renamed_from: staging}\n" } },
+	  -EINVAL, "a.yaml:4:55: error: renamed_from \"staging\" is the "
+	  "deployment's own reference\n" },
+	{ "renamed from references that break the rules", { { "a.yaml", SHOP
+	  "      - reference: staging\n        type: dev\n"
+	  "        renamed_from: [Staging, happy-otter-12, ab, local-x, dev]\n" } },
+	  -EINVAL,
+	  "a.yaml:6:24: error: renamed_from \"Staging\" may only contain a-z, 0-9, "
+	  "\"-\" and \"/\"\n"
+	  "a.yaml:6:33: error: renamed_from \"happy-otter-12\" has the shape of a "
+	  "deployment name (letters-letters-digits)\n"
+	  "a.yaml:6:49: error: renamed_from \"ab\" must be 3 to 100 characters "
+	  "long\n"
+	  "a.yaml:6:53: error: renamed_from \"local-x\" may not start with "
+	  "\"local-\"\n"
+	  "a.yaml:6:62: error: renamed_from \"dev\" is reserved\n" },
+	{ "renamed from a deployment that is declared", { { "a.yaml", SHOP
+	  "      - {reference: staging, type: dev, renamed_from: main}\n"
+	  "      - {reference: main, type: prod}\n" } },
+	  -EINVAL, "a.yaml:4:55: error: renamed_from \"main\" names a deployment "
+	  "declared in project \"shop\" at a.yaml:5:21 (a declared reference "
+	  "cannot also be an earlier one)\n" },
+	{ "an earlier reference claimed by two deployments", { { "a.yaml", SHOP
+	  "      - {reference: staging, type: dev, renamed_from: old}\n"
+	  "      - {reference: qa-env, type: dev, renamed_from: [x-1, old]}\n" } },
+	  -EINVAL, "a.yaml:5:60: error: renamed_from \"old\" is also claimed by "
+	  "deployment \"staging\" (at a.yaml:4:55)\n" },
+	{ "an earlier reference listed twice", { { "a.yaml", SHOP
+	  "      - {reference: staging, type: dev, renamed_from: [old, old]}\n" } },
+	  -EINVAL, "a.yaml:4:61: error: renamed_from \"old\" is listed twice "
+	  "(first at 4:56)\n" },
+	{ "an absent deployment is not renamed nor changed", { { "a.yaml", SHOP
+	  "      - reference: staging\n        type: dev\n        state: absent\n"
+	  "        renamed_from: stage\n        expires_at: never\n"
+	  "        send_logs_to_client: true\n" } },
+	  -EINVAL,
+	  "a.yaml:7:9: error: deployment \"staging\" has state: absent and may not "
+	  "set \"renamed_from\"\n"
+	  "a.yaml:8:9: error: deployment \"staging\" has state: absent and may not "
+	  "set \"expires_at\"\n"
+	  "a.yaml:9:9: error: deployment \"staging\" has state: absent and may not "
+	  "set \"send_logs_to_client\"\n" },
 };
 
 /* 0 when the row holds; otherwise says why on stderr. */
@@ -398,6 +560,81 @@ test_reference_rules(void **state)
 	assert_non_null(desired_reference_problem("ab\0c", 4));
 }
 
+/* ---- the rules of single values, directly -------------------------------- */
+
+static void
+test_time_rule(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t ms;          /* INT64_MIN: refused */
+	} times[] = {
+		{ "2027-01-31T00:00:00Z", 1801353600000 },
+		{ "2027-01-31t00:00:00z", 1801353600000 },
+		{ "2027-01-31T00:00:00.25+02:00", 1801346400250 },
+		{ "2000-02-29T23:59:59.9999-05:30", 951888599999 },
+		{ "1969-12-31T23:59:59Z", -1000 },
+		{ "2027-01-31T00:00:00", INT64_MIN },
+		{ "2027-01-31 00:00:00Z", INT64_MIN },
+		{ "2027-1-31T00:00:00Z", INT64_MIN },
+		{ "2027-01-31T24:00:00Z", INT64_MIN },
+		{ "2027-01-31T23:59:60Z", INT64_MIN },
+		{ "2027-04-31T00:00:00Z", INT64_MIN },
+		{ "2100-02-29T00:00:00Z", INT64_MIN },
+		{ "2027-01-31T00:00:00.Z", INT64_MIN },
+		{ "2027-01-31T00:00:00+0200", INT64_MIN },
+		{ "2027-01-31T00:00:00+24:00", INT64_MIN },
+		{ "2027-01-31T00:00:00Z ", INT64_MIN },
+		{ "", INT64_MIN },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		const char *why = "unset";
+		int64_t ms = 0;
+		int rc = desired_parse_time(times[i].text, strlen(times[i].text), &ms,
+		    &why);
+
+		if (times[i].ms == INT64_MIN) {
+			if (rc != -EINVAL || why == NULL)
+				fail_msg("%s: accepted", times[i].text);
+		} else if (rc != 0 || ms != times[i].ms) {
+			fail_msg("%s: rc %d, %lld ms (want %lld)", times[i].text, rc,
+			    (long long)ms, (long long)times[i].ms);
+		}
+	}
+}
+
+static void
+test_slug_and_name_rules(void **state)
+{
+	char long_s[80];
+	(void)state;
+
+	assert_null(desired_slug_problem("shop", 4));
+	assert_null(desired_slug_problem("a", 1));
+	assert_null(desired_slug_problem("shop-2-eu", 9));
+	assert_string_equal(desired_slug_problem("", 0),
+	    "must be 1 to 60 characters long");
+	assert_string_equal(desired_slug_problem("Shop", 4),
+	    "may only contain a-z, 0-9 and \"-\"");
+	assert_string_equal(desired_slug_problem("sh_op", 5),
+	    "may only contain a-z, 0-9 and \"-\"");
+	assert_string_equal(desired_slug_problem("-a", 2),
+	    "may not start or end with \"-\"");
+	assert_string_equal(desired_slug_problem("a--b", 4),
+	    "may not contain \"--\"");
+	memset(long_s, 'a', sizeof(long_s));
+	assert_null(desired_slug_problem(long_s, 60));
+	assert_non_null(desired_slug_problem(long_s, 61));
+	assert_null(desired_name_problem("Shop \xe2\x80\x93 Europe", 15));
+	assert_string_equal(desired_name_problem("", 0), "may not be empty");
+	assert_string_equal(desired_name_problem("a\0b", 3),
+	    "may not contain control characters");
+	assert_string_equal(desired_name_problem("a\xc2\x9b", 3),
+	    "may not contain control characters");
+}
+
 /* ---- the model ---------------------------------------------------------- */
 
 static void
@@ -461,6 +698,56 @@ test_model(void **state)
 	assert_false(p->protect);
 	assert_int_equal(p->n_deployments, 0);
 	free(path);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* The keys of section 8 as the model holds them. */
+static void
+test_model_updates(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp();
+	const struct desired_project *p;
+	const struct desired_deployment *dd;
+	size_t row = 0;
+	(void)state;
+
+	while (strcmp(rows[row].name, "the keys of section 8") != 0)
+		row++;
+	cfgtest_write(dir, "a.yaml", rows[row].files[0].text);
+	cfgtest_write(dir, "b.yaml", rows[row].files[1].text);
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), 0);
+	assert_int_equal(d.n, 0);
+	p = &ds.projects[0];
+	assert_string_equal(p->slug, "shop-eu");
+	assert_int_equal(p->n_renamed_from, 2);
+	assert_string_equal(p->renamed_from[0], "old-shop");
+	assert_string_equal(p->renamed_from[1], "Shop (2023)");
+	dd = &p->deployments[0];
+	assert_int_equal(dd->dashboard_edit_confirmation, TRI_TRUE);
+	assert_int_equal(dd->send_logs_to_client, TRI_FALSE);
+	assert_int_equal(dd->expires, DESIRED_EXPIRES_NEVER);
+	assert_int_equal(dd->n_renamed_from, 1);
+	assert_string_equal(dd->renamed_from[0], "prod-main");
+	dd = &p->deployments[1];
+	assert_int_equal(dd->dashboard_edit_confirmation, TRI_UNSET);
+	assert_int_equal(dd->send_logs_to_client, TRI_UNSET);
+	assert_int_equal(dd->expires, DESIRED_EXPIRES_AT);
+	assert_true(dd->expires_at_ms == 1801346400250);
+	assert_int_equal(dd->n_renamed_from, 2);
+	assert_string_equal(dd->renamed_from[1], "pr/seven");
+	p = &ds.projects[1];
+	assert_null(p->slug);
+	assert_int_equal(p->n_renamed_from, 1);
+	assert_string_equal(p->renamed_from[0], "utilities");
+	assert_int_equal(p->deployments[0].expires, DESIRED_EXPIRES_UNSET);
+	/* One text for the same earlier reference in two projects. */
+	assert_ptr_equal(p->deployments[0].renamed_from[0],
+	    ds.projects[0].deployments[0].renamed_from[0]);
 	desired_state_free(&ds);
 	diag_free(&d);
 	cfgtest_rmtree(dir);
@@ -782,7 +1069,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_reference_rules),
+		cmocka_unit_test(test_time_rule),
+		cmocka_unit_test(test_slug_and_name_rules),
 		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_model_updates),
 		cmocka_unit_test(test_byte_order),
 		cmocka_unit_test(test_skipped_names),
 		cmocka_unit_test(test_empty_dir),
