@@ -457,6 +457,9 @@ static const struct settings_row rows[] = {
 	{ NULL, "json", NULL, "false", NULL, NULL,
 	  "plan and apply print one JSON object on stdout", p_bool, OFF(json),
 	  0, 0, SETTINGS_BOOL },
+	{ NULL, "strict", NULL, "false", NULL, NULL,
+	  "validate: an env value whose {file:} or {env:} cannot be read is an "
+	  "error, not a warning", p_bool, OFF(strict), 0, 0, SETTINGS_BOOL },
 };
 
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
