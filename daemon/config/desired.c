@@ -4,13 +4,13 @@
  * The files come from desired_files.c; each is read as a stream of YAML
  * nodes (yread.h), never as a whole tree. A project is built while its
  * mapping is read: its keys go through one table (a row per key: the
- * name, where it applies, its parser in desired_keys.c),
+ * name, where it applies, its parser in desired_keys.c or desired_env.c),
  * its deployments are collected and sized once when the mapping ends, and
  * every string goes to the state's arena (region, class and reference
  * texts shared). Checks that need a whole project (one default per type,
  * unique references, renames between its deployments) run when its
- * mapping ends; checks across projects (unique names and slugs, renames)
- * when its file ends, so a file that turns out not to be
+ * mapping ends; checks across projects (unique names, slugs and domains,
+ * renames) when its file ends, so a file that turns out not to be
  * YAML halfway leaves nothing behind. Until then a file's errors are held
  * apart; in the end they come out sorted by position within the file, the
  * files in load order. */
@@ -264,6 +264,13 @@ static const struct key_row key_rows[] = {
 	{ "send_logs_to_client", AT_DEPLOYMENT, dl_key_tribool },
 	{ "expires_at", AT_DEPLOYMENT, dl_key_expires },
 	{ "renamed_from", AT_PROJECT | AT_DEPLOYMENT, dl_key_renamed_from },
+	{ "env", AT_PROJECT, dl_key_env },
+	{ "domains", AT_DEPLOYMENT, dl_key_domains },
+	{ "deploy_keys", AT_DEPLOYMENT, dl_key_deploy_keys },
+	{ "domain", AT_DOMAIN, dl_key_domain },
+	{ "destination", AT_DOMAIN, dl_key_destination },
+	{ "file", AT_VALUE, dl_key_file },
+	{ "env", AT_VALUE, dl_key_envvar },
 };
 
 #define N_KEY_ROWS (sizeof(key_rows) / sizeof(key_rows[0]))
@@ -274,6 +281,8 @@ where_text(unsigned where)
 	switch (where) {
 	case AT_TOP: return "at the top level";
 	case AT_PROJECT: return "in project";
+	case AT_DOMAIN: return "in a domains entry";
+	case AT_VALUE: return "in an env value";
 	default: return "in deployment";
 	}
 }
@@ -353,7 +362,7 @@ check_deployment(struct loader *l, const struct dep_ctx *dc)
 static int
 load_deployment(struct loader *l, struct proj_ctx *pc)
 {
-	struct res res = { AT_DEPLOYMENT, pc, NULL };
+	struct res res = { AT_DEPLOYMENT, pc, NULL, NULL, NULL };
 	struct yread_node m;
 	struct dep_ctx *dc;
 	int rc;
@@ -591,7 +600,7 @@ load_project(struct loader *l)
 {
 	struct yread_node m;
 	struct proj_ctx pc;
-	struct res res = { AT_PROJECT, &pc, NULL };
+	struct res res = { AT_PROJECT, &pc, NULL, NULL, NULL };
 	char q[DIAG_QUOTE_MAX];
 	int rc;
 
@@ -652,7 +661,7 @@ dl_key_projects(struct loader *l, struct res *res, const struct yread_node *k)
 static int
 load_documents(struct loader *l)
 {
-	struct res res = { AT_TOP, NULL, NULL };
+	struct res res = { AT_TOP, NULL, NULL, NULL, NULL };
 	struct yread_node root;
 	int rc;
 
@@ -819,18 +828,24 @@ check_mark(struct loader *l, const struct mark *mk)
 			    dl_quote_s(q2, sizeof(q2), v[c->project].name,
 			    "without a name"), c->file, c->at.line, c->at.col);
 		break;
-	default:
+	case MARK_SLUG:
 		dl_err(l, mk->at, "duplicate slug %s (first declared at %s:%d:%d "
 		    "for project %s)", dl_quote_s(q, sizeof(q), mk->text, ""),
 		    c->file, c->at.line, c->at.col,
 		    dl_quote_s(q2, sizeof(q2), v[c->project].name, "without a name"));
+		break;
+	default:
+		dl_err(l, mk->at, "duplicate domain %s (first declared at %s:%d:%d)",
+		    dl_quote_s(q, sizeof(q), mk->text, ""), c->file, c->at.line,
+		    c->at.col);
 		break;
 	}
 	return 0;
 }
 
 /* Names and slugs are unique across files and documents, an earlier name
- * (renamed_from) belongs to one project and is not declared: each project of the file just read against
+ * (renamed_from) belongs to one project and is not declared, a domain is
+ * declared once in the team: each project of the file just read against
  * every one before it, in order, so an error names the earlier place. */
 static int
 check_file(struct loader *l, size_t from)
@@ -910,6 +925,9 @@ loader_free(struct loader *l)
 	for (size_t i = 0; i < sizeof(l->claimed) / sizeof(l->claimed[0]); i++)
 		strmap_free(&l->claimed[i]);
 	free(l->list.v);
+	free(l->list_at);
+	free(l->domains);
+	free(l->vars);
 }
 
 int

@@ -6,6 +6,7 @@
  *   desired.c       the run: files, documents, projects, deployments, the
  *                   key table, the checks across deployments and projects
  *   desired_keys.c  the parsers of single keys
+ *   desired_env.c   `env` and reading its {file:} and {env:} values
  *   desired_rules.c the rules of single values (desired.h) */
 #ifndef CP_DESIRED_INT_H
 #define CP_DESIRED_INT_H
@@ -61,9 +62,9 @@ struct proj_ctx {
 };
 
 /* A text with where it was written, kept for a check that runs later:
- * renamed_from entries (against the names they must not meet), slugs
- * (unique in the team). */
-enum mark_kind { MARK_RENAMED = 0, MARK_SLUG };
+ * renamed_from entries (against the names they must not meet), slugs and
+ * domains (unique in the team). */
+enum mark_kind { MARK_RENAMED = 0, MARK_SLUG, MARK_DOMAIN };
 
 struct mark {
 	unsigned char kind;
@@ -113,17 +114,42 @@ struct loader {
 	struct marks file_marks; /* the current file's projects' marks */
 	struct claim *claims;    /* every mark of the files read, by kind: */
 	size_t n_claims, claims_cap;
-	struct strmap claimed[2];/* text -> index in claims, per enum mark_kind */
+	struct strmap claimed[3];/* text -> index in claims, per enum mark_kind */
 	struct strv list;        /* renamed_from or deploy_keys being read */
+	struct pos *list_at;     /* deploy_keys: where each entry is */
+	size_t list_at_cap;
+	struct desired_domain *domains;   /* the domains list being read */
+	size_t n_domains, domains_cap;
+	struct desired_env_var *vars;     /* one env type being read */
+	size_t n_vars, vars_cap;
 };
 
-enum { AT_TOP = 1, AT_PROJECT = 2, AT_DEPLOYMENT = 4 };
+enum { AT_TOP = 1, AT_PROJECT = 2, AT_DEPLOYMENT = 4, AT_DOMAIN = 8,
+    AT_VALUE = 16 };
+
+/* A domains entry being read. */
+struct domain_ctx {
+	struct pos m;
+	bool domain_seen, dest_seen;
+	struct pos domain_at;
+	struct desired_domain v;     /* v.domain NULL until valid */
+	bool dest_ok;
+};
+
+/* An env value written as a mapping ({file: PATH} or {env: VAR}). */
+struct value_ctx {
+	const char *name;        /* the variable it is the value of */
+	unsigned sources;        /* file and env keys seen */
+	char *value;             /* what was read, in the arena */
+};
 
 /* The thing the keys of a mapping describe. */
 struct res {
 	unsigned at;
-	struct proj_ctx *pc;     /* AT_PROJECT and AT_DEPLOYMENT */
-	struct dep_ctx *dc;      /* AT_DEPLOYMENT */
+	struct proj_ctx *pc;     /* AT_PROJECT, AT_DEPLOYMENT, AT_DOMAIN */
+	struct dep_ctx *dc;      /* AT_DEPLOYMENT, AT_DOMAIN */
+	struct domain_ctx *dom;  /* AT_DOMAIN */
+	struct value_ctx *val;   /* AT_VALUE */
 };
 
 typedef int key_fn(struct loader *l, struct res *res,
@@ -168,6 +194,10 @@ void dl_absent_key(struct res *res, const char *key, struct pos at);
 key_fn dl_key_projects, dl_key_name, dl_key_reference, dl_key_type,
     dl_key_attr, dl_key_default, dl_key_state, dl_key_deployments,
     dl_key_protect, dl_key_slug, dl_key_renamed_from, dl_key_tribool,
-    dl_key_expires;
+    dl_key_expires, dl_key_domains, dl_key_domain, dl_key_destination,
+    dl_key_deploy_keys;
+
+/* desired_env.c */
+key_fn dl_key_env, dl_key_file, dl_key_envvar;
 
 #endif

@@ -328,3 +328,208 @@ dl_key_renamed_from(struct loader *l, struct res *res,
 	return dl_strv_keep(l, &res->dc->dd.renamed_from,
 	    &res->dc->dd.n_renamed_from);
 }
+
+/* ---- SPEC section 9: domains and deploy keys ---------------------------- */
+
+int
+dl_key_domain(struct loader *l, struct res *res, const struct yread_node *k)
+{
+	struct domain_ctx *dom = res->dom;
+	char q[DIAG_QUOTE_MAX];
+	struct yread_node v;
+	const char *why;
+	int rc;
+
+	(void)k;
+	dom->domain_seen = true;
+	if ((rc = dl_read_scalar(l, &v)) != 0 ||
+	    dl_want_string(l, "domain", &v) == NULL)
+		return rc;
+	if ((why = desired_domain_problem(v.value, v.len)) != NULL) {
+		dl_err(l, dl_at(&v), "domain %s %s", dl_quote(q, sizeof(q), &v), why);
+		return 0;
+	}
+	dom->domain_at = dl_at(&v);
+	return (dom->v.domain = dl_copy(l, v.value, v.len)) == NULL ? -ENOMEM : 0;
+}
+
+int
+dl_key_destination(struct loader *l, struct res *res,
+    const struct yread_node *k)
+{
+	struct domain_ctx *dom = res->dom;
+	char q[DIAG_QUOTE_MAX];
+	struct yread_node v;
+	int rc;
+
+	(void)k;
+	dom->dest_seen = true;
+	if ((rc = dl_read_scalar(l, &v)) != 0 ||
+	    dl_want_string(l, "destination", &v) == NULL)
+		return rc;
+	if (dl_is_text(&v, "convexCloud")) {
+		dom->v.destination = DESIRED_DEST_CONVEX_CLOUD;
+	} else if (dl_is_text(&v, "convexSite")) {
+		dom->v.destination = DESIRED_DEST_CONVEX_SITE;
+	} else {
+		dl_err(l, dl_at(&v), "invalid destination %s (expected convexCloud "
+		    "or convexSite)", dl_quote(q, sizeof(q), &v));
+		return 0;
+	}
+	dom->dest_ok = true;
+	return 0;
+}
+
+/* One entry of a domains list: {domain, destination}. */
+static int
+domain_entry(struct loader *l, struct res *parent)
+{
+	struct domain_ctx dom;
+	struct res res = { AT_DOMAIN, parent->pc, parent->dc, &dom, NULL };
+	char q[DIAG_QUOTE_MAX];
+	struct yread_node m;
+	int rc;
+
+	if ((rc = yread_value(l->r, &m)) != 0)
+		return rc;
+	if (m.kind != YTREE_MAP) {
+		dl_err(l, dl_at(&m), "a domains entry must be a mapping with domain "
+		    "and destination, got %s", yread_describe(&m));
+		return m.kind == YTREE_SCALAR ? 0 : yread_leave(l->r);
+	}
+	memset(&dom, 0, sizeof(dom));
+	dom.m = dl_at(&m);
+	if ((rc = dl_read_keys(l, &res)) < 0)
+		return rc;
+	if (!dom.domain_seen)
+		dl_err(l, dom.m, "domains entry has no \"domain\"");
+	if (!dom.dest_seen)
+		dl_err(l, dom.m, "domain %s%shas no \"destination\" (expected "
+		    "convexCloud or convexSite)", dom.v.domain ?
+		    dl_quote_s(q, sizeof(q), dom.v.domain, "") : "",
+		    dom.v.domain ? " " : "");
+	if (dom.v.domain == NULL || !dom.dest_ok)
+		return 0;
+	if (l->n_domains == DESIRED_LIST_MAX) {
+		dl_err(l, dom.m, "\"domains\" lists more than %d domains",
+		    DESIRED_LIST_MAX);
+		return 0;
+	}
+	if (l->n_domains == l->domains_cap) {
+		size_t ncap = l->domains_cap ? l->domains_cap * 2 : 8;
+		struct desired_domain *nv = realloc(l->domains, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -ENOMEM;
+		l->domains = nv;
+		l->domains_cap = ncap;
+	}
+	l->domains[l->n_domains++] = dom.v;
+	/* Unique in the team, checked with the other projects. */
+	return dl_mark(&l->file_marks, MARK_DOMAIN, dom.v.domain, dom.domain_at,
+	    parent->pc->index);
+}
+
+/* The custom domains of a deployment: the list is exact once declared. */
+int
+dl_key_domains(struct loader *l, struct res *res, const struct yread_node *k)
+{
+	struct desired_deployment *dd = &res->dc->dd;
+	struct yread_node v;
+	bool ok;
+	int rc;
+
+	dl_absent_key(res, "domains", dl_at(k));
+	if ((rc = dl_read_list(l, "domains", &v, &ok)) != 0 || !ok)
+		return rc;
+	dd->domains_declared = true;
+	l->n_domains = 0;
+	if (v.kind == YTREE_SEQ)
+		while ((rc = yread_next_item(l->r)) > 0)
+			if ((rc = domain_entry(l, res)) != 0)
+				return rc;
+	if (rc != 0 || l->n_domains == 0)
+		return rc;
+	dd->domains = arena_memdup(&l->ds->arena, l->domains,
+	    l->n_domains * sizeof(*l->domains), _Alignof(struct desired_domain));
+	if (dd->domains == NULL)
+		return -ENOMEM;
+	dd->n_domains = (uint16_t)l->n_domains;
+	return 0;
+}
+
+static int
+deploy_key_entry(struct loader *l)
+{
+	char q[DIAG_QUOTE_MAX], *copy;
+	struct yread_node v;
+	const char *why;
+	size_t i;
+	int rc;
+
+	if ((rc = dl_read_scalar(l, &v)) != 0)
+		return rc;
+	if (v.kind != YTREE_SCALAR || (v.stype != YTREE_STR &&
+	    v.stype != YTREE_INT && v.stype != YTREE_FLOAT)) {
+		dl_err(l, dl_at(&v), "a deploy key name must be a string, got %s",
+		    yread_describe(&v));
+		return 0;
+	}
+	if ((why = desired_key_name_problem(v.value, v.len)) != NULL) {
+		dl_err(l, dl_at(&v), "deploy key name %s %s",
+		    dl_quote(q, sizeof(q), &v), why);
+		return 0;
+	}
+	for (i = 0; i < l->list.n; i++) {
+		if (strlen(l->list.v[i]) == v.len &&
+		    memcmp(l->list.v[i], v.value, v.len) == 0) {
+			dl_err(l, dl_at(&v), "duplicate deploy key name %s (first at "
+			    "%d:%d)", dl_quote(q, sizeof(q), &v), l->list_at[i].line,
+			    l->list_at[i].col);
+			return 0;
+		}
+	}
+	if (l->list.n == DESIRED_LIST_MAX) {
+		dl_err(l, dl_at(&v), "\"deploy_keys\" lists more than %d names",
+		    DESIRED_LIST_MAX);
+		return 0;
+	}
+	if (l->list.n == l->list_at_cap) {
+		size_t ncap = l->list_at_cap ? l->list_at_cap * 2 : 8;
+		struct pos *np = realloc(l->list_at, ncap * sizeof(*np));
+
+		if (np == NULL)
+			return -ENOMEM;
+		l->list_at = np;
+		l->list_at_cap = ncap;
+	}
+	l->list_at[l->list.n] = dl_at(&v);
+	if ((copy = dl_intern(l, v.value, v.len)) == NULL ||
+	    dl_strv_add(&l->list, copy) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The deploy keys this tool creates and keeps for a deployment, by name. */
+int
+dl_key_deploy_keys(struct loader *l, struct res *res,
+    const struct yread_node *k)
+{
+	struct desired_deployment *dd = &res->dc->dd;
+	struct yread_node v;
+	bool ok;
+	int rc;
+
+	dl_absent_key(res, "deploy_keys", dl_at(k));
+	if ((rc = dl_read_list(l, "deploy_keys", &v, &ok)) != 0 || !ok)
+		return rc;
+	dd->deploy_keys_declared = true;
+	l->list.n = 0;
+	if (v.kind == YTREE_SEQ)
+		while ((rc = yread_next_item(l->r)) > 0)
+			if ((rc = deploy_key_entry(l)) != 0)
+				return rc;
+	if (rc != 0)
+		return rc;
+	return dl_strv_keep(l, &dd->deploy_keys, &dd->n_deploy_keys);
+}

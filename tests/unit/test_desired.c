@@ -22,12 +22,15 @@
  * starts on line 4, column 9, its reference value at column 20. */
 #define SHOP "projects:\n  - name: shop\n    deployments:\n"
 /* The keys each level takes, as "unknown key" errors list them. */
-#define PROJECT_KEYS "name, state, deployments, protect, slug, renamed_from"
+#define PROJECT_KEYS "name, state, deployments, protect, slug, renamed_from, " \
+	"env"
 #define DEPLOYMENT_KEYS "reference, type, region, class, default, state, " \
 	"protect, dashboard_edit_confirmation, send_logs_to_client, " \
-	"expires_at, renamed_from"
+	"expires_at, renamed_from, domains, deploy_keys"
 #define X16 "xxxxxxxxxxxxxxxx"
 #define X64 X16 X16 X16 X16
+#define X1K X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64
+#define X8K X1K X1K X1K X1K X1K X1K X1K X1K
 
 struct file {
 	const char *rel;
@@ -459,6 +462,175 @@ static const struct row rows[] = {
 	  "set \"expires_at\"\n"
 	  "a.yaml:9:9: error: deployment \"staging\" has state: absent and may not "
 	  "set \"send_logs_to_client\"\n" },
+	/* ---- env, domains, deploy keys (SPEC section 9) ---- */
+	{ "the keys of section 9", { { "a.yaml",
+	  "projects:\n"
+	  "  - name: shop\n"
+	  "    env:\n"
+	  "      prod:\n"
+	  "        SITE_URL: https://shop.example.com\n"
+	  "        STRIPE_KEY: {file: secrets/stripe}\n"
+	  "        PORT: 3000\n"
+	  "      dev:\n"
+	  "        TOKEN: {env: CP_TEST_ENV_VALUE}\n"
+	  "        SITE_URL: http://localhost:3000\n"
+	  "      preview: {}\n"
+	  "    deployments:\n"
+	  "      - reference: production\n"
+	  "        type: prod\n"
+	  "        domains:\n"
+	  "          - domain: api.shop.example.com\n"
+	  "            destination: convexCloud\n"
+	  "          - {domain: shop.example.com, destination: convexSite}\n"
+	  "        deploy_keys: [github-actions, ci.nightly_1]\n"
+	  "      - {reference: staging, type: dev, domains: [], deploy_keys: ~}\n" },
+	  { "secrets/stripe", "sk_test_123\n" } }, 0, "" },
+	{ "a value of 8 KiB and its newline", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env: {prod: {BIG: {file: big}}}\n" },
+	  { "big", X8K "\n" } }, 0, "" },
+	{ "env is a list", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env: [prod]\n" } }, -EINVAL,
+	  "a.yaml:3:10: error: \"env\" must be a mapping of deployment types (dev, "
+	  "prod, preview, custom) to variables, got a list\n" },
+	{ "an unknown deployment type", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env: {staging: {A: b}, prod: [A]}\n" } },
+	  -EINVAL,
+	  "a.yaml:3:11: error: unknown deployment type \"staging\" in env (expected "
+	  "one of: dev, prod, preview, custom)\n"
+	  "a.yaml:3:34: error: env prod must be a mapping of names to values, got "
+	  "a list\n" },
+	{ "bad variable names", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env:\n      dev:\n        1A: x\n"
+	  "        A-B: y\n        \"\": z\n        " X16 X16 "xxxxxxxxx: w\n" } },
+	  -EINVAL,
+	  "a.yaml:5:9: error: environment variable name \"1A\" must start with a "
+	  "letter or \"_\"\n"
+	  "a.yaml:6:9: error: environment variable name \"A-B\" may only contain "
+	  "letters, digits and \"_\"\n"
+	  "a.yaml:7:9: error: environment variable name \"\" must be 1 to 40 "
+	  "characters long\n"
+	  "a.yaml:8:9: error: environment variable name \"" X16 X16 "xxxxxxxxx\" "
+	  "must be 1 to 40 characters long\n" },
+	{ "a variable named twice", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env: {dev: {A: x, A: y}}\n" } }, -EINVAL,
+	  "a.yaml:3:23: error: duplicate key \"A\" (first at 3:17)\n" },
+	{ "values of the wrong kind", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env:\n      dev:\n        A: true\n"
+	  "        B: ~\n        C: [x]\n        D: {}\n        E: {path: x}\n"
+	  "        F: \"a\\0b\"\n" } }, -EINVAL,
+	  "a.yaml:5:12: error: the value of \"A\" must be a string, {file: PATH} or "
+	  "{env: VAR}, got a boolean\n"
+	  "a.yaml:6:12: error: the value of \"B\" must be a string, {file: PATH} or "
+	  "{env: VAR}, got null\n"
+	  "a.yaml:7:12: error: the value of \"C\" must be a string, {file: PATH} or "
+	  "{env: VAR}, got a list\n"
+	  "a.yaml:8:12: error: the value of \"D\" has neither file nor env\n"
+	  "a.yaml:9:12: error: the value of \"E\" has neither file nor env\n"
+	  "a.yaml:9:13: error: unknown key \"path\" in an env value (expected one "
+	  "of: file, env)\n"
+	  "a.yaml:10:12: error: the value of \"F\" contains a NUL character\n" },
+	{ "both file and env", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env:\n      dev:\n"
+	  "        A: {file: s, env: CP_TEST_ENV_VALUE}\n" }, { "s", "x" } }, -EINVAL,
+	  "a.yaml:5:12: error: the value of \"A\" has both file and env (expected "
+	  "one of them)\n" },
+	{ "a file or variable that cannot be read", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env:\n      dev:\n"
+	  "        A: {file: missing.txt}\n        B: {env: CP_TEST_UNSET_VAR}\n"
+	  "        C: {file: ''}\n        D: {env: A=B}\n        E: {file: sub}\n" },
+	  { "sub/x", "" } }, -EINVAL,
+	  "a.yaml:5:19: error: cannot read the value of \"A\" from file "
+	  "\"missing.txt\": No such file or directory\n"
+	  "a.yaml:6:18: error: cannot read the value of \"B\" from the environment: "
+	  "\"CP_TEST_UNSET_VAR\" is not set\n"
+	  "a.yaml:7:19: error: \"file\" must be a path, got \"\"\n"
+	  "a.yaml:8:18: error: \"env\" must name an environment variable, got "
+	  "\"A=B\"\n"
+	  "a.yaml:9:19: error: cannot read the value of \"E\" from file \"sub\": "
+	  "not a regular file\n" },
+	{ "values that break the rules after reading", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env:\n      dev:\n"
+	  "        A: {file: big}\n        B: {file: bin}\n        C: " X8K "y\n" },
+	  { "big", X8K "x\n" }, { "bin", "\xff\xfe" } }, -EINVAL,
+	  "a.yaml:5:19: error: the value of \"A\" (file \"big\") is longer than "
+	  "8 KiB\n"
+	  "a.yaml:6:19: error: the value of \"B\" (file \"bin\") is not valid "
+	  "UTF-8\n"
+	  "a.yaml:7:12: error: the value of \"C\" is longer than 8 KiB\n" },
+	{ "env on an absent project", { { "a.yaml",
+	  "projects:\n  - name: old\n    state: absent\n    env: {dev: {}}\n" } },
+	  -EINVAL, "a.yaml:4:5: error: project \"old\" has state: absent and may "
+	  "not set \"env\"\n" },
+	{ "domains of the wrong kind", { { "a.yaml", SHOP
+	  "      - reference: one\n        type: dev\n        domains: x.com\n"
+	  "      - reference: two\n        type: dev\n"
+	  "        domains: [x.example.com, {destination: convexSite}, "
+	  "{domain: y.example.com}]\n" } }, -EINVAL,
+	  "a.yaml:6:18: error: \"domains\" must be a list, got a string\n"
+	  "a.yaml:9:19: error: a domains entry must be a mapping with domain and "
+	  "destination, got a string\n"
+	  "a.yaml:9:34: error: domains entry has no \"domain\"\n"
+	  "a.yaml:9:61: error: domain \"y.example.com\" has no \"destination\" "
+	  "(expected convexCloud or convexSite)\n" },
+	{ "bad domains and destinations", { { "a.yaml", SHOP
+	  "      - reference: one\n        type: dev\n        domains:\n"
+	  "          - {domain: API.example.com, destination: convexCloud}\n"
+	  "          - {domain: example, destination: convexCloud}\n"
+	  "          - {domain: -a.example.com, destination: convexCloud}\n"
+	  "          - {domain: a..example.com, destination: convexCloud}\n"
+	  "          - {domain: 10.0.0.1, destination: convexCloud}\n"
+	  "          - {domain: a.example.com., destination: convexCloud}\n"
+	  "          - {domain: b.example.com, destination: cloud, tls: true}\n" } },
+	  -EINVAL,
+	  "a.yaml:7:22: error: domain \"API.example.com\" may only contain a-z, 0-9, "
+	  "\"-\" and \".\" (lower case; an internationalized name in its xn-- "
+	  "form)\n"
+	  "a.yaml:8:22: error: domain \"example\" needs at least two labels (such as "
+	  "api.example.com)\n"
+	  "a.yaml:9:22: error: domain \"-a.example.com\" has a label that starts or "
+	  "ends with \"-\"\n"
+	  "a.yaml:10:22: error: domain \"a..example.com\" has an empty label (\"..\" "
+	  "or a leading \".\")\n"
+	  "a.yaml:11:22: error: domain \"10.0.0.1\" looks like an IP address, not a "
+	  "host name\n"
+	  "a.yaml:12:22: error: domain \"a.example.com.\" may not end with \".\"\n"
+	  "a.yaml:13:50: error: invalid destination \"cloud\" (expected convexCloud "
+	  "or convexSite)\n"
+	  "a.yaml:13:57: error: unknown key \"tls\" in a domains entry (expected one "
+	  "of: domain, destination)\n" },
+	{ "a domain declared twice", {
+	  { "a.yaml", SHOP
+	  "      - reference: one\n        type: dev\n        domains:\n"
+	  "          - {domain: a.example.com, destination: convexCloud}\n"
+	  "          - {domain: a.example.com, destination: convexSite}\n" },
+	  { "b.yaml", "projects:\n  - name: other\n    deployments:\n"
+	  "      - {reference: two, type: dev, domains: [{domain: a.example.com, "
+	  "destination: convexCloud}]}\n" } }, -EINVAL,
+	  "a.yaml:8:22: error: duplicate domain \"a.example.com\" (first declared "
+	  "at a.yaml:7:22)\n"
+	  "b.yaml:4:56: error: duplicate domain \"a.example.com\" (first declared "
+	  "at a.yaml:7:22)\n" },
+	{ "bad deploy keys", { { "a.yaml", SHOP
+	  "      - reference: one\n        type: dev\n"
+	  "        deploy_keys: [GitHub, -ci, a/b, \"\", true, ci, ci]\n"
+	  "      - {reference: two, type: dev, deploy_keys: ci}\n" } }, -EINVAL,
+	  "a.yaml:6:23: error: deploy key name \"GitHub\" must start with a-z or "
+	  "0-9\n"
+	  "a.yaml:6:31: error: deploy key name \"-ci\" must start with a-z or 0-9\n"
+	  "a.yaml:6:36: error: deploy key name \"a/b\" may only contain a-z, 0-9, "
+	  "\"-\", \"_\" and \".\"\n"
+	  "a.yaml:6:41: error: deploy key name \"\" must be 1 to 64 characters "
+	  "long\n"
+	  "a.yaml:6:45: error: a deploy key name must be a string, got a boolean\n"
+	  "a.yaml:6:55: error: duplicate deploy key name \"ci\" (first at 6:51)\n"
+	  "a.yaml:7:50: error: \"deploy_keys\" must be a list, got a string\n" },
+	{ "domains and keys on an absent deployment", { { "a.yaml", SHOP
+	  "      - reference: old\n        type: dev\n        state: absent\n"
+	  "        domains: []\n        deploy_keys: [ci]\n" } }, -EINVAL,
+	  "a.yaml:7:9: error: deployment \"old\" has state: absent and may not set "
+	  "\"domains\"\n"
+	  "a.yaml:8:9: error: deployment \"old\" has state: absent and may not set "
+	  "\"deploy_keys\"\n" },
 };
 
 /* 0 when the row holds; otherwise says why on stderr. */
@@ -748,6 +920,229 @@ test_model_updates(void **state)
 	/* One text for the same earlier reference in two projects. */
 	assert_ptr_equal(p->deployments[0].renamed_from[0],
 	    ds.projects[0].deployments[0].renamed_from[0]);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* The keys of section 9 as the model holds them. */
+static int
+collect_secret(const char *value, void *ctx)
+{
+	char *all = ctx;
+
+	strcat(all, value);
+	strcat(all, "|");
+	return 0;
+}
+
+static void
+test_model_env_domains_keys(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), secrets[512] = "";
+	const struct desired_project *p;
+	const struct desired_env *e;
+	const struct desired_deployment *dd;
+	size_t row = 0;
+	(void)state;
+
+	while (strcmp(rows[row].name, "the keys of section 9") != 0)
+		row++;
+	cfgtest_write(dir, "a.yaml", rows[row].files[0].text);
+	cfgtest_write(dir, rows[row].files[1].rel, rows[row].files[1].text);
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), 0);
+	assert_int_equal(d.n, 0);
+	p = &ds.projects[0];
+	assert_non_null(p->env);
+	e = &p->env[DEP_PROD];
+	assert_true(e->declared);
+	assert_int_equal(e->n_vars, 3);
+	/* Sorted by name. */
+	assert_string_equal(e->vars[0].name, "PORT");
+	assert_string_equal(e->vars[0].value, "3000");
+	assert_string_equal(e->vars[1].name, "SITE_URL");
+	assert_string_equal(e->vars[1].value, "https://shop.example.com");
+	assert_string_equal(e->vars[2].name, "STRIPE_KEY");
+	assert_string_equal(e->vars[2].value, "sk_test_123");   /* newline cut */
+	e = &p->env[DEP_DEV];
+	assert_true(e->declared);
+	assert_int_equal(e->n_vars, 2);
+	assert_string_equal(e->vars[0].name, "SITE_URL");
+	assert_string_equal(e->vars[1].name, "TOKEN");
+	assert_string_equal(e->vars[1].value, "from-the-environment");
+	assert_true(p->env[DEP_PREVIEW].declared);      /* exact: nothing */
+	assert_int_equal(p->env[DEP_PREVIEW].n_vars, 0);
+	assert_false(p->env[DEP_CUSTOM].declared);     /* left alone */
+	dd = &p->deployments[0];
+	assert_true(dd->domains_declared);
+	assert_int_equal(dd->n_domains, 2);
+	assert_string_equal(dd->domains[0].domain, "api.shop.example.com");
+	assert_int_equal(dd->domains[0].destination, DESIRED_DEST_CONVEX_CLOUD);
+	assert_string_equal(dd->domains[1].domain, "shop.example.com");
+	assert_int_equal(dd->domains[1].destination, DESIRED_DEST_CONVEX_SITE);
+	assert_string_equal(desired_destination_name(dd->domains[1].destination),
+	    "convexSite");
+	assert_true(dd->deploy_keys_declared);
+	assert_int_equal(dd->n_deploy_keys, 2);
+	assert_string_equal(dd->deploy_keys[0], "github-actions");
+	assert_string_equal(dd->deploy_keys[1], "ci.nightly_1");
+	dd = &p->deployments[1];
+	assert_true(dd->domains_declared);       /* [] : exact, none */
+	assert_int_equal(dd->n_domains, 0);
+	assert_true(dd->deploy_keys_declared);   /* ~ : none */
+	assert_int_equal(dd->n_deploy_keys, 0);
+	/* Every value is reachable for a secret scrubber. */
+	assert_int_equal(desired_state_secrets(&ds, collect_secret, secrets), 0);
+	/* By type (dev, prod, preview, custom), then name. */
+	assert_string_equal(secrets, "http://localhost:3000|from-the-environment|"
+	    "3000|https://shop.example.com|sk_test_123|");
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* validate without --strict: a value that cannot be read is a warning, and
+ * the state is valid (the value NULL); plan, apply and run refuse it. */
+static void
+test_env_unreadable_is_a_warning_for_validate(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), *got;
+	(void)state;
+
+	cfgtest_write(dir, "a.yaml", "projects:\n  - name: shop\n    env:\n"
+	    "      prod: {A: {file: /nonexistent/secret}, B: {env: "
+	    "CP_TEST_UNSET_VAR}, C: plain}\n");
+	diag_init(&d);
+	assert_int_equal(desired_load_opts(dir, NULL, DESIRED_SECRETS_WARN, &ds,
+	    &d), 0);
+	got = cfgtest_diags(&d, dir);
+	assert_string_equal(got,
+	    "a.yaml:4:24: warning: cannot read the value of \"A\" from file "
+	    "\"/nonexistent/secret\": No such file or directory\n"
+	    "a.yaml:4:55: warning: cannot read the value of \"B\" from the "
+	    "environment: \"CP_TEST_UNSET_VAR\" is not set\n");
+	free(got);
+	assert_null(ds.projects[0].env[DEP_PROD].vars[0].value);
+	assert_null(ds.projects[0].env[DEP_PROD].vars[1].value);
+	assert_string_equal(ds.projects[0].env[DEP_PROD].vars[2].value, "plain");
+	desired_state_free(&ds);
+	diag_free(&d);
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), -EINVAL);
+	assert_int_equal(diag_errors(&d), 2);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* A FIFO is refused at once (no block), a symbolic link (a mounted secret)
+ * is followed, a relative path starts at the YAML file's folder, and only
+ * one trailing newline goes. */
+static void
+test_env_files(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), *p, *got;
+	const struct desired_env_var *v;
+	(void)state;
+
+	cfgtest_write(dir, "team/shop/a.yaml", "projects:\n  - name: shop\n"
+	    "    env:\n      prod:\n        A: {file: ../../secrets/link}\n"
+	    "        B: {file: two-newlines}\n        C: {file: pipe}\n");
+	cfgtest_write(dir, "secrets/real", "linked\n");
+	cfgtest_write(dir, "team/shop/two-newlines", "x\n\n");
+	assert_true(asprintf(&p, "%s/secrets/link", dir) > 0);
+	assert_int_equal(symlink("real", p), 0);
+	free(p);
+	assert_true(asprintf(&p, "%s/team/shop/pipe", dir) > 0);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	free(p);
+	diag_init(&d);
+	assert_int_equal(desired_load_opts(dir, NULL, DESIRED_SECRETS_WARN, &ds,
+	    &d), 0);
+	got = cfgtest_diags(&d, dir);
+	assert_string_equal(got, "team/shop/a.yaml:7:19: warning: cannot read the "
+	    "value of \"C\" from file \"pipe\": not a regular file\n");
+	free(got);
+	v = ds.projects[0].env[DEP_PROD].vars;
+	assert_string_equal(v[0].value, "linked");
+	assert_string_equal(v[1].value, "x\n");
+	assert_null(v[2].value);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+static void
+test_env_names_per_type(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), *text, *got;
+	size_t o = 0;
+	(void)state;
+
+	text = malloc(101 * 32 + 128);
+	assert_non_null(text);
+	o += (size_t)sprintf(text + o, "projects:\n  - name: shop\n    env:\n"
+	    "      dev:\n");
+	for (int i = 0; i < 102; i++)
+		o += (size_t)sprintf(text + o, "        V%d: x\n", i);
+	free(cfgtest_write_len(dir, "a.yaml", text, o));
+	free(text);
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), -EINVAL);
+	got = cfgtest_diags(&d, dir);
+	/* Once, at the 101st. */
+	assert_string_equal(got, "a.yaml:105:9: error: more than 100 environment "
+	    "variables for type dev\n");
+	free(got);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* No diagnostic ever shows a value, whatever is wrong with it or around
+ * it (the markers below are the "secrets"). */
+static void
+test_values_stay_out_of_messages(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp();
+	(void)state;
+
+	cfgtest_write(dir, "a.yaml", "projects:\n  - name: shop\n    env:\n"
+	    "      dev:\n"
+	    "        A: \"SECRET-A\\0\"\n"
+	    "        B: SECRET-B" X8K "\n"
+	    "        C: {file: c}\n"
+	    "        D: {file: d}\n"
+	    "        E: {env: CP_TEST_HIDDEN_ENV}\n"
+	    "        F: {file: c, env: CP_TEST_HIDDEN_ENV}\n"
+	    "        G: SECRET-G\n"
+	    "        G: SECRET-G2\n"
+	    "        H: !!binary SECRET-H\n"
+	    "        1I: SECRET-I\n"
+	    "      staging: {J: SECRET-J}\n"
+	    "    deployments: [{reference: bad ref, type: dev}]\n"
+	    "  - name: shop\n");
+	cfgtest_write(dir, "c", "SECRET-C" X8K);
+	cfgtest_write(dir, "d", "SECRET-D\xc0\xaf");
+	setenv("CP_TEST_HIDDEN_ENV", "SECRET-E" X8K, 1);
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), -EINVAL);
+	assert_true(d.n >= 10);
+	for (size_t i = 0; i < d.n; i++)
+		if (strstr(d.items[i].message, "SECRET") != NULL)
+			fail_msg("a value in: %s", d.items[i].message);
+	unsetenv("CP_TEST_HIDDEN_ENV");
 	desired_state_free(&ds);
 	diag_free(&d);
 	cfgtest_rmtree(dir);
@@ -1063,6 +1458,51 @@ test_examples(void **state)
 	diag_free(&d);
 }
 
+/* config/examples-v2 (the keys of sections 8 and 9): valid, its only
+ * warnings the two secrets that are not on this machine. */
+static void
+test_examples_v2(void **state)
+{
+	const char *src = getenv("CP_SOURCE_DIR");
+	struct desired_state ds;
+	struct diag d;
+	char *path, *got;
+	(void)state;
+
+	assert_non_null(src);
+	assert_true(asprintf(&path, "%s/config/examples-v2", src) > 0);
+	unsetenv("SHOP_SENTRY_DSN");
+	diag_init(&d);
+	assert_int_equal(desired_load_opts(path, NULL, DESIRED_SECRETS_WARN, &ds,
+	    &d), 0);
+	got = cfgtest_diags(&d, path);
+	assert_string_equal(got,
+	    "shop.yaml:21:35: warning: cannot read the value of "
+	    "\"STRIPE_SECRET_KEY\" from file "
+	    "\"/etc/convex-provisioner/secrets/stripe-secret-key\": No such file "
+	    "or directory\n"
+	    "shop.yaml:22:27: warning: cannot read the value of \"SENTRY_DSN\" "
+	    "from the environment: \"SHOP_SENTRY_DSN\" is not set\n");
+	free(got);
+	assert_int_equal(ds.n_files, 2);
+	assert_int_equal(ds.n_projects, 2);
+	/* internal/tools.yaml comes first in byte order. */
+	assert_string_equal(ds.projects[0].name, "analytics");
+	assert_string_equal(ds.projects[1].renamed_from[0], "web-shop");
+	assert_int_equal(ds.projects[1].deployments[0].n_domains, 2);
+	desired_state_free(&ds);
+	diag_free(&d);
+	/* With the secrets there, plan and apply take it as it is. */
+	setenv("SHOP_SENTRY_DSN", "https://key@sentry.example.com/1", 1);
+	diag_init(&d);
+	assert_int_equal(desired_load(path, &ds, &d), -EINVAL);
+	assert_int_equal(diag_errors(&d), 1);      /* the file only */
+	unsetenv("SHOP_SENTRY_DSN");
+	free(path);
+	desired_state_free(&ds);
+	diag_free(&d);
+}
+
 int
 main(void)
 {
@@ -1073,6 +1513,11 @@ main(void)
 		cmocka_unit_test(test_slug_and_name_rules),
 		cmocka_unit_test(test_model),
 		cmocka_unit_test(test_model_updates),
+		cmocka_unit_test(test_model_env_domains_keys),
+		cmocka_unit_test(test_env_unreadable_is_a_warning_for_validate),
+		cmocka_unit_test(test_env_files),
+		cmocka_unit_test(test_env_names_per_type),
+		cmocka_unit_test(test_values_stay_out_of_messages),
 		cmocka_unit_test(test_byte_order),
 		cmocka_unit_test(test_skipped_names),
 		cmocka_unit_test(test_empty_dir),
@@ -1082,7 +1527,11 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_node_budget_across_files),
 		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_examples_v2),
 	};
 
+	/* What the rows' {env: VAR} values read. */
+	setenv("CP_TEST_ENV_VALUE", "from-the-environment", 1);
+	unsetenv("CP_TEST_UNSET_VAR");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
