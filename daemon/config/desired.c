@@ -717,7 +717,8 @@ name_set_add(struct name_set *s, const struct desired_project *v, size_t idx,
 {
 	size_t i;
 
-	if ((s->n + 1) * 2 > s->cap) {
+	/* Three quarters full at most: 4 bytes a slot, probes stay short. */
+	if ((s->n + 1) * 4 > s->cap * 3) {
 		size_t ncap = s->cap ? s->cap * 2 : 64;
 		struct name_set bigger = { calloc(ncap, sizeof(uint32_t)), ncap, s->n };
 
@@ -884,6 +885,22 @@ check_file(struct loader *l, size_t from)
 
 /* ---- the run ------------------------------------------------------------ */
 
+/* The room the growth left over goes back, as soon as a file is read:
+ * the checks across projects then grow their sets without it. */
+static void
+trim_projects(struct loader *l)
+{
+	struct desired_project *np;
+
+	if (l->ds->n_projects == 0 || l->ds->n_projects == l->proj_cap)
+		return;
+	np = realloc(l->ds->projects, l->ds->n_projects * sizeof(*np));
+	if (np != NULL) {
+		l->ds->projects = np;
+		l->proj_cap = l->ds->n_projects;
+	}
+}
+
 static int
 load_file(struct loader *l, const char *path, const struct ytree_limits *lim,
     size_t *nodes)
@@ -897,8 +914,10 @@ load_file(struct loader *l, const char *path, const struct ytree_limits *lim,
 		rc = load_documents(l);
 	yread_close(l->r);
 	l->r = NULL;
-	if (rc == 0)
+	if (rc == 0) {
+		trim_projects(l);
 		rc = check_file(l, from);
+	}
 	if (rc == 0) {
 		diag_merge(l->d, &l->local);
 	} else {
@@ -969,19 +988,9 @@ desired_load_opts(const char *path, const struct ytree_limits *lim,
 		    "misused");
 	if (rc == 0 && d->n_errors > errors)
 		rc = -EINVAL;
-	if (rc != 0) {
+	if (rc != 0)
 		desired_state_free(out);
-		return rc;
-	}
-	/* Sized once: the room the growth left over goes back. */
-	if (out->n_projects > 0 && out->n_projects < l.proj_cap) {
-		struct desired_project *np = realloc(out->projects,
-		    out->n_projects * sizeof(*np));
-
-		if (np != NULL)
-			out->projects = np;
-	}
-	return 0;
+	return rc;
 }
 
 int
