@@ -4,7 +4,8 @@
  * small helpers every parser uses.
  *
  *   desired.c       the run: files, documents, projects, deployments, the
- *                   key table, the checks across deployments and projects
+ *                   key table, the helpers of the parsers
+ *   desired_checks.c the rules between deployments and between projects
  *   desired_keys.c  the parsers of single keys
  *   desired_env.c   `env` and reading its {file:} and {env:} values
  *   desired_rules.c the rules of single values (desired.h) */
@@ -189,6 +190,12 @@ int dl_strv_add(struct strv *sv, char *s);
 int dl_strv_keep(struct loader *l, char ***out, uint16_t *n);
 /* A key that a resource with state: absent may not have. */
 void dl_absent_key(struct res *res, const char *key, struct pos at);
+
+/* desired_checks.c: the rules between the deployments of the project just
+ * read (l->deps), and between the projects of the file just read (from
+ * `from` on) and all before them. 0 or -ENOMEM; problems are reported. */
+int dl_check_deployments(struct loader *l, const struct proj_ctx *pc);
+int dl_check_file(struct loader *l, size_t from);
 
 /* desired_keys.c: one parser per row of the key table */
 key_fn dl_key_projects, dl_key_name, dl_key_reference, dl_key_type,
