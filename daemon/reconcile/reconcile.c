@@ -194,10 +194,12 @@ on_observed(void *arg, int rc, const char *error, struct observed_state *os)
 		fail(r, rc, "planning failed: %s", strerror(-rc));
 		return;
 	}
-	if (out->mode == RECONCILE_PLAN || r->stopping) {
+	if (out->mode == RECONCILE_PLAN) {
 		finish(r);
 		return;
 	}
+	/* A stopped apply still goes through the executor: it marks every
+	 * action SKIPPED, so the outcome says "not converged" (exit 1). */
 	execute(r);
 }
 
