@@ -340,8 +340,12 @@ start_status(struct daemon *d)
 static int
 start_watch(struct daemon *d)
 {
-	int rc = watch_start(d->loop, d->settings.desired, WATCH_DEBOUNCE_MS,
-	    on_files_changed, d, &d->watch);
+	struct watch_params p = {
+		.debounce_ms = WATCH_DEBOUNCE_MS,
+		.changed = on_files_changed,
+		.arg = d,
+	};
+	int rc = watch_start(d->loop, d->settings.desired, &p, &d->watch);
 
 	if (rc != 0)
 		log_errorx("cannot watch %s: %s (changes are picked up at each interval)",
