@@ -176,6 +176,15 @@ client_close(struct daemon *d)
 
 /* ---- scheduling -------------------------------------------------------- */
 
+/* After a failure: 5 s, doubling, capped at the interval (SPEC section 6). */
+static uint64_t
+backoff_next(uint64_t cur_ms, uint64_t cap_ms)
+{
+	uint64_t next = cur_ms ? cur_ms * 2 : BACKOFF_FIRST_MS;
+
+	return next > cap_ms ? cap_ms : next;
+}
+
 static uint64_t
 jittered(uint64_t interval_ms, unsigned pct)
 {
@@ -236,13 +245,10 @@ on_reconciled(void *arg, struct reconcile_outcome *o)
 	daemon_report(d, o);
 	if (reconcile_exit_code(o) == 0)
 		d->last_success = (int64_t)time(NULL);
-	if (reconcile_exit_code(o) == 1) {
-		d->backoff_ms = d->backoff_ms ? d->backoff_ms * 2 : BACKOFF_FIRST_MS;
-		if (d->backoff_ms > d->settings.interval_ms)
-			d->backoff_ms = d->settings.interval_ms;
-	} else {
+	if (reconcile_exit_code(o) == 1)
+		d->backoff_ms = backoff_next(d->backoff_ms, d->settings.interval_ms);
+	else
 		d->backoff_ms = 0;
-	}
 	reconcile_outcome_free(o);
 
 	if (d->stopping) {
@@ -289,9 +295,7 @@ start_reconcile(struct daemon *d)
 		d->in_use = NULL;
 		log_errorx("cannot start a reconcile: %s", strerror(-rc));
 		metrics_reconcile(d->metrics, METRICS_RESULT_ERROR, 0, 0);
-		d->backoff_ms = d->backoff_ms ? d->backoff_ms * 2 : BACKOFF_FIRST_MS;
-		if (d->backoff_ms > d->settings.interval_ms)
-			d->backoff_ms = d->settings.interval_ms;
+		d->backoff_ms = backoff_next(d->backoff_ms, d->settings.interval_ms);
 		schedule(d, d->backoff_ms);
 	}
 }

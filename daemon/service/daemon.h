@@ -67,7 +67,6 @@ struct daemon {
 	int64_t last_observation;
 	int64_t last_success;
 	struct daemon_last last;
-	int exit_code;
 };
 
 /* cmd_run.c: the `run` command. */
