@@ -284,11 +284,30 @@ rescan(struct watch *w)
 
 /* ---- reading events ---------------------------------------------------- */
 
-static void
-on_event(struct watch *w, const struct inotify_event *e)
+/* Whether an event is about the path or what lies under it. */
+static bool
+relevant(const struct watch *w, const struct inotify_event *e)
 {
 	const char *name = e->len > 0 ? e->name : NULL;
 
+	if (e->mask & (IN_Q_OVERFLOW | IN_IGNORED))
+		return false;
+	if (e->wd == w->parent_wd) {
+		/* among the parent's entries only the path itself matters,
+		 * unless the parent is also a folder of the tree (a link) */
+		if (name == NULL || strcmp(name, w->base) == 0)
+			return true;
+		for (const struct watch_dir *d = w->dirs; d != NULL; d = d->next)
+			if (d->wd == e->wd)
+				return name[0] != '.';
+		return false;
+	}
+	return name == NULL || name[0] != '.';
+}
+
+static void
+on_event(struct watch *w, const struct inotify_event *e)
+{
 	if (e->mask & IN_Q_OVERFLOW) {
 		report(w, WATCH_OVERFLOW, NULL, 0);
 		/* what was lost is unknown: look at once */
@@ -305,21 +324,29 @@ on_event(struct watch *w, const struct inotify_event *e)
 			w->parent_wd = -1;
 		return;
 	}
-	if (e->wd == w->parent_wd) {
-		/* among the parent's entries only the path itself matters,
-		 * unless the parent is also a folder of the tree (a link) */
-		bool in_tree = false;
-
-		for (struct watch_dir *d = w->dirs; d != NULL && !in_tree; d = d->next)
-			in_tree = d->wd == e->wd;
-		if (name != NULL && strcmp(name, w->base) != 0 && !in_tree)
-			return;
+	if (relevant(w, e))
 		arm(w);
-		return;
+}
+
+/* The test hook: the first batch that holds an event about the path is
+ * lost, as in a full queue, and the overflow is all that is read. */
+static bool
+inject_overflow(struct watch *w, const char *buf, ssize_t n)
+{
+	struct inotify_event ov = { .wd = -1, .mask = IN_Q_OVERFLOW };
+	bool hit = false;
+
+	for (const char *p = buf; p < buf + n && !hit;) {
+		const struct inotify_event *e = (const struct inotify_event *)(const void *)p;
+
+		hit = relevant(w, e);
+		p += sizeof(*e) + e->len;
 	}
-	if (name != NULL && name[0] == '.')
-		return;
-	arm(w);
+	if (!hit)
+		return false;
+	w->fault_done = true;
+	on_event(w, &ov);
+	return true;
 }
 
 static void
@@ -346,18 +373,9 @@ on_readable(uv_poll_t *h, int status, int events)
 				    strerror(errno));
 			return;
 		}
-		if (w->p.fault == WATCH_FAULT_OVERFLOW && !w->fault_done) {
-			/* the test hook: these events are lost, as in a full
-			 * queue, and the overflow is all that is read */
-			struct inotify_event ov = { .wd = -1, .mask = IN_Q_OVERFLOW };
-
-			w->fault_done = true;
-			while ((n = read(w->fd, buf, sizeof(buf))) > 0 ||
-			    (n < 0 && errno == EINTR))
-				;
-			on_event(w, &ov);
-			return;
-		}
+		if (w->p.fault == WATCH_FAULT_OVERFLOW && !w->fault_done &&
+		    inject_overflow(w, buf, n))
+			continue;
 		for (char *p = buf; p < buf + n && !w->stopping;) {
 			const struct inotify_event *e = (const struct inotify_event *)(void *)p;
 

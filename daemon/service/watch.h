@@ -38,8 +38,9 @@ enum watch_problem {
 /* Test hooks: what the kernel does when it runs short, on demand. */
 enum watch_fault {
 	WATCH_FAULT_NONE = 0,
-	/* the first events read are dropped and IN_Q_OVERFLOW read in their
-	 * place, as the kernel does when its queue is full */
+	/* the first events read that concern the path are dropped and
+	 * IN_Q_OVERFLOW read in their place, as the kernel does when its
+	 * queue is full */
 	WATCH_FAULT_OVERFLOW,
 	/* every watch of a folder under the path fails with ENOSPC (the
 	 * parent folder's watch still works) */

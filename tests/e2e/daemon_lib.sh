@@ -78,10 +78,12 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # dm_spawn ARGS...: starts `convex-provisioner ... run ARGS` in the background
 # with the token in the environment (never in argv); $DM_PID. Extra
-# environment for the daemon goes in the array DM_ENV (NAME=VALUE...).
+# environment for the daemon goes in the array DM_ENV (NAME=VALUE...), a
+# command that execs the rest in the array DM_WRAP (unshare ...).
 DM_ENV=()
+DM_WRAP=()
 dm_spawn() {
-	env ${DM_ENV[@]+"${DM_ENV[@]}"} CONVEX_ACCESS_TOKEN="$SIM_TOKEN" \
+	${DM_WRAP[@]+"${DM_WRAP[@]}"} env ${DM_ENV[@]+"${DM_ENV[@]}"} CONVEX_ACCESS_TOKEN="$SIM_TOKEN" \
 	    "$CP_BIN" -c "$CP_WORK/config.yaml" --api-url "$SIM_URL" \
 	    --desired "$CP_DESIRED" --state-dir "$CP_STATE" --listen 127.0.0.1:0 \
 	    run "$@" >"$DM_OUT" 2>"$DM_ERR" &
