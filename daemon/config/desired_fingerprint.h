@@ -8,6 +8,12 @@
  * A file added, removed or renamed changes the list; an edit changes the
  * size, the times or (written to a new file and renamed over) the inode.
  *
+ * 64 bits are enough: a digest is only ever compared with the previous one
+ * of the same path, so a change goes unseen only when the two collide, a
+ * chance of 2^-64 per change with a hash that mixes as SipHash does (one
+ * nanosecond more gives an unrelated digest). Nothing is gained by forging
+ * a collision: whoever can write the files can change the state anyway.
+ *
  * Time stamps are only as fine as the file system's clock tick (a few ms,
  * one second on some), so a file written twice within one tick, the second
  * time after the fingerprint was taken and at the same size, could keep
