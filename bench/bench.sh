@@ -4,8 +4,15 @@
 # deployments each. Prints every figure with its target and the machine it
 # ran on, then a Markdown table for docs/performance.md.
 #
-#   bench/bench.sh BUILD_DIR [converge] [steady] [memory] [idle] [fingerprint]
+#   bench/bench.sh BUILD_DIR [converge] [steady] [memory] [idle] [wan] [fingerprint]
 #                                                            (all by default)
+#
+# wan (issue 13): converge and steady plan of P projects x 2 over HTTPS +
+# HTTP/2 (nghttpx in front of the simulator, a CA made for the run) through
+# tests/support/delay_proxy.c adding BENCH_WAN_DELAY ms each way to every
+# chunk, the simulator's own latency at 0; then the same over plain HTTP
+# through the same proxy. Prints wall time against the latency bound, TCP
+# connections opened, TLS handshakes and requests.
 #
 # Environment (defaults in brackets):
 #   BENCH_P [1000]           projects of the converge and steady benchmarks
@@ -17,17 +24,19 @@
 #   BENCH_FP_P [10000]       projects of the fingerprint benchmark's tree
 #   BENCH_FP_FILES [100]     files they are spread over
 #   BENCH_FP_RUNS [200]      fingerprint checks measured
+#   BENCH_WAN_DELAY [10]     wan: one-way delay of the proxy, ms (L = 2x)
+#   BENCH_WAN_CONNS [5]      wan: "a handful" of connections per converge
 #   BENCH_STRICT [0]         1: exit 1 when a target is missed
 #   TMPDIR                   where the state folder (ledger) lives: the
 #                            converge figure includes its fsyncs
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
-build=${1:?usage: bench/bench.sh BUILD_DIR [converge|steady|memory|idle|fingerprint]...}
+build=${1:?usage: bench/bench.sh BUILD_DIR [converge|steady|memory|idle|wan|fingerprint]...}
 shift
 build=$(cd "$build" && pwd)
 benches=("$@")
-[ ${#benches[@]} -eq 0 ] && benches=(converge steady memory idle fingerprint)
+[ ${#benches[@]} -eq 0 ] && benches=(converge steady memory idle wan fingerprint)
 
 P=${BENCH_P:-1000}
 PM=${BENCH_P_MEM:-10000}
@@ -39,6 +48,8 @@ FP_P=${BENCH_FP_P:-10000}
 FP_FILES=${BENCH_FP_FILES:-100}
 FP_RUNS=${BENCH_FP_RUNS:-200}
 STRICT=${BENCH_STRICT:-0}
+WAN_DELAY=${BENCH_WAN_DELAY:-10}
+WAN_CONNS=${BENCH_WAN_CONNS:-5}
 
 CP_BUILD_DIR=$build
 CP_SOURCE_DIR=$src
@@ -115,12 +126,16 @@ gen_desired() {
 
 : >"$WORK/config.yaml"
 # cp_bench OUTFILE ARGS...: the provisioner under cprun, token in the
-# environment (never in argv); stdout/stderr kept in $WORK.
+# environment (never in argv); stdout/stderr kept in $WORK. It talks to
+# BENCH_URL with BENCH_CA (the wan benchmark's chains), else to SIM_URL.
+BENCH_URL=
+BENCH_CA=
 cp_bench() {
 	local out=$1
 	shift
 	CONVEX_ACCESS_TOKEN=$SIM_TOKEN "$CPRUN" "$out" "$BIN" -c "$WORK/config.yaml" \
-	    --api-url "$SIM_URL" --team 1 "$@" >"$WORK/cp.out" 2>"$WORK/cp.err"
+	    --api-url "${BENCH_URL:-$SIM_URL}" ${BENCH_CA:+--ca-file "$BENCH_CA"} --team 1 "$@" \
+	    >"$WORK/cp.out" 2>"$WORK/cp.err"
 }
 cp_cmdline() { echo "convex-provisioner --api-url \$SIM --team 1 $*"; }
 
@@ -257,10 +272,49 @@ bench_memory() {
 		    "peak RSS $(field "$f" maxrss_kb) KiB (RssAnon $(field "$f" anon_kb) KiB); wall $(field "$f" wall_ms) ms; $rq requests" \
 		    "<= 16384 KiB" "$v" "$(cp_cmdline plan)"
 	done
+	bench_validate_memory
 	# For scale: the process with nothing to do (shared libraries, TLS).
 	"$CPRUN" "$WORK/memory.version" "$BIN" --version >/dev/null
 	echo "   (for scale: convex-provisioner --version peaks at $(field "$WORK/memory.version" maxrss_kb) KiB, nearly all of it"
 	echo "    shared libraries' pages: libcrypto, libc, gnutls, libcurl, libsystemd ...)"
+}
+
+# validate alone (offline: the loader's own cost) on the same two layouts,
+# then the heap of validate on a file just under the 4 MiB limit, which must
+# stay under twice the file's size (valgrind massif: heap plus malloc's own
+# overhead at the peak).
+bench_validate_memory() {
+	local f layout d size peak big=$WORK/mem-4mib.yaml v
+	echo "   validate (offline, no requests) of the same files:"
+	for layout in one dir; do
+		if [ "$layout" = one ]; then d=$WORK/mem-one.yaml; else d=$WORK/mem-dir; fi
+		f=$WORK/memory.validate.$layout
+		"$CPRUN" "$f" "$BIN" -c "$WORK/config.yaml" validate "$d" >/dev/null 2>"$WORK/cp.err"
+		[ "$(field "$f" exit)" = 0 ] || { tail -n 5 "$WORK/cp.err" >&2; die "validate exited $(field "$f" exit)"; }
+		printf '     %-9s peak RSS %6d KiB, RssAnon %6d KiB, wall %d ms\n' \
+		    "$([ $layout = one ] && echo "one file" || echo "100 files")" \
+		    "$(field "$f" maxrss_kb)" "$(field "$f" anon_kb)" "$(field "$f" wall_ms)"
+		row "memory validate P=$PM ($([ $layout = one ] && echo "one file" || echo "100 files"))" \
+		    "peak RSS $(field "$f" maxrss_kb) KiB (RssAnon $(field "$f" anon_kb) KiB)" \
+		    "(figure)" "-" "convex-provisioner validate PATH"
+	done
+	if ! command -v valgrind >/dev/null; then
+		echo "   (no valgrind: the heap of validate on a 4 MiB file is not measured)"
+		return
+	fi
+	# 23,800 projects of the same shape: just under 4 MiB.
+	gen_desired "$big" 23800
+	size=$(stat -c %s "$big")
+	valgrind --tool=massif --massif-out-file="$WORK/massif.validate" "$BIN" \
+	    -c "$WORK/config.yaml" validate "$big" >/dev/null 2>&1 ||
+	    die "validate under massif failed"
+	peak=$(awk -F= '/^mem_heap_B/ { h = $2 } /^mem_heap_extra_B/ { if (h + $2 > m) m = h + $2 }
+	    END { printf "%d", m }' "$WORK/massif.validate")
+	verdict "$peak" $((2 * size))
+	echo "   validate of a $size-byte file (23,800 projects): peak heap $peak bytes = $(ratio "$peak" "$size") x the file" \
+	    "(target < 2 x): $v"
+	row "heap of validate, 4 MiB file" "$peak bytes ($(ratio "$peak" "$size") x the $size-byte file)" \
+	    "< 2 x the file" "$v" "valgrind --tool=massif convex-provisioner validate FILE"
 }
 
 # ---- idle ----------------------------------------------------------------
@@ -365,6 +419,121 @@ bench_fingerprint() {
 	    "< 1000 us per file" "$v" "bench-fingerprint DIR $FP_RUNS (CLOCK_PROCESS_CPUTIME_ID, median of 3)"
 }
 
+# ---- wan -----------------------------------------------------------------
+
+# wan_converge MODE: BENCH_RUNS converges through the chain in BENCH_URL
+# (the delay proxy in front of nghttpx or of the simulator); sets $w (median
+# wall), $wc (connections), $wh (TLS handshakes), $wr (requests) of the
+# median run, and leaves the converged team in $WORK/wan-converged.json.
+wan_converge() {
+	local mode=$1 i f walls=() conns=() hellos=() reqs=() sess mark state=$WORK/state-wan
+	for i in $(seq 1 "$RUNS"); do
+		sim_reset
+		rm -rf "$state"
+		dp_ctl zero >/dev/null
+		mark=0
+		[ "$mode" = https ] && mark=$(front_requests)
+		f=$WORK/wan-$mode.$i
+		cp_bench "$f" --desired "$WORK/desired-converge.yaml" --state-dir "$state" --concurrency "$CONC" apply
+		[ "$(field "$f" exit)" = 0 ] || { tail -n 20 "$WORK/cp.err" >&2; die "wan $mode apply exited $(field "$f" exit)"; }
+		[ "$(sim_stats | jq '.creates.project')" = "$P" ] || die "wan $mode: not $P projects created"
+		[ "$(sim_stats | jq '.creates.deployment')" = $((2 * P)) ] || die "wan $mode: not $((2 * P)) deployments created"
+		walls+=("$(field "$f" wall_ms)")
+		conns+=("$(dp_stat accepted)")
+		hellos+=("$(dp_stat tls_hellos)")
+		reqs+=("$(sim_total)")
+		sess=-
+		if [ "$mode" = https ]; then
+			sleep 0.2   # nghttpx logs a request when its stream closes
+			sess=$(tail -n +"$((mark + 1))" "$FRONT_LOG" | awk '{ print $1 }' | sort -u | wc -l)
+			[ "$(tail -n +"$((mark + 1))" "$FRONT_LOG" | awk '$2 != "h2"' | wc -l)" = 0 ] ||
+			    die "wan: requests without HTTP/2 in nghttpx's log"
+		fi
+		printf '   run %d: wall %6d ms  CPU %5d ms  connections %5d  TLS handshakes %5d (nghttpx: %s sessions)  requests %d\n' \
+		    "$i" "$(field "$f" wall_ms)" $(($(field "$f" user_ms) + $(field "$f" sys_ms))) \
+		    "${conns[-1]}" "${hellos[-1]}" "$sess" "${reqs[-1]}"
+	done
+	w=$(median "${walls[@]}")
+	for i in $(seq 0 $((RUNS - 1))); do
+		[ "${walls[$i]}" = "$w" ] && { wc=${conns[$i]}; wh=${hellos[$i]}; wr=${reqs[$i]}; break; }
+	done
+	sim_state >"$WORK/wan-converged.json"
+	rm -rf "$WORK/state-wan-converged"
+	cp -r "$state" "$WORK/state-wan-converged"
+}
+
+# wan_steady MODE: five plans on the converged team; sets $sw (median wall),
+# $sc (connections) and $sr (requests) of the last.
+wan_steady() {
+	local i f t0 walls=()
+	sim_reset_to "$WORK/wan-converged.json"
+	for i in 1 2 3 4 5; do
+		dp_ctl zero >/dev/null
+		t0=$(sim_total)
+		f=$WORK/wan-steady-$1.$i
+		cp_bench "$f" --desired "$WORK/desired-converge.yaml" --state-dir "$WORK/state-wan-converged" plan
+		[ "$(field "$f" exit)" = 0 ] || { tail -n 5 "$WORK/cp.out" >&2; die "wan $1 plan on the converged team exited $(field "$f" exit), want 0"; }
+		walls+=("$(field "$f" wall_ms)")
+		sc=$(dp_stat accepted)
+		sr=$(($(sim_total) - t0))
+		printf '   plan %d: wall %5d ms  connections %d  TLS handshakes %d  requests %d\n' "$i" \
+		    "$(field "$f" wall_ms)" "$sc" "$(dp_stat tls_hellos)" "$sr"
+	done
+	sw=$(median "${walls[@]}")
+}
+
+bench_wan() {
+	local L=$((2 * WAN_DELAY)) pages spages bound sbound v w wc wh wr sw sc sr hw hc hh hr hsw
+	command -v nghttpx >/dev/null || die "nghttpx is needed for the wan benchmark (package nghttp2-proxy: make deps)"
+	DELAY_PROXY=$build/bench-delay_proxy
+	# shellcheck disable=SC2046 # pkg-config's flags are separate words
+	cc -O2 -o "$DELAY_PROXY" "$src/tests/support/delay_proxy.c" $(pkg-config --cflags --libs libuv) ||
+	    die "cannot build tests/support/delay_proxy.c"
+	[ -f "$WORK/desired-converge.yaml" ] || gen_desired "$WORK/desired-converge.yaml" "$P"
+	pages=$(($(ceil_div "$P" 100) + $(ceil_div $((2 * P)) 100) + $(ceil_div "$P" "$CONC") + $(ceil_div $((2 * P)) "$CONC")))
+	bound=$((L * pages))
+	spages=$(($(ceil_div "$P" 100) + $(ceil_div $((2 * P)) 100)))
+	sbound=$((L * spages))
+	sim_config '{"latencyMs":0,"latencyJitterMs":0}'
+	echo
+	echo "== wan: apply of $P projects x 2 deployments, --concurrency $CONC, through delay_proxy --delay-ms $WAN_DELAY"
+	echo "   (round trip L = $L ms; every TCP connection also pays a round trip before its first byte), simulator latency 0"
+	echo "   bound L x (ceil(P/100) + ceil(2P/100) + ceil(P/$CONC) + ceil(2P/$CONC)) = $L x $pages = $bound ms; target <= 1.3x, <= $WAN_CONNS connections (issue 13)"
+
+	echo "-- HTTPS + HTTP/2: provisioner -> delay_proxy -> nghttpx (TLS) -> simulator"
+	front_start "$SIM_PORT"
+	dp_start "$FRONT_PORT" --delay-ms "$WAN_DELAY"
+	BENCH_URL=https://localhost:$DP_PORT/v1
+	BENCH_CA=$SIM_CA_FILE
+	wan_converge https
+	verdict "$w" "$(awk -v b="$bound" 'BEGIN { print 1.3 * b }')"
+	[ "$wc" -le "$WAN_CONNS" ] || { [ "$v" = met ] && MISSED=$((MISSED + 1)); v=MISSED; }
+	echo "   median wall $w ms = $(ratio "$w" "$bound") x the bound; $wc connections, $wh TLS handshakes, $wr requests: $v"
+	row "wan converge P=$P, HTTPS + h2, L=$L ms" "wall $w ms ($(ratio "$w" "$bound")x of $bound ms); $wc TCP connections, $wh TLS handshakes, $wr requests" \
+	    "<= 1.3x bound, <= $WAN_CONNS connections" "$v" "bench.sh wan: $(cp_cmdline --ca-file CA --concurrency "$CONC" apply) via delay_proxy --delay-ms $WAN_DELAY, nghttpx (median of $RUNS)"
+	wan_steady https
+	echo "   steady plan: median wall $sw ms = $(ratio "$sw" "$sbound") x L x $spages; $sc connection(s), $sr requests"
+	row "wan steady plan P=$P, HTTPS + h2" "wall $sw ms ($(ratio "$sw" "$sbound")x of L x $spages = $sbound ms); $sc connection(s); $sr requests" "(figure)" "-" "same, plan (median of 5)"
+	hw=$w hc=$wc hh=$wh hr=$wr hsw=$sw
+	dp_stop || die "delay_proxy did not stop cleanly: $(cat "$SIM_DIR/dp.err")"
+	front_stop
+
+	echo "-- plain HTTP/1.1 for comparison: provisioner -> delay_proxy -> simulator"
+	dp_start "$SIM_PORT" --delay-ms "$WAN_DELAY"
+	BENCH_URL=http://127.0.0.1:$DP_PORT/v1
+	BENCH_CA=
+	wan_converge http
+	echo "   median wall $w ms = $(ratio "$w" "$bound") x the bound; $wc connections, $wr requests"
+	row "wan converge P=$P, plain HTTP/1.1, L=$L ms" "wall $w ms ($(ratio "$w" "$bound")x); $wc TCP connections; $wr requests" "(comparison)" "-" "same over http:// through the proxy"
+	wan_steady http
+	echo "   steady plan: median wall $sw ms = $(ratio "$sw" "$sbound") x L x $spages; $sc connection(s), $sr requests"
+	row "wan steady plan P=$P, plain HTTP/1.1" "wall $sw ms ($(ratio "$sw" "$sbound")x); $sc connection(s); $sr requests" "(comparison)" "-" "same, plan"
+	dp_stop || die "delay_proxy did not stop cleanly: $(cat "$SIM_DIR/dp.err")"
+	BENCH_URL=
+	echo "   HTTPS + h2 against plain HTTP: converge $(ratio "$hw" "$w") x the wall time, $hc against $wc connections ($hh TLS handshakes, $hr requests); steady $(ratio "$hsw" "$sw") x"
+	sim_config "{\"latencyMs\":$LAT}"
+}
+
 # ---- main ----------------------------------------------------------------
 
 sim_start --latency "$LAT" --seed 1 || die "the simulator did not start"
@@ -374,8 +543,8 @@ machine
 echo "simulator: convex-api-sim --latency $LAT (port $SIM_PORT)"
 for b in "${benches[@]}"; do
 	case $b in
-	converge | steady | memory | idle | fingerprint) "bench_$b" ;;
-	*) die "unknown benchmark $b (converge, steady, memory, idle, fingerprint)" ;;
+	converge | steady | memory | idle | wan | fingerprint) "bench_$b" ;;
+	*) die "unknown benchmark $b (converge, steady, memory, idle, wan, fingerprint)" ;;
 	esac
 done
 

@@ -2,6 +2,8 @@
  * the plan (and for apply, each action's result) on stdout, as text or as
  * the JSON object of SPEC section 4, and the exit code of that section. */
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "plan_print.h"
 #include "reconcile.h"
 #include "settings.h"
+#include "textesc.h"
 #include "token.h"
 
 #define OUTPUT_MAX (256u << 20)
@@ -40,9 +43,20 @@ lock_state_dir(const char *dir)
 	return fd;
 }
 
+/* As `run` does (cmd_run.c): on SIGTERM or SIGINT nothing new starts,
+ * requests in flight get this long to finish (and be recorded in the
+ * ledger and the audit trail), then they are cancelled. */
+#define INTERRUPT_GRACE_MS 10000
+
 struct once {
 	struct api_client *client;
+	struct reconciler *rec;
 	struct reconcile_outcome *outcome;
+	uv_signal_t sigterm;
+	uv_signal_t sigint;
+	uv_timer_t grace;
+	bool handles;           /* the three above are open */
+	int interrupted;        /* the first signal, or 0 */
 };
 
 static void
@@ -52,14 +66,90 @@ on_closed(void *arg)
 }
 
 static void
+close_handles(struct once *o)
+{
+	if (!o->handles)
+		return;
+	o->handles = false;
+	uv_close((uv_handle_t *)&o->sigterm, NULL);
+	uv_close((uv_handle_t *)&o->sigint, NULL);
+	uv_close((uv_handle_t *)&o->grace, NULL);
+}
+
+static void
 on_done(void *arg, struct reconcile_outcome *out)
 {
 	struct once *o = arg;
 
 	o->outcome = out;
-	/* Nothing else to do: release the client so the loop can end. */
+	/* Nothing else to do: release the client and the signal handlers so
+	 * the loop can end. */
 	api_client_close(o->client, on_closed, NULL);
 	o->client = NULL;
+	close_handles(o);
+}
+
+static void
+on_grace(uv_timer_t *t)
+{
+	struct once *o = t->data;
+
+	if (o->client == NULL)
+		return;
+	log_warnx("requests still in flight after %d s: cancelling them (a create "
+	    "cancelled now is decided by the next observation)",
+	    INTERRUPT_GRACE_MS / 1000);
+	api_cancel_all(o->client);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct once *o = h->data;
+	const char *name = signum == SIGTERM ? "SIGTERM" : "SIGINT";
+
+	if (o->client == NULL)
+		return;                 /* done already: only printing is left */
+	if (o->interrupted != 0) {
+		log_warnx("%s again: cancelling the requests in flight now", name);
+		api_cancel_all(o->client);
+		return;
+	}
+	o->interrupted = signum;
+	reconcile_stop_starting(o->rec);
+	if (o->rec->exec == NULL) {
+		/* Still observing (or discovering the team): nothing has been
+		 * changed and nothing needs recording; stop at once. */
+		log_warnx("%s: interrupted while observing: stopping, nothing was "
+		    "changed", name);
+		api_cancel_all(o->client);
+		return;
+	}
+	log_warnx("%s: interrupted: starting nothing new; the requests in flight "
+	    "get up to %d s to finish and are recorded", name,
+	    INTERRUPT_GRACE_MS / 1000);
+	uv_timer_start(&o->grace, on_grace, INTERRUPT_GRACE_MS, 0);
+}
+
+static int
+open_handles(struct once *o, uv_loop_t *loop)
+{
+	if (uv_signal_init(loop, &o->sigterm) != 0)
+		return -1;
+	if (uv_signal_init(loop, &o->sigint) != 0) {
+		uv_close((uv_handle_t *)&o->sigterm, NULL);
+		return -1;
+	}
+	if (uv_timer_init(loop, &o->grace) != 0) {
+		uv_close((uv_handle_t *)&o->sigterm, NULL);
+		uv_close((uv_handle_t *)&o->sigint, NULL);
+		return -1;
+	}
+	o->sigterm.data = o->sigint.data = o->grace.data = o;
+	o->handles = true;
+	uv_signal_start(&o->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&o->sigint, on_signal, SIGINT);
+	return 0;
 }
 
 /* Settings -> client configuration; the token is borrowed. */
@@ -86,9 +176,31 @@ cmd_reconcile_config(const struct settings *s, struct reconcile_config *cfg)
 	cfg->concurrency = s->concurrency;
 }
 
+/* The JSON object of SPEC section 4 with "interrupted": "SIGTERM" added. */
 static int
-print_outcome(const struct settings *s, const struct reconcile_outcome *out)
+print_json_interrupted(const struct reconcile_outcome *out, const char *sig,
+    struct buf *b)
 {
+	cJSON *root = plan_to_cjson(&out->plan, out->results);
+	char *text = NULL, *clean = NULL;
+	int rc = -ENOMEM;
+
+	if (root != NULL && cJSON_AddStringToObject(root, "interrupted", sig) &&
+	    (text = cJSON_Print(root)) != NULL &&
+	    (clean = textesc_json_clean(text)) != NULL &&
+	    (rc = buf_append(b, clean, strlen(clean))) == 0)
+		rc = buf_append(b, "\n", 1);
+	free(clean);
+	cJSON_free(text);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int
+print_outcome(const struct settings *s, const struct reconcile_outcome *out,
+    int interrupted)
+{
+	const char *sig = interrupted == SIGTERM ? "SIGTERM" : "SIGINT";
 	struct buf b;
 	int rc;
 
@@ -97,19 +209,28 @@ print_outcome(const struct settings *s, const struct reconcile_outcome *out)
 		log_errorx("%s", out->error);
 		if (s->json) {
 			cJSON *o = cJSON_CreateObject();
-			char *text;
+			char *text, *clean;
 			if (o == NULL || !cJSON_AddStringToObject(o, "error", out->error) ||
+			    (interrupted != 0 &&
+			    !cJSON_AddStringToObject(o, "interrupted", sig)) ||
 			    (text = cJSON_PrintUnformatted(o)) == NULL) {
 				cJSON_Delete(o);
 				return -ENOMEM;
 			}
-			printf("%s\n", text);
-			free(text);
+			/* Valid UTF-8, controls escaped, secrets masked. */
+			clean = textesc_json_clean(text);
+			cJSON_free(text);
 			cJSON_Delete(o);
+			if (clean == NULL)
+				return -ENOMEM;
+			printf("%s\n", clean);
+			free(clean);
 		}
 		return 0;
 	}
-	if (s->json)
+	if (s->json && interrupted != 0)
+		rc = print_json_interrupted(out, sig, &b);
+	else if (s->json)
 		rc = plan_print_json(&out->plan, out->results, 1, &b);
 	else
 		rc = plan_print_text(&out->plan, out->results,
@@ -117,7 +238,10 @@ print_outcome(const struct settings *s, const struct reconcile_outcome *out)
 	if (rc == 0 && b.len > 0)
 		fwrite(b.data, 1, b.len, stdout);
 	buf_free(&b);
-	fflush(stdout);
+	/* A result nobody could read (stdout a closed pipe) is an error,
+	 * said on stderr; SIGPIPE is ignored (main.c). */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0)
+		rc = -EPIPE;
 	return rc;
 }
 
@@ -177,17 +301,41 @@ reconcile_once(const struct settings *s, int argc, char **argv, enum reconcile_m
 		api_client_close(o.client, on_closed, NULL);
 		goto out_loop;
 	}
-	rc = reconcile_start(&r, &ds, mode, on_done, &o);
-	if (rc != 0) {
-		log_errorx("cannot start: %s", strerror(-rc));
+	o.rec = &r;
+	if (open_handles(&o, &loop) != 0) {
+		log_errorx("cannot watch for SIGTERM and SIGINT: nothing was done");
 		api_client_close(o.client, on_closed, NULL);
+		o.client = NULL;
+	} else if (reconcile_start(&r, &ds, mode, on_done, &o) != 0) {
+		/* reconcile_start said why. */
+		log_errorx("%s did not start: nothing was done", argv[0]);
+		api_client_close(o.client, on_closed, NULL);
+		o.client = NULL;
+		close_handles(&o);
 	}
 	uv_run(&loop, UV_RUN_DEFAULT);
 	if (o.outcome != NULL) {
-		if (print_outcome(s, o.outcome) != 0)
-			log_errorx("cannot print the result: out of memory");
+		if ((rc = print_outcome(s, o.outcome, o.interrupted)) != 0)
+			log_errorx("cannot print the result: %s", rc == -EPIPE ?
+			    "stdout cannot be written" : "out of memory");
 		else
 			code = reconcile_exit_code(o.outcome);
+		if (o.interrupted != 0) {
+			/* Exit 1: what was asked was not all done. */
+			const char *sig = o.interrupted == SIGTERM ? "SIGTERM" :
+			    "SIGINT";
+			if (mode == RECONCILE_PLAN || o.outcome->rc != 0 ||
+			    o.outcome->results == NULL)
+				log_errorx("%s was interrupted by %s: nothing was "
+				    "changed", argv[0], sig);
+			else
+				log_errorx("%s was interrupted by %s: %zu actions "
+				    "done, %zu failed, %zu not started; the ledger "
+				    "and the audit trail record what was done",
+				    argv[0], sig, o.outcome->n_ok,
+				    o.outcome->n_failed, o.outcome->n_skipped);
+			code = 1;
+		}
 		reconcile_outcome_free(o.outcome);
 	}
 	reconciler_cleanup(&r);

@@ -772,7 +772,10 @@ cmd_run(const struct settings *s, int argc, char **argv)
 		goto stop;
 	}
 	log_info("token from %s", d.token.source);
-	if (client_open(&d) != 0 || start_status(&d) != 0)
+	/* A state file that is not a regular file, or a ledger from a newer
+	 * version: refuse to start rather than fail every reconcile. */
+	if (client_open(&d) != 0 || reconcile_check_state(&d.rec) != 0 ||
+	    start_status(&d) != 0)
 		goto stop;
 	if (notify_watchdog_start(&loop, &d.watchdog) != 0)
 		log_warnx("cannot start the watchdog timer");

@@ -1,6 +1,7 @@
 /* main.c: the command line: settings first (flags, environment, file),
  * then one command from the table. Options may stand before or after the
  * command (GNU order); see settings_load. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,6 +56,11 @@ main(int argc, char **argv)
 	const struct command *cmd = NULL;
 	int cmd_index, rc;
 
+	/* A write to a pipe whose reader is gone (`2>&1 | logger` after logger
+	 * exits, a log driver restarting) must fail with EPIPE, not kill the
+	 * process: a log line that cannot be written is dropped, and the
+	 * daemon goes on. Every command, before anything is written. */
+	signal(SIGPIPE, SIG_IGN);
 	diag_init(&d);
 	rc = settings_load(argc, argv, &s, &cmd_index, &d);
 	diag_print(&d, stderr);

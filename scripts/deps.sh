@@ -10,7 +10,11 @@ pkgs=(
   curl jq valgrind cppcheck clang-tidy
   scdoc dpkg-dev systemd man-db git python3 python3-jsonschema python3-yaml
   clang libclang-rt-14-dev
+  nghttp2-proxy openssl
 )
+# nghttp2-proxy gives nghttpx, the TLS + HTTP/2 front of the https test runs
+# and of the WAN benchmark (CP_TRANSPORT=https, docs/testing.md); openssl
+# makes their CA at test time.
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -28,3 +32,11 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The tests run nghttpx themselves; the service the package enables (a
+# plain proxy on 127.0.0.1:3000) is not wanted. Only when this script
+# installed the package, so an nghttpx set up before is left alone.
+for p in "${missing[@]}"; do
+  if [ "$p" = nghttp2-proxy ] && command -v systemctl >/dev/null; then
+    $sudo systemctl disable --now nghttpx.service >/dev/null 2>&1 || true
+  fi
+done

@@ -1,4 +1,4 @@
-/* admin.c: the /_sim routes (state, stats, reset, seed, config; never faulted, no token) and the --state file. */
+/* admin.c: the /_sim routes (state, reset, stats, log, script, verify_domain; never faulted, no token) and the --state file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,30 +12,36 @@
 #include "sim.h"
 
 #define MAX_STATE_FILE (512L * 1024 * 1024)
-#define MAX_SEED       100000
 
-/* Replaces the store's contents with the state in root (NULL: empty). */
+/* Replaces the store's contents with the state in root (NULL: empty);
+ * 0 or -EINVAL/-ENOMEM. A reset starts the version over, a replace bumps
+ * it (a write like any other). */
 static int
-replace_state(struct sim_ctx *ctx, const cJSON *root, struct sim_err *err)
+replace_state(struct sim_ctx *ctx, const cJSON *root, bool reset,
+    struct sim_err *err)
 {
 	struct sim_store fresh;
+	int rc;
 
 	if (store_init(&fresh, ctx->store.team_id, ctx->store.team_slug,
 	    ctx->store.seed) != 0) {
 		sim_err_set(err, 500, "InternalServerError", "out of memory");
-		return -1;
+		return -ENOMEM;
 	}
-	if (root != NULL && json_state_load(&fresh, root, err) != 0) {
+	if (root != NULL && (rc = json_state_load(&fresh, root, err)) != 0) {
 		store_free(&fresh);
-		return -1;
+		return rc;
 	}
 	pthread_mutex_lock(&ctx->store.lock);
 	store_swap_contents(&ctx->store, &fresh);
+	ctx->store.version = reset ? 0 : ctx->store.version + 1;
 	pthread_mutex_unlock(&ctx->store.lock);
 	store_free(&fresh);   /* the old contents */
 	return 0;
 }
 
+/* The body as JSON; NULL with *empty when there is none, NULL after a
+ * 400 when it does not parse. */
 static cJSON *
 parse_body(const struct sim_request *rq, struct sim_reply *rp, bool *empty)
 {
@@ -54,204 +60,191 @@ parse_body(const struct sim_request *rq, struct sim_reply *rp, bool *empty)
 }
 
 static void
-post_state(struct sim_ctx *ctx, const struct sim_request *rq,
-    struct sim_reply *rp, bool reset)
+post_state(struct sim_ctx *ctx, const cJSON *root, struct sim_reply *rp,
+    bool reset)
 {
 	struct sim_err err = { 0 };
-	bool empty;
-	cJSON *root = parse_body(rq, rp, &empty);
 
-	if (root == NULL && !empty)
-		return;
 	if (root == NULL && !reset) {
 		sim_reply_errorf(rp, 400, "BadRequest", "POST /_sim/state needs a state");
 		return;
 	}
-	if (replace_state(ctx, root, &err) != 0) {
-		cJSON_Delete(root);
-		sim_reply_error(rp, &err);
+	if (replace_state(ctx, root, reset, &err) != 0) {
+		sim_reply_error(rp, &err);   /* nothing changed, the log included */
 		return;
 	}
-	cJSON_Delete(root);
 	if (reset) {
+		reqlog_reset();
+		script_clear();
 		stats_reset();
 		faults_reset(&ctx->faults);
 	}
 	sim_reply_json(rp, 200, cJSON_CreateObject());
 }
 
-static int
-seed_int(const cJSON *o, const char *key, long dflt, long max, long *out)
+/* {"domain": D, "verified"?: true, "verificationTime"?: ms} */
+static void
+post_verify(struct sim_ctx *ctx, const cJSON *root, struct sim_reply *rp,
+    cJSON **effect)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	const cJSON *dv = cJSON_GetObjectItemCaseSensitive(root, "domain");
+	const cJSON *vv = cJSON_GetObjectItemCaseSensitive(root, "verified");
+	const cJSON *tv = cJSON_GetObjectItemCaseSensitive(root, "verificationTime");
+	bool verified = vv == NULL || cJSON_IsTrue(vv);
+	int64_t when = sim_now_ms();
+	int rc;
 
-	if (v == NULL || cJSON_IsNull(v)) {
-		*out = dflt;
-		return 0;
+	if (!cJSON_IsString(dv) || (vv != NULL && !cJSON_IsBool(vv)) ||
+	    (tv != NULL && (!cJSON_IsNumber(tv) || tv->valuedouble < 0))) {
+		sim_reply_errorf(rp, 400, "BadRequest",
+		    "needs {\"domain\": D, \"verified\"?: bool, \"verificationTime\"?: ms}");
+		return;
 	}
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
-	    v->valuedouble > (double)max || v->valuedouble != (double)(long)v->valuedouble)
-		return -1;
-	*out = (long)v->valuedouble;
-	return 0;
+	if (tv != NULL)
+		when = (int64_t)tv->valuedouble;
+	pthread_mutex_lock(&ctx->store.lock);
+	rc = store_domain_verify(&ctx->store, dv->valuestring, verified, when);
+	if (rc == 0)
+		ctx->store.version++;
+	pthread_mutex_unlock(&ctx->store.lock);
+	if (rc != 0) {
+		sim_reply_errorf(rp, 404, "CustomDomainNotFound",
+		    "No custom domain %.100s", dv->valuestring);
+		return;
+	}
+	*effect = cJSON_CreateObject();
+	cJSON_AddStringToObject(*effect, "op", verified ? "verify" : "unverify");
+	cJSON_AddStringToObject(*effect, "kind", "domain");
+	cJSON_AddStringToObject(*effect, "domain", dv->valuestring);
+	sim_reply_empty(rp, 200);
 }
 
-/* {"projects": N, "deploymentsPerProject": M, "prefix": "p"}: created
- * directly, not counted as API creates. Deployment 0 of each project is
- * the default prod "production", 1 the default dev "development", the
- * others dev "dev-2", "dev-3", ... */
 static void
-post_seed(struct sim_ctx *ctx, const struct sim_request *rq,
-    struct sim_reply *rp)
+post_script(const cJSON *root, struct sim_reply *rp)
 {
-	struct sim_store *st = &ctx->store;
-	struct sim_err err = { 0 };
-	const cJSON *pv;
-	const char *prefix = "p";
-	long np, nd, made_p = 0, made_d = 0;
-	int64_t first = 0, lastid = 0;
-	bool empty;
-	cJSON *root = parse_body(rq, rp, &empty), *o;
+	char why[256] = "";
+	int rc = script_add(root, why, sizeof(why));
+	cJSON *o;
 
-	if (root == NULL && !empty)
-		return;
-	if (seed_int(root, "projects", 0, MAX_SEED, &np) != 0 ||
-	    seed_int(root, "deploymentsPerProject", 0, 100, &nd) != 0) {
-		cJSON_Delete(root);
-		sim_reply_errorf(rp, 400, "BadRequest",
-		    "projects (0..%d) and deploymentsPerProject (0..100) must be integers",
-		    MAX_SEED);
-		return;
+	if (rc == -ENOMEM) {
+		sim_reply_errorf(rp, 500, "InternalServerError", "out of memory");
+	} else if (rc != 0) {
+		sim_reply_errorf(rp, 400, "BadRequest", "%s", why);
+	} else {
+		o = script_json();
+		sim_reply_json(rp, 200, o);
 	}
-	pv = cJSON_GetObjectItemCaseSensitive(root, "prefix");
-	if (cJSON_IsString(pv) && strlen(pv->valuestring) <= 64)
-		prefix = pv->valuestring;
-	pthread_mutex_lock(&st->lock);
-	for (long i = 1; i <= np; i++) {
-		struct sim_project *p;
-		char name[96], ref[32];
+}
 
-		snprintf(name, sizeof(name), "%s%ld", prefix, i);
-		if ((p = store_project_create(st, name, &err)) == NULL)
-			break;
-		if (first == 0)
-			first = p->id;
-		lastid = p->id;
-		made_p++;
-		for (long j = 0; j < nd; j++) {
-			struct dep_spec spec;
+static void
+get_log(const struct sim_request *rq, struct sim_reply *rp)
+{
+	const char *since = sim_query_get(rq, "since");
+	const char *limit = sim_query_get(rq, "limit");
+	unsigned long long s = 0, l = 0;
+	char *end;
 
-			memset(&spec, 0, sizeof(spec));
-			spec.is_default = j < 2;
-			spec.type = j == 0 ? DT_PROD : DT_DEV;
-			if (j == 0)
-				snprintf(ref, sizeof(ref), "production");
-			else if (j == 1)
-				snprintf(ref, sizeof(ref), "development");
-			else
-				snprintf(ref, sizeof(ref), "dev-%ld", j);
-			spec.reference = ref;
-			if (store_deployment_create(st, p, &spec, &err) == NULL)
-				break;
-			made_d++;
+	if (since != NULL) {
+		s = strtoull(since, &end, 10);
+		if (*since == '\0' || *end != '\0') {
+			sim_reply_errorf(rp, 400, "BadRequest", "since must be a number");
+			return;
 		}
-		if (err.status != 0)
-			break;
 	}
-	pthread_mutex_unlock(&st->lock);
-	cJSON_Delete(root);
-	if (err.status != 0) {
-		sim_reply_error(rp, &err);
+	if (limit != NULL) {
+		l = strtoull(limit, &end, 10);
+		if (*limit == '\0' || *end != '\0') {
+			sim_reply_errorf(rp, 400, "BadRequest", "limit must be a number");
+			return;
+		}
+	}
+	if ((rp->body = reqlog_json(s, (size_t)l)) == NULL) {
+		sim_reply_errorf(rp, 500, "InternalServerError", "out of memory");
 		return;
 	}
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "projects", (double)made_p);
-	cJSON_AddNumberToObject(o, "deployments", (double)made_d);
-	cJSON_AddNumberToObject(o, "firstProjectId", (double)first);
-	cJSON_AddNumberToObject(o, "lastProjectId", (double)lastid);
-	sim_reply_json(rp, 200, o);
+	rp->status = 200;
 }
 
-static cJSON *
-config_json(const struct fault_config *f)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddBoolToObject(o, "legacy", f->legacy);
-	cJSON_AddNumberToObject(o, "latencyMs", f->latency_ms);
-	cJSON_AddNumberToObject(o, "latencyJitterMs", f->latency_jitter_ms);
-	cJSON_AddNumberToObject(o, "errorRate", f->error_rate);
-	cJSON_AddNumberToObject(o, "dropRate", f->drop_rate);
-	cJSON_AddNumberToObject(o, "stallRate", f->stall_rate);
-	cJSON_AddNumberToObject(o, "stallMs", f->stall_ms);
-	cJSON_AddNumberToObject(o, "badJsonRate", f->bad_json_rate);
-	cJSON_AddNumberToObject(o, "rateLimit", f->rate_limit);
-	return o;
-}
-
-static int
-cfg_rate(const cJSON *o, const char *key, double *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (v == NULL)
-		return 0;
-	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1))
-		return -1;
-	*out = v->valuedouble;
-	return 0;
-}
-
-static int
-cfg_uint(const cJSON *o, const char *key, unsigned *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (v == NULL)
-		return 0;
-	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 &&
-	    v->valuedouble <= 3600000) || v->valuedouble != (double)(unsigned)v->valuedouble)
-		return -1;
-	*out = (unsigned)v->valuedouble;
-	return 0;
-}
-
-/* Changes fault settings at run time (keys as GET /_sim/config shows). */
+/* The admin writes go into the request log too (actor "admin"). */
 static void
-post_config(struct sim_ctx *ctx, const struct sim_request *rq,
+log_admin(const struct sim_request *rq, const struct sim_reply *rp,
+    uint64_t seq, int64_t t, uint64_t v0, uint64_t v1, const cJSON *effect)
+{
+	struct reqlog_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.seq = seq;
+	r.time_ms = t;
+	r.actor = "admin";
+	r.method = rq->method;
+	r.route = rq->path;
+	r.path = rq->path;
+	r.status = rp->status;
+	r.version = v0;
+	r.wrote = v1 != v0;
+	r.write_version = v1;
+	r.effect = effect;
+	reqlog_add(&r);
+}
+
+static uint64_t
+version_now(struct sim_ctx *ctx)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&ctx->store.lock);
+	v = ctx->store.version;
+	pthread_mutex_unlock(&ctx->store.lock);
+	return v;
+}
+
+/* The POST routes that take a JSON body (or none). */
+static void
+admin_post(struct sim_ctx *ctx, const struct sim_request *rq,
     struct sim_reply *rp)
 {
-	struct fault_config f;
-	const cJSON *lg;
-	bool empty;
-	cJSON *root = parse_body(rq, rp, &empty);
+	const char *p = rq->path;
+	uint64_t seq = 0, v0 = 0;
+	int64_t t = sim_now_ms();
+	cJSON *effect = NULL, *root;
+	bool empty, logged = strcmp(p, "/_sim/reset") != 0 &&
+	    strcmp(p, "/_sim/log/clear") != 0;
 
-	if (root == NULL) {
-		if (empty)
-			sim_reply_errorf(rp, 400, "BadRequest", "a JSON object is needed");
-		return;
+	if (logged) {
+		seq = reqlog_next_seq();
+		v0 = version_now(ctx);
 	}
-	faults_get_config(&ctx->faults, &f);
-	lg = cJSON_GetObjectItemCaseSensitive(root, "legacy");
-	if (!cJSON_IsObject(root) || (lg != NULL && !cJSON_IsBool(lg)) ||
-	    cfg_uint(root, "latencyMs", &f.latency_ms) != 0 ||
-	    cfg_uint(root, "latencyJitterMs", &f.latency_jitter_ms) != 0 ||
-	    cfg_rate(root, "errorRate", &f.error_rate) != 0 ||
-	    cfg_rate(root, "dropRate", &f.drop_rate) != 0 ||
-	    cfg_rate(root, "stallRate", &f.stall_rate) != 0 ||
-	    cfg_uint(root, "stallMs", &f.stall_ms) != 0 ||
-	    cfg_rate(root, "badJsonRate", &f.bad_json_rate) != 0 ||
-	    cfg_uint(root, "rateLimit", &f.rate_limit) != 0) {
-		cJSON_Delete(root);
-		sim_reply_errorf(rp, 400, "BadRequest",
-		    "rates are numbers in 0..1, times and rateLimit whole numbers, legacy a boolean");
-		return;
-	}
-	if (lg != NULL)
-		f.legacy = cJSON_IsTrue(lg);
+	root = parse_body(rq, rp, &empty);
+	if (root == NULL && !empty)
+		goto out;
+	if (strcmp(p, "/_sim/state") == 0)
+		post_state(ctx, root, rp, false);
+	else if (strcmp(p, "/_sim/reset") == 0)
+		post_state(ctx, root, rp, true);
+	else if (strcmp(p, "/_sim/seed") == 0)
+		admin_seed(ctx, root, rp);
+	else if (strcmp(p, "/_sim/config") == 0 && root != NULL)
+		admin_config_post(ctx, root, rp);
+	else if (strcmp(p, "/_sim/script") == 0 && root != NULL)
+		post_script(root, rp);
+	else if (strcmp(p, "/_sim/script/clear") == 0) {
+		script_clear();
+		sim_reply_json(rp, 200, cJSON_CreateObject());
+	} else if (strcmp(p, "/_sim/log/clear") == 0) {
+		reqlog_clear();
+		sim_reply_json(rp, 200, cJSON_CreateObject());
+	} else if (strcmp(p, "/_sim/verify_domain") == 0 && root != NULL)
+		post_verify(ctx, root, rp, &effect);
+	else if (strcmp(p, "/_sim/config") == 0 || strcmp(p, "/_sim/script") == 0 ||
+	    strcmp(p, "/_sim/verify_domain") == 0)
+		sim_reply_errorf(rp, 400, "BadRequest", "a JSON object is needed");
+	else
+		sim_reply_errorf(rp, 404, "NotFound", "No admin route POST %.200s", p);
+out:
+	if (logged)
+		log_admin(rq, rp, seq, t, v0, version_now(ctx), effect);
+	cJSON_Delete(effect);
 	cJSON_Delete(root);
-	faults_set_config(&ctx->faults, &f);
-	sim_reply_json(rp, 200, config_json(&f));
 }
 
 void
@@ -259,31 +252,26 @@ admin_handle(struct sim_ctx *ctx, const struct sim_request *rq,
     struct sim_reply *rp)
 {
 	const char *p = rq->path;
-	bool get = strcmp(rq->method, "GET") == 0;
-	bool post = strcmp(rq->method, "POST") == 0;
+	cJSON *s;
 
-	if (strcmp(p, "/_sim/state") == 0 && get) {
-		cJSON *s;
-
+	if (strcmp(rq->method, "POST") == 0) {
+		admin_post(ctx, rq, rp);
+	} else if (strcmp(rq->method, "GET") != 0) {
+		sim_reply_errorf(rp, 405, "MethodNotAllowed",
+		    "%s is not allowed on %.200s", rq->method, p);
+	} else if (strcmp(p, "/_sim/state") == 0) {
 		pthread_mutex_lock(&ctx->store.lock);
 		s = json_state(&ctx->store);
 		pthread_mutex_unlock(&ctx->store.lock);
 		sim_reply_json(rp, 200, s);
-	} else if (strcmp(p, "/_sim/state") == 0 && post) {
-		post_state(ctx, rq, rp, false);
-	} else if (strcmp(p, "/_sim/reset") == 0 && post) {
-		post_state(ctx, rq, rp, true);
-	} else if (strcmp(p, "/_sim/stats") == 0 && get) {
+	} else if (strcmp(p, "/_sim/stats") == 0) {
 		sim_reply_json(rp, 200, stats_json());
-	} else if (strcmp(p, "/_sim/seed") == 0 && post) {
-		post_seed(ctx, rq, rp);
-	} else if (strcmp(p, "/_sim/config") == 0 && get) {
-		struct fault_config f;
-
-		faults_get_config(&ctx->faults, &f);
-		sim_reply_json(rp, 200, config_json(&f));
-	} else if (strcmp(p, "/_sim/config") == 0 && post) {
-		post_config(ctx, rq, rp);
+	} else if (strcmp(p, "/_sim/config") == 0) {
+		admin_config_get(ctx, rp);
+	} else if (strcmp(p, "/_sim/log") == 0) {
+		get_log(rq, rp);
+	} else if (strcmp(p, "/_sim/script") == 0) {
+		sim_reply_json(rp, 200, script_json());
 	} else {
 		sim_reply_errorf(rp, 404, "NotFound", "No admin route %s %.200s",
 		    rq->method, p);
@@ -327,11 +315,11 @@ admin_load_file(struct sim_ctx *ctx, const char *path)
 		sim_log("state file %s: not valid JSON", path);
 		return -EINVAL;
 	}
-	rc = replace_state(ctx, root, &err);
+	rc = replace_state(ctx, root, true, &err);   /* version 0 at start */
 	cJSON_Delete(root);
 	if (rc != 0) {
 		sim_log("state file %s: %s", path, err.message);
-		return -EINVAL;
+		return rc;
 	}
 	return 0;
 }

@@ -1,4 +1,5 @@
 /* hmap.c: a string-keyed hash map with chaining; keys are borrowed from the stored values. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,7 +73,7 @@ grow(struct hmap *m)
 	struct hmap_entry **slots = calloc(n, sizeof(*slots));
 
 	if (slots == NULL)
-		return -1;
+		return -ENOMEM;
 	for (size_t i = 0; i < m->nslots; i++) {
 		struct hmap_entry *e = m->slots[i], *next;
 
@@ -109,7 +110,7 @@ hmap_put(struct hmap *m, const char *key, void *value)
 	size_t b;
 
 	if (m->count + 1 > m->nslots * 3 / 4 && grow(m) != 0)
-		return -1;
+		return -ENOMEM;
 	b = hash(key) & (m->nslots - 1);
 	for (e = m->slots[b]; e != NULL; e = e->next) {
 		if (strcmp(e->key, key) == 0) {
@@ -119,7 +120,7 @@ hmap_put(struct hmap *m, const char *key, void *value)
 		}
 	}
 	if ((e = malloc(sizeof(*e))) == NULL)
-		return -1;
+		return -ENOMEM;
 	e->key = key;
 	e->value = value;
 	e->next = m->slots[b];

@@ -1,5 +1,4 @@
-/* json.c: projects, deployments and the whole state as JSON in the official shapes, and state loading. */
-#include <math.h>
+/* json.c: projects, deployments, domains, keys and the whole state as JSON in the official shapes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,10 +41,12 @@ json_project(const struct sim_store *st, const struct sim_project *p)
 }
 
 static void
-add_tristate(cJSON *o, const char *key, int v)
+add_time(cJSON *o, const char *key, bool has, int64_t v)
 {
-	if (v >= 0)
-		cJSON_AddBoolToObject(o, key, v);
+	if (has)
+		cJSON_AddNumberToObject(o, key, (double)v);
+	else
+		cJSON_AddNullToObject(o, key);
 }
 
 cJSON *
@@ -83,18 +84,117 @@ json_deployment(const struct sim_deployment *d)
 	cJSON_AddStringToObject(o, "deploymentUrl", url);
 	cJSON_AddNumberToObject(o, "createTime", (double)d->create_time);
 	cJSON_AddNumberToObject(o, "creator", (double)d->creator);
-	if (d->has_expires)
-		cJSON_AddNumberToObject(o, "expiresAt", (double)d->expires_at);
+	add_time(o, "expiresAt", d->has_expires, d->expires_at);
+	add_time(o, "lastDeployTime", d->has_last_deploy, d->last_deploy_time);
+	/* Shown as the API applies them: an unset one is the type default. */
+	cJSON_AddBoolToObject(o, "dashboardEditConfirmation",
+	    store_edit_confirmation(d));
+	cJSON_AddBoolToObject(o, "sendLogsToClient", store_logs_to_client(d));
+	return o;
+}
+
+/* PlatformCustomDomainResponse */
+cJSON *
+json_domain(const struct sim_domain *dm)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddNumberToObject(o, "creationTime", (double)dm->creation_time);
+	cJSON_AddStringToObject(o, "deploymentName", dm->dep->name);
+	cJSON_AddStringToObject(o, "domain", dm->domain);
+	cJSON_AddStringToObject(o, "requestDestination", names_dest_str(dm->dest));
+	add_time(o, "verificationTime", dm->verified, dm->verification_time);
+	return o;
+}
+
+/* PlatformDeployKeyResponse: never the secret (the simulator does not
+ * have it; only its hash, which this does not show either). */
+cJSON *
+json_key(const struct sim_key *k)
+{
+	cJSON *o = cJSON_CreateObject(), *a;
+
+	if (o == NULL)
+		return NULL;
+	a = cJSON_AddArrayToObject(o, "allowedActions");
+	for (int i = 0; i < SIM_NACTIONS; i++)
+		if (k->actions & (1u << i))
+			cJSON_AddItemToArray(a,
+			    cJSON_CreateString(names_action_str(i)));
+	cJSON_AddNumberToObject(o, "creationTime", (double)k->creation_time);
+	cJSON_AddNumberToObject(o, "creator", (double)k->creator);
+	add_time(o, "expiresAt", k->has_expires, k->expires_at);
+	cJSON_AddNumberToObject(o, "id", (double)k->id);
+	cJSON_AddNullToObject(o, "lastUsedTime");
+	cJSON_AddNullToObject(o, "managedBy");
+	cJSON_AddStringToObject(o, "name", k->name);
+	return o;
+}
+
+/* ---- the state document (GET /_sim/state, --state) */
+
+static void
+add_setting(cJSON *o, const char *key, int v)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	if (v >= 0)
+		cJSON_AddBoolToObject(o, key, v == 1);
 	else
-		cJSON_AddNullToObject(o, "expiresAt");
-	if (d->has_last_deploy)
-		cJSON_AddNumberToObject(o, "lastDeployTime",
-		    (double)d->last_deploy_time);
-	else
-		cJSON_AddNullToObject(o, "lastDeployTime");
-	add_tristate(o, "dashboardEditConfirmation",
-	    d->dashboard_edit_confirmation);
-	add_tristate(o, "sendLogsToClient", d->send_logs_to_client);
+		cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *
+state_project(const struct sim_store *st, const struct sim_project *p)
+{
+	cJSON *o = json_project(st, p), *a, *e;
+
+	if (o == NULL || p->nenv == 0)
+		return o;
+	/* One item per (type, name): env values are in the state (a test-only
+	 * route; docs/simulator.md says so). */
+	a = cJSON_AddArrayToObject(o, "env");
+	for (size_t i = 0; i < p->nenv; i++) {
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "deploymentType",
+		    names_type_str(p->env[i].type));
+		cJSON_AddStringToObject(e, "name", p->env[i].name);
+		cJSON_AddStringToObject(e, "value", p->env[i].value);
+		cJSON_AddItemToArray(a, e);
+	}
+	return o;
+}
+
+static cJSON *
+state_deployment(const struct sim_deployment *d)
+{
+	cJSON *o = json_deployment(d), *a, *k;
+
+	if (o == NULL)
+		return NULL;
+	if (d->kind == DEP_LOCAL) {
+		/* No public id; keep their order on reload. */
+		cJSON_AddNumberToObject(o, "id", (double)d->id);
+		return o;
+	}
+	/* The settings as stored: null follows the type default. */
+	add_setting(o, "dashboardEditConfirmation", d->dashboard_edit_confirmation);
+	add_setting(o, "sendLogsToClient", d->send_logs_to_client);
+	if (d->ndomains > 0) {
+		a = cJSON_AddArrayToObject(o, "customDomains");
+		for (size_t i = 0; i < d->ndomains; i++)
+			cJSON_AddItemToArray(a, json_domain(d->domains[i]));
+	}
+	if (d->nkeys > 0) {
+		a = cJSON_AddArrayToObject(o, "deployKeys");
+		for (size_t i = 0; i < d->nkeys; i++) {
+			k = json_key(d->keys[i]);
+			cJSON_AddStringToObject(k, "secretHash",
+			    d->keys[i]->secret_hash);
+			cJSON_AddItemToArray(a, k);
+		}
+	}
 	return o;
 }
 
@@ -112,278 +212,17 @@ json_state(const struct sim_store *st)
 	    (double)st->next_project_id);
 	cJSON_AddNumberToObject(root, "nextDeploymentId",
 	    (double)st->next_deployment_id);
+	cJSON_AddNumberToObject(root, "nextDeployKeyId", (double)st->next_key_id);
+	cJSON_AddNumberToObject(root, "version", (double)st->version);
 	projects = cJSON_AddArrayToObject(root, "projects");
 	for (size_t i = 0; i < st->nprojects; i++)
 		if (!st->projects[i]->deleted)
 			cJSON_AddItemToArray(projects,
-			    json_project(st, st->projects[i]));
+			    state_project(st, st->projects[i]));
 	deps = cJSON_AddArrayToObject(root, "deployments");
-	for (size_t i = 0; i < st->ndeps; i++) {
-		const struct sim_deployment *d = st->deps[i];
-		cJSON *o;
-
-		if (d->deleted)
-			continue;
-		o = json_deployment(d);
-		/* Local ones have no public id; keep their order on reload. */
-		if (d->kind == DEP_LOCAL && o != NULL)
-			cJSON_AddNumberToObject(o, "id", (double)d->id);
-		cJSON_AddItemToArray(deps, o);
-	}
+	for (size_t i = 0; i < st->ndeps; i++)
+		if (!st->deps[i]->deleted)
+			cJSON_AddItemToArray(deps, state_deployment(st->deps[i]));
 	return root;
 }
 
-/* ---- loading */
-
-static int
-get_int(const cJSON *o, const char *key, bool required, int64_t *out,
-    struct sim_err *err, const char *what)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (v == NULL || cJSON_IsNull(v)) {
-		if (required) {
-			sim_err_set(err, 400, "BadRequest", "%s: \"%s\" is missing",
-			    what, key);
-			return -1;
-		}
-		return 1;
-	}
-	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
-	    fabs(v->valuedouble) > 9007199254740992.0) {
-		sim_err_set(err, 400, "BadRequest", "%s: \"%s\" must be an integer",
-		    what, key);
-		return -1;
-	}
-	*out = (int64_t)v->valuedouble;
-	return 0;
-}
-
-static int
-get_str(const cJSON *o, const char *key, bool required, const char **out,
-    struct sim_err *err, const char *what)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	*out = NULL;
-	if (v == NULL || cJSON_IsNull(v)) {
-		if (required) {
-			sim_err_set(err, 400, "BadRequest", "%s: \"%s\" is missing",
-			    what, key);
-			return -1;
-		}
-		return 1;
-	}
-	if (!cJSON_IsString(v)) {
-		sim_err_set(err, 400, "BadRequest", "%s: \"%s\" must be a string",
-		    what, key);
-		return -1;
-	}
-	*out = v->valuestring;
-	return 0;
-}
-
-static int
-get_bool(const cJSON *o, const char *key, int *out, struct sim_err *err,
-    const char *what)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (v == NULL || cJSON_IsNull(v))
-		return 1;
-	if (!cJSON_IsBool(v)) {
-		sim_err_set(err, 400, "BadRequest", "%s: \"%s\" must be a boolean",
-		    what, key);
-		return -1;
-	}
-	*out = cJSON_IsTrue(v) ? 1 : 0;
-	return 0;
-}
-
-static int
-load_project(struct sim_store *st, const cJSON *o, struct sim_err *err)
-{
-	int64_t id, ct = sim_now_ms();
-	const char *name, *slug;
-
-	if (!cJSON_IsObject(o)) {
-		sim_err_set(err, 400, "BadRequest", "projects: items must be objects");
-		return -1;
-	}
-	if (get_int(o, "id", true, &id, err, "project") < 0 ||
-	    get_str(o, "name", true, &name, err, "project") < 0 ||
-	    get_str(o, "slug", false, &slug, err, "project") < 0 ||
-	    get_int(o, "createTime", false, &ct, err, "project") < 0)
-		return -1;
-	if (id <= 0) {
-		sim_err_set(err, 400, "BadRequest", "project: id must be positive");
-		return -1;
-	}
-	return store_project_load(st, id, name, slug, ct, err) ? 0 : -1;
-}
-
-/* Pass 0 loads the deployments that carry an id, pass 1 the local ones
- * without (they get fresh ids, which then cannot collide). */
-static int
-load_deployment(struct sim_store *st, const cJSON *o, int pass,
-    struct sim_err *err)
-{
-	struct sim_deployment *d;
-	const char *kind = NULL, *name, *type = NULL, *ref = NULL, *region = NULL;
-	const char *cls = NULL, *device = NULL;
-	int64_t id = 0, pid, v;
-	int b, local, r;
-
-	if (!cJSON_IsObject(o)) {
-		sim_err_set(err, 400, "BadRequest",
-		    "deployments: items must be objects");
-		return -1;
-	}
-	if (get_str(o, "kind", false, &kind, err, "deployment") < 0 ||
-	    get_str(o, "name", true, &name, err, "deployment") < 0 ||
-	    get_int(o, "projectId", true, &pid, err, "deployment") < 0)
-		return -1;
-	local = kind != NULL && strcmp(kind, "local") == 0;
-	if ((local && cJSON_GetObjectItemCaseSensitive(o, "id") == NULL) !=
-	    (pass == 1))
-		return 0;
-	if (kind != NULL && !local && strcmp(kind, "cloud") != 0) {
-		sim_err_set(err, 400, "BadRequest",
-		    "deployment %.64s: kind must be cloud or local", name);
-		return -1;
-	}
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		sim_err_set(err, 500, "InternalServerError", "out of memory");
-		return -1;
-	}
-	d->kind = local ? DEP_LOCAL : DEP_CLOUD;
-	d->dashboard_edit_confirmation = -1;
-	d->send_logs_to_client = -1;
-	d->creator = SIM_MEMBER_ID;
-	d->create_time = sim_now_ms();
-	d->type = local ? DT_DEV : DT_PROD;
-	if ((d->name = strdup(name)) == NULL)
-		goto oom;
-	if ((d->project = store_project(st, pid)) == NULL) {
-		sim_err_set(err, 400, "BadRequest",
-		    "deployment %.64s: no project %lld", name, (long long)pid);
-		goto fail;
-	}
-	if (get_int(o, "id", !local, &id, err, "deployment") < 0 ||
-	    get_str(o, "deploymentType", false, &type, err, "deployment") < 0 ||
-	    get_int(o, "createTime", false, &d->create_time, err, "deployment") < 0 ||
-	    get_int(o, "creator", false, &d->creator, err, "deployment") < 0)
-		goto fail;
-	if (local && id == 0)
-		id = st->next_deployment_id;
-	d->id = id;
-	if (type != NULL && names_type_parse(type, &d->type) != 0) {
-		sim_err_set(err, 400, "BadRequest",
-		    "deployment %.64s: unknown deploymentType", name);
-		goto fail;
-	}
-	if (local) {
-		int64_t port = 0;
-
-		b = 0;
-		if (get_str(o, "deviceName", false, &device, err, "deployment") < 0 ||
-		    get_int(o, "port", false, &port, err, "deployment") < 0 ||
-		    get_bool(o, "isActive", &b, err, "deployment") < 0)
-			goto fail;
-		d->port = (int)(port > 0 && port < 65536 ? port : 0);
-		d->is_active = b == 1;
-		if ((d->device_name = strdup(device ? device : "sim-laptop")) == NULL)
-			goto oom;
-		return store_deployment_insert(st, d, err);
-	}
-	if (get_str(o, "reference", true, &ref, err, "deployment") < 0 ||
-	    get_str(o, "region", false, &region, err, "deployment") < 0 ||
-	    get_str(o, "class", false, &cls, err, "deployment") < 0)
-		goto fail;
-	if (region != NULL && names_region_parse(region, &d->region) != 0) {
-		sim_err_set(err, 400, "BadRequest",
-		    "deployment %.64s: unknown region", name);
-		goto fail;
-	}
-	if (cls != NULL && names_class_parse(cls, &d->cls) != 0) {
-		sim_err_set(err, 400, "BadRequest",
-		    "deployment %.64s: unknown class", name);
-		goto fail;
-	}
-	if (store_project_reference(d->project, ref) != NULL) {
-		sim_err_set(err, 400, "BadRequest",
-		    "deployment %.64s: reference \"%.100s\" is used twice in its project",
-		    name, ref);
-		goto fail;
-	}
-	if ((d->reference = strdup(ref)) == NULL)
-		goto oom;
-	b = 0;
-	if (get_bool(o, "isDefault", &b, err, "deployment") < 0)
-		goto fail;
-	d->is_default = b == 1;
-	if (d->is_default && store_project_default(d->project, d->type)) {
-		sim_err_set(err, 400, "BadRequest",
-		    "deployment %.64s: a second default %s deployment", name,
-		    names_type_str(d->type));
-		goto fail;
-	}
-	if ((r = get_int(o, "expiresAt", false, &v, err, "deployment")) < 0)
-		goto fail;
-	d->has_expires = r == 0;
-	d->expires_at = r == 0 ? v : 0;
-	if ((r = get_int(o, "lastDeployTime", false, &v, err, "deployment")) < 0)
-		goto fail;
-	d->has_last_deploy = r == 0;
-	d->last_deploy_time = r == 0 ? v : 0;
-	if (get_bool(o, "dashboardEditConfirmation",
-	    &d->dashboard_edit_confirmation, err, "deployment") < 0 ||
-	    get_bool(o, "sendLogsToClient", &d->send_logs_to_client, err,
-	    "deployment") < 0)
-		goto fail;
-	return store_deployment_insert(st, d, err);
-oom:
-	sim_err_set(err, 500, "InternalServerError", "out of memory");
-fail:
-	store_deployment_free(d);
-	return -1;
-}
-
-int
-json_state_load(struct sim_store *st, const cJSON *root, struct sim_err *err)
-{
-	const cJSON *projects, *deps, *item;
-	int64_t v;
-
-	err->status = 0;
-	if (!cJSON_IsObject(root)) {
-		sim_err_set(err, 400, "BadRequest", "state must be a JSON object");
-		return -1;
-	}
-	projects = cJSON_GetObjectItemCaseSensitive(root, "projects");
-	deps = cJSON_GetObjectItemCaseSensitive(root, "deployments");
-	if ((projects != NULL && !cJSON_IsArray(projects)) ||
-	    (deps != NULL && !cJSON_IsArray(deps))) {
-		sim_err_set(err, 400, "BadRequest",
-		    "state: projects and deployments must be arrays");
-		return -1;
-	}
-	cJSON_ArrayForEach(item, projects)
-		if (load_project(st, item, err) != 0)
-			return -1;
-	for (int pass = 0; pass < 2; pass++)
-		cJSON_ArrayForEach(item, deps)
-			if (load_deployment(st, item, pass, err) != 0)
-				return -1;
-	/* Keep ids from going backwards across a save and a load. */
-	if (get_int(root, "nextProjectId", false, &v, err, "state") < 0 ||
-	    get_int(root, "nextDeploymentId", false, &v, err, "state") < 0)
-		return -1;
-	if (get_int(root, "nextProjectId", false, &v, err, "state") == 0 &&
-	    v > st->next_project_id)
-		st->next_project_id = v;
-	if (get_int(root, "nextDeploymentId", false, &v, err, "state") == 0 &&
-	    v > st->next_deployment_id)
-		st->next_deployment_id = v;
-	return 0;
-}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -112,7 +113,40 @@ sim_reply_empty(struct sim_reply *rp, unsigned int status)
 {
 	free(rp->body);
 	rp->body = NULL;
+	rp->body_len = 0;
 	rp->status = status;
+}
+
+void
+sim_reply_free(struct sim_reply *rp)
+{
+	free(rp->body);
+	free(rp->headers);
+	memset(rp, 0, sizeof(*rp));
+}
+
+/* The "Name: value\n" lines of a scripted answer; true if one of them is
+ * a Content-Type. */
+static bool
+add_headers(struct MHD_Response *resp, char *lines)
+{
+	bool has_type = false;
+	char *save = NULL;
+
+	for (char *l = strtok_r(lines, "\n", &save); l != NULL;
+	    l = strtok_r(NULL, "\n", &save)) {
+		char *colon = strchr(l, ':'), *v;
+
+		if (colon == NULL)
+			continue;
+		*colon = '\0';
+		for (v = colon + 1; *v == ' '; v++)
+			;
+		if (strcasecmp(l, MHD_HTTP_HEADER_CONTENT_TYPE) == 0)
+			has_type = true;
+		MHD_add_response_header(resp, l, v);
+	}
+	return has_type;
 }
 
 static enum MHD_Result
@@ -120,25 +154,32 @@ send_reply(struct MHD_Connection *c, struct sim_reply *rp, const char *deprecati
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
+	bool has_type = false, had_body = rp->body != NULL;
 	char num[16];
 
-	if (rp->body != NULL) {
-		resp = MHD_create_response_from_buffer(strlen(rp->body), rp->body,
+	if (had_body) {
+		size_t len = rp->body_len > 0 ? rp->body_len : strlen(rp->body);
+
+		resp = MHD_create_response_from_buffer(len, rp->body,
 		    MHD_RESPMEM_MUST_FREE);
 		if (resp == NULL) {
-			free(rp->body);
-			rp->body = NULL;
+			sim_reply_free(rp);
 			return MHD_NO;
 		}
 		rp->body = NULL;   /* MHD owns it now */
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-		    "application/json");
 	} else {
 		resp = MHD_create_response_from_buffer(0, (void *)"",
 		    MHD_RESPMEM_PERSISTENT);
-		if (resp == NULL)
+		if (resp == NULL) {
+			sim_reply_free(rp);
 			return MHD_NO;
+		}
 	}
+	if (rp->headers != NULL)
+		has_type = add_headers(resp, rp->headers);
+	if (had_body && !has_type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    "application/json");
 	if (rp->retry_after > 0) {
 		snprintf(num, sizeof(num), "%u", rp->retry_after);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, num);
@@ -151,6 +192,7 @@ send_reply(struct MHD_Connection *c, struct sim_reply *rp, const char *deprecati
 	}
 	ret = MHD_queue_response(c, rp->status, resp);
 	MHD_destroy_response(resp);
+	sim_reply_free(rp);
 	return ret;
 }
 
@@ -195,69 +237,211 @@ corrupt(struct sim_reply *rp)
 	} else {
 		rp->body[n] = '\0';
 	}
+	rp->body_len = 0;
+}
+
+static const char *
+status_code(unsigned status)
+{
+	switch (status) {
+	case 429: return "TooManyRequests";
+	case 500: return "InternalServerError";
+	case 502: return "BadGateway";
+	case 503: return "ServiceUnavailable";
+	default: return "InjectedFault";
+	}
+}
+
+static uint64_t
+store_version(struct sim_ctx *ctx)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&ctx->store.lock);
+	v = ctx->store.version;
+	pthread_mutex_unlock(&ctx->store.lock);
+	return v;
+}
+
+/* One /v1 request from arrival to its log entry. */
+struct api_req {
+	struct sim_ctx *ctx;
+	const struct sim_request *rq;
+	struct route_result res;
+	struct sim_reply rp;
+	struct reqlog_rec log;
+	bool handled;             /* the route ran (res.version is set) */
+};
+
+static void
+run_route(struct api_req *a)
+{
+	routes_handle(a->ctx, a->rq, &a->rp, &a->res);
+	a->handled = true;
+}
+
+/* The request's log entry, its stats, and the verbose line; status 0:
+ * dropped. */
+static void
+finish(struct api_req *a, unsigned status)
+{
+	struct reqlog_rec *l = &a->log;
+
+	l->status = status;
+	l->route = a->res.route;
+	l->version = a->handled ? a->res.version : store_version(a->ctx);
+	l->wrote = a->res.wrote;
+	l->write_version = a->res.version + 1;
+	l->effect = a->res.effect;
+	reqlog_add(l);
+	cJSON_Delete(a->res.effect);
+	a->res.effect = NULL;
+	stats_request(a->res.route, status);
+	stats_leave();
+	if (a->ctx->opt->verbose)
+		sim_log("%s %s -> %u%s%s", a->rq->method, a->rq->path, status,
+		    l->fault ? " " : "", l->fault ? l->fault : "");
+}
+
+static enum MHD_Result
+drop(struct api_req *a, enum stat_fault sf, const char *fault)
+{
+	stats_fault(sf);
+	a->log.fault = fault;
+	sim_reply_free(&a->rp);
+	finish(a, 0);
+	return MHD_NO;   /* MHD closes the connection without an answer */
+}
+
+static enum MHD_Result
+serve_script(struct api_req *a, struct MHD_Connection *c,
+    struct script_answer *sa)
+{
+	stats_fault(SF_SCRIPTED);
+	server_sleep_ms(sa->delay_ms);
+	if (sa->act)
+		run_route(a);
+	if (sa->drop) {
+		script_answer_free(sa);
+		return drop(a, SF_SCRIPTED, "script");
+	}
+	sim_reply_free(&a->rp);
+	a->rp.status = sa->status;
+	a->rp.body = sa->body;
+	a->rp.body_len = sa->body_len;
+	a->rp.headers = sa->headers;
+	a->log.fault = "script";
+	finish(a, a->rp.status);
+	return send_reply(c, &a->rp, NULL);
+}
+
+static void
+error_reply(struct api_req *a, unsigned status, const char *fault)
+{
+	a->log.fault = fault;
+	sim_reply_errorf(&a->rp, status, status_code(status),
+	    "Injected fault%s", a->res.wrote ? " (the request took effect)" : "");
 }
 
 static enum MHD_Result
 handle_api(struct sim_ctx *ctx, struct MHD_Connection *c,
     const struct sim_request *rq)
 {
-	struct route_result res;
+	struct api_req a;
 	struct fault_plan plan;
-	struct sim_reply rp = { 0 };
-	const char *dep = ctx->opt->deprecation;
+	struct script_answer sa;
+	unsigned page_status;
+	bool scripted = false;
 
-	routes_match(rq, &res);
-	faults_plan(&ctx->faults, res.is_create, &plan);
+	memset(&a, 0, sizeof(a));
+	memset(&plan, 0, sizeof(plan));
+	a.ctx = ctx;
+	a.rq = rq;
+	a.log.seq = reqlog_next_seq();
+	a.log.time_ms = sim_now_ms();
+	a.log.actor = rq->person ? "person" : "tool";
+	a.log.method = rq->method;
+	a.log.path = rq->path;
+	a.log.rq = rq;
+	routes_match(rq, &a.res);
+	/* A person's edits are neither faulted nor scripted, and draw no
+	 * random numbers: the tool's faults do not depend on them. */
+	if (!rq->person) {
+		faults_plan(&ctx->faults, a.res.route, a.res.is_create, &plan);
+		scripted = script_take(a.res.route, rq->path, &sa);
+	}
 	stats_enter();
+	if (scripted)
+		return serve_script(&a, c, &sa);
 	server_sleep_ms(plan.delay_ms);
 	if (plan.rate_limited) {
 		stats_fault(SF_RATE_LIMITED);
-		sim_reply_errorf(&rp, 429, "TooManyRequests",
+		a.log.fault = "rateLimited";
+		sim_reply_errorf(&a.rp, 429, "TooManyRequests",
 		    "Rate limit exceeded, retry after %u s", plan.retry_after);
-		rp.retry_after = plan.retry_after;
+		a.rp.retry_after = plan.retry_after;
 		goto send;
 	}
 	if (plan.stall) {
 		stats_fault(SF_STALL);
+		a.log.fault = "stall";
 		server_sleep_ms(plan.stall_ms);
 	}
-	if (plan.kind == FAULT_ERROR && !plan.after)
-		goto error;
-	if (plan.kind == FAULT_DROP && !plan.after)
-		goto drop;
-
-	routes_handle(ctx, rq, &rp, &res);
-	if (plan.kind == FAULT_ERROR)
-		goto error;
-	if (plan.kind == FAULT_DROP)
-		goto drop;
-	if (plan.kind == FAULT_BAD_JSON && rp.status == 200) {
-		stats_fault(SF_BAD_JSON);
-		corrupt(&rp);
+	if (plan.kind == FAULT_ERROR && !plan.after) {
+		stats_fault(SF_ERROR);
+		error_reply(&a, plan.error_status, "error");
+		goto send;
 	}
-	goto send;
+	if (plan.kind == FAULT_DROP && !plan.after)
+		return drop(&a, SF_DROP, "drop");
 
-error:
-	stats_fault(res.created ? SF_ERROR_AFTER : SF_ERROR);
-	sim_reply_errorf(&rp, plan.error_status,
-	    plan.error_status == 500 ? "InternalServerError" :
-	    plan.error_status == 502 ? "BadGateway" : "ServiceUnavailable",
-	    "Injected fault%s", res.created ? " (the request took effect)" : "");
-	goto send;
-drop:
-	stats_fault(res.created ? SF_DROP_AFTER : SF_DROP);
-	stats_request(res.route, 0);
-	stats_leave();
-	free(rp.body);
-	if (ctx->opt->verbose)
-		sim_log("%s %s -> dropped", rq->method, rq->path);
-	return MHD_NO;   /* MHD closes the connection without an answer */
+	run_route(&a);
+	if (plan.kind == FAULT_ERROR) {
+		stats_fault(a.res.created ? SF_ERROR_AFTER :
+		    a.res.wrote ? SF_ERROR_AFTER_WRITE : SF_ERROR);
+		error_reply(&a, plan.error_status, "errorAfter");
+		goto send;
+	}
+	if (plan.kind == FAULT_DROP)
+		return drop(&a, a.res.created ? SF_DROP_AFTER :
+		    a.res.wrote ? SF_DROP_AFTER_WRITE : SF_DROP, "dropAfter");
+	if (a.rp.status == 200 &&
+	    faults_page_fails(&ctx->faults, a.res.route, a.res.page, &page_status)) {
+		stats_fault(SF_PAGE_FAIL);
+		error_reply(&a, page_status, "pageFail");
+		goto send;
+	}
+	if (plan.kind == FAULT_BAD_JSON && a.rp.status == 200) {
+		stats_fault(SF_BAD_JSON);
+		a.log.fault = "badJson";
+		corrupt(&a.rp);
+	}
 send:
-	stats_request(res.route, rp.status);
-	stats_leave();
-	if (ctx->opt->verbose)
-		sim_log("%s %s -> %u", rq->method, rq->path, rp.status);
-	return send_reply(c, &rp, dep);
+	finish(&a, a.rp.status);
+	return send_reply(c, &a.rp, ctx->opt->deprecation);
+}
+
+/* A request answered outside handle_api (a body too large, a path outside
+ * /v1 and /_sim): counted and logged like the others. */
+static void
+log_plain(struct sim_ctx *ctx, const struct sim_request *rq, unsigned status)
+{
+	struct route_result res;
+	struct reqlog_rec l;
+
+	routes_match(rq, &res);
+	stats_request(res.route, status);
+	memset(&l, 0, sizeof(l));
+	l.seq = reqlog_next_seq();
+	l.time_ms = sim_now_ms();
+	l.actor = rq->person ? "person" : "tool";
+	l.method = rq->method;
+	l.route = res.route;
+	l.path = rq->path;
+	l.rq = rq;
+	l.status = status;
+	l.version = store_version(ctx);
+	reqlog_add(&l);
 }
 
 static enum MHD_Result
@@ -265,13 +449,9 @@ too_large(struct sim_ctx *ctx, struct MHD_Connection *c,
     const struct sim_request *rq)
 {
 	struct sim_reply rp = { 0 };
-	struct route_result res;
 
-	if (!is_admin(rq->path)) {
-		routes_match(rq, &res);
-		stats_request(res.route, 413);
-	}
-	(void)ctx;
+	if (!is_admin(rq->path))
+		log_plain(ctx, rq, 413);
 	sim_reply_errorf(&rp, 413, "PayloadTooLarge",
 	    "Request body larger than %d bytes", SIM_MAX_BODY);
 	return send_reply(c, &rp, NULL);
@@ -286,6 +466,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	struct conn_req *r = *con_cls;
 	struct sim_request rq;
 	struct sim_reply rp = { 0 };
+	const char *actor;
 
 	(void)version;
 	memset(&rq, 0, sizeof(rq));
@@ -347,6 +528,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	rq.body_len = r->len;
 	rq.auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
+	actor = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Sim-Actor");
+	rq.person = actor != NULL && strcmp(actor, "person") == 0;
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, &rq);
 
 	if (is_admin(url)) {
@@ -355,15 +538,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (is_api(url))
 		return handle_api(ctx, c, &rq);
-	{
-		struct route_result res;
-
-		routes_match(&rq, &res);
-		stats_request(res.route, 404);
-		sim_reply_errorf(&rp, 404, "NotFound", "No route %s %.200s",
-		    method, url);
-		return send_reply(c, &rp, NULL);
-	}
+	log_plain(ctx, &rq, 404);
+	sim_reply_errorf(&rp, 404, "NotFound", "No route %s %.200s", method, url);
+	return send_reply(c, &rp, NULL);
 }
 
 static void

@@ -6,7 +6,7 @@
 
 #include "sim.h"
 
-#define MAX_ROUTES   48
+#define MAX_ROUTES   64
 #define MAX_STATUSES 16
 
 struct route_stat {
@@ -122,7 +122,8 @@ stats_json(void)
 {
 	static const char *const fault_names[SF_COUNT] = {
 		"error", "errorAfterCreate", "drop", "dropAfterCreate",
-		"rateLimited", "stall", "badJson",
+		"rateLimited", "stall", "badJson", "errorAfterWrite",
+		"dropAfterWrite", "pageFail", "scripted",
 	};
 	cJSON *root = cJSON_CreateObject(), *req, *o;
 	char key[16];

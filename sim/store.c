@@ -10,6 +10,9 @@
 
 #define FIRST_PROJECT_ID     1000
 #define FIRST_DEPLOYMENT_ID  1000000
+#define FIRST_KEY_ID         500000000   /* AccessTokenId of deploy keys */
+#define NAMES_SALT           0x6e616d6573ULL
+#define KEYS_SALT            0x6b657973ULL
 
 int64_t
 sim_now_ms(void)
@@ -67,19 +70,31 @@ store_init(struct sim_store *st, int64_t team_id, const char *team_slug,
 	snprintf(st->team_name, sizeof(st->team_name), "%s", team_slug);
 	st->next_project_id = FIRST_PROJECT_ID;
 	st->next_deployment_id = FIRST_DEPLOYMENT_ID;
+	st->next_key_id = FIRST_KEY_ID;
 	hmap_init(&st->by_name);
 	hmap_init(&st->by_slug);
 	hmap_init(&st->slug_next);
+	hmap_init(&st->by_domain);
 	st->seed = seed;
-	rng_seed(&st->rng, seed ^ 0x6e616d6573ULL);
+	rng_seed(&st->rng, seed ^ NAMES_SALT);
+	rng_seed(&st->key_rng, seed ^ KEYS_SALT);
 	return 0;
 }
 
+/* Frees d with its domains and keys; the caller has already unlinked the
+ * domains from by_domain (store_domains_clear) or drops the whole map. */
 void
 store_deployment_free(struct sim_deployment *d)
 {
 	if (d == NULL)
 		return;
+	for (size_t i = 0; i < d->ndomains; i++) {
+		free(d->domains[i]->domain);
+		free(d->domains[i]);
+	}
+	free(d->domains);
+	store_keys_clear(d);
+	free(d->keys);
 	free(d->name);
 	free(d->reference);
 	free(d->device_name);
@@ -91,6 +106,8 @@ project_free(struct sim_project *p)
 {
 	if (p == NULL)
 		return;
+	store_env_clear(p);
+	free(p->env);
 	free(p->name);
 	free(p->slug);
 	free(p->deps);
@@ -112,10 +129,13 @@ store_clear(struct sim_store *st)
 	st->nprojects = st->capprojects = st->dead_projects = 0;
 	hmap_free(&st->by_name);
 	hmap_free(&st->by_slug);
+	hmap_free(&st->by_domain);
 	hmap_free_with(&st->slug_next, slug_counter_free);
 	st->next_project_id = FIRST_PROJECT_ID;
 	st->next_deployment_id = FIRST_DEPLOYMENT_ID;
-	rng_seed(&st->rng, st->seed ^ 0x6e616d6573ULL);
+	st->next_key_id = FIRST_KEY_ID;
+	rng_seed(&st->rng, st->seed ^ NAMES_SALT);
+	rng_seed(&st->key_rng, st->seed ^ KEYS_SALT);
 }
 
 void
@@ -132,10 +152,12 @@ store_swap_contents(struct sim_store *dst, struct sim_store *src)
 {
 	struct sim_store tmp = *dst;
 
-	/* Swap everything but the locks and the team identity. */
+	/* Swap everything but the locks, the team identity and the version
+	 * (which only ever grows; the caller bumps it). */
 #define SWAP(f) do { dst->f = src->f; src->f = tmp.f; } while (0)
 	SWAP(next_project_id);
 	SWAP(next_deployment_id);
+	SWAP(next_key_id);
 	SWAP(projects);
 	SWAP(nprojects);
 	SWAP(capprojects);
@@ -147,7 +169,9 @@ store_swap_contents(struct sim_store *dst, struct sim_store *src)
 	SWAP(by_name);
 	SWAP(by_slug);
 	SWAP(slug_next);
+	SWAP(by_domain);
 	SWAP(rng);
+	SWAP(key_rng);
 #undef SWAP
 }
 
@@ -200,20 +224,8 @@ store_deployment(struct sim_store *st, const char *name)
 	return hmap_get(&st->by_name, name);
 }
 
-size_t
-store_live_projects(const struct sim_store *st)
-{
-	return st->nprojects - st->dead_projects;
-}
-
-size_t
-store_live_deployments(const struct sim_store *st)
-{
-	return st->ndeps - st->dead_deps;
-}
-
-static int
-grow(void **arr, size_t *cap, size_t need, size_t elem)
+int
+sim_grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
 	void *n;
 	size_t c;
@@ -224,10 +236,26 @@ grow(void **arr, size_t *cap, size_t need, size_t elem)
 	while (c < need)
 		c *= 2;
 	if ((n = realloc(*arr, c * elem)) == NULL)
-		return -1;
+		return -ENOMEM;
 	*arr = n;
 	*cap = c;
 	return 0;
+}
+
+bool
+store_edit_confirmation(const struct sim_deployment *d)
+{
+	if (d->dashboard_edit_confirmation >= 0)
+		return d->dashboard_edit_confirmation == 1;
+	return names_default_edit_confirmation(d->type);
+}
+
+bool
+store_logs_to_client(const struct sim_deployment *d)
+{
+	if (d->send_logs_to_client >= 0)
+		return d->send_logs_to_client == 1;
+	return names_default_logs_to_client(d->type);
 }
 
 /* Appends in id order: a loaded item with a smaller id than the last one
@@ -237,9 +265,9 @@ projects_insert(struct sim_store *st, struct sim_project *p)
 {
 	size_t pos;
 
-	if (grow((void **)&st->projects, &st->capprojects, st->nprojects + 1,
+	if (sim_grow((void **)&st->projects, &st->capprojects, st->nprojects + 1,
 	    sizeof(*st->projects)) != 0)
-		return -1;
+		return -ENOMEM;
 	pos = store_project_pos(st, p->id);
 	memmove(&st->projects[pos + 1], &st->projects[pos],
 	    (st->nprojects - pos) * sizeof(*st->projects));
@@ -253,9 +281,9 @@ deps_insert(struct sim_store *st, struct sim_deployment *d)
 {
 	size_t pos;
 
-	if (grow((void **)&st->deps, &st->capdeps, st->ndeps + 1,
+	if (sim_grow((void **)&st->deps, &st->capdeps, st->ndeps + 1,
 	    sizeof(*st->deps)) != 0)
-		return -1;
+		return -ENOMEM;
 	pos = store_deployment_pos(st, d->id);
 	memmove(&st->deps[pos + 1], &st->deps[pos],
 	    (st->ndeps - pos) * sizeof(*st->deps));
@@ -269,9 +297,9 @@ project_add_dep(struct sim_project *p, struct sim_deployment *d)
 {
 	size_t pos;
 
-	if (grow((void **)&p->deps, &p->capdeps, p->ndeps + 1,
+	if (sim_grow((void **)&p->deps, &p->capdeps, p->ndeps + 1,
 	    sizeof(*p->deps)) != 0)
-		return -1;
+		return -ENOMEM;
 	/* creation (id) order */
 	for (pos = p->ndeps; pos > 0 && p->deps[pos - 1]->id > d->id; pos--)
 		p->deps[pos] = p->deps[pos - 1];
@@ -465,6 +493,7 @@ store_deployment_insert(struct sim_store *st, struct sim_deployment *d,
     struct sim_err *err)
 {
 	size_t pos = store_deployment_pos(st, d->id);
+	int rc = -EEXIST;
 
 	if (pos < st->ndeps && st->deps[pos]->id == d->id) {
 		sim_err_set(err, 400, "BadRequest",
@@ -476,6 +505,7 @@ store_deployment_insert(struct sim_store *st, struct sim_deployment *d,
 		    "deployment name \"%.64s\" is used twice", d->name);
 		goto fail;
 	}
+	rc = -ENOMEM;
 	if (hmap_put(&st->by_name, d->name, d) != 0) {
 		oom(err);
 		goto fail;
@@ -491,14 +521,14 @@ store_deployment_insert(struct sim_store *st, struct sim_deployment *d,
 		st->dead_deps++;
 		hmap_del(&st->by_name, d->name);
 		oom(err);
-		return -1;
+		return -ENOMEM;
 	}
 	if (d->id >= st->next_deployment_id)
 		st->next_deployment_id = d->id + 1;
 	return 0;
 fail:
 	store_deployment_free(d);
-	return -1;
+	return rc;
 }
 
 struct sim_deployment *
@@ -541,7 +571,7 @@ store_deployment_create(struct sim_store *st, struct sim_project *p,
 		return NULL;
 	}
 	if (spec->has_expires && !spec->expires_null &&
-	    spec->expires_at < sim_now_ms() + 30 * 60 * 1000) {
+	    spec->expires_at < sim_now_ms() + SIM_MIN_EXPIRY_MS) {
 		sim_err_set(err, 400, "BadRequest",
 		    "expiresAt must be at least 30 minutes in the future");
 		return NULL;
@@ -583,6 +613,144 @@ store_deployment_create(struct sim_store *st, struct sim_project *p,
 	return d;
 }
 
+int
+store_project_patch(struct sim_store *st, struct sim_project *p,
+    const char *name, const char *slug, struct sim_err *err)
+{
+	const char *why;
+	struct sim_project *other;
+	char *nn = NULL, *ns = NULL;
+
+	if (name != NULL && (why = names_project_name_problem(name)) != NULL) {
+		sim_err_set(err, 400, "InvalidProjectName", "name %s", why);
+		return -EINVAL;
+	}
+	if (slug != NULL) {
+		if ((why = names_slug_problem(slug)) != NULL) {
+			sim_err_set(err, 400, "InvalidProjectSlug",
+			    "Invalid project slug \"%.64s\": it %s", slug, why);
+			return -EINVAL;
+		}
+		other = hmap_get(&st->by_slug, slug);
+		if (other != NULL && other != p) {
+			sim_err_set(err, 400, "ProjectSlugAlreadyExists",
+			    "Project %lld already uses the slug \"%.64s\"",
+			    (long long)other->id, slug);
+			return -EINVAL;
+		}
+	}
+	if ((name != NULL && (nn = strdup(name)) == NULL) ||
+	    (slug != NULL && (ns = strdup(slug)) == NULL)) {
+		free(nn);
+		free(ns);
+		oom(err);
+		return -ENOMEM;
+	}
+	if (ns != NULL) {
+		/* by_slug borrows its key from p->slug: unlink before freeing. */
+		hmap_del(&st->by_slug, p->slug);
+		if (hmap_put(&st->by_slug, ns, p) != 0) {
+			hmap_put(&st->by_slug, p->slug, p);   /* a freed slot: cannot fail */
+			free(nn);
+			free(ns);
+			oom(err);
+			return -ENOMEM;
+		}
+		free(p->slug);
+		p->slug = ns;
+	}
+	if (nn != NULL) {
+		free(p->name);
+		p->name = nn;
+	}
+	return 0;
+}
+
+/* The checks of a PATCH, in the order the errors are reported. */
+static int
+patch_check(const struct sim_deployment *d, const struct dep_patch *pt,
+    struct sim_err *err)
+{
+	enum dep_type type = pt->has_type ? pt->type : d->type;
+	bool isdef = pt->is_default >= 0 ? pt->is_default == 1 : d->is_default;
+	struct sim_deployment *other;
+	const char *why;
+
+	if (pt->reference != NULL && strcmp(pt->reference, d->reference) != 0) {
+		if ((why = names_reference_problem(pt->reference)) != NULL) {
+			sim_err_set(err, 400, "InvalidReference",
+			    "Invalid deployment reference \"%.100s\": it %s",
+			    pt->reference, why);
+			return -EINVAL;
+		}
+		if (store_project_reference(d->project, pt->reference) != NULL) {
+			sim_err_set(err, 400, "ReferenceAlreadyExists",
+			    "A deployment with reference \"%.100s\" already exists in project %lld",
+			    pt->reference, (long long)d->project->id);
+			return -EINVAL;
+		}
+	}
+	if (pt->has_expires && !pt->expires_null &&
+	    pt->expires_at < sim_now_ms() + SIM_MIN_EXPIRY_MS) {
+		sim_err_set(err, 400, "BadRequest",
+		    "expiresAt must be at least 30 minutes in the future");
+		return -EINVAL;
+	}
+	/* A default that would stay default under a type that cannot be
+	 * default is refused too: clear it in the same request. */
+	if (isdef && type != DT_DEV && type != DT_PROD) {
+		sim_err_set(err, 400, "BadRequest",
+		    "Only dev and prod deployments can be default (%s is %s)",
+		    d->name, names_type_str(type));
+		return -EINVAL;
+	}
+	other = store_project_default(d->project, type);
+	if (isdef && other != NULL && other != d) {
+		sim_err_set(err, 400, "DefaultDeploymentExists",
+		    "Project %lld already has a default %s deployment (%s)",
+		    (long long)d->project->id, names_type_str(type), other->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+store_deployment_patch(struct sim_store *st, struct sim_deployment *d,
+    const struct dep_patch *pt, struct sim_err *err)
+{
+	char *ref = NULL;
+	int rc;
+
+	(void)st;
+	if ((rc = patch_check(d, pt, err)) != 0)
+		return rc;
+	if (pt->reference != NULL && strcmp(pt->reference, d->reference) != 0 &&
+	    (ref = strdup(pt->reference)) == NULL) {
+		oom(err);
+		return -ENOMEM;
+	}
+	/* Everything checked: apply all of it. */
+	if (ref != NULL) {
+		free(d->reference);
+		d->reference = ref;
+	}
+	if (pt->has_class)
+		d->cls = pt->cls;
+	if (pt->has_type)
+		d->type = pt->type;
+	if (pt->is_default >= 0)
+		d->is_default = pt->is_default == 1;
+	if (pt->has_expires) {
+		d->has_expires = !pt->expires_null;
+		d->expires_at = pt->expires_null ? 0 : pt->expires_at;
+	}
+	if (pt->edit_confirmation != -2)
+		d->dashboard_edit_confirmation = pt->edit_confirmation;
+	if (pt->logs_to_client != -2)
+		d->send_logs_to_client = pt->logs_to_client;
+	return 0;
+}
+
 /* Drops tombstones once they outnumber the living, so walks stay short. */
 static void
 compact(struct sim_store *st)
@@ -611,10 +779,14 @@ compact(struct sim_store *st)
 	}
 }
 
+/* A deleted deployment stays as a tombstone until a compaction; what it
+ * owned (domains, keys) goes now, so its domains are free again. */
 static void
 deployment_kill(struct sim_store *st, struct sim_deployment *d)
 {
 	hmap_del(&st->by_name, d->name);
+	store_domains_clear(st, d);
+	store_keys_clear(d);
 	d->deleted = true;
 	st->dead_deps++;
 }
@@ -637,6 +809,7 @@ store_project_delete(struct sim_store *st, struct sim_project *p)
 	for (size_t i = 0; i < p->ndeps; i++)
 		deployment_kill(st, p->deps[i]);
 	p->ndeps = 0;
+	store_env_clear(p);
 	hmap_del(&st->by_slug, p->slug);
 	p->deleted = true;
 	st->dead_projects++;

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +28,12 @@
 #include "api_decode.h"
 #include "http.h"
 #include "log.h"
+#include "secrets.h"
 #include "token.h"
 
-#define RETRY_AFTER_MAX_MS (300 * 1000)   /* a broken Retry-After must not
-                                           * park the daemon for hours */
+/* Room for a message from outside before it is scrubbed and cut: a whole
+ * token fits in it wherever the message starts to quote it. */
+#define ERR_TEXT_MAX (2 * TOKEN_MAX + 1024)
 
 static bool deprecation_warned;
 
@@ -52,33 +55,61 @@ api_error_format(const struct api_error *e, char *out, size_t n)
 	    e->ambiguous ? ", outcome unknown: the next observation decides" : "");
 }
 
+/* Copies what fits of src into dst (n > 0 bytes), NUL-terminated. */
+static void
+cut_copy(char *dst, size_t n, const char *src)
+{
+	size_t len = strnlen(src, n - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* What came from outside (the API's code and message, curl's words, a
+ * decoder's quote) is scrubbed of the token here, where it is stored:
+ * first whole, then again once cut to the struct's size, so a token cut in
+ * the middle is masked too (secrets.h). */
 void
 call_set_err(struct api_error *e, const struct api_call *call, int status,
     const char *code, const char *fmt, ...)
 {
+	char whole[ERR_TEXT_MAX];
 	va_list ap;
 
 	memset(e, 0, sizeof(*e));
 	e->status = status;
-	snprintf(e->code, sizeof(e->code), "%s", code);
+	snprintf(whole, sizeof(whole), "%s", code);
+	secrets_scrub(whole, sizeof(whole));
+	cut_copy(e->code, sizeof(e->code), whole);
+	secrets_scrub(e->code, sizeof(e->code));
 	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	vsnprintf(whole, sizeof(whole), fmt, ap);
 	va_end(ap);
+	secrets_scrub(whole, sizeof(whole));
+	cut_copy(e->message, sizeof(e->message), whole);
+	secrets_scrub(e->message, sizeof(e->message));
 	snprintf(e->route, sizeof(e->route), "%s", call->route);
 	e->attempts = call->attempts;
 }
 
-/* A non-JSON error body is shown as text, printable bytes only. */
+/* A non-JSON error body is shown as text, printable bytes only, from a
+ * copy scrubbed of secrets (taken long enough to hold a whole token that
+ * starts within the excerpt). */
 static void
 body_excerpt(const char *body, size_t len, char *out, size_t n)
 {
-	size_t k = 0;
+	size_t k = 0, wlen = len < 300 + TOKEN_MAX ? len : 300 + TOKEN_MAX;
+	char *w = secrets_scrub_dup(body, wlen, false, &wlen);
 
-	for (size_t i = 0; i < len && k + 1 < n && i < 300; i++) {
-		unsigned char ch = (unsigned char)body[i];
-		out[k++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : ' ';
+	if (w != NULL) {
+		for (size_t i = 0; i < wlen && k + 1 < n && i < 300; i++) {
+			unsigned char ch = (unsigned char)w[i];
+			out[k++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : ' ';
+		}
 	}
-	out[k] = '\0';
+	if (n > 0)
+		out[k] = '\0';
+	free(w);
 }
 
 static int
@@ -170,22 +201,72 @@ on_cancel_timer(uv_timer_t *t)
 	complete(call, -ECANCELED, &call->err, NULL, 0);
 }
 
-static void
+/*
+ * Schedules the next attempt, or refuses to (false: the caller fails the
+ * call with its last error). The wait is the backoff, or what the server
+ * asks in Retry-After when that is longer, but never more than the backoff
+ * cap of SPEC section 5 (30 s, ra_cap_ms): a server cannot park a
+ * reconcile. Every wait
+ * also counts against the reconcile's retry budget (api_config): the time
+ * during which at least one call waits, so concurrent waits count once.
+ */
+static bool
 retry_later(struct api_call *call, long retry_after_s)
 {
 	struct api_client *c = call->c;
-	uint64_t delay = backoff_ms(c, call->attempts);
+	uint64_t delay = backoff_ms(c, call->attempts), asked = 0, now, from, end,
+	    added;
+	bool capped = false;
 
 	if (retry_after_s >= 0) {
-		uint64_t ra = (uint64_t)retry_after_s * 1000;
-		if (ra > RETRY_AFTER_MAX_MS)
-			ra = RETRY_AFTER_MAX_MS;
-		if (ra > delay)
-			delay = ra;
+		asked = (uint64_t)retry_after_s > UINT64_MAX / 1000 ? UINT64_MAX :
+		    (uint64_t)retry_after_s * 1000;
+		if (asked > delay)
+			delay = asked;
+		if (delay > c->ra_cap_ms) {
+			delay = c->ra_cap_ms;
+			capped = true;
+		}
 	}
-	log_debug("api: %s: attempt %d failed, retrying in %llu ms", call->route,
-	    call->attempts, (unsigned long long)delay);
+	now = uv_now(c->loop);
+	from = now > c->wait_horizon_ms ? now : c->wait_horizon_ms;
+	end = now + delay;
+	added = end > from ? end - from : 0;
+	if (c->wait_used_ms + added > c->budget_ms) {
+		log_warnx("api: %s: attempt %d failed; not retrying: this "
+		    "reconcile has waited %.1f s for retries and may wait %.1f s "
+		    "in all", call->route, call->attempts,
+		    (double)c->wait_used_ms / 1000, (double)c->budget_ms / 1000);
+		call->budget_spent = true;
+		return false;
+	}
+	c->wait_used_ms += added;
+	if (end > c->wait_horizon_ms)
+		c->wait_horizon_ms = end;
+	if (capped)
+		log_warnx("api: %s: the server asked to wait %ld s (Retry-After); "
+		    "waiting %.1f s, the cap", call->route, retry_after_s,
+		    (double)delay / 1000);
+	else if (retry_after_s >= 0)
+		log_debug("api: %s: attempt %d failed; the server asked to wait "
+		    "%ld s (Retry-After); waiting %.1f s", call->route,
+		    call->attempts, retry_after_s, (double)delay / 1000);
+	else
+		log_debug("api: %s: attempt %d failed, retrying in %llu ms",
+		    call->route, call->attempts, (unsigned long long)delay);
 	uv_timer_start(&call->timer, on_retry_timer, delay, 0);
+	return true;
+}
+
+/* Says in the error why a retryable failure was not retried. */
+static void
+note_budget(struct api_error *e, const struct api_call *call)
+{
+	size_t len = strlen(e->message);
+
+	if (call->budget_spent)
+		snprintf(e->message + len, sizeof(e->message) - len, "%s",
+		    " (not retried: this reconcile's time for retries is spent)");
 }
 
 static void
@@ -209,7 +290,7 @@ on_http(void *arg, const struct http_response *r)
 	bool last = call->attempts >= (int)c->max_tries;
 	bool create = call->policy == POL_CREATE;
 	struct api_error err;
-	char code[64], msg[512];
+	char code[64], msg[ERR_TEXT_MAX];
 	bool retry;
 	int rc;
 
@@ -225,14 +306,13 @@ on_http(void *arg, const struct http_response *r)
 			return;
 		}
 		retry = r->status == 429 || (r->status >= 500 && !create);
-		if (retry && !last) {
-			retry_later(call, r->retry_after_s);
+		if (retry && !last && retry_later(call, r->retry_after_s))
 			return;
-		}
 		if (api_decode_error_body(r->body, r->len, code, sizeof(code),
 		    msg, sizeof(msg)) != 0)
 			body_excerpt(r->body, r->len, msg, sizeof(msg));
 		call_set_err(&err, call, (int)r->status, code, "%s", msg);
+		note_budget(&err, call);
 		err.ambiguous = create && r->status >= 500;
 		complete(call, status_rc(r->status), &err, r->body, r->len);
 		return;
@@ -241,19 +321,15 @@ on_http(void *arg, const struct http_response *r)
 	switch (r->fail) {
 	case HTTP_CONNECT:
 		/* Nothing was sent: even a create may go again. */
-		if (!last) {
-			retry_later(call, -1);
+		if (!last && retry_later(call, -1))
 			return;
-		}
 		call_set_err(&err, call, 0, "ConnectionError", "%s", r->error);
 		rc = -ECONNREFUSED;
 		break;
 	case HTTP_TRANSPORT:
 	case HTTP_TIMEOUT:
-		if (!create && !last) {
-			retry_later(call, -1);
+		if (!create && !last && retry_later(call, -1))
 			return;
-		}
 		if (r->fail == HTTP_TIMEOUT) {
 			call_set_err(&err, call, 0, "Timeout", "%s", r->error);
 			rc = -ETIMEDOUT;
@@ -279,6 +355,7 @@ on_http(void *arg, const struct http_response *r)
 		rc = -EIO;
 		break;
 	}
+	note_budget(&err, call);
 	complete(call, rc, &err, NULL, 0);
 }
 
@@ -414,10 +491,12 @@ loopback_host(const char *host)
 static int
 check_base_url(const char *url, struct api_error *err)
 {
-	char *scheme = NULL, *host = NULL;
+	char *scheme = NULL, *host = NULL, shown[512];
 	CURLU *u;
 	int rc = 0;
 
+	/* Quoted without the password of a userinfo (secrets.h). */
+	secrets_url_redact(url, shown, sizeof(shown));
 	if ((u = curl_url()) == NULL)
 		return -ENOMEM;
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
@@ -425,7 +504,7 @@ check_base_url(const char *url, struct api_error *err)
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		snprintf(err->code, sizeof(err->code), "InvalidURL");
 		snprintf(err->message, sizeof(err->message),
-		    "the API URL \"%.300s\" is not a valid URL", url);
+		    "the API URL \"%.300s\" is not a valid URL", shown);
 		rc = -EINVAL;
 	} else if (strcasecmp(scheme, "https") == 0) {
 		rc = 0;
@@ -436,13 +515,13 @@ check_base_url(const char *url, struct api_error *err)
 			    "refusing %.300s: plain http would send the token in "
 			    "clear text over the network; use https (http is "
 			    "allowed only to a loopback host: 127.0.0.0/8, ::1, "
-			    "localhost)", url);
+			    "localhost)", shown);
 			rc = -EINVAL;
 		}
 	} else {
 		snprintf(err->code, sizeof(err->code), "InvalidURL");
 		snprintf(err->message, sizeof(err->message),
-		    "the API URL \"%.300s\" must start with https://", url);
+		    "the API URL \"%.300s\" must start with https://", shown);
 		rc = -EINVAL;
 	}
 	curl_free(scheme);
@@ -484,7 +563,10 @@ api_client_new(uv_loop_t *loop, const struct api_config *cfg,
 	}
 	if ((rc = check_base_url(cfg->base_url, err)) != 0)
 		return rc;
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	/* token_load registered it already; a token given some other way
+	 * is masked in every output from now on too (secrets.h). */
+	if (secrets_register(cfg->token) != 0 ||
+	    (c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->base = strdup(cfg->base_url)) == NULL)
 		goto nomem;
 	blen = strlen(c->base);
@@ -494,6 +576,11 @@ api_client_new(uv_loop_t *loop, const struct api_config *cfg,
 	c->max_tries = cfg->max_tries ? cfg->max_tries : 5;
 	c->base_ms = cfg->backoff_base_ms ? cfg->backoff_base_ms : 500;
 	c->cap_ms = cfg->backoff_cap_ms ? cfg->backoff_cap_ms : 30000;
+	c->ra_cap_ms = cfg->retry_after_cap_ms ? cfg->retry_after_cap_ms : 30000;
+	c->budget_ms = cfg->retry_budget_ms ? cfg->retry_budget_ms :
+	    (uint64_t)(c->max_tries > 1 ? c->max_tries - 1 : 1) *
+	    (c->cap_ms > c->ra_cap_ms ? c->cap_ms : c->ra_cap_ms);
+	c->wait_horizon_ms = uv_now(loop);
 	c->on_request = cfg->on_request;
 	c->on_request_arg = cfg->on_request_arg;
 	c->rng = uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)c;
@@ -543,6 +630,13 @@ api_cancel_all(struct api_client *c)
 	 * a running one never starts a queued one only to cancel it. */
 	TAILQ_FOREACH_REVERSE(call, &c->calls, call_list, link)
 		call_cancel(call);
+}
+
+void
+api_retry_budget_reset(struct api_client *c)
+{
+	c->wait_used_ms = 0;
+	c->wait_horizon_ms = uv_now(c->loop);
 }
 
 unsigned

@@ -43,6 +43,15 @@ struct api_config {
 	unsigned max_tries;
 	uint64_t backoff_base_ms;
 	uint64_t backoff_cap_ms;
+	/* The longest wait a server's Retry-After gets; 0 means 30 s, the
+	 * backoff cap of SPEC section 5 (tests shrink backoff_cap_ms alone). */
+	uint64_t retry_after_cap_ms;
+	/* The time a reconcile may spend waiting for retries (counted while
+	 * at least one call waits); 0 means (max_tries - 1) x the larger cap,
+	 * the longest one call could wait: 4 x 30 s = 120 s by default. A
+	 * retry that would go past it is not made: the call fails with its
+	 * last error. */
+	uint64_t retry_budget_ms;
 	/* Largest response body accepted; 0 means 32 MiB (tests shrink it). */
 	size_t max_body;
 	/* Called after every HTTP exchange (each attempt), for metrics. `route`
@@ -64,6 +73,9 @@ void api_client_close(struct api_client *c, void (*closed)(void *arg), void *arg
  * run with -ECANCELED from the loop, after this returns. */
 void api_cancel_all(struct api_client *c);
 unsigned api_in_flight(const struct api_client *c);
+/* Starts a new count of the time spent waiting for retries (see
+ * retry_budget_ms); the reconciler calls it at the start of each one. */
+void api_retry_budget_reset(struct api_client *c);
 /* True once the paginated project / team-deployment routes answered 404 and
  * the client switched to the legacy routes (remembered for the process). */
 bool api_legacy_projects(const struct api_client *c);

@@ -11,6 +11,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonscan.h"
+
 /* Doubles hold every integer up to 2^53 exactly; ids and times fit. */
 #define MAX_EXACT_INT 9007199254740992.0
 
@@ -41,22 +43,21 @@ fail(char *err, size_t errlen, const char *where, const char *field,
 	return -EBADMSG;
 }
 
+/* One JSON document and nothing after it; no string may hold U+0000 (cJSON
+ * would cut it there, so "shop\u0000-prod" would read as "shop": the whole
+ * body is refused, as a DecodeError; jsonscan.h). */
 static cJSON *
 parse(const char *body, size_t len, char *err, size_t errlen)
 {
+	char why[200];
 	cJSON *root;
 
 	if (body == NULL || len == 0) {
 		fail(err, errlen, NULL, NULL, "empty body, expected JSON");
 		return NULL;
 	}
-	root = cJSON_ParseWithLength(body, len);
-	if (root == NULL) {
-		const char *at = cJSON_GetErrorPtr();
-		size_t off = (at != NULL && at >= body && at <= body + len) ?
-		    (size_t)(at - body) : 0;
-		fail(err, errlen, NULL, NULL, "invalid JSON near byte %zu", off);
-	}
+	if ((root = jsonscan_parse(body, len, why, sizeof(why))) == NULL)
+		fail(err, errlen, NULL, NULL, "%s", why);
 	return root;
 }
 
@@ -213,6 +214,7 @@ decode_page(const cJSON *root, struct api_page *page, char *err, size_t errlen)
 
 	page->has_more = false;
 	page->next_cursor = NULL;
+	page->n_items = 0;
 	if (pg == NULL)
 		return fail(err, errlen, NULL, "pagination", "missing");
 	if (!cJSON_IsObject(pg))
@@ -302,6 +304,7 @@ open_page(const char *body, size_t len, cJSON **root, const cJSON **arr,
 
 	page->has_more = false;
 	page->next_cursor = NULL;
+	page->n_items = 0;
 	if ((*root = parse(body, len, err, errlen)) == NULL)
 		return -EBADMSG;
 	if (!cJSON_IsObject(*root))
@@ -310,6 +313,8 @@ open_page(const char *body, size_t len, cJSON **root, const cJSON **arr,
 		rc = fail(err, errlen, NULL, "items", "missing");
 	else
 		rc = decode_page(*root, page, err, errlen);
+	if (rc == 0 && cJSON_IsArray(*arr))
+		page->n_items = (size_t)cJSON_GetArraySize(*arr);
 	if (rc != 0) {
 		cJSON_Delete(*root);
 		*root = NULL;
@@ -479,13 +484,15 @@ api_decode_error_body(const char *body, size_t len, char *code,
 {
 	const cJSON *v;
 	cJSON *root;
+	char why[200];
 
 	if (codelen > 0)
 		code[0] = '\0';
 	if (msglen > 0)
 		message[0] = '\0';
-	if (body == NULL || len == 0 ||
-	    (root = cJSON_ParseWithLength(body, len)) == NULL)
+	/* Held to the same rules as every body: a message with a NUL in it
+	 * is shown as the body's text instead, never cut at the NUL. */
+	if ((root = jsonscan_parse(body, len, why, sizeof(why))) == NULL)
 		return -EBADMSG;
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
@@ -509,6 +516,7 @@ api_page_clear(struct api_page *p)
 	free(p->next_cursor);
 	p->next_cursor = NULL;
 	p->has_more = false;
+	p->n_items = 0;
 }
 
 void

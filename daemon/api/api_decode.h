@@ -4,7 +4,11 @@
  * Every decoder takes (body, len) and an error buffer. It returns 0, or
  * -EBADMSG with a message naming the field ("items[3].projectId: expected an
  * integer"), or -ENOMEM. Unknown fields are ignored; fields this program uses
- * are required. On failure no output is left allocated. */
+ * are required. On failure no output is left allocated.
+ *
+ * A body that holds a NUL in any string (a "\u0000" escape or a raw 0 byte)
+ * or anything after its JSON document is refused whole (jsonscan.h): a
+ * name cut at a NUL would match another name. */
 #ifndef CP_API_DECODE_H
 #define CP_API_DECODE_H
 
@@ -18,6 +22,8 @@
 struct api_page {
 	bool has_more;
 	char *next_cursor;      /* NULL when absent or null */
+	size_t n_items;         /* elements of "items", local deployments
+	                         * (dropped from the output) included */
 };
 
 struct api_token_info {

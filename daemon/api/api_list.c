@@ -1,7 +1,21 @@
 /* api_list.c: listings as chains of page calls: follow nextCursor until
  * hasMore is false, guard against servers that loop, fall back to the
  * legacy routes on 404, and hand out the items only when every page has
- * arrived (a failed page fails the whole listing). */
+ * arrived (a failed page fails the whole listing).
+ *
+ * What a listing takes from a server is checked as it arrives (issue 18):
+ * - an item listed twice (same id; for deployments also same name) is
+ *   kept once when both say the same, and fails the listing when they
+ *   differ (which one is true?): one live project never counts as two, so
+ *   no false conflict and no delete sent twice;
+ * - a page that brings no new item while saying hasMore (the same items
+ *   under fresh cursors, or an empty page) ends the listing: it makes no
+ *   progress;
+ * - a listing holds at most LIST_MAX_ITEMS items (as sent, repeats and
+ *   local deployments included) and LIST_MAX_BYTES of decoded data and
+ *   cursors, so a server cannot make it take unbounded memory or time.
+ * Each of these fails the listing, and so the observation: nothing is
+ * done on what it said. */
 #include "api.h"
 
 #include <errno.h>
@@ -14,7 +28,11 @@
 #include "log.h"
 
 #define PAGE_LIMIT 100
-#define MAX_PAGES 100000
+#define MAX_PAGES 10000
+/* 250,000 items: 25 times the 10,000 projects (x 2 deployments) the
+ * benchmarks plan; 32 MiB: the cap of one response body. */
+#define LIST_MAX_ITEMS 250000
+#define LIST_MAX_BYTES (32u << 20)
 
 /* ---- cursor loop guard --------------------------------------------------- */
 
@@ -74,6 +92,33 @@ strset_free(struct strset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* ---- items seen: by id, and deployments by name ---------------------------- */
+
+/* Open addressing over the listing's own items: a slot holds an item's
+ * position + 1 (0 is empty), the key is read from the item. 32 bits are
+ * enough (a listing keeps at most LIST_MAX_ITEMS) and halve the table. */
+struct seen {
+	uint32_t *slots;
+	size_t cap;
+	size_t n;
+};
+
+static uint64_t
+mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static void
+seen_free(struct seen *s)
+{
+	free(s->slots);
+	memset(s, 0, sizeof(*s));
+}
+
 /* ---- listings ------------------------------------------------------------ */
 
 enum list_kind {
@@ -95,7 +140,79 @@ struct listing {
 	size_t cap;
 	size_t pages;
 	struct strset cursors;
+	struct seen by_id;
+	struct seen by_name;    /* deployments */
+	size_t raw_items;       /* as sent, repeats and local ones included */
+	size_t bytes;           /* kept items and cursors, roughly */
+	size_t repeats;         /* identical items listed again */
 };
+
+static bool
+lists_projects(const struct listing *l)
+{
+	return l->kind == LIST_PROJECTS || l->kind == LIST_PROJECTS_LEGACY;
+}
+
+static int64_t
+item_id(const struct listing *l, size_t i)
+{
+	return lists_projects(l) ? l->projects[i].id : l->deployments[i].id;
+}
+
+/* The position + 1 of the kept item with this id (name NULL) or this
+ * deployment name, or 0; *slot is where it is or would go. */
+static size_t
+seen_find(const struct listing *l, const struct seen *s, int64_t id,
+    const char *name, size_t *slot)
+{
+	size_t i;
+
+	if (s->cap == 0)
+		return 0;
+	for (i = (name != NULL ? fnv1a(name) : mix((uint64_t)id)) % s->cap;
+	    s->slots[i] != 0; i = (i + 1) % s->cap) {
+		size_t k = s->slots[i] - 1;
+		if (name != NULL ? strcmp(l->deployments[k].name, name) == 0 :
+		    item_id(l, k) == id) {
+			*slot = i;
+			return s->slots[i];
+		}
+	}
+	*slot = i;
+	return 0;
+}
+
+/* Adds kept item k (already in the listing's array) under its key. */
+static int
+seen_add(struct listing *l, struct seen *s, size_t k, bool by_name)
+{
+	size_t slot;
+
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 256, j;
+		uint32_t *ns;
+		if ((ns = calloc(ncap, sizeof(*ns))) == NULL)
+			return -ENOMEM;
+		for (size_t o = 0; o < s->cap; o++) {
+			uint32_t it = s->slots[o];
+			if (it == 0)
+				continue;
+			j = (by_name ? fnv1a(l->deployments[it - 1].name) :
+			    mix((uint64_t)item_id(l, it - 1))) % ncap;
+			while (ns[j] != 0)
+				j = (j + 1) % ncap;
+			ns[j] = it;
+		}
+		free(s->slots);
+		s->slots = ns;
+		s->cap = ncap;
+	}
+	(void)seen_find(l, s, by_name ? 0 : item_id(l, k),
+	    by_name ? l->deployments[k].name : NULL, &slot);
+	s->slots[slot] = (uint32_t)(k + 1);
+	s->n++;
+	return 0;
+}
 
 static void
 listing_free(struct listing *l)
@@ -103,12 +220,18 @@ listing_free(struct listing *l)
 	api_projects_free(l->projects, l->n);
 	api_deployments_free(l->deployments, l->n);
 	strset_free(&l->cursors);
+	seen_free(&l->by_id);
+	seen_free(&l->by_name);
 	free(l);
 }
 
 static void
 listing_finish(struct listing *l, int rc, const struct api_error *err)
 {
+	if (rc == 0 && l->repeats > 0)
+		log_warnx("api: the server listed %zu %s twice (same id, same "
+		    "fields): each is counted once", l->repeats,
+		    lists_projects(l) ? "projects" : "deployments");
 	if (l->kind == LIST_PROJECTS || l->kind == LIST_PROJECTS_LEGACY) {
 		struct observed_project *items = rc == 0 ? l->projects : NULL;
 		size_t n = rc == 0 ? l->n : 0;
@@ -143,6 +266,125 @@ grow(void **arr, size_t *cap, size_t need, size_t size)
 	*arr = p;
 	*cap = ncap;
 	return 0;
+}
+
+static size_t
+slen(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* What one kept item costs: the struct, its strings, its hash slots. */
+static size_t
+project_bytes(const struct observed_project *p)
+{
+	return sizeof(*p) + slen(p->name) + slen(p->slug) + 2 * sizeof(uint32_t);
+}
+
+static size_t
+deployment_bytes(const struct observed_deployment *d)
+{
+	return sizeof(*d) + slen(d->name) + slen(d->reference) +
+	    slen(d->region) + slen(d->class_name) + 4 * sizeof(uint32_t);
+}
+
+/*
+ * Takes one page's items into the listing: new ones are appended (moved),
+ * repeats of a kept item are dropped when identical. Every item of pv/dv
+ * is consumed and the arrays freed, whatever happens. Returns 0 and *fresh
+ * (how many were new), or fills e: -EBADMSG for an item listed twice with
+ * different fields (or, for deployments, one name under two ids), -EFBIG
+ * past the bounds, -ENOMEM.
+ */
+static int
+absorb(struct listing *l, const struct api_call *call,
+    struct observed_project *pv, struct observed_deployment *dv, size_t n,
+    size_t *fresh, struct api_error *e)
+{
+	size_t i, slot, at, at_name;
+	int rc = 0;
+
+	*fresh = 0;
+	if (n == 0 || (pv == NULL && dv == NULL)) {
+		free(pv);
+		free(dv);
+		return 0;
+	}
+	if (grow(lists_projects(l) ? (void **)&l->projects :
+	    (void **)&l->deployments, &l->cap, l->n + n, lists_projects(l) ?
+	    sizeof(*pv) : sizeof(*dv)) != 0) {
+		rc = -ENOMEM;
+		call_set_err(e, call, 0, "RequestError", "out of memory");
+		i = 0;
+		goto drop_rest;
+	}
+	for (i = 0; i < n; i++) {
+		bool proj = pv != NULL;
+		int64_t id = proj ? pv[i].id : dv[i].id;
+
+		if ((at = seen_find(l, &l->by_id, id, NULL, &slot)) != 0) {
+			bool same = proj ?
+			    observed_project_same(&l->projects[at - 1], &pv[i]) :
+			    observed_deployment_same(&l->deployments[at - 1], &dv[i]);
+			if (!same) {
+				rc = -EBADMSG;
+				call_set_err(e, call, 200, "InconsistentListing",
+				    "%s %lld is listed twice with different fields "
+				    "(the second time on page %zu): the listing is "
+				    "not consistent", proj ? "project" : "deployment",
+				    (long long)id, l->pages + 1);
+				goto drop_rest;
+			}
+			l->repeats++;
+			if (proj)
+				observed_project_clear(&pv[i]);
+			else
+				observed_deployment_clear(&dv[i]);
+			continue;
+		}
+		if (!proj && (at_name = seen_find(l, &l->by_name, 0, dv[i].name,
+		    &slot)) != 0) {
+			rc = -EBADMSG;
+			call_set_err(e, call, 200, "InconsistentListing",
+			    "deployment ids %lld and %lld are listed under one "
+			    "name: the listing is not consistent",
+			    (long long)l->deployments[at_name - 1].id, (long long)id);
+			goto drop_rest;
+		}
+		l->bytes += proj ? project_bytes(&pv[i]) : deployment_bytes(&dv[i]);
+		if (l->bytes > LIST_MAX_BYTES) {
+			rc = -EFBIG;
+			call_set_err(e, call, 200, "ListingTooLarge", "the listing "
+			    "holds more than %u MiB: refused", LIST_MAX_BYTES >> 20);
+			goto drop_rest;
+		}
+		if (proj)
+			l->projects[l->n] = pv[i];
+		else
+			l->deployments[l->n] = dv[i];
+		l->n++;
+		if (seen_add(l, &l->by_id, l->n - 1, false) != 0 ||
+		    (!proj && seen_add(l, &l->by_name, l->n - 1, true) != 0)) {
+			rc = -ENOMEM;
+			call_set_err(e, call, 0, "RequestError", "out of memory");
+			i++;
+			goto drop_rest;
+		}
+		(*fresh)++;
+	}
+	free(pv);
+	free(dv);
+	return 0;
+drop_rest:
+	for (; i < n; i++) {
+		if (pv != NULL)
+			observed_project_clear(&pv[i]);
+		else
+			observed_deployment_clear(&dv[i]);
+	}
+	free(pv);
+	free(dv);
+	return rc;
 }
 
 static void on_page(struct api_call *call, int rc, const struct api_error *err,
@@ -223,7 +465,7 @@ on_page(struct api_call *call, int rc, const struct api_error *err,
 	struct api_page page = { 0 };
 	struct api_error e;
 	char why[256];
-	size_t n = 0;
+	size_t n = 0, fresh = 0;
 	int added;
 
 	if (rc == -ENOENT && l->pages == 0 && l->kind == LIST_PROJECTS) {
@@ -279,25 +521,21 @@ on_page(struct api_call *call, int rc, const struct api_error *err,
 		    "API (404); using GET /teams/{team}/list_projects from now on");
 	}
 
-	/* Append this page's items. */
-	if (pv != NULL) {
-		if (grow((void **)&l->projects, &l->cap, l->n + n,
-		    sizeof(*pv)) != 0) {
-			api_projects_free(pv, n);
-			goto nomem;
-		}
-		memcpy(l->projects + l->n, pv, n * sizeof(*pv));
-		free(pv);
-		l->n += n;
-	} else if (dv != NULL) {
-		if (grow((void **)&l->deployments, &l->cap, l->n + n,
-		    sizeof(*dv)) != 0) {
-			api_deployments_free(dv, n);
-			goto nomem;
-		}
-		memcpy(l->deployments + l->n, dv, n * sizeof(*dv));
-		free(dv);
-		l->n += n;
+	/* Take this page's items: repeats dropped or refused, bounds kept. */
+	l->raw_items += page.n_items > n ? page.n_items : n;
+	if (l->raw_items > LIST_MAX_ITEMS) {
+		api_projects_free(pv, n);
+		api_deployments_free(dv, n);
+		api_page_clear(&page);
+		call_set_err(&e, call, 200, "ListingTooLarge", "the listing "
+		    "holds more than %d items: refused", LIST_MAX_ITEMS);
+		listing_finish(l, -EFBIG, &e);
+		return;
+	}
+	if ((rc = absorb(l, call, pv, dv, n, &fresh, &e)) != 0) {
+		api_page_clear(&page);
+		listing_finish(l, rc, &e);
+		return;
 	}
 	l->pages++;
 
@@ -311,6 +549,26 @@ on_page(struct api_call *call, int rc, const struct api_error *err,
 		call_decode_err(&e, call, "pagination: hasMore is true but nextCursor "
 		    "is missing");
 		listing_finish(l, -EBADMSG, &e);
+		return;
+	}
+	/* A page that adds nothing (all seen, or empty) while another is
+	 * announced makes no progress: the next one could do the same for
+	 * ever. Local deployments carry no id, so a page of them counts as
+	 * progress; the item bound ends a server that sends only those. */
+	if (fresh == 0 && page.n_items <= n) {
+		api_page_clear(&page);
+		call_set_err(&e, call, 200, "PaginationLoop", "page %zu brings "
+		    "no new item (%zu listed, all seen before) yet says hasMore: "
+		    "the listing makes no progress", l->pages, n);
+		listing_finish(l, -ELOOP, &e);
+		return;
+	}
+	l->bytes += strlen(page.next_cursor) + 1 + 2 * sizeof(char *);
+	if (l->bytes > LIST_MAX_BYTES) {
+		api_page_clear(&page);
+		call_set_err(&e, call, 200, "ListingTooLarge", "the listing "
+		    "holds more than %u MiB: refused", LIST_MAX_BYTES >> 20);
+		listing_finish(l, -EFBIG, &e);
 		return;
 	}
 	if ((added = strset_add(&l->cursors, page.next_cursor)) <= 0 ||

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "secrets.h"
+
 static void
 wipe(void *p, size_t n)
 {
@@ -130,8 +132,8 @@ out:
 	return rc;
 }
 
-int
-token_load(const char *token_file, struct token *out, char *err, size_t errlen)
+static int
+load_any(const char *token_file, struct token *out, char *err, size_t errlen)
 {
 	const char *dir, *env;
 	char path[4096];
@@ -191,6 +193,20 @@ token_load(const char *token_file, struct token *out, char *err, size_t errlen)
 	    "credential named %s (LoadCredential=), or the %s environment "
 	    "variable", TOKEN_CREDENTIAL, TOKEN_ENV);
 	return -ENOENT;
+}
+
+int
+token_load(const char *token_file, struct token *out, char *err, size_t errlen)
+{
+	int rc = load_any(token_file, out, err, errlen);
+
+	/* From now on every output edge masks it (secrets.h). */
+	if (rc == 0 && secrets_register(out->value) != 0) {
+		token_clear(out);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return rc;
 }
 
 void

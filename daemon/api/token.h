@@ -25,7 +25,8 @@ struct token {
  * over TOKEN_MAX bytes, or one holding control characters or spaces (which
  * could smuggle a header) is refused.
  * Returns 0, or a negative errno with the reason in err (which never holds
- * the token).
+ * the token). A token loaded is registered in secrets.h, so every output
+ * edge masks it from then on (an API error that echoes it, say).
  */
 int token_load(const char *token_file, struct token *out, char *err,
     size_t errlen);

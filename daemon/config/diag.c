@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "textesc.h"
+
 void
 diag_init(struct diag *d)
 {
@@ -105,6 +107,42 @@ diag_errors(const struct diag *d)
 	return d->n_errors;
 }
 
+void
+diag_merge(struct diag *into, struct diag *from)
+{
+	size_t i = 0;
+
+	if (from->n > 0 && into->n < DIAG_MAX) {
+		size_t room = DIAG_MAX - into->n, take = from->n < room ? from->n : room;
+
+		if (into->n + take > into->cap) {
+			struct diag_entry *p = realloc(into->items,
+			    (into->n + take) * sizeof(*p));
+
+			if (p != NULL) {
+				into->items = p;
+				into->cap = into->n + take;
+			} else {
+				take = 0;
+			}
+		}
+		memcpy(into->items + into->n, from->items, take * sizeof(*from->items));
+		into->n += take;
+		i = take;
+	}
+	/* What did not fit is dropped, as diag_addv drops past DIAG_MAX. */
+	for (; i < from->n; i++) {
+		free(from->items[i].file);
+		free(from->items[i].message);
+		into->dropped++;
+	}
+	into->n_errors += from->n_errors;
+	into->n_warnings += from->n_warnings;
+	into->dropped += from->dropped;
+	free(from->items);
+	memset(from, 0, sizeof(*from));
+}
+
 static int
 before(const struct diag_entry *a, const struct diag_entry *b)
 {
@@ -148,14 +186,18 @@ diag_print(const struct diag *d, FILE *f)
 		const struct diag_entry *e = &d->items[i];
 		const char *lvl = e->level == DIAG_ERROR ? "error" : "warning";
 
-		/* Printed directly: a message has no length limit here. */
-		if (e->file == NULL)
-			fprintf(f, "%s: %s\n", lvl, e->message);
-		else if (e->line <= 0)
-			fprintf(f, "%s: %s: %s\n", e->file, lvl, e->message);
-		else
-			fprintf(f, "%s:%d:%d: %s: %s\n", e->file, e->line, e->col,
-			    lvl, e->message);
+		/* Printed directly: a message has no length limit here. A file
+		 * name (or anything a message quotes unquoted) may hold control
+		 * characters: escaped, as every output is (textesc.h). */
+		if (e->file != NULL) {
+			textesc_file(f, e->file, strlen(e->file), 0);
+			if (e->line > 0)
+				fprintf(f, ":%d:%d", e->line, e->col);
+			fputs(": ", f);
+		}
+		fprintf(f, "%s: ", lvl);
+		textesc_file(f, e->message, strlen(e->message), 0);
+		fputc('\n', f);
 	}
 	if (d->dropped > 0)
 		fprintf(f, "note: %zu more diagnostics not shown\n", d->dropped);
@@ -166,7 +208,8 @@ diag_print(const struct diag *d, FILE *f)
 char *
 diag_quote(char *buf, size_t buflen, const char *s, size_t len)
 {
-	size_t o = 0, i, n = len;
+	size_t o = 0, i, n = len, k;
+	unsigned cp;
 	int cut = 0;
 
 	if (buflen < 16) {
@@ -196,15 +239,20 @@ diag_quote(char *buf, size_t buflen, const char *s, size_t len)
 			buf[o++] = 't';
 		} else if (c < 0x20 || c == 0x7f) {
 			o += (size_t)snprintf(buf + o, buflen - o, "\\x%02x", c);
-		} else if (c == 0xc2 && i + 1 < n &&
-		    (unsigned char)s[i + 1] >= 0x80 &&
-		    (unsigned char)s[i + 1] <= 0x9f) {
-			/* C1 controls (U+0080..U+009F) drive terminals too. */
-			o += (size_t)snprintf(buf + o, buflen - o, "\\u%04x",
-			    (unsigned char)s[i + 1]);
-			i++;
-		} else {
+		} else if (c < 0x80) {
 			buf[o++] = (char)c;
+		} else if ((k = textesc_utf8_len((const unsigned char *)s + i,
+		    n - i, &cp)) == 0) {
+			/* Not UTF-8: a stray 0x9b is a CSI to many terminals. */
+			o += (size_t)snprintf(buf + o, buflen - o, "\\x%02x", c);
+		} else if (cp <= 0x9f) {
+			/* C1 controls (U+0080..U+009F) drive terminals too. */
+			o += (size_t)snprintf(buf + o, buflen - o, "\\u%04x", cp);
+			i += k - 1;
+		} else {
+			memcpy(buf + o, s + i, k);
+			o += k;
+			i += k - 1;
 		}
 	}
 	if (i < n)

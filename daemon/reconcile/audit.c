@@ -6,8 +6,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "textesc.h"
 
 static int
 add_opt_string(cJSON *o, const char *key, const char *v)
@@ -19,7 +22,7 @@ char *
 audit_format(const struct audit_entry *e, double unix_time)
 {
 	cJSON *o = cJSON_CreateObject();
-	char *line = NULL, ts[40];
+	char *line = NULL, *raw, ts[40];
 	time_t secs = (time_t)unix_time;
 	struct tm tm;
 
@@ -35,8 +38,12 @@ audit_format(const struct audit_entry *e, double unix_time)
 	    add_opt_string(o, "reference", e->reference) &&
 	    add_opt_string(o, "name", e->name) &&
 	    cJSON_AddStringToObject(o, "result", e->result) &&
-	    add_opt_string(o, "error", e->error))
-		line = cJSON_PrintUnformatted(o);
+	    add_opt_string(o, "error", e->error) &&
+	    (raw = cJSON_PrintUnformatted(o)) != NULL) {
+		/* One valid UTF-8 line, controls escaped, secrets masked. */
+		line = textesc_json_clean(raw);
+		cJSON_free(raw);
+	}
 	cJSON_Delete(o);
 	return line;
 }
@@ -45,6 +52,7 @@ int
 audit_append(const char *path, const struct audit_entry *e)
 {
 	char *line = audit_format(e, (double)time(NULL)), *buf;
+	struct stat st;
 	size_t len;
 	ssize_t n;
 	int fd, rc = 0;
@@ -59,9 +67,16 @@ audit_append(const char *path, const struct audit_entry *e)
 	}
 	buf[len++] = '\n';
 	buf[len] = '\0';
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	/* O_NONBLOCK | O_NOFOLLOW: a FIFO without a reader fails at once
+	 * (ENXIO) instead of blocking the loop for good, a link is not
+	 * followed; and whatever opened must be a regular file. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK | O_NOCTTY, 0600);
 	if (fd < 0) {
 		rc = -errno;
+	} else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		close(fd);
 	} else {
 		do {
 			n = write(fd, buf, len);

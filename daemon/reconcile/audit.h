@@ -18,7 +18,10 @@ struct audit_entry {
 
 /* Formats one line (no I/O, for tests); the caller frees it. */
 char *audit_format(const struct audit_entry *e, double unix_time);
-/* Appends one line with O_APPEND (a single write, so lines never mix). */
+/* Appends one line with O_APPEND (a single write, so lines never mix).
+ * Never blocks and never follows a link: -ENXIO for a FIFO without a
+ * reader, -EINVAL for anything that is not a regular file, -ELOOP for a
+ * symbolic link. */
 int audit_append(const char *path, const struct audit_entry *e);
 
 #endif

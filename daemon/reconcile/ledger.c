@@ -2,6 +2,8 @@
  * protected resources. */
 #include "ledger.h"
 #include "index.h"
+#include "jsonscan.h"
+#include "readfile.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -9,6 +11,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,17 +128,35 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 {
 	cJSON *root;
 	const cJSON *ps, *ds, *ver, *it;
+	char why[200];
 	int rc = -EBADMSG;
 
 	memset(out, 0, sizeof(*out));
-	root = cJSON_ParseWithLength(text, len);
-	if (root == NULL || !cJSON_IsObject(root)) {
+	/* One document, no NUL in any name, nothing after it (jsonscan.h):
+	 * two documents one after the other are damage, not the first one. */
+	if ((root = jsonscan_parse(text, len, why, sizeof(why))) == NULL) {
+		seterr(err, errlen, "%s", why);
+		goto out;
+	}
+	if (!cJSON_IsObject(root)) {
 		seterr(err, errlen, "%s", "not a JSON object");
 		goto out;
 	}
+	/* A version from the future is not damage: its protect marks may be
+	 * in a shape this build cannot read, and moving it aside would lose
+	 * them. Only a version that cannot be one is damage. */
 	ver = cJSON_GetObjectItemCaseSensitive(root, "version");
-	if (!cJSON_IsNumber(ver) || ver->valuedouble != LEDGER_VERSION) {
-		seterr(err, errlen, "%s", "missing or unsupported \"version\"");
+	if (!cJSON_IsNumber(ver) || !(ver->valuedouble >= 1) ||
+	    ver->valuedouble != floor(ver->valuedouble)) {
+		seterr(err, errlen, "%s", "missing or invalid \"version\"");
+		goto out;
+	}
+	if (ver->valuedouble > LEDGER_VERSION) {
+		seterr(err, errlen, "written by a newer version of "
+		    "convex-provisioner (ledger version %.0f; this one reads "
+		    "version %d)", ver->valuedouble < 1e15 ? ver->valuedouble :
+		    1e15, LEDGER_VERSION);
+		rc = -EPROTONOSUPPORT;
 		goto out;
 	}
 	ps = cJSON_GetObjectItemCaseSensitive(root, "projects");
@@ -197,38 +218,25 @@ out:
 int
 ledger_load(const char *path, struct ledger *out, char *err, size_t errlen)
 {
-	struct stat st;
-	char *text;
-	ssize_t n;
-	size_t got = 0;
-	int fd, rc;
+	char *text, why[200];
+	size_t len;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		rc = -errno;
-		seterr(err, errlen, "%s", strerror(errno));
+	/* Never blocks on a FIFO, never follows a link, never takes a read
+	 * error for the end of the file (readfile.h). */
+	rc = readfile(path, LEDGER_MAX_BYTES, &text, &len, why, sizeof(why));
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == -EFBIG) {
+		seterr(err, errlen, "%s", why);
+		return -EBADMSG;        /* no ledger is that large: damage */
+	}
+	if (rc != 0) {
+		seterr(err, errlen, "%s", why);
 		return rc;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (size_t)st.st_size > LEDGER_MAX_BYTES) {
-		close(fd);
-		seterr(err, errlen, "%s", "not a regular file of at most 64 MiB");
-		return -EBADMSG;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (text == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size &&
-	    (n = read(fd, text + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	text[got] = '\0';
-	rc = ledger_from_json(text, got, out, err, errlen);
+	rc = ledger_from_json(text, len, out, err, errlen);
 	free(text);
 	return rc;
 }
@@ -278,7 +286,17 @@ ledger_save(const char *path, const struct ledger *l, char *err, size_t errlen)
 		return -ENAMETOOLONG;
 	if ((text = ledger_to_json(l)) == NULL)
 		return -ENOMEM;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A fresh file every time: whatever a crash (or someone) left at the
+	 * temporary name goes first, and O_EXCL | O_NOFOLLOW never opens a
+	 * FIFO (which would block), a link or a file of someone else's. */
+	if (unlink(tmp) != 0 && errno != ENOENT) {
+		rc = -errno;
+		seterr(err, errlen, "cannot remove %s (%s)", tmp, strerror(errno));
+		free(text);
+		return rc;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
 		seterr(err, errlen, "cannot create %s", tmp);
@@ -303,14 +321,37 @@ ledger_save(const char *path, const struct ledger *l, char *err, size_t errlen)
 	return fsync_dir_of(path);
 }
 
+/* Moves path to target unless something is there already (a copy moved
+ * aside in the same second, a FIFO someone left): -EEXIST then. */
+static int
+move_noreplace(const char *path, const char *target)
+{
+	if (renameat2(AT_FDCWD, path, AT_FDCWD, target, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	/* A file system without RENAME_NOREPLACE: a hard link refuses an
+	 * existing target too. */
+	if (link(path, target) != 0)
+		return -errno;
+	return unlink(path) == 0 ? 0 : -errno;
+}
+
 int
 ledger_quarantine(const char *path, char *moved_to, size_t len)
 {
-	if (snprintf(moved_to, len, "%s.corrupt-%lld", path, (long long)time(NULL)) >= (int)len)
-		return -ENAMETOOLONG;
-	if (rename(path, moved_to) != 0)
-		return -errno;
-	return 0;
+	long long now = (long long)time(NULL);
+	int rc = -EEXIST;
+
+	/* Never over an earlier copy: each one may be what a person needs. */
+	for (int k = 0; k < 100 && rc == -EEXIST; k++) {
+		if ((k == 0 ? snprintf(moved_to, len, "%s.corrupt-%lld", path, now) :
+		    snprintf(moved_to, len, "%s.corrupt-%lld.%d", path, now, k)) >=
+		    (int)len)
+			return -ENAMETOOLONG;
+		rc = move_noreplace(path, moved_to);
+	}
+	return rc;
 }
 
 /* Both arrays are kept sorted (projects by id, deployments by name) so that

@@ -10,14 +10,20 @@
 #include "model.h"
 
 /* 0 and an empty ledger when the file does not exist. -EBADMSG when it is
- * not a valid ledger: *out is then empty and `err` says why; the caller
- * reports it and must not treat it as "everything is ours". Other negative
- * errno values for I/O errors. */
+ * damaged (not one JSON document, a NUL in a string, wrong shapes, over
+ * 64 MiB): *out is then empty and `err` says why; the caller reports it
+ * and must not treat it as "everything is ours". -EPROTONOSUPPORT when a
+ * newer version wrote it (err: "written by a newer version ..."): not
+ * damage, the caller must stop. Other negative errno values (readfile.h)
+ * when it cannot be read: -EINVAL not a regular file (a FIFO...), -ELOOP a
+ * symbolic link, -EIO and others: a read error, never taken for its end. */
 int ledger_load(const char *path, struct ledger *out, char *err, size_t errlen);
-/* Temporary file, fsync, rename, fsync of the folder. */
+/* Temporary file (path.tmp, created afresh with O_EXCL | O_NOFOLLOW),
+ * fsync, rename, fsync of the folder. */
 int ledger_save(const char *path, const struct ledger *l, char *err, size_t errlen);
-/* Moves a corrupt ledger aside (path.corrupt-UNIXTIME) so the next save does
- * not destroy what a person may want to recover. */
+/* Moves a corrupt ledger aside (path.corrupt-UNIXTIME, or .corrupt-UNIXTIME.N
+ * when that exists: never over an earlier copy or anything else) so the next
+ * save does not destroy what a person may want to recover. */
 int ledger_quarantine(const char *path, char *moved_to, size_t len);
 
 /* Serialisation, for tests and the fuzzers: pure. */

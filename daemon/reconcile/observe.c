@@ -42,10 +42,87 @@ fail(struct observe *o, int rc, const char *what, const struct api_error *err)
 	}
 }
 
+/*
+ * The per-project listings of an older API are separate listings: one
+ * deployment listed under two projects would count twice. Repeats that say
+ * the same are dropped; one id (or one name) with different fields fails
+ * the observation, as inside one listing (api_list.c).
+ */
+static int
+dedupe_deployments(struct observe *o)
+{
+	struct observed_state *os = &o->os;
+	struct index by_id, by_name;
+	bool *drop;
+	size_t w = 0;
+	int rc = 0;
+
+	if (os->n_deployments < 2)
+		return 0;
+	if ((drop = calloc(os->n_deployments, sizeof(*drop))) == NULL ||
+	    index_init(&by_id, os->n_deployments) != 0) {
+		free(drop);
+		return -ENOMEM;
+	}
+	if (index_init(&by_name, os->n_deployments) != 0) {
+		index_free(&by_id);
+		free(drop);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < os->n_deployments; i++) {
+		index_set(&by_id, i, NULL, os->deployments[i].id, i);
+		index_set(&by_name, i, os->deployments[i].name, 0, i);
+	}
+	index_sort(&by_id);
+	index_sort(&by_name);
+	for (size_t i = 1; i < by_id.n && rc == 0; i++) {
+		const struct index_item *a = &by_id.items[i - 1], *b = &by_id.items[i];
+		if (a->num != b->num)
+			continue;
+		if (!observed_deployment_same(&os->deployments[a->pos],
+		    &os->deployments[b->pos])) {
+			snprintf(o->error, sizeof(o->error), "listing deployments "
+			    "per project: deployment %lld is listed twice with "
+			    "different fields: the listing is not consistent",
+			    (long long)a->num);
+			rc = -EBADMSG;
+		}
+		drop[b->pos] = true;
+	}
+	for (size_t i = 1; i < by_name.n && rc == 0; i++) {
+		const struct index_item *a = &by_name.items[i - 1], *b = &by_name.items[i];
+		if (strcmp(a->str, b->str) == 0 &&
+		    os->deployments[a->pos].id != os->deployments[b->pos].id) {
+			snprintf(o->error, sizeof(o->error), "listing deployments "
+			    "per project: deployment ids %lld and %lld are listed "
+			    "under one name: the listing is not consistent",
+			    (long long)os->deployments[a->pos].id,
+			    (long long)os->deployments[b->pos].id);
+			rc = -EBADMSG;
+		}
+	}
+	index_free(&by_id);
+	index_free(&by_name);
+	for (size_t r = 0; rc == 0 && r < os->n_deployments; r++) {
+		if (drop[r])
+			observed_deployment_clear(&os->deployments[r]);
+		else
+			os->deployments[w++] = os->deployments[r];
+	}
+	if (rc == 0)
+		os->n_deployments = w;
+	free(drop);
+	return rc;
+}
+
 static void
 finish(struct observe *o)
 {
 	struct observed_state empty = { 0 };
+
+	if (o->rc == 0 && o->need_per_project &&
+	    (o->rc = dedupe_deployments(o)) == -ENOMEM)
+		snprintf(o->error, sizeof(o->error), "out of memory");
 
 	if (o->rc != 0) {
 		observed_state_free(&o->os);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "execute.h"
+#include "textesc.h"
 
 #define GREEN  "\033[32m"
 #define RED    "\033[31m"
@@ -51,22 +52,14 @@ skip_reason(const struct plan *p, const struct action_result *r, size_t i,
 
 /* ---- text ------------------------------------------------------------- */
 
-/* Names come from files and from the API: escape what would let them
- * break the line, the quoting or the terminal. */
+/* Names come from files and from the API, errors from the API: escape
+ * what would let them break the line, the quoting or the terminal (C0, C1,
+ * DEL and bytes that are not UTF-8; textesc.h). */
 static int
 put_escaped(struct buf *out, const char *s, bool quotes)
 {
-	int rc = 0;
-
-	for (const unsigned char *c = (const unsigned char *)nz(s); *c && !rc; c++) {
-		if (*c < 0x20 || *c == 0x7f)
-			rc = buf_appendf(out, "\\x%02x", *c);
-		else if (quotes && (*c == '"' || *c == '\\'))
-			rc = buf_appendf(out, "\\%c", *c);
-		else
-			rc = buf_append(out, c, 1);
-	}
-	return rc;
+	s = nz(s);
+	return textesc_buf(out, s, strlen(s), quotes ? TEXTESC_QUOTES : 0);
 }
 
 static int
@@ -368,7 +361,7 @@ plan_print_json(const struct plan *p, const struct action_result *results,
     int pretty, struct buf *out)
 {
 	cJSON *root = plan_to_cjson(p, results);
-	char *s;
+	char *s, *clean;
 	int rc;
 
 	if (root == NULL)
@@ -377,8 +370,13 @@ plan_print_json(const struct plan *p, const struct action_result *results,
 	cJSON_Delete(root);
 	if (s == NULL)
 		return -ENOMEM;
-	if ((rc = buf_append(out, s, strlen(s))) == 0)
-		rc = PUT(out, "\n");
+	/* Valid UTF-8, every control character escaped (textesc.h). */
+	clean = textesc_json_clean(s);
 	cJSON_free(s);
+	if (clean == NULL)
+		return -ENOMEM;
+	if ((rc = buf_append(out, clean, strlen(clean))) == 0)
+		rc = PUT(out, "\n");
+	free(clean);
 	return rc;
 }

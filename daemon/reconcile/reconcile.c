@@ -15,6 +15,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "observe.h"
+#include "readfile.h"
 
 static char *
 join(const char *dir, const char *name)
@@ -233,9 +234,46 @@ on_team(void *arg, int rc, const struct api_error *err, int64_t team_id)
 	observe(r);
 }
 
+/* The files this tool writes in state_dir must be regular files (or not
+ * exist yet): a FIFO there would block an open forever (and with it the
+ * record of what was created), a link could point anywhere. Checked before
+ * any request, so a refusal never leaves an action unrecorded. */
+static const char *const state_files[] = {
+	"ledger.json", "ledger.json.tmp", "actions.jsonl", "lock",
+};
+
+static int
+check_state_files(const struct reconciler *r)
+{
+	char path[4200];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(state_files) / sizeof(state_files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", r->state_dir, state_files[i]);
+		if (lstat(path, &st) != 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			log_errorx("%s: %s: nothing was done", path, strerror(errno));
+			return -errno;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			log_errorx("%s is %s, not a regular file: refusing to run, "
+			    "nothing was done (remove it; see docs/recovery.md)",
+			    path, readfile_kind((unsigned)st.st_mode));
+			return S_ISLNK(st.st_mode) ? -ELOOP : -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Reads the ledger afresh for every reconcile: the file is the truth. A
- * corrupt ledger is reported and treated as empty, which only means `owned`
- * prunes nothing; for apply it is moved aside so it can be recovered. */
+ * damaged ledger (not JSON, wrong shapes, data after the document, a NUL in
+ * a name) is reported and treated as empty, which only means `owned`
+ * prunes nothing; for apply it is moved aside so it can be recovered. A
+ * ledger written by a newer version is not damage: its marks cannot be
+ * read here, so nothing at all is done until the program is upgraded. Any
+ * other error (reading it failed, it is not a regular file) also stops the
+ * reconcile before any request. */
 static int
 load_ledger(struct reconciler *r, enum reconcile_mode mode)
 {
@@ -247,13 +285,38 @@ load_ledger(struct reconciler *r, enum reconcile_mode mode)
 	if (rc == -EBADMSG) {
 		log_errorx("ledger %s is corrupt (%s): treating it as empty, so prune "
 		    "\"owned\" deletes nothing", r->ledger_path, err);
-		if (mode == RECONCILE_APPLY &&
-		    ledger_quarantine(r->ledger_path, moved, sizeof(moved)) == 0)
-			log_warnx("ledger: the corrupt file was moved to %s", moved);
+		if (mode == RECONCILE_APPLY) {
+			if ((rc = ledger_quarantine(r->ledger_path, moved,
+			    sizeof(moved))) == 0)
+				log_warnx("ledger: the corrupt file was moved to %s",
+				    moved);
+			else
+				log_errorx("ledger: cannot move the corrupt file "
+				    "aside: %s", strerror(-rc));
+		}
 		return 0;
 	}
-	if (rc != 0)
-		log_errorx("ledger %s: %s", r->ledger_path, err);
+	if (rc == -EPROTONOSUPPORT)
+		log_errorx("ledger %s was %s: refusing to run, nothing was done; "
+		    "upgrade convex-provisioner (this is version %s)",
+		    r->ledger_path, err, CP_VERSION);
+	else if (rc != 0)
+		log_errorx("ledger %s %s: nothing was done", r->ledger_path, err);
+	return rc;
+}
+
+int
+reconcile_check_state(struct reconciler *r)
+{
+	int rc;
+
+	if ((rc = check_state_files(r)) != 0)
+		return rc;
+	ledger_clear(&r->ledger);
+	/* Damage is no reason not to start: the first reconcile moves it
+	 * aside. A newer version, or a ledger that cannot be read, is. */
+	rc = load_ledger(r, RECONCILE_PLAN);
+	ledger_clear(&r->ledger);
 	return rc;
 }
 
@@ -269,10 +332,12 @@ reconcile_start(struct reconciler *r, const struct desired_state *ds,
 		log_errorx("state_dir %s: %s", r->cfg.state_dir, strerror(-rc));
 		return rc;
 	}
-	if ((rc = load_ledger(r, mode)) != 0)
+	if ((rc = check_state_files(r)) != 0 || (rc = load_ledger(r, mode)) != 0)
 		return rc;
-	if ((r->out = calloc(1, sizeof(*r->out))) == NULL)
+	if ((r->out = calloc(1, sizeof(*r->out))) == NULL) {
+		log_errorx("out of memory");
 		return -ENOMEM;
+	}
 	r->out->mode = mode;
 	r->out->team_id = r->team;
 	r->busy = true;
@@ -283,20 +348,16 @@ reconcile_start(struct reconciler *r, const struct desired_state *ds,
 	r->exec = NULL;
 	uv_update_time(r->loop);
 	r->started_ms = uv_now(r->loop);
+	/* Retries wait within a bound per reconcile, not per call (api.h). */
+	api_retry_budget_reset(r->client);
 
-	if (r->team == 0) {
+	if (r->team == 0)
 		rc = api_token_details(r->client, on_team, r);
-		if (rc != 0) {
-			free(r->out);
-			r->out = NULL;
-			r->busy = false;
-			return rc;
-		}
-		return 0;
-	}
-	rc = observe_start(r->client, r->team, ds, &r->ledger, r->cfg.plan.prune,
-	    on_observed, r);
+	else
+		rc = observe_start(r->client, r->team, ds, &r->ledger,
+		    r->cfg.plan.prune, on_observed, r);
 	if (rc != 0) {
+		log_errorx("cannot send the first request: %s", strerror(-rc));
 		free(r->out);
 		r->out = NULL;
 		r->busy = false;

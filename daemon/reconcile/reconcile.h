@@ -65,7 +65,15 @@ struct reconciler {
 int reconciler_init(struct reconciler *r, uv_loop_t *loop, struct api_client *c,
     const struct reconcile_config *cfg);
 void reconciler_cleanup(struct reconciler *r);
-/* -EBUSY while one runs. `ds` must stay valid until the outcome is freed. */
+/* Before anything is sent: the state files (ledger.json, its temporary
+ * file, actions.jsonl, lock) must be regular files or absent, and the
+ * ledger must be readable and not from a newer version (damage is not an
+ * error: it is moved aside by the first apply). 0 or a negative errno,
+ * logged. `run` calls it at start; reconcile_start checks the same. */
+int reconcile_check_state(struct reconciler *r);
+/* -EBUSY while one runs; otherwise every failure is logged here (the
+ * refusals of reconcile_check_state among them). `ds` must stay valid
+ * until the outcome is freed. */
 int reconcile_start(struct reconciler *r, const struct desired_state *ds,
     enum reconcile_mode mode, reconcile_done_cb done, void *arg);
 /* Shutdown: start nothing new; what is in flight finishes or is cancelled

@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "plan.h"
+#include "textesc.h"
 
 static const char *
 result_name(int code)
@@ -90,7 +91,7 @@ daemon_report(struct daemon *d, const struct reconcile_outcome *o)
 	int code = reconcile_exit_code(o);
 	const char *result = result_name(code);
 	double now = (double)time(NULL);
-	char line[NOTIFY_STATUS_MAX];
+	char line[NOTIFY_STATUS_MAX], esc[420];
 	size_t creates = plan_count(&o->plan, PLAN_CREATE);
 	size_t deletes = plan_count(&o->plan, PLAN_DELETE);
 
@@ -105,8 +106,10 @@ daemon_report(struct daemon *d, const struct reconcile_outcome *o)
 
 	if (o->rc != 0) {
 		log_errorx("reconcile failed after %.1fs: %s", o->seconds, o->error);
-		/* The line is cut to what systemd shows; the log has it whole. */
-		snprintf(line, sizeof(line), "reconcile failed: %.400s", o->error);
+		/* The line is cut to what systemd shows; the log has it whole.
+		 * It is output like any other: escaped, secrets masked. */
+		snprintf(line, sizeof(line), "reconcile failed: %s",
+		    textesc_str(esc, sizeof(esc), o->error, strlen(o->error), 0));
 	} else {
 		for (size_t i = 0; i < o->plan.n_blocked; i++) {
 			struct log_field f[] = {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The holder's pid as written in the file, or 0 if unreadable (it may be
@@ -33,17 +34,26 @@ int
 lock_acquire(const char *state_dir, char *err, size_t errlen)
 {
 	char path[4096], pid[32];
+	struct stat st;
 	int fd, rc, len;
 
 	if (snprintf(path, sizeof(path), "%s/lock", state_dir) >= (int)sizeof(path)) {
 		snprintf(err, errlen, "lock: state_dir too long");
 		return -ENAMETOOLONG;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* O_NONBLOCK: a FIFO there must not block; it is then refused. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY, 0644);
 	if (fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot open lock %s: %s", path, strerror(errno));
 		return rc;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "lock %s is not a regular file: remove it",
+		    path);
+		close(fd);
+		return -EINVAL;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		long holder;

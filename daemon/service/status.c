@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "log.h"
+#include "textesc.h"
 
 /* MHD's per-connection memory pool: the request head must fit in it; our
  * own check stops at STATUS_MAX_REQUEST before that. */
@@ -559,7 +560,7 @@ status_snapshot_json(const struct status_snapshot *s)
 	cJSON *root = cJSON_CreateObject(), *rec = cJSON_CreateObject();
 	cJSON *des = cJSON_CreateObject(), *errs = cJSON_CreateArray();
 	bool ok = root != NULL;
-	char *text = NULL;
+	char *text = NULL, *raw;
 
 	put(root, "version", str_or_null(s->version), &ok);
 	put(root, "started", time_or_null(s->started), &ok);
@@ -583,8 +584,11 @@ status_snapshot_json(const struct status_snapshot *s)
 		push(errs, str_or_null(s->desired_errors[i]), &ok);
 	put(des, "errors", errs, &ok);
 	put(root, "desired", des, &ok);
-	if (ok)
-		text = cJSON_Print(root);
+	if (ok && (raw = cJSON_Print(root)) != NULL) {
+		/* Valid UTF-8, controls escaped, secrets masked (textesc.h). */
+		text = textesc_json_clean(raw);
+		cJSON_free(raw);
+	}
 	cJSON_Delete(root);
 	return text;
 }

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "textesc.h"
+
 static enum log_level cur_level = LOG_LVL_INFO;
 static enum log_format cur_format = LOG_FMT_TEXT;
 static int under_journald;
@@ -84,41 +86,20 @@ log_format_parse(const char *s, enum log_format *out)
 	return 0;
 }
 
-/* Text mode: control characters (newlines above all) are escaped so that one
- * event is always one line, in a terminal and in the journal. */
+/* Text mode: control characters (newlines above all; C1 and bytes that are
+ * not UTF-8 too, textesc.h) are escaped so that one event is always one
+ * line, in a terminal and in the journal, and never drives the terminal. */
 static void
 put_text(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '\n')
-			fputs("\\n", f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
+	textesc_file(f, s, strlen(s), TEXTESC_C_NAMES);
 }
 
 static void
 put_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (c < 0x20)
-				fprintf(f, "\\u%04x", c);
-			else
-				fputc(c, f);
-		}
-	}
+	textesc_json_file(f, s, strlen(s));
 	fputc('"', f);
 }
 

@@ -22,7 +22,8 @@ cp_run() {
 	CP_RC=0
 	# CP_WRAP (make memcheck) runs the provisioner under valgrind.
 	CONVEX_ACCESS_TOKEN=$SIM_TOKEN ${CP_WRAP:-} "$CP_BIN" -c "$CP_WORK/config.yaml" \
-	    --api-url "$SIM_URL" --desired "$CP_DESIRED" --state-dir "$CP_STATE" \
+	    --api-url "$SIM_URL" ${SIM_CA_FILE:+--ca-file "$SIM_CA_FILE"} \
+	    --desired "$CP_DESIRED" --state-dir "$CP_STATE" \
 	    "$@" >"$CP_WORK/out" 2>"$CP_WORK/err" || CP_RC=$?
 	CP_OUT=$(cat "$CP_WORK/out")
 	CP_ERR=$(cat "$CP_WORK/err")

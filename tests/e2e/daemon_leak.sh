@@ -60,7 +60,7 @@ DM_ENV+=("CREDENTIALS_DIRECTORY=$CP_WORK/creds")
 # lib.sh exports the simulator's token as SIM_TOKEN: not for the daemon).
 dm_spawn_creds() {
 	env -u SIM_TOKEN -u CONVEX_ACCESS_TOKEN "${DM_ENV[@]}" "$CP_BIN" -c "$CP_WORK/config.yaml" --api-url "$SIM_URL" \
-	    --desired "$CP_DESIRED" --state-dir "$CP_STATE" --listen 127.0.0.1:0 \
+	    ${SIM_CA_FILE:+--ca-file "$SIM_CA_FILE"} --desired "$CP_DESIRED" --state-dir "$CP_STATE" --listen 127.0.0.1:0 \
 	    run --log-level debug --interval 2s >"$DM_OUT" 2>"$DM_ERR" &
 	DM_PID=$!
 }

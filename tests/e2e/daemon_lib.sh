@@ -83,9 +83,12 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 DM_ENV=()
 DM_WRAP=()
 dm_spawn() {
+	# Emptied here, not by the redirection below (which the child does
+	# after the fork): dm_start must never read an earlier daemon's port.
+	: >"$DM_ERR"
 	${DM_WRAP[@]+"${DM_WRAP[@]}"} env ${DM_ENV[@]+"${DM_ENV[@]}"} CONVEX_ACCESS_TOKEN="$SIM_TOKEN" \
 	    "$CP_BIN" -c "$CP_WORK/config.yaml" --api-url "$SIM_URL" \
-	    --desired "$CP_DESIRED" --state-dir "$CP_STATE" --listen 127.0.0.1:0 \
+	    ${SIM_CA_FILE:+--ca-file "$SIM_CA_FILE"} --desired "$CP_DESIRED" --state-dir "$CP_STATE" --listen 127.0.0.1:0 \
 	    run "$@" >"$DM_OUT" 2>"$DM_ERR" &
 	DM_PID=$!
 }

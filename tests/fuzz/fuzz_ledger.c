@@ -2,15 +2,38 @@
  * parses or is refused with a reason and nothing allocated; one that parses
  * serialises to a text that parses back to the very same ledger (so a
  * save/load cycle never loses or invents an entry), and survives the edits
- * the executor makes. */
+ * the executor makes. Issue 18 adds: a ledger holding a NUL in a string,
+ * or more than one document, never parses; one whose version is a whole
+ * number above 1 is refused as newer (-EPROTONOSUPPORT, not damage), and
+ * only such a one. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
+#include <cjson/cJSON.h>
+
 #include "fuzz.h"
+#include "jsonscan.h"
 #include "ledger.h"
+
+/* The version a ledger text claims, when it is one JSON object with a
+ * numeric "version"; NAN otherwise. */
+static double
+claimed_version(const char *text, size_t len)
+{
+	char why[200];
+	cJSON *root = jsonscan_parse(text, len, why, sizeof(why));
+	const cJSON *v = cJSON_IsObject(root) ?
+	    cJSON_GetObjectItemCaseSensitive(root, "version") : NULL;
+	double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+
+	cJSON_Delete(root);
+	return d;
+}
 
 static void
 check_same(const struct ledger *a, const struct ledger *b)
@@ -44,15 +67,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256], *text, *text2;
 	int rc;
 
+	double version = claimed_version((const char *)data, size);
+	bool newer = version > 1 && version == floor(version);
+
 	err[0] = '\0';
 	rc = ledger_from_json((const char *)data, size, &l, err, sizeof(err));
+	/* Newer is refused as newer, and nothing else is. */
+	FUZZ_CHECK((rc == -EPROTONOSUPPORT) == newer);
 	if (rc != 0) {
-		FUZZ_CHECK(rc == -EBADMSG || rc == -ENOMEM);
+		FUZZ_CHECK(rc == -EBADMSG || rc == -ENOMEM || rc == -EPROTONOSUPPORT);
 		FUZZ_CHECK(rc == -ENOMEM || err[0] != '\0');
+		if (rc == -EPROTONOSUPPORT)
+			FUZZ_CHECK(strstr(err, "written by a newer version") != NULL);
 		FUZZ_CHECK(l.n_projects == 0 && l.n_deployments == 0);
 		FUZZ_CHECK(l.projects == NULL && l.deployments == NULL);
 		return 0;
 	}
+	/* Accepted: one document, no NUL anywhere in it. */
+	FUZZ_CHECK(jsonscan_find_nul((const char *)data, size) == size);
+	FUZZ_CHECK(version == 1);
 	/* Every entry can be found by its key. */
 	for (size_t i = 0; i < l.n_projects; i++)
 		FUZZ_CHECK(ledger_find_project(&l, l.projects[i].id) != NULL);

@@ -202,10 +202,11 @@ take(struct growbuf *b)
 }
 
 int
-sim_request(const struct sim *s, const char *method, const char *path,
-    const char *tok, const char *json, struct sim_response *out)
+sim_request_ex(const struct sim *s, const char *method, const char *path,
+    const char *tok, const char *const *headers, const char *body,
+    size_t body_len, struct sim_response *out)
 {
-	struct growbuf body = { 0 }, hdrs = { 0 };
+	struct growbuf rbody = { 0 }, hdrs = { 0 };
 	struct curl_slist *h = NULL;
 	char url[4096], auth[256];
 	CURLcode cc;
@@ -220,18 +221,20 @@ sim_request(const struct sim *s, const char *method, const char *path,
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->timeout_ms > 0 ? s->timeout_ms : 30000L);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &rbody);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, &hdrs);
 	if (tok != NULL) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
 		h = curl_slist_append(h, auth);
 	}
-	if (json != NULL || strcmp(method, "GET") != 0) {
+	for (int i = 0; headers != NULL && headers[i] != NULL; i++)
+		h = curl_slist_append(h, headers[i]);
+	if (body != NULL || strcmp(method, "GET") != 0) {
 		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, json ? json : "");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)(json ? strlen(json) : 0));
+		    (curl_off_t)(body ? body_len : 0));
 	}
 	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
@@ -257,12 +260,32 @@ sim_request(const struct sim *s, const char *method, const char *path,
 	}
 	if (rc != 0)
 		out->status = 0;
-	out->body = take(&body);
-	out->len = body.len;
+	out->body = take(&rbody);
+	out->len = rbody.len;
 	out->headers = take(&hdrs);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(e);
 	return rc;
+}
+
+int
+sim_request(const struct sim *s, const char *method, const char *path,
+    const char *tok, const char *json, struct sim_response *out)
+{
+	return sim_request_ex(s, method, path, tok, NULL, json,
+	    json ? strlen(json) : 0, out);
+}
+
+int
+sim_person(const struct sim *s, const char *method, const char *path,
+    const char *json, struct sim_response *out)
+{
+	static const char *const person[] = { "X-Sim-Actor: person", NULL };
+	char full[4096];
+
+	snprintf(full, sizeof(full), "/v1%s", path);
+	return sim_request_ex(s, method, full, s->token, person, json,
+	    json ? strlen(json) : 0, out);
 }
 
 static int

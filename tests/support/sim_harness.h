@@ -58,6 +58,18 @@ int sim_stop(struct sim *s);
 int sim_request(const struct sim *s, const char *method, const char *path,
     const char *tok, const char *json, struct sim_response *out);
 
+/* sim_request with extra header lines ("Name: value", NULL-terminated
+ * list, may be NULL) and a body of body_len bytes (body NULL: none). */
+int sim_request_ex(const struct sim *s, const char *method, const char *path,
+    const char *tok, const char *const *headers, const char *body,
+    size_t body_len, struct sim_response *out);
+
+/* An edit by a person behind the tool's back: an API call (path relative
+ * to /v1) with the token and "X-Sim-Actor: person", which the simulator
+ * never faults or scripts and logs with actor "person". */
+int sim_person(const struct sim *s, const char *method, const char *path,
+    const char *json, struct sim_response *out);
+
 /* API shortcuts: path is relative to /v1 ("/token_details") and the
  * simulator's token is sent. */
 int sim_get(const struct sim *s, const char *path, struct sim_response *out);

@@ -356,6 +356,213 @@ test_more_without_cursor(void **state)
 	rig_stop(r);
 }
 
+/* ---- hostile listings (issue 18, classes 7 and 8) ------------------------ */
+
+/* f->data selects the variant: "same" repeats project 2 identically on
+ * page 2, "differ" repeats it with another name. */
+static void
+h_repeats(struct fake *f, const char *method, const char *target, char **out,
+    size_t *outlen)
+{
+	char body[1024], a[200], b[200];
+
+	(void)method;
+	if (strstr(target, "cursor=") == NULL) {
+		snprintf(body, sizeof(body), "{\"items\":[%s,%s],\"pagination\":"
+		    "{\"hasMore\":true,\"nextCursor\":\"p2\"}}",
+		    project_json(1, a, sizeof(a)), project_json(2, b, sizeof(b)));
+	} else if (strcmp(f->data, "same") == 0) {
+		snprintf(body, sizeof(body), "{\"items\":[%s,%s],\"pagination\":"
+		    "{\"hasMore\":false}}", project_json(2, a, sizeof(a)),
+		    project_json(3, b, sizeof(b)));
+	} else {
+		snprintf(body, sizeof(body), "{\"items\":[{\"id\":2,\"name\":"
+		    "\"renamed\",\"slug\":\"p2\",\"createTime\":1},%s],"
+		    "\"pagination\":{\"hasMore\":false}}",
+		    project_json(3, b, sizeof(b)));
+	}
+	answer(out, outlen, 200, NULL, body, true);
+}
+
+static void
+test_repeated_items(void **state)
+{
+	struct rig *r = rig_start(h_repeats, "http");
+	struct res p = { 0 }, q = { 0 };
+	struct capture cap;
+	char *log;
+	(void)state;
+
+	r->fake.data = (void *)"same";
+	rig_client(r);
+	capture_start(&cap);
+	assert_int_equal(api_list_projects(r->c, 1, res_projects, &p), 0);
+	run_until(&r->loop, &p.calls, 1, 30000);
+	log = capture_end(&cap);
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.n, 3);               /* 1, 2, 3: 2 counted once */
+	assert_int_equal(p.projects[0].id, 1);
+	assert_int_equal(p.projects[1].id, 2);
+	assert_int_equal(p.projects[2].id, 3);
+	assert_non_null(strstr(log, "listed 1 projects twice"));
+	free(log);
+
+	/* The same id with other fields: which is true? Refused. */
+	r->fake.data = (void *)"differ";
+	assert_int_equal(api_list_projects(r->c, 1, res_projects, &q), 0);
+	run_until(&r->loop, &q.calls, 1, 30000);
+	assert_int_equal(q.rc, -EBADMSG);
+	assert_string_equal(q.err.code, "InconsistentListing");
+	assert_non_null(strstr(q.err.message, "project 2 is listed twice"));
+	assert_null(q.projects);
+	res_free(&p);
+	res_free(&q);
+	rig_stop(r);
+}
+
+#define TDEP(id, name) "{\"kind\":\"cloud\",\"id\":" #id ",\"name\":\"" name \
+    "\",\"projectId\":9,\"deploymentType\":\"dev\",\"reference\":\"r" #id \
+    "\",\"region\":\"aws-us-east-1\",\"class\":\"s16\",\"isDefault\":false}"
+
+/* Deployments: a repeat is dropped; one name under two ids is refused. */
+static void
+h_dep_repeats(struct fake *f, const char *method, const char *target,
+    char **out, size_t *outlen)
+{
+	(void)method;
+	if (strstr(target, "cursor=") == NULL)
+		answer(out, outlen, 200, NULL, "{\"items\":[" TDEP(5, "a-b-1") ","
+		    TDEP(6, "a-b-2") "],\"pagination\":{\"hasMore\":true,"
+		    "\"nextCursor\":\"d2\"}}", true);
+	else if (strcmp(f->data, "same") == 0)
+		answer(out, outlen, 200, NULL, "{\"items\":[" TDEP(6, "a-b-2") ","
+		    TDEP(7, "a-b-3") "],\"pagination\":{\"hasMore\":false}}", true);
+	else
+		answer(out, outlen, 200, NULL, "{\"items\":[" TDEP(8, "a-b-1")
+		    "],\"pagination\":{\"hasMore\":false}}", true);
+}
+
+static void
+test_repeated_deployments(void **state)
+{
+	struct rig *r = rig_start(h_dep_repeats, "http");
+	struct res d = { 0 }, e = { 0 };
+	(void)state;
+
+	r->fake.data = (void *)"same";
+	rig_client(r);
+	assert_int_equal(api_list_team_deployments(r->c, 1, res_deployments, &d), 0);
+	run_until(&r->loop, &d.calls, 1, 30000);
+	assert_int_equal(d.rc, 0);
+	assert_int_equal(d.n, 3);
+	r->fake.data = (void *)"name";
+	assert_int_equal(api_list_team_deployments(r->c, 1, res_deployments, &e), 0);
+	run_until(&r->loop, &e.calls, 1, 30000);
+	assert_int_equal(e.rc, -EBADMSG);
+	assert_string_equal(e.err.code, "InconsistentListing");
+	assert_non_null(strstr(e.err.message, "under one name"));
+	res_free(&d);
+	res_free(&e);
+	rig_stop(r);
+}
+
+/* Fresh cursors for ever: f->data "same" repeats two items, "empty" sends
+ * none, "local" sends only local deployments (no ids), "big" new items
+ * with long names. */
+static void
+h_endless(struct fake *f, const char *method, const char *target, char **out,
+    size_t *outlen)
+{
+	const char *v = f->data;
+	char a[200], b[200], *body;
+	size_t cap = 1 << 20;
+
+	(void)method;
+	(void)target;
+	body = malloc(cap + 4096);
+	if (strcmp(v, "same") == 0) {
+		snprintf(body, cap, "{\"items\":[%s,%s],\"pagination\":{\"hasMore\":"
+		    "true,\"nextCursor\":\"c%d\"}}", project_json(1, a, sizeof(a)),
+		    project_json(2, b, sizeof(b)), f->requests);
+	} else if (strcmp(v, "empty") == 0) {
+		snprintf(body, cap, "{\"items\":[],\"pagination\":{\"hasMore\":"
+		    "true,\"nextCursor\":\"c%d\"}}", f->requests);
+	} else if (strcmp(v, "local") == 0) {
+		size_t k = (size_t)snprintf(body, cap, "{\"items\":[");
+		for (int i = 0; i < 100; i++)
+			k += (size_t)snprintf(body + k, cap - k, "%s{\"kind\":\"local\","
+			    "\"name\":\"l-%d-%d\",\"projectId\":9}", i ? "," : "",
+			    f->requests, i);
+		snprintf(body + k, cap - k, "],\"pagination\":{\"hasMore\":true,"
+		    "\"nextCursor\":\"c%d\"}}", f->requests);
+	} else {
+		/* 4 projects of about 250 KB of name each: 1 MB a page. */
+		size_t k = (size_t)snprintf(body, cap, "{\"items\":[");
+		for (int i = 0; i < 4; i++) {
+			k += (size_t)snprintf(body + k, cap - k, "%s{\"id\":%d,\"slug\":"
+			    "\"s\",\"name\":\"", i ? "," : "", f->requests * 4 + i + 1);
+			memset(body + k, 'n', 250000);
+			k += 250000;
+			k += (size_t)snprintf(body + k, cap + 4096 - k, "\"}");
+		}
+		snprintf(body + k, cap + 4096 - k, "],\"pagination\":{\"hasMore\":"
+		    "true,\"nextCursor\":\"c%d\"}}", f->requests);
+	}
+	answer(out, outlen, 200, NULL, body, true);
+	free(body);
+}
+
+static void
+test_endless_pagination(void **state)
+{
+	struct rig *r = rig_start(h_endless, "http");
+	struct res p = { 0 }, q = { 0 }, d = { 0 }, b = { 0 };
+	(void)state;
+
+	rig_client(r);
+	/* The same items under a fresh cursor: the second page adds nothing. */
+	r->fake.data = (void *)"same";
+	assert_int_equal(api_list_projects(r->c, 1, res_projects, &p), 0);
+	run_until(&r->loop, &p.calls, 1, 30000);
+	assert_int_equal(p.rc, -ELOOP);
+	assert_string_equal(p.err.code, "PaginationLoop");
+	assert_non_null(strstr(p.err.message, "no progress"));
+	assert_null(p.projects);
+	assert_int_equal(r->fake.requests, 2);
+
+	/* An empty page that announces another: no progress either. */
+	r->fake.data = (void *)"empty";
+	r->fake.requests = 0;
+	assert_int_equal(api_list_projects(r->c, 1, res_projects, &q), 0);
+	run_until(&r->loop, &q.calls, 1, 30000);
+	assert_int_equal(q.rc, -ELOOP);
+	assert_int_equal(r->fake.requests, 1);
+
+	/* Local deployments only (no ids): ended by the item bound, after
+	 * 250,000 items (2,500 pages), never by memory. */
+	r->fake.data = (void *)"local";
+	r->fake.requests = 0;
+	assert_int_equal(api_list_team_deployments(r->c, 1, res_deployments, &d), 0);
+	run_until(&r->loop, &d.calls, 1, 120000);
+	assert_int_equal(d.rc, -EFBIG);
+	assert_string_equal(d.err.code, "ListingTooLarge");
+	assert_int_equal(r->fake.requests, 2501);
+
+	/* New ids with huge names: ended by the byte bound (32 MiB). */
+	r->fake.data = (void *)"big";
+	r->fake.requests = 0;
+	assert_int_equal(api_list_projects(r->c, 1, res_projects, &b), 0);
+	run_until(&r->loop, &b.calls, 1, 120000);
+	assert_int_equal(b.rc, -EFBIG);
+	assert_string_equal(b.err.code, "ListingTooLarge");
+	assert_true(r->fake.requests <= 35);
+	res_free(&p);
+	res_free(&q);
+	res_free(&d);
+	res_free(&b);
+	rig_stop(r);
+}
+
 /* Pages 1 and 2 arrive, page 3 fails every time: the whole listing fails
  * after the retries, and nothing of pages 1 and 2 is handed out. */
 static void
@@ -438,6 +645,114 @@ test_retry_after_http_date(void **state)
 	assert_int_equal(r->status[0], 503);
 	/* The date is two whole seconds ahead: at least one second left. */
 	assert_true(r->at_ms[1] - r->at_ms[0] >= 950);
+	rig_stop(r);
+}
+
+/* ---- Retry-After from a hostile server (issue 18, class 9) ------------------ */
+
+/* 429 with an absurd Retry-After (f->data: seconds, or a date far away):
+ * always, or only for the first request when f->data starts "once:". */
+static void
+h_retry_after_huge(struct fake *f, const char *method, const char *target,
+    char **out, size_t *outlen)
+{
+	const char *v = f->data;
+	bool once = strncmp(v, "once:", 5) == 0;
+	char hdr[128];
+
+	(void)method;
+	(void)target;
+	if (once && f->requests > 1) {
+		answer(out, outlen, 200, NULL, "{\"type\":\"teamToken\",\"teamId\":5}",
+		    true);
+		return;
+	}
+	snprintf(hdr, sizeof(hdr), "Retry-After: %s\r\n", once ? v + 5 : v);
+	answer(out, outlen, 429, hdr, "{\"code\":\"TooManyRequests\","
+	    "\"message\":\"slow down\"}", true);
+}
+
+static void
+test_retry_after_capped(void **state)
+{
+	static const char *const asks[] = {
+		"once:1000000000", "once:Fri, 31 Dec 9999 23:59:59 GMT",
+		"once:99999999999999999999",
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+		struct rig *r = rig_start(h_retry_after_huge, "http");
+		struct res t = { 0 };
+		struct capture cap;
+		char *log;
+
+		r->fake.data = (void *)asks[i];
+		r->cfg.retry_after_cap_ms = 300;        /* 30 s outside tests */
+		rig_client(r);
+		capture_start(&cap);
+		assert_int_equal(api_token_details(r->c, res_token, &t), 0);
+		run_until(&r->loop, &t.calls, 1, 10000);
+		log = capture_end(&cap);
+		assert_int_equal(t.rc, 0);
+		assert_int_equal(r->requests, 2);
+		/* Honoured up to the cap, never beyond (an unreadable value is
+		 * no Retry-After: the backoff alone, at most 100 ms here). */
+		assert_true(r->at_ms[1] - r->at_ms[0] < 1500);
+		if (i < 2) {
+			assert_true(r->at_ms[1] - r->at_ms[0] >= 250);
+			assert_non_null(strstr(log, "the server asked to wait"));
+			assert_non_null(strstr(log, "waiting 0.3 s, the cap"));
+		}
+		if (i == 0)
+			assert_non_null(strstr(log, "1000000000 s (Retry-After)"));
+		free(log);
+		rig_stop(r);
+	}
+}
+
+/* Every wait counts against one bound per reconcile; waits that overlap
+ * count once; api_retry_budget_reset starts a new count. */
+static void
+test_retry_budget(void **state)
+{
+	struct rig *r = rig_start(h_retry_after_huge, "http");
+	struct res a = { 0 }, b = { 0 }, c = { 0 };
+	char line[1024];
+	(void)state;
+
+	r->fake.data = (void *)"1000000000";
+	r->cfg.retry_after_cap_ms = 200;
+	r->cfg.retry_budget_ms = 500;
+	r->cfg.max_tries = 5;
+	rig_client(r);
+	/* Two calls wait side by side: 200 + 200 ms of the 500, the third
+	 * wait would pass it. Three attempts each, not five. */
+	assert_int_equal(api_token_details(r->c, res_token, &a), 0);
+	assert_int_equal(api_token_details(r->c, res_token, &b), 0);
+	run_until(&r->loop, &a.calls, 1, 10000);
+	run_until(&r->loop, &b.calls, 1, 10000);
+	assert_int_equal(a.rc, -EAGAIN);
+	assert_int_equal(b.rc, -EAGAIN);
+	assert_int_equal(a.err.attempts, 3);
+	assert_int_equal(b.err.attempts, 3);
+	assert_int_equal(r->fake.requests, 6);
+	api_error_format(&a.err, line, sizeof(line));
+	assert_non_null(strstr(line, "not retried: this reconcile's time for "
+	    "retries is spent"));
+	/* Spent: the next call is not retried at all... */
+	assert_int_equal(api_token_details(r->c, res_token, &c), 0);
+	run_until(&r->loop, &c.calls, 1, 10000);
+	assert_int_equal(c.err.attempts, 1);
+	res_free(&c);
+	/* ...until the next reconcile starts a new count. */
+	api_retry_budget_reset(r->c);
+	assert_int_equal(api_token_details(r->c, res_token, &c), 0);
+	run_until(&r->loop, &c.calls, 1, 10000);
+	assert_int_equal(c.err.attempts, 3);
+	res_free(&a);
+	res_free(&b);
+	res_free(&c);
 	rig_stop(r);
 }
 
@@ -595,6 +910,64 @@ test_headers_and_redaction(void **state)
 	assert_non_null(strstr(log, "> GET /v1/token_details"));
 	assert_non_null(strstr(log, "Authorization: [redacted]"));
 	assert_non_null(strstr(log, "User-Agent: convex-provisioner/" CP_VERSION));
+	assert_null(strstr(log, "SECRET"));
+	free(log);
+	rig_stop(r);
+}
+
+/* Error answers that echo the token: a JSON message, a "code", an HTML
+ * body, and a long message cut by the error struct in the middle of it. */
+static void
+h_echo_token(struct fake *f, const char *method, const char *target,
+    char **out, size_t *outlen)
+{
+	char body[2048], pad[600];
+
+	(void)f;
+	(void)method;
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	if (strstr(target, "/one/") != NULL)
+		snprintf(body, sizeof(body), "{\"code\":\"Unauthorized\",\"message\":"
+		    "\"bad token tok-SECRET-123 (Bearer tok-SECRET-123)\"}");
+	else if (strstr(target, "/two/") != NULL)
+		snprintf(body, sizeof(body), "{\"code\":\"tok-SECRET-123\","
+		    "\"message\":\"no\"}");
+	else if (strstr(target, "/three/") != NULL)
+		snprintf(body, sizeof(body), "<html>denied for tok-SECRET-123</html>");
+	else
+		snprintf(body, sizeof(body), "{\"code\":\"Unauthorized\",\"message\":"
+		    "\"%.500s tok-SECRET-123\"}", pad);
+	answer(out, outlen, 401, NULL, body, true);
+}
+
+static void
+test_token_echo_scrubbed(void **state)
+{
+	static const char *const names[] = { "one", "two", "three", "four" };
+	struct rig *r = rig_start(h_echo_token, "http");
+	struct capture cap;
+	char *log;
+	(void)state;
+
+	rig_client(r);
+	capture_start(&cap);
+	for (size_t i = 0; i < 4; i++) {
+		struct res d = { 0 };
+		char line[1024];
+
+		assert_int_equal(api_delete_deployment(r->c, names[i], res_done,
+		    &d), 0);
+		run_until(&r->loop, &d.calls, 1, 30000);
+		assert_int_equal(d.rc, -EACCES);
+		api_error_format(&d.err, line, sizeof(line));
+		log_errorx("%s", line);
+		if (strstr(line, "SECRET") != NULL || strstr(line, "tok-SECR") != NULL)
+			fail_msg("%s: the token shows: %s", names[i], line);
+		if (strstr(line, i == 3 ? "xxx ***" : "***") == NULL)
+			fail_msg("%s: not masked: %s", names[i], line);
+	}
+	log = capture_end(&cap);
 	assert_null(strstr(log, "SECRET"));
 	free(log);
 	rig_stop(r);
@@ -766,12 +1139,18 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cursor_loop),
 		cmocka_unit_test(test_more_without_cursor),
+		cmocka_unit_test(test_repeated_items),
+		cmocka_unit_test(test_repeated_deployments),
+		cmocka_unit_test(test_endless_pagination),
 		cmocka_unit_test(test_failed_page_fails_listing),
 		cmocka_unit_test(test_retry_after_http_date),
+		cmocka_unit_test(test_retry_after_capped),
+		cmocka_unit_test(test_retry_budget),
 		cmocka_unit_test(test_body_cap_without_length),
 		cmocka_unit_test(test_error_body_not_json),
 		cmocka_unit_test(test_deprecation_warned_once),
 		cmocka_unit_test(test_headers_and_redaction),
+		cmocka_unit_test(test_token_echo_scrubbed),
 		cmocka_unit_test(test_ca_file_honoured),
 		cmocka_unit_test(test_base_url_rules),
 		cmocka_unit_test(test_error_format),

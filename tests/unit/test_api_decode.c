@@ -341,6 +341,143 @@ test_length_respected(void **state)
 	    sizeof(err)), -EBADMSG);
 }
 
+/* Which decoder a row is for. */
+enum dec { D_PAGE, D_ARRAY, D_DEPS_PAGE, D_DEPS_ARRAY, D_DEP, D_CREATED, D_TOKEN, D_ERROR };
+
+static int
+decode_any(enum dec which, const char *body, size_t len, char *err, size_t errlen)
+{
+	struct observed_project *p = NULL;
+	struct observed_deployment *d = NULL, one;
+	struct api_page page = { 0 };
+	struct api_token_info ti;
+	char code[64], msg[256], *slug = NULL;
+	int64_t id;
+	bool local;
+	size_t n = 0;
+	int rc;
+
+	switch (which) {
+	case D_PAGE:
+		rc = api_decode_projects_page(body, len, &p, &n, &page, err, errlen);
+		break;
+	case D_ARRAY:
+		rc = api_decode_projects_array(body, len, &p, &n, err, errlen);
+		break;
+	case D_DEPS_PAGE:
+		rc = api_decode_deployments_page(body, len, &d, &n, &page, err, errlen);
+		break;
+	case D_DEPS_ARRAY:
+		rc = api_decode_deployments_array(body, len, &d, &n, err, errlen);
+		break;
+	case D_DEP:
+		rc = api_decode_deployment(body, len, &one, &local, err, errlen);
+		if (rc == 0)
+			observed_deployment_clear(&one);
+		break;
+	case D_CREATED:
+		rc = api_decode_created_project(body, len, &id, &slug, err, errlen);
+		free(slug);
+		break;
+	case D_TOKEN:
+		rc = api_decode_token_details(body, len, &ti, err, errlen);
+		if (rc == 0)
+			api_token_info_clear(&ti);
+		break;
+	default:
+		rc = api_decode_error_body(body, len, code, sizeof(code), msg,
+		    sizeof(msg));
+		snprintf(err, errlen, "%s", msg);
+		break;
+	}
+	api_projects_free(p, n);
+	api_deployments_free(d, n);
+	api_page_clear(&page);
+	return rc;
+}
+
+#define PROJ(name) "{\"id\":1,\"name\":\"" name "\",\"slug\":\"s\",\"teamId\":1}"
+#define PAGE(items) "{\"items\":[" items "],\"pagination\":{\"hasMore\":false}}"
+#define CDEP(name, ref) "{\"kind\":\"cloud\",\"id\":5,\"name\":\"" name "\"," \
+    "\"projectId\":9,\"deploymentType\":\"prod\",\"reference\":\"" ref "\"," \
+    "\"region\":\"r\",\"class\":\"s16\",\"isDefault\":true}"
+
+/* A string holding U+0000 cannot be represented (cJSON cuts it, "shop\0-prod"
+ * would read "shop" and match a declared name): every decoder refuses the
+ * whole body, wherever the NUL is; so is data after the document (issue
+ * 18, classes 1 and 2). */
+static void
+test_nul_and_trailing_refused(void **state)
+{
+	static const struct {
+		enum dec which;
+		const char *body;
+		size_t len;             /* 0: strlen */
+	} bad[] = {
+		{ D_PAGE, PAGE(PROJ("shop\\u0000-prod-db")), 0 },
+		{ D_PAGE, PAGE(PROJ("shop") "," PROJ("x\\u0000")), 0 },
+		{ D_PAGE, PAGE("{\"id\":1,\"name\":\"a\",\"slug\":\"s\\u0000\"}"), 0 },
+		{ D_PAGE, PAGE("{\"id\":1,\"name\":\"a\",\"slug\":\"s\",\"other\":\"\\u0000\"}"), 0 },
+		/* A key with a NUL shadows the real one once cut. */
+		{ D_PAGE, PAGE("{\"id\":1,\"name\\u0000x\":\"shop\",\"name\":\"shop-prod\",\"slug\":\"s\"}"), 0 },
+		{ D_PAGE, "{\"items\":[],\"pagination\":{\"hasMore\":true,\"nextCursor\":\"c\\u0000\"}}", 0 },
+		{ D_PAGE, PAGE(PROJ("shop\\u0000")), 0 },
+		{ D_PAGE, PAGE(PROJ("\\u0000shop")), 0 },
+		/* A raw NUL byte, inside a string and outside. */
+		{ D_PAGE, PAGE(PROJ("shop\0-prod")), sizeof(PAGE(PROJ("shop\0-prod"))) - 1 },
+		{ D_PAGE, PAGE(PROJ("shop")) "\0", sizeof(PAGE(PROJ("shop"))) },
+		{ D_ARRAY, "[" PROJ("shop\\u0000-prod-db") "]", 0 },
+		{ D_DEPS_PAGE, PAGE(CDEP("happy\\u0000-otter-1", "production")), 0 },
+		{ D_DEPS_PAGE, PAGE(CDEP("happy-otter-1", "prod\\u0000uction")), 0 },
+		{ D_DEPS_PAGE, PAGE("{\"kind\":\"local\\u0000\",\"name\":\"l\",\"projectId\":9}"), 0 },
+		{ D_DEPS_ARRAY, "[" CDEP("a\\u0000", "r") "]", 0 },
+		{ D_DEP, CDEP("happy-otter-1", "staging\\u0000"), 0 },
+		{ D_DEP, "{\"kind\":\"cloud\",\"id\":5,\"name\":\"n\",\"projectId\":9,"
+		  "\"deploymentType\":\"prod\",\"reference\":\"r\",\"region\":\"aws\\u0000\","
+		  "\"class\":\"s16\",\"isDefault\":true}", 0 },
+		{ D_CREATED, "{\"id\":1,\"slug\":\"sh\\u0000op\"}", 0 },
+		{ D_TOKEN, "{\"type\":\"teamToken\\u0000x\",\"teamId\":1}", 0 },
+		{ D_TOKEN, "{\"type\":\"teamToken\",\"teamId\":1,\"name\":\"\\u0000\"}", 0 },
+		{ D_ERROR, "{\"code\":\"Bad\",\"message\":\"cut\\u0000here\"}", 0 },
+		/* Two documents, or anything after one. */
+		{ D_PAGE, PAGE(PROJ("shop")) PAGE(PROJ("other")), 0 },
+		{ D_PAGE, PAGE(PROJ("shop")) " x", 0 },
+		{ D_CREATED, "{\"id\":1}{\"id\":2}", 0 },
+		{ D_TOKEN, "{\"type\":\"teamToken\",\"teamId\":1} 7", 0 },
+		{ D_DEP, CDEP("a", "b") "]", 0 },
+		{ D_ERROR, "{\"code\":\"A\",\"message\":\"m\"}{\"code\":\"B\"}", 0 },
+	};
+	static const struct {
+		enum dec which;
+		const char *body;
+	} good[] = {
+		/* An escaped backslash before "u0000" is text, not a NUL. */
+		{ D_PAGE, PAGE(PROJ("a\\\\u0000b")) },
+		{ D_PAGE, PAGE(PROJ("a\\u0001b")) },
+		{ D_PAGE, PAGE(PROJ("shop")) " \n\t\r " },
+		{ D_CREATED, "\n{\"id\":1}\n" },
+	};
+	char err[256];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = bad[i].len ? bad[i].len : strlen(bad[i].body);
+		int rc = decode_any(bad[i].which, bad[i].body, len, err, sizeof(err));
+
+		if (rc != -EBADMSG)
+			fail_msg("bad row %zu decoded (rc %d): %s", i, rc, bad[i].body);
+		if (bad[i].which != D_ERROR &&
+		    strstr(err, "NUL") == NULL && strstr(err, "after the JSON") == NULL)
+			fail_msg("bad row %zu: error \"%s\"", i, err);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		int rc = decode_any(good[i].which, good[i].body, strlen(good[i].body),
+		    err, sizeof(err));
+		if (rc != 0)
+			fail_msg("good row %zu refused: %s", i, err);
+	}
+}
+
 int
 main(void)
 {
@@ -355,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_token_details),
 		cmocka_unit_test(test_error_body),
 		cmocka_unit_test(test_length_respected),
+		cmocka_unit_test(test_nul_and_trailing_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

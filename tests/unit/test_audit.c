@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -77,12 +80,45 @@ test_append(void **state)
 	assert_int_not_equal(audit_append("/nonexistent-dir/actions.jsonl", &e), 0);
 }
 
+/* A FIFO (or anything not a regular file) at the audit trail's path is
+ * refused at once: opening it for writing must not block (issue 18). */
+static void
+test_not_regular_refused(void **state)
+{
+	struct audit_entry e = {
+		.op = "create", .kind = "project", .project = "shop",
+		.result = "ok",
+	};
+	char dir[] = "/tmp/cp-audit-fifo-XXXXXX", path[128], link_path[160];
+	int rfd;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/actions.jsonl", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_int_equal(audit_append(path, &e), -ENXIO);     /* no reader */
+	rfd = open(path, O_RDONLY | O_NONBLOCK);
+	assert_true(rfd >= 0);
+	assert_int_equal(audit_append(path, &e), -EINVAL);    /* a reader */
+	close(rfd);
+	alarm(0);
+	unlink(path);
+	snprintf(link_path, sizeof(link_path), "%s/target", dir);
+	assert_int_equal(symlink(link_path, path), 0);
+	assert_int_equal(audit_append(path, &e), -ELOOP);
+	assert_int_not_equal(access(link_path, F_OK), 0);    /* not created */
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_append),
+		cmocka_unit_test(test_not_regular_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

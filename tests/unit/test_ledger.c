@@ -107,7 +107,21 @@ test_corrupt(void **state)
 		"",
 		"not json",
 		"[]",
-		"{\"version\":2,\"projects\":[],\"deployments\":[]}",
+		/* A version that cannot be one is damage (a newer one is not:
+		 * test_versions). */
+		"{\"version\":0,\"projects\":[],\"deployments\":[]}",
+		"{\"version\":-1,\"projects\":[],\"deployments\":[]}",
+		"{\"version\":1.5,\"projects\":[],\"deployments\":[]}",
+		"{\"version\":\"2\",\"projects\":[],\"deployments\":[]}",
+		"{\"projects\":[],\"deployments\":[]}",
+		/* Two documents, or anything after one (issue 18). */
+		"{\"version\":1,\"projects\":[],\"deployments\":[]}"
+		"{\"version\":1,\"projects\":[],\"deployments\":[]}",
+		"{\"version\":1,\"projects\":[],\"deployments\":[]}\n{}",
+		"{\"version\":1,\"projects\":[],\"deployments\":[]} x",
+		/* A name with a NUL cannot be kept whole. */
+		"{\"version\":1,\"projects\":[{\"id\":1,\"name\":\"a\\u0000b\",\"created\":true,\"protect\":true}],\"deployments\":[]}",
+		"{\"version\":1,\"projects\":[],\"deployments\":[{\"name\":\"x-y\\u0000-1\",\"projectId\":1,\"project\":\"a\",\"reference\":\"r\",\"created\":true,\"protect\":false}]}",
 		"{\"version\":1,\"projects\":{},\"deployments\":[]}",
 		"{\"version\":1,\"projects\":[{\"id\":\"1\",\"name\":\"a\",\"created\":true,\"protect\":false}],\"deployments\":[]}",
 		"{\"version\":1,\"projects\":[{\"id\":1.5,\"name\":\"a\",\"created\":true,\"protect\":false}],\"deployments\":[]}",
@@ -139,6 +153,106 @@ test_quarantine(void **state)
 	assert_int_not_equal(access(path, F_OK), 0);
 	assert_int_equal(access(moved, F_OK), 0);
 	assert_non_null(strstr(moved, "ledger.json.corrupt-"));
+}
+
+/* A ledger written by a newer version is not damage: -EPROTONOSUPPORT
+ * with words, and the file is left alone (issue 18, class 2). */
+static void
+test_versions(void **state)
+{
+	static const char *const newer[] = {
+		"{\"version\":2,\"projects\":[{\"id\":7,\"name\":\"live\",\"created\":false,\"protect\":true}],\"deployments\":[]}",
+		"{\"version\":2}",
+		"{\"version\":3,\"projects\":{\"new\":\"shape\"}}",
+		"{\"version\":1e300,\"anything\":true}",
+	};
+	struct ledger l;
+	char err[256];
+	struct stat st;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(newer) / sizeof(newer[0]); i++) {
+		write_file(path, newer[i]);
+		err[0] = '\0';
+		assert_int_equal(ledger_load(path, &l, err, sizeof(err)),
+		    -EPROTONOSUPPORT);
+		assert_int_equal(l.n_projects, 0);
+		assert_non_null(strstr(err, "written by a newer version"));
+		assert_int_equal(stat(path, &st), 0);           /* still there */
+	}
+	/* Version 1 reads as before; a whole number written as 1.0 too. */
+	write_file(path, "{\"version\":1.0,\"projects\":[],\"deployments\":[]}");
+	assert_int_equal(ledger_load(path, &l, err, sizeof(err)), 0);
+	ledger_clear(&l);
+}
+
+/* A state file that is not a regular file is refused at once, never read
+ * (a FIFO would block) and never taken for damage; a read error is an
+ * error, not an end of file (issue 18, classes 2 and 3). */
+static void
+test_not_regular_and_read_errors(void **state)
+{
+	struct ledger l;
+	char err[256], link_path[160];
+	(void)state;
+
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);      /* a blocking open would hang the test */
+	assert_int_equal(ledger_load(path, &l, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "FIFO"));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(ledger_load(path, &l, err, sizeof(err)), -EINVAL);
+	assert_int_equal(rmdir(path), 0);
+	write_file(path, "{\"version\":1,\"projects\":[],\"deployments\":[]}");
+	snprintf(link_path, sizeof(link_path), "%s/link.json", dir);
+	assert_int_equal(symlink(path, link_path), 0);
+	assert_int_equal(ledger_load(link_path, &l, err, sizeof(err)), -ELOOP);
+	/* /proc/self/mem is a regular file whose first read fails (EIO). */
+	assert_int_equal(ledger_load("/proc/self/mem", &l, err, sizeof(err)), -EIO);
+	assert_non_null(strstr(err, "read error"));
+	alarm(0);
+}
+
+/* Saving never blocks on, nor writes through, what sits at the temporary
+ * name; moving aside never replaces what sits at the target. */
+static void
+test_save_and_quarantine_targets(void **state)
+{
+	struct ledger l = { 0 }, back;
+	char tmp[200], moved[256], moved2[256], err[256];
+	struct stat st;
+	(void)state;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(mkfifo(tmp, 0600), 0);
+	alarm(10);
+	assert_int_equal(ledger_add_project(&l, 5, "shop"), 0);
+	assert_int_equal(ledger_save(path, &l, err, sizeof(err)), 0);
+	alarm(0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(ledger_load(path, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.n_projects, 1);
+	ledger_clear(&back);
+	ledger_clear(&l);
+
+	/* Two copies moved aside in the same second both survive. */
+	write_file(path, "garbage one");
+	assert_int_equal(ledger_quarantine(path, moved, sizeof(moved)), 0);
+	write_file(path, "garbage two");
+	assert_int_equal(ledger_quarantine(path, moved2, sizeof(moved2)), 0);
+	assert_string_not_equal(moved, moved2);
+	assert_int_equal(access(moved, F_OK), 0);
+	assert_int_equal(access(moved2, F_OK), 0);
+	/* A FIFO at the target is left alone too. */
+	assert_int_equal(unlink(moved), 0);
+	assert_int_equal(mkfifo(moved, 0600), 0);
+	write_file(path, "garbage three");
+	assert_int_equal(ledger_quarantine(path, moved2, sizeof(moved2)), 0);
+	assert_string_not_equal(moved, moved2);
+	assert_int_equal(lstat(moved, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
 }
 
 /* Fixture: live "shop" (id 1) with staging and old, live "other" (id 2). */
@@ -269,6 +383,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_regular_and_read_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_and_quarantine_targets, setup, teardown),
 		cmocka_unit_test(test_sync_protect),
 		cmocka_unit_test(test_sync_forgets_gone),
 		cmocka_unit_test(test_many_sorted),

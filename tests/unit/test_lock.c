@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -147,6 +148,24 @@ test_missing_dir(void **state)
 	assert_non_null(strstr(err, "cannot open lock /nonexistent/cp-lock-test/lock"));
 }
 
+/* A FIFO at the lock's path is refused at once, never blocked on. */
+static void
+test_fifo_refused(void **state)
+{
+	char dir[] = "/tmp/cp-lock-fifo-XXXXXX", path[128], err[400];
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_int_equal(lock_acquire(dir, err, sizeof(err)), -EINVAL);
+	alarm(0);
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -154,6 +173,7 @@ main(void)
 		cmocka_unit_test(test_second_instance_named),
 		cmocka_unit_test(test_holder_without_pid),
 		cmocka_unit_test(test_missing_dir),
+		cmocka_unit_test(test_fifo_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

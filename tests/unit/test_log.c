@@ -77,6 +77,41 @@ test_json(void **state)
 }
 
 static void
+emit_controls(void)
+{
+	struct log_field fl[] = { { "project", "p\xc2\x9b" "1m\x9b" } };
+
+	log_fields(LOG_LVL_INFO, fl, 1, "name \"%s\"", "a\xc2\x9b" "2J\x9b\xff\x1b[31m\x7f");
+}
+
+/* C1 controls (as UTF-8 and as raw bytes), invalid UTF-8, C0 and DEL never
+ * reach a terminal raw; JSON lines stay valid UTF-8 (issue 18, class 10). */
+static void
+test_controls(void **state)
+{
+	char *out;
+	cJSON *o;
+	(void)state;
+
+	unsetenv("JOURNAL_STREAM");
+	out = capture(LOG_LVL_INFO, LOG_FMT_TEXT, emit_controls);
+	assert_non_null(strstr(out, "info: name \"a\\u009b2J\\x9b\\xff\\x1b[31m"
+	    "\\x7f\" project=p\\u009b1m\\x9b\n"));
+	free(out);
+	out = capture(LOG_LVL_INFO, LOG_FMT_JSON, emit_controls);
+	assert_null(strchr(out, 0x9b));
+	assert_null(strchr(out, 0x1b));
+	assert_null(strchr(out, 0x7f));
+	assert_non_null(strstr(out, "a\\u009b2J\\ufffd\\ufffd\\u001b[31m\\u007f"));
+	o = cJSON_Parse(out);
+	assert_non_null(o);
+	assert_string_equal(cJSON_GetObjectItem(o, "project")->valuestring,
+	    "p\xc2\x9b" "1m\xef\xbf\xbd");
+	cJSON_Delete(o);
+	free(out);
+}
+
+static void
 test_parse(void **state)
 {
 	enum log_level l;
@@ -97,6 +132,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_controls),
 		cmocka_unit_test(test_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -273,6 +273,55 @@ test_text_escapes(void **state)
 	cJSON_Delete(root);
 }
 
+/* C1 controls from the API (U+009B is a one-character CSI, U+0085 a line
+ * end), raw bytes 0x80-0x9f that are not UTF-8, and other invalid UTF-8:
+ * escaped in text, valid escaped UTF-8 in JSON (issue 18, class 10). */
+static void
+test_c1_and_invalid_utf8(void **state)
+{
+	struct plan_action a[] = {
+		{ .op = PLAN_DELETE, .kind = PLAN_PROJECT, .reason = REASON_PRUNE,
+		  .project = "shop\xc2\x9b" "2J\xc2\x85x", .project_id = 5,
+		  .parent = PLAN_NO_PARENT },
+		{ .op = PLAN_DELETE, .kind = PLAN_DEPLOYMENT, .reason = REASON_PRUNE,
+		  .project = "caf\xc3\xa9", .project_id = 6, .parent = PLAN_NO_PARENT,
+		  .reference = "r\x9b" "1m", .deployment_name = "d\xff\xc0\x80" },
+	};
+	struct action_result r[] = {
+		{ .state = ACTION_FAILED, .error = (char *)"HTTP 500: \xc2\x9b" "31m" },
+		{ .state = ACTION_OK },
+	};
+	struct plan p = { .actions = a, .n_actions = 2 };
+	char *t = text_of(&p, r, 0);
+	struct buf b;
+	cJSON *root;
+	(void)state;
+
+	assert_string_equal(t,
+	    "- delete project \"shop\\u009b2J\\u0085x\" (5): error: HTTP 500: "
+	    "\\u009b31m\n"
+	    "- delete deployment \"caf\xc3\xa9/r\\x9b1m\" (d\\xff\\xc0\\x80): ok\n"
+	    "Apply: 1 ok, 1 failed, 0 skipped, 0 drifted, 0 blocked.\n");
+	for (const unsigned char *c = (const unsigned char *)t; *c; c++)
+		assert_true(*c == '\n' || (*c >= 0x20 && *c < 0x7f) ||
+		    *c == 0xc3 || *c == 0xa9);
+	free(t);
+
+	/* JSON: C1 as \u escapes, bytes that are not UTF-8 as U+FFFD. */
+	buf_init(&b, 1 << 20);
+	assert_int_equal(plan_print_json(&p, r, 0, &b), 0);
+	assert_non_null(strstr(b.data, "\"shop\\u009b2J\\u0085x\""));
+	assert_non_null(strstr(b.data, "\"r\\ufffd1m\""));
+	assert_null(strstr(b.data, "\xc2\x9b"));
+	assert_null(strchr(b.data, 0x9b));
+	buf_free(&b);
+	root = json_of(&p, r, 0);
+	assert_string_equal(str(at(root, "actions", 0), "project"), a[0].project);
+	assert_string_equal(str(at(root, "actions", 1), "name"),
+	    "d\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	cJSON_Delete(root);
+}
+
 static void
 check_example_json(const cJSON *root)
 {
@@ -573,6 +622,7 @@ main(void)
 		cmocka_unit_test(test_text_no_changes_and_held),
 		cmocka_unit_test(test_text_create_details_and_unset),
 		cmocka_unit_test(test_text_escapes),
+		cmocka_unit_test(test_c1_and_invalid_utf8),
 		cmocka_unit_test(test_json_plan),
 		cmocka_unit_test(test_json_empty),
 		cmocka_unit_test(test_text_apply),

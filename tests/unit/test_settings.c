@@ -457,9 +457,17 @@ static const struct {
 	{ "api_url: http://128.0.0.1/v1\n", "cfg.yaml:1:10: error: api_url: "
 	  "plain http:// is only allowed to a loopback host (127.0.0.0/8, ::1, "
 	  "localhost), not \"http://128.0.0.1/v1\"; use https://\n" },
+	/* A userinfo is refused, and never quoted: a user name alone may be
+	 * a token, a password is one (issue 18). */
 	{ "api_url: https://me@api.example.com/v1\n", "cfg.yaml:1:10: error: "
-	  "api_url: invalid URL \"https://me@api.example.com/v1\" (no spaces, "
+	  "api_url: invalid URL \"https://***@api.example.com/v1\" (no spaces, "
 	  "user names, queries or fragments)\n" },
+	{ "api_url: http://admin:SECRET@127.0.0.1/v1\n", "cfg.yaml:1:10: error: "
+	  "api_url: invalid URL \"http://admin:***@127.0.0.1/v1\" (no spaces, "
+	  "user names, queries or fragments)\n" },
+	{ "api_url: admin:SECRET@api.example.com/v1\n", "cfg.yaml:1:10: error: "
+	  "api_url: invalid URL \"admin:***@api.example.com/v1\" (expected "
+	  "https://HOST[:PORT][/PATH])\n" },
 	{ "api_url: https:///v1\n", "cfg.yaml:1:10: error: api_url: invalid "
 	  "URL \"https:///v1\" (no host)\n" },
 	/* listen */
@@ -631,6 +639,26 @@ test_env_errors(void **state)
 	    "host \"api.example.com\" (expected https://HOST[:PORT], or http:// "
 	    "for a loopback host)\n");
 	run_done(&r);
+
+	/* Credentials in the variable or the flag are never quoted (issue 18). */
+	setenv("CONVEX_PROVISION_HOST", "http://admin:SECRET@10.1.2.3:8050", 1);
+	RUN0(&r);
+	assert_int_equal(r.rc, -EINVAL);
+	assert_null(strstr(r.diags, "SECRET"));
+	assert_non_null(strstr(r.diags, "admin:***@10.1.2.3"));
+	run_done(&r);
+	setenv("CONVEX_PROVISION_HOST", "SECRET@api.example.com", 1);
+	RUN0(&r);
+	assert_int_equal(r.rc, -EINVAL);
+	assert_null(strstr(r.diags, "SECRET"));
+	run_done(&r);
+	unsetenv("CONVEX_PROVISION_HOST");
+	RUN(&r, "--api-url", "https://admin:SECRET@api.example.com/v1");
+	assert_int_equal(r.rc, -EINVAL);
+	assert_null(strstr(r.diags, "SECRET"));
+	assert_non_null(strstr(r.diags, "https://admin:***@api.example.com/v1"));
+	run_done(&r);
+	setenv("CONVEX_PROVISION_HOST", "api.example.com", 1);
 
 	/* A flag wins, but a broken variable is still reported. */
 	RUN(&r, "--api-url", "https://x.example/v1");

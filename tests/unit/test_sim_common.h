@@ -99,6 +99,86 @@ get_expect(const struct sim *s, const char *path, long status,
 	sim_response_free(&r);
 }
 
+/* Any /v1 method: expects status want; the parsed body (JSON null when
+ * the body is empty). */
+static inline cJSON *
+call_json(const struct sim *s, const char *method, const char *path,
+    const char *body, long want)
+{
+	struct sim_response r;
+	char full[1024];
+	cJSON *j;
+
+	snprintf(full, sizeof(full), "/v1%s", path);
+	assert_int_equal(sim_request(s, method, full, s->token, body, &r), 0);
+	if (r.status != want)
+		fail_msg("%s %s %s: status %ld, want %ld: %.300s", method, path,
+		    body ? body : "(no body)", r.status, want, r.body);
+	j = r.len ? body_json(&r) : cJSON_CreateNull();
+	sim_response_free(&r);
+	return j;
+}
+
+/* Any /v1 method: expects an error with this status and code. */
+static inline void
+call_expect(const struct sim *s, const char *method, const char *path,
+    const char *body, long status, const char *code)
+{
+	struct sim_response r;
+	char full[1024];
+
+	snprintf(full, sizeof(full), "/v1%s", path);
+	assert_int_equal(sim_request(s, method, full, s->token, body, &r), 0);
+	expect_error(&r, status, code);
+	sim_response_free(&r);
+}
+
+/* Wall-clock milliseconds, the simulator's clock (same machine). */
+static inline double
+now_ms_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec * 1000 + (double)(ts.tv_nsec / 1000000);
+}
+
+static inline cJSON *
+admin_json(const struct sim *s, const char *path, const char *body, long want)
+{
+	struct sim_response r;
+	cJSON *j;
+
+	if (body != NULL)
+		assert_int_equal(sim_admin_post(s, path, body, &r), 0);
+	else
+		assert_int_equal(sim_admin_get(s, path, &r), 0);
+	if (r.status != want)
+		fail_msg("%s %s: status %ld, want %ld: %.300s",
+		    body ? "POST" : "GET", path, r.status, want, r.body);
+	j = r.len ? body_json(&r) : cJSON_CreateNull();
+	sim_response_free(&r);
+	return j;
+}
+
+static inline bool
+is_true(const cJSON *o, const char *key)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static inline bool
+is_false(const cJSON *o, const char *key)
+{
+	return cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static inline bool
+is_null(const cJSON *o, const char *key)
+{
+	return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
 static inline void
 sim_reset(const struct sim *s)
 {

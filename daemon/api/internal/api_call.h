@@ -46,6 +46,7 @@ struct api_call {
 	int attempts;
 	struct http_request *req;
 	bool cancelled;
+	bool budget_spent;      /* a retry was refused: the wait bound is spent */
 	struct api_error err;   /* a cancellation waiting for the loop */
 	call_done_fn done;
 	union user_cb cb;
@@ -63,6 +64,12 @@ struct api_client {
 	unsigned max_tries;
 	uint64_t base_ms;
 	uint64_t cap_ms;
+	uint64_t ra_cap_ms;     /* the longest wait a Retry-After gets */
+	/* Waiting for retries, counted per reconcile (api_retry_budget_reset):
+	 * the time during which at least one call waits, at most budget_ms. */
+	uint64_t budget_ms;
+	uint64_t wait_used_ms;
+	uint64_t wait_horizon_ms;  /* loop time when the last wait ends */
 	void (*on_request)(void *, const char *, int, double);
 	void *on_request_arg;
 	bool legacy_projects;
