@@ -143,12 +143,24 @@ load_desired(struct daemon *d)
 	return 0;
 }
 
+/* Whether the state read files the fingerprint does not cover: env values
+ * given as {file: PATH} are read from files the YAML names, which only a
+ * load finds. */
+static bool
+reads_other_files(const struct desired_state *ds)
+{
+	for (size_t i = 0; ds != NULL && i < ds->n_projects; i++)
+		if (ds->projects[i].env != NULL)
+			return true;
+	return false;
+}
+
 /* The level check: reloads when the files differ from those of the last
- * load (or the fingerprint could not be taken). `trigger` is what asked,
- * METRICS_TRIGGER_*. 1: a new valid state is in place; 0: nothing changed;
- * < 0: the reload failed and the last valid state stays. */
+ * load (or the fingerprint could not be taken, or `force`). `trigger` is
+ * what asked, METRICS_TRIGGER_*. 1: a new valid state is in place; 0:
+ * nothing changed; < 0: the reload failed and the last valid state stays. */
 static int
-refresh_desired(struct daemon *d, const char *trigger)
+refresh_desired(struct daemon *d, const char *trigger, bool force)
 {
 	struct log_field f = { "trigger", trigger };
 	bool changed = true;
@@ -157,7 +169,7 @@ refresh_desired(struct daemon *d, const char *trigger)
 	if (d->fp_ok &&
 	    desired_fingerprint_check(d->settings.desired, &d->fp_seen, &changed) != 0)
 		changed = true;
-	if (!changed)
+	if (!changed && !force)
 		return 0;
 	if (strcmp(trigger, METRICS_TRIGGER_WATCH) == 0)
 		log_fields(LOG_LVL_INFO, &f, 1, "a change under %s: reloading the "
@@ -336,7 +348,8 @@ start_reconcile(struct daemon *d)
 		return;
 	uv_timer_stop(&d->timer);
 	/* whatever asked for it, the files are looked at first */
-	refresh_desired(d, d->next_trigger ? d->next_trigger : METRICS_TRIGGER_TIMER);
+	refresh_desired(d, d->next_trigger ? d->next_trigger : METRICS_TRIGGER_TIMER,
+	    false);
 	d->next_trigger = NULL;
 	if (!d->rec_ready && client_open(d) != 0) {
 		schedule(d, d->settings.interval_ms);
@@ -364,7 +377,10 @@ on_files_changed(void *arg)
 
 	if (d->stopping)
 		return;
-	if (refresh_desired(d, METRICS_TRIGGER_WATCH) == 1)
+	/* A file an env value is read from may be what changed: only a
+	 * load can tell, so a state with env values is reloaded. */
+	if (refresh_desired(d, METRICS_TRIGGER_WATCH,
+	    reads_other_files(d->desired)) == 1)
 		trigger(d, "desired state changed", METRICS_TRIGGER_WATCH);
 	else
 		log_debug("a change under %s, none to the files the loader reads",

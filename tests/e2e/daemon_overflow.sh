@@ -56,5 +56,22 @@ wait_for 10 "the reconcile to end" '[ "$(dm_status .reconcile.running)" = false 
 kill -HUP "$DM_PID"
 wait_for 10 "follow watch after SIGHUP" '[ "$(dm_status .desired.follow)" = watch ]'
 assert_eq "$(reloads sighup)" 1 "reloads by SIGHUP"
+# A file an env value is read from ({file: PATH}) is not in the fingerprint
+# (only a load finds it): a file event reloads a state with env values.
+wait_for 10 "the reload's reconcile" '[ "$(dm_status .reconcile.running)" = false ]'
+echo 'first' >"$CP_DESIRED/news-key.txt"
+desired news.yaml <<'YAML'
+projects:
+  - name: news
+    env:
+      prod:
+        API_KEY: {file: news-key.txt}
+YAML
+wait_for 10 "the env reload" '[ "$(reloads watch)" -gt "$r1" ]'
+wait_for 10 "the reconcile to end" '[ "$(dm_status .reconcile.running)" = false ]'
+sleep 1.5   # the debounce of the last events is over
+r2=$(reloads watch)
+echo 'second' >"$CP_DESIRED/news-key.txt"
+wait_for 10 "a reload for the key file" '[ "$(reloads watch)" -gt "$r2" ]'
 dm_stop 15
 echo "ok"
