@@ -4,7 +4,8 @@
 # deployments each. Prints every figure with its target and the machine it
 # ran on, then a Markdown table for docs/performance.md.
 #
-#   bench/bench.sh BUILD_DIR [converge] [steady] [memory] [idle] [wan]   (all by default)
+#   bench/bench.sh BUILD_DIR [converge] [steady] [memory] [idle] [wan] [fingerprint]
+#                                                            (all by default)
 #
 # wan (issue 13): converge and steady plan of P projects x 2 over HTTPS +
 # HTTP/2 (nghttpx in front of the simulator, a CA made for the run) through
@@ -20,6 +21,9 @@
 #   BENCH_CONCURRENCY [16]   --concurrency of the provisioner
 #   BENCH_RUNS [3]           runs of converge (steady: 5); the median counts
 #   BENCH_IDLE_WINDOW [45]   seconds of each of the two idle windows
+#   BENCH_FP_P [10000]       projects of the fingerprint benchmark's tree
+#   BENCH_FP_FILES [100]     files they are spread over
+#   BENCH_FP_RUNS [200]      fingerprint checks measured
 #   BENCH_WAN_DELAY [10]     wan: one-way delay of the proxy, ms (L = 2x)
 #   BENCH_WAN_CONNS [5]      wan: "a handful" of connections per converge
 #   BENCH_STRICT [0]         1: exit 1 when a target is missed
@@ -28,11 +32,11 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
-build=${1:?usage: bench/bench.sh BUILD_DIR [converge|steady|memory|idle]...}
+build=${1:?usage: bench/bench.sh BUILD_DIR [converge|steady|memory|idle|wan|fingerprint]...}
 shift
 build=$(cd "$build" && pwd)
 benches=("$@")
-[ ${#benches[@]} -eq 0 ] && benches=(converge steady memory idle wan)
+[ ${#benches[@]} -eq 0 ] && benches=(converge steady memory idle wan fingerprint)
 
 P=${BENCH_P:-1000}
 PM=${BENCH_P_MEM:-10000}
@@ -40,6 +44,9 @@ LAT=${BENCH_LATENCY:-20}
 CONC=${BENCH_CONCURRENCY:-16}
 RUNS=${BENCH_RUNS:-3}
 IDLE_WINDOW=${BENCH_IDLE_WINDOW:-45}
+FP_P=${BENCH_FP_P:-10000}
+FP_FILES=${BENCH_FP_FILES:-100}
+FP_RUNS=${BENCH_FP_RUNS:-200}
 STRICT=${BENCH_STRICT:-0}
 WAN_DELAY=${BENCH_WAN_DELAY:-10}
 WAN_CONNS=${BENCH_WAN_CONNS:-5}
@@ -373,6 +380,45 @@ bench_idle() {
 	DAEMON_PID=
 }
 
+# ---- fingerprint ---------------------------------------------------------
+
+# The check `run` makes before every reconcile (is the desired state on
+# disk still the one loaded?): one walk of the folder and one stat(2) per
+# file; the bytes of files changed within the last 2 s are hashed as well.
+bench_fingerprint() {
+	local fpb=$build/bench-fingerprint dir=$WORK/fp-dir out check recent take load files per_file v
+	if [ ! -x "$fpb" ]; then
+		cmake --build "$build" --target bench-fingerprint >"$WORK/fp-build.log" 2>&1 ||
+		    { cat "$WORK/fp-build.log" >&2; die "cannot build bench-fingerprint"; }
+	fi
+	gen_desired "$dir" "$FP_P" "$FP_FILES"
+	echo
+	echo "== fingerprint: the check before each reconcile, on $FP_FILES files holding $FP_P projects (median of 3 runs of $FP_RUNS)"
+	echo "   target: well under 1 ms of CPU per file"
+	local checks=() outs=()
+	for _ in 1 2 3; do
+		out=$("$fpb" "$dir" "$FP_RUNS") || die "bench-fingerprint failed"
+		outs+=("$out")
+		checks+=("$(echo "$out" | sed -n 's/.* check_us=\([0-9.]*\).*/\1/p')")
+	done
+	check=$(median "${checks[@]}")
+	out=$(printf '%s\n' "${outs[@]}" | grep " check_us=$check " | head -n 1)
+	recent=$(echo "$out" | sed -n 's/.* check_recent_us=\([0-9.]*\).*/\1/p')
+	take=$(echo "$out" | sed -n 's/.* take_us=\([0-9.]*\).*/\1/p')
+	load=$(echo "$out" | sed -n 's/.* load_us=\([0-9.]*\).*/\1/p')
+	files=$(echo "$out" | sed -n 's/^files=\([0-9]*\).*/\1/p')
+	[ "$files" = "$FP_FILES" ] || die "bench-fingerprint saw $files files, want $FP_FILES"
+	per_file=$(awk -v t="$check" -v n="$files" 'BEGIN { printf "%.2f", t / n }')
+	verdict "$per_file" 1000
+	echo "   settled files: $check us of CPU per check = $per_file us per file: $v"
+	echo "   (a fingerprint taken anew: $take us; every file changed within 2 s, bytes hashed: $recent us;"
+	echo "    for scale, loading the same files: $load us)"
+	echo "   at --interval 60s that is one check a minute: $(awk -v t="$check" 'BEGIN { printf "%.2f", t / 1000 }') ms of CPU per minute, in the reconcile"
+	row "fingerprint check, $FP_FILES files, P=$FP_P" \
+	    "$check us CPU per check ($per_file us per file); all files recent: $recent us; a load: $load us" \
+	    "< 1000 us per file" "$v" "bench-fingerprint DIR $FP_RUNS (CLOCK_PROCESS_CPUTIME_ID, median of 3)"
+}
+
 # ---- wan -----------------------------------------------------------------
 
 # wan_converge MODE: BENCH_RUNS converges through the chain in BENCH_URL
@@ -497,8 +543,8 @@ machine
 echo "simulator: convex-api-sim --latency $LAT (port $SIM_PORT)"
 for b in "${benches[@]}"; do
 	case $b in
-	converge | steady | memory | idle | wan) "bench_$b" ;;
-	*) die "unknown benchmark $b (converge, steady, memory, idle, wan)" ;;
+	converge | steady | memory | idle | wan | fingerprint) "bench_$b" ;;
+	*) die "unknown benchmark $b (converge, steady, memory, idle, wan, fingerprint)" ;;
 	esac
 done
 

@@ -573,7 +573,12 @@ status_snapshot_json(const struct status_snapshot *s)
 	put(root, "last_success", time_or_null(s->last_success), &ok);
 	put(root, "last_observation", time_or_null(s->last_observation), &ok);
 	put(des, "path", str_or_null(s->desired_path), &ok);
+	put(des, "follow", str_or_null(s->desired_follow), &ok);
+	put(des, "fingerprint", str_or_null(s->desired_fingerprint), &ok);
+	put(des, "files", cJSON_CreateNumber((double)s->desired_files), &ok);
 	put(des, "loaded", time_or_null(s->desired_loaded), &ok);
+	put(des, "loaded_unix", s->desired_loaded > 0 ?
+	    cJSON_CreateNumber((double)s->desired_loaded) : cJSON_CreateNull(), &ok);
 	put(des, "projects", cJSON_CreateNumber((double)s->desired_projects), &ok);
 	for (size_t i = 0; errs && i < s->n_desired_errors; i++)
 		push(errs, str_or_null(s->desired_errors[i]), &ok);

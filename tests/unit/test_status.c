@@ -532,6 +532,10 @@ test_snapshot_json(void **state)
 	s.n_blocked = 1;
 	s.desired_path = "/etc/convex-provisioner/desired";
 	s.desired_projects = 7;
+	s.desired_follow = "poll";
+	s.desired_fingerprint = "00c0ffee12345678";
+	s.desired_files = 3;
+	s.desired_loaded = 1700000030;
 	assert_non_null(text = status_snapshot_json(&s));
 	assert_non_null(j = cJSON_Parse(text));
 	free(text);
@@ -563,6 +567,25 @@ test_snapshot_json(void **state)
 	o = cJSON_GetObjectItem(j, "desired");
 	assert_int_equal(cJSON_GetObjectItem(o, "projects")->valueint, 7);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "errors")), 0);
+	assert_string_equal(cJSON_GetObjectItem(o, "follow")->valuestring, "poll");
+	assert_string_equal(cJSON_GetObjectItem(o, "fingerprint")->valuestring,
+	    "00c0ffee12345678");
+	assert_int_equal(cJSON_GetObjectItem(o, "files")->valueint, 3);
+	assert_string_equal(cJSON_GetObjectItem(o, "loaded")->valuestring,
+	    "2023-11-14T22:13:50Z");
+	assert_true(cJSON_GetObjectItem(o, "loaded_unix")->valuedouble == 1700000030);
+	cJSON_Delete(j);
+
+	/* nothing loaded yet: null, not 0 or 1970 */
+	memset(&s, 0, sizeof(s));
+	assert_non_null(text = status_snapshot_json(&s));
+	assert_non_null(j = cJSON_Parse(text));
+	free(text);
+	o = cJSON_GetObjectItem(j, "desired");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "loaded")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "loaded_unix")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "fingerprint")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "follow")));
 	cJSON_Delete(j);
 }
 
