@@ -290,7 +290,7 @@ ledger_save(const char *path, const struct ledger *l, char *err, size_t errlen)
 	 * FIFO (which would block), a link or a file of someone else's. */
 	if (unlink(tmp) != 0 && errno != ENOENT) {
 		rc = -errno;
-		seterr(err, errlen, "cannot remove %s (%s)", tmp, strerror(errno));
+		seterr(err, errlen, "cannot remove %s: %s", tmp, strerror(errno));
 		free(text);
 		return rc;
 	}
@@ -298,7 +298,7 @@ ledger_save(const char *path, const struct ledger *l, char *err, size_t errlen)
 	    O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
-		seterr(err, errlen, "cannot create %s", tmp);
+		seterr(err, errlen, "cannot create %s: %s", tmp, strerror(-rc));
 		free(text);
 		return rc;
 	}
@@ -313,11 +313,14 @@ ledger_save(const char *path, const struct ledger *l, char *err, size_t errlen)
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = -errno;
 	if (rc != 0) {
-		seterr(err, errlen, "cannot write %s", path);
+		seterr(err, errlen, "cannot write %s: %s", path, strerror(-rc));
 		unlink(tmp);
 		return rc;
 	}
-	return fsync_dir_of(path);
+	if ((rc = fsync_dir_of(path)) != 0)
+		seterr(err, errlen, "cannot sync the folder of %s: %s", path,
+		    strerror(-rc));
+	return rc;
 }
 
 /* Moves path to target unless something is there already (a copy moved

@@ -249,10 +249,10 @@ execute(struct reconciler *r)
 	 * nothing done. With nothing to do, the save is all there is. */
 	if ((rc = ledger_save(r->ledger_path, &r->ledger, err, sizeof(err))) != 0) {
 		if (out->plan.n_actions > 0) {
-			fail(r, rc, "%s: %s: nothing was done", err, strerror(-rc));
+			fail(r, rc, "the ledger could not be saved (%s): nothing was done", err);
 			return;
 		}
-		log_errorx("ledger: %s: %s", err, strerror(-rc));
+		log_errorx("ledger: %s", err);
 		on_executed(r, rc);
 		return;
 	}
