@@ -137,11 +137,10 @@ static void
 save_intents(struct reconciler *r)
 {
 	char err[600] = "";
-	int rc;
 
 	if (!r->intents_dirty && r->intents_clean)
 		return;
-	if ((rc = intents_save(r->intents_path, &r->intents, err, sizeof(err))) != 0) {
+	if (intents_save(r->intents_path, &r->intents, err, sizeof(err)) != 0) {
 		log_warnx("intents: %s (the next observation resolves them again)", err);
 		return;
 	}
@@ -473,7 +472,6 @@ load_intents(struct reconciler *r)
 		log_errorx("intents %s: %s: ignored (an intent lost only leaves its "
 		    "resource unowned)", r->intents_path, err);
 		clean = false;
-		rc = 0;
 	} else if (rc != 0) {
 		log_errorx("intents %s: %s: nothing was done", r->intents_path, err);
 		return rc;

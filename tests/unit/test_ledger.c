@@ -156,8 +156,8 @@ test_corrupt(void **state)
 		"{\"version\":\"2\",\"projects\":[],\"deployments\":[]}",
 		"{\"projects\":[],\"deployments\":[]}",
 		/* Two documents, or anything after one (issue 18). */
-		"{\"version\":1,\"projects\":[],\"deployments\":[]}"
-		"{\"version\":1,\"projects\":[],\"deployments\":[]}",
+		("{\"version\":1,\"projects\":[],\"deployments\":[]}"
+		 "{\"version\":1,\"projects\":[],\"deployments\":[]}"),
 		"{\"version\":1,\"projects\":[],\"deployments\":[]}\n{}",
 		"{\"version\":1,\"projects\":[],\"deployments\":[]} x",
 		/* A name with a NUL cannot be kept whole. */
