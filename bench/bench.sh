@@ -293,10 +293,49 @@ bench_memory() {
 		    "peak RSS $(field "$f" maxrss_kb) KiB (RssAnon $(field "$f" anon_kb) KiB); wall $(field "$f" wall_ms) ms; $rq requests" \
 		    "<= 16384 KiB" "$v" "$(cp_cmdline plan)"
 	done
+	bench_validate_memory
 	# For scale: the process with nothing to do (shared libraries, TLS).
 	"$CPRUN" "$WORK/memory.version" "$BIN" --version >/dev/null
 	echo "   (for scale: convex-provisioner --version peaks at $(field "$WORK/memory.version" maxrss_kb) KiB, nearly all of it"
 	echo "    shared libraries' pages: libcrypto, libc, gnutls, libcurl, libsystemd ...)"
+}
+
+# validate alone (offline: the loader's own cost) on the same two layouts,
+# then the heap of validate on a file just under the 4 MiB limit, which must
+# stay under twice the file's size (valgrind massif: heap plus malloc's own
+# overhead at the peak).
+bench_validate_memory() {
+	local f layout d size peak big=$WORK/mem-4mib.yaml v
+	echo "   validate (offline, no requests) of the same files:"
+	for layout in one dir; do
+		if [ "$layout" = one ]; then d=$WORK/mem-one.yaml; else d=$WORK/mem-dir; fi
+		f=$WORK/memory.validate.$layout
+		"$CPRUN" "$f" "$BIN" -c "$WORK/config.yaml" validate "$d" >/dev/null 2>"$WORK/cp.err"
+		[ "$(field "$f" exit)" = 0 ] || { tail -n 5 "$WORK/cp.err" >&2; die "validate exited $(field "$f" exit)"; }
+		printf '     %-9s peak RSS %6d KiB, RssAnon %6d KiB, wall %d ms\n' \
+		    "$([ $layout = one ] && echo "one file" || echo "100 files")" \
+		    "$(field "$f" maxrss_kb)" "$(field "$f" anon_kb)" "$(field "$f" wall_ms)"
+		row "memory validate P=$PM ($([ $layout = one ] && echo "one file" || echo "100 files"))" \
+		    "peak RSS $(field "$f" maxrss_kb) KiB (RssAnon $(field "$f" anon_kb) KiB)" \
+		    "(figure)" "-" "convex-provisioner validate PATH"
+	done
+	if ! command -v valgrind >/dev/null; then
+		echo "   (no valgrind: the heap of validate on a 4 MiB file is not measured)"
+		return
+	fi
+	# 23,800 projects of the same shape: just under 4 MiB.
+	gen_desired "$big" 23800
+	size=$(stat -c %s "$big")
+	valgrind --tool=massif --massif-out-file="$WORK/massif.validate" "$BIN" \
+	    -c "$WORK/config.yaml" validate "$big" >/dev/null 2>&1 ||
+	    die "validate under massif failed"
+	peak=$(awk -F= '/^mem_heap_B/ { h = $2 } /^mem_heap_extra_B/ { if (h + $2 > m) m = h + $2 }
+	    END { printf "%d", m }' "$WORK/massif.validate")
+	verdict "$peak" $((2 * size))
+	echo "   validate of a $size-byte file (23,800 projects): peak heap $peak bytes = $(ratio "$peak" "$size") x the file" \
+	    "(target < 2 x): $v"
+	row "heap of validate, 4 MiB file" "$peak bytes ($(ratio "$peak" "$size") x the $size-byte file)" \
+	    "< 2 x the file" "$v" "valgrind --tool=massif convex-provisioner validate FILE"
 }
 
 # ---- idle ----------------------------------------------------------------

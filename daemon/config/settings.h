@@ -42,6 +42,8 @@ struct settings {
 	char *ca_file;            /* NULL: system store */
 	char *config_file;        /* the settings file that was read, or NULL */
 	bool json;                /* --json: plan and apply print one object */
+	bool strict;              /* --strict: validate fails on an env value
+	                           * whose {file:} or {env:} cannot be read */
 
 	/* How these settings were found, for settings_reload. */
 	char *config_path;        /* -c FILE, or SETTINGS_DEFAULT_CONFIG */

@@ -876,3 +876,25 @@ prune_mode_parse(const char *s, enum prune_mode *out)
 	}
 	return -EINVAL;
 }
+
+static const char *const drift_names[] = { "correct", "report" };
+
+const char *
+drift_mode_name(enum drift_mode m)
+{
+	if ((unsigned)m >= sizeof(drift_names) / sizeof(drift_names[0]))
+		return "?";
+	return drift_names[m];
+}
+
+int
+drift_mode_parse(const char *s, enum drift_mode *out)
+{
+	for (size_t i = 0; i < sizeof(drift_names) / sizeof(drift_names[0]); i++) {
+		if (strcmp(s, drift_names[i]) == 0) {
+			*out = (enum drift_mode)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
