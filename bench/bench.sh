@@ -158,6 +158,32 @@ machine() {
 
 # ---- converge ------------------------------------------------------------
 
+# converge_fsyncs DESIRED STATE: one more converge, untimed, under strace
+# (-y names each descriptor's file): the fsyncs of one apply of P x 2 and
+# what they sync. The create intents cost one fsync for the whole batch
+# (two with the folder's, when the file is new); the ledger's spaced saves
+# two each (the file, the folder); so the figure per create stays far below
+# one.
+converge_fsyncs() {
+	local desired=$1 state=$2 trace=$WORK/fsync.trace total intents ledger folders creates=$((3 * P)) per
+	command -v strace >/dev/null || { echo "   (no strace: fsyncs per create not counted)"; return 0; }
+	sim_reset
+	rm -rf "$state"
+	CONVEX_ACCESS_TOKEN=$SIM_TOKEN strace -f -qq -y -e trace=fsync,fdatasync -e signal=none -o "$trace" \
+	    "$BIN" -c "$WORK/config.yaml" --api-url "$SIM_URL" --team 1 --desired "$desired" \
+	    --state-dir "$state" --concurrency "$CONC" apply >"$WORK/cp.out" 2>"$WORK/cp.err" ||
+	    { echo "   (the apply under strace failed: fsyncs not counted)"; return 0; }
+	total=$(grep -c -E 'f(data)?sync\(' "$trace")
+	intents=$(grep -c -E 'f(data)?sync\([0-9]+<[^>]*/intents\.jsonl' "$trace")
+	ledger=$(grep -c -E 'f(data)?sync\([0-9]+<[^>]*/ledger\.json\.tmp' "$trace")
+	folders=$((total - intents - ledger))
+	per=$(awk -v t="$total" -v c="$creates" 'BEGIN { printf "%.4f", t / c }')
+	echo "   fsyncs of one converge (strace, untimed): $total for $creates creates = $per per create" \
+	    "(intents.jsonl $intents, ledger.json $ledger, the state folder and others $folders)"
+	row "converge fsyncs, P=$P" "$total fsyncs for $creates creates = $per per create (intents $intents, ledger $ledger, folder $folders)" \
+	    "(figure)" "-" "strace -f -y -e trace=fsync,fdatasync $(cp_cmdline --concurrency "$CONC" apply)"
+}
+
 bench_converge() {
 	local pages bound walls=() w rq=0 f i state=$WORK/state-converge desired=$WORK/desired-converge.yaml
 	pages=$(($(ceil_div "$P" 100) + $(ceil_div $((2 * P)) 100) + $(ceil_div "$P" 16) + $(ceil_div $((2 * P)) 16)))
@@ -165,7 +191,8 @@ bench_converge() {
 	gen_desired "$desired" "$P"
 	echo
 	echo "== converge: apply of $P projects x 2 deployments on an empty team, --concurrency $CONC, latency ${LAT} ms"
-	echo "   lower bound ${LAT} ms x (ceil(P/100) + ceil(2P/100) + ceil(P/16) + ceil(2P/16)) = ${LAT} x $pages = $bound ms; target <= 1.5x"
+	echo "   lower bound ${LAT} ms x (ceil(P/100) + ceil(2P/100) + ceil(P/16) + ceil(2P/16)) = ${LAT} x $pages = $bound ms;"
+	echo "   target <= 1.2x with the create intents on (issue 14; 1.5x before)"
 	for i in $(seq 1 "$RUNS"); do
 		sim_reset
 		rm -rf "$state"
@@ -182,10 +209,10 @@ bench_converge() {
 	w=$(median "${walls[@]}")
 	f=$(grep -l "wall_ms=$w " "$WORK"/converge.* | head -n 1)
 	local v
-	verdict "$w" "$(awk -v b="$bound" 'BEGIN { print 1.5 * b }')"
+	verdict "$w" "$(awk -v b="$bound" 'BEGIN { print 1.2 * b }')"
 	echo "   median wall $w ms = $(ratio "$w" "$bound") x the bound: $v"
 	row "converge P=$P, concurrency $CONC" "wall $w ms ($(ratio "$w" "$bound")x of $bound ms); $rq requests; CPU $(($(field "$f" user_ms) + $(field "$f" sys_ms))) ms; peak RSS $(field "$f" maxrss_kb) KiB" \
-	    "<= 1.5x bound" "$v" "$(cp_cmdline --concurrency "$CONC" apply) (median of $RUNS)"
+	    "<= 1.2x bound" "$v" "$(cp_cmdline --concurrency "$CONC" apply) (median of $RUNS)"
 
 	# The same with the state folder in memory: what the ledger's fsyncs
 	# (after every create, SPEC section 5) cost on this disk.
@@ -203,6 +230,7 @@ bench_converge() {
 		echo "   (state folder on tmpfs, no disk fsync: median wall $w ms = $(ratio "$w" "$bound") x the bound)"
 		row "converge, state folder on tmpfs" "wall $w ms ($(ratio "$w" "$bound")x)" "(diagnostic)" "-" "same, --state-dir /dev/shm/..."
 	fi
+	converge_fsyncs "$desired" "$state"
 	# Leave the converged team for steady and idle.
 	sim_state >"$WORK/converged.json"
 	cp -r "$state" "$WORK/state-converged"

@@ -140,5 +140,10 @@ ledger_clear(struct ledger *l)
 		free(l->deployments[i].reference);
 	}
 	free(l->deployments);
+	for (size_t i = 0; i < l->n_conflicts; i++) {
+		free(l->conflicts[i].project);
+		free(l->conflicts[i].reference);
+	}
+	free(l->conflicts);
 	memset(l, 0, sizeof(*l));
 }

@@ -589,6 +589,26 @@ test_snapshot_json(void **state)
 	cJSON_Delete(j);
 }
 
+/* Every integer of /status is exact (issue 14): a count at 2^53 + 1
+ * prints as its own digits, not as the nearest double. */
+static void
+test_snapshot_exact(void **state)
+{
+	struct status_snapshot s;
+	char *text;
+	(void)state;
+
+	memset(&s, 0, sizeof(s));
+	s.version = "0.1.0";
+	s.desired_projects = (size_t)9007199254740993ULL;
+	s.n_create = 4294967295u;
+	assert_non_null(text = status_snapshot_json(&s));
+	if (strstr(text, "\"projects\":\t9007199254740993") == NULL)
+		fail_msg("%s", text);
+	assert_non_null(strstr(text, "\"create\":\t4294967295"));
+	free(text);
+}
+
 int
 main(void)
 {
@@ -599,6 +619,7 @@ main(void)
 		cmocka_unit_test(test_port_in_use),
 		cmocka_unit_test(test_ready_rule),
 		cmocka_unit_test(test_snapshot_json),
+		cmocka_unit_test(test_snapshot_exact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
