@@ -110,8 +110,11 @@ load_desired(struct daemon *d)
 	/* valid or not, these files are the ones seen: a broken file is
 	 * reported once, not at every reconcile */
 	d->fp_ok = desired_fingerprint_take(d->settings.desired, &d->fp_seen) == 0;
+	desired_sources_free(&d->sources);
 	diag_init(&dg);
-	rc = desired_load(d->settings.desired, ds, &dg);
+	rc = desired_load_sources(d->settings.desired, NULL, 0, &d->sources, ds, &dg);
+	if (rc == -ENOMEM)
+		d->fp_ok = false;       /* the sources may be missing: recheck */
 	if (rc != 0) {
 		log_diag(&dg);
 		errors_keep(d, &dg);
@@ -143,18 +146,6 @@ load_desired(struct daemon *d)
 	return 0;
 }
 
-/* Whether the state read files the fingerprint does not cover: env values
- * given as {file: PATH} are read from files the YAML names, which only a
- * load finds. */
-static bool
-reads_other_files(const struct desired_state *ds)
-{
-	for (size_t i = 0; ds != NULL && i < ds->n_projects; i++)
-		if (ds->projects[i].env != NULL)
-			return true;
-	return false;
-}
-
 /* The level check: reloads when the files differ from those of the last
  * load (or the fingerprint could not be taken, or `force`). `trigger` is
  * what asked, METRICS_TRIGGER_*. 1: a new valid state is in place; 0:
@@ -166,8 +157,11 @@ refresh_desired(struct daemon *d, const char *trigger, bool force)
 	bool changed = true;
 	int rc;
 
+	/* The folder's files by their stat data; the files env values come
+	 * from (anywhere, found only by a load) by what they hold. */
 	if (d->fp_ok &&
-	    desired_fingerprint_check(d->settings.desired, &d->fp_seen, &changed) != 0)
+	    (desired_fingerprint_check(d->settings.desired, &d->fp_seen, &changed) != 0 ||
+	    (!changed && desired_sources_changed(&d->sources, &changed) != 0)))
 		changed = true;
 	if (!changed && !force)
 		return 0;
@@ -377,10 +371,7 @@ on_files_changed(void *arg)
 
 	if (d->stopping)
 		return;
-	/* A file an env value is read from may be what changed: only a
-	 * load can tell, so a state with env values is reloaded. */
-	if (refresh_desired(d, METRICS_TRIGGER_WATCH,
-	    reads_other_files(d->desired)) == 1)
+	if (refresh_desired(d, METRICS_TRIGGER_WATCH, false) == 1)
 		trigger(d, "desired state changed", METRICS_TRIGGER_WATCH);
 	else
 		log_debug("a change under %s, none to the files the loader reads",
@@ -723,6 +714,7 @@ daemon_free(struct daemon *d)
 		free(d->desired);
 	}
 	errors_clear(d);
+	desired_sources_free(&d->sources);
 	daemon_last_clear(&d->last);
 	metrics_free(d->metrics);
 	token_clear(&d->token);

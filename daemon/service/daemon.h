@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "desired_fingerprint.h"
+#include "desired_sources.h"
 #include "metrics.h"
 #include "model.h"
 #include "notify.h"
@@ -61,6 +62,8 @@ struct daemon {
 	struct desired_fingerprint fp_seen;
 	bool fp_ok;                      /* false: the next check reloads */
 	struct desired_fingerprint fp_loaded;   /* of the state in use */
+	struct desired_sources sources;  /* env value files of the last load,
+	                                  * valid or not, with what they held */
 	const char *next_trigger;        /* METRICS_TRIGGER_* of the coming reconcile */
 	bool watch_degraded;             /* events were lost or a folder is not watched */
 	bool watch_logged[WATCH_PROBLEMS];   /* each kind of problem logged once */

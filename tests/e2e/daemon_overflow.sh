@@ -56,8 +56,9 @@ wait_for 10 "the reconcile to end" '[ "$(dm_status .reconcile.running)" = false 
 kill -HUP "$DM_PID"
 wait_for 10 "follow watch after SIGHUP" '[ "$(dm_status .desired.follow)" = watch ]'
 assert_eq "$(reloads sighup)" 1 "reloads by SIGHUP"
-# A file an env value is read from ({file: PATH}) is not in the fingerprint
-# (only a load finds it): a file event reloads a state with env values.
+# A file an env value is read from ({file: PATH}) is outside the folder
+# fingerprint (only a load finds it): a file event reloads when what it
+# holds changed (the level check reads it again).
 wait_for 10 "the reload's reconcile" '[ "$(dm_status .reconcile.running)" = false ]'
 echo 'first' >"$CP_DESIRED/news-key.txt"
 desired news.yaml <<'YAML'

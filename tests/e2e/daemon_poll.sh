@@ -89,5 +89,35 @@ wait_for 15 "news in the simulator" '[ "$(live_projects_named news)" = 1 ]'
 assert_eq "$(($(reloads api) + $(reloads timer)))" 5 "reloads (api or timer, whichever came first)"
 assert_eq "$(m 'watch_failures_total{reason="overflow"}')" 0 "no watch, no failure"
 
+# A file an env value is read from, outside the folder (a secrets mount):
+# no fingerprint of the folder sees it, the level check reads it again.
+secrets=$(mktemp -d)
+printf 'one\n' >"$secrets/api-key"
+r=$(reloads timer)
+desired teams/news.yaml <<YAML
+projects:
+  - name: news
+    env:
+      prod:
+        API_KEY: {file: $secrets/api-key}
+YAML
+wait_for 15 "the env state loaded" '[ "$(reloads timer)" -gt "$r" ]'
+n=$(dm_reconciles)
+dm_wait_reconciles $((n + 2)) 30
+r=$(reloads timer)
+printf 'two\n' >"$secrets/api-key"          # same size, same folder
+wait_for 15 "a reload for the secret file" '[ "$(reloads timer)" -gt "$r" ]'
+n=$(dm_reconciles)
+dm_wait_reconciles $((n + 2)) 30
+r=$(reloads timer)
+rm "$secrets/api-key"                         # gone: an error, reported once
+wait_for 15 "the unreadable secret reported" '[ "$(dm_status ".desired.errors | length")" -gt 0 ]'
+n=$(dm_reconciles)
+dm_wait_reconciles $((n + 2)) 30
+assert_eq "$(reloads timer)" $((r + 1)) "reloads while the secret file is gone"
+printf 'two\n' >"$secrets/api-key"          # back: valid again
+wait_for 15 "the secret file back" '[ "$(dm_status ".desired.errors | length")" = 0 ]'
+rm -rf "$secrets"
+
 dm_stop 15
 echo "ok"

@@ -19,7 +19,11 @@
 #include <cmocka.h>
 
 #include "cfgtest.h"
+#include "desired.h"
 #include "desired_fingerprint.h"
+#include "desired_sources.h"
+#include "diag.h"
+#include "model.h"
 #include "siphash.h"
 
 struct ctx {
@@ -411,6 +415,47 @@ test_folder_loop_counts(void **state)
 	assert_true(changed(c->desired, &fp));
 }
 
+/* The files env values are read from are outside the fingerprint: a load
+ * lists them with what they held (valid state or not), and the check reads
+ * them again: a same-size rewrite, a removal and a return are changes,
+ * nothing else is. */
+static void
+test_env_value_files(void **state)
+{
+	struct ctx *c = *state;
+	struct desired_sources src = { 0 };
+	struct desired_state ds;
+	struct diag d;
+	bool ch;
+	char *yaml;
+
+	cfgtest_write(c->dir, "secret", "one\n");
+	assert_true(asprintf(&yaml, "projects:\n  - name: p\n    env:\n      prod:\n"
+	    "        K: {file: %s/secret}\n        L: {file: %s/none}\n",
+	    c->dir, c->dir) > 0);
+	cfgtest_write(c->desired, "e.yaml", yaml);
+	free(yaml);
+	diag_init(&d);
+	/* the second file is missing: an invalid state, yet both are listed */
+	assert_int_equal(desired_load_sources(c->desired, NULL, 0, &src, &ds, &d),
+	    -EINVAL);
+	diag_free(&d);
+	assert_int_equal(src.n, 2);
+	assert_int_equal(desired_sources_changed(&src, &ch), 0);
+	assert_false(ch);
+	cfgtest_write(c->dir, "secret", "two\n");          /* same size */
+	assert_int_equal(desired_sources_changed(&src, &ch), 0);
+	assert_true(ch);
+	cfgtest_write(c->dir, "secret", "one\n");          /* back as it was */
+	assert_int_equal(desired_sources_changed(&src, &ch), 0);
+	assert_false(ch);
+	cfgtest_write(c->dir, "none", "now\n");            /* the missing one comes */
+	assert_int_equal(desired_sources_changed(&src, &ch), 0);
+	assert_true(ch);
+	desired_sources_free(&src);
+	assert_int_equal(src.n, 0);
+}
+
 int
 main(void)
 {
@@ -428,6 +473,7 @@ main(void)
 		T(test_symlinks_followed),
 		T(test_single_file_and_missing_path),
 		T(test_folder_loop_counts),
+		T(test_env_value_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
