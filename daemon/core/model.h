@@ -148,7 +148,15 @@ struct observed_deployment {
 	char *region;
 	char *class_name;
 	bool is_default;
+	/* SPEC section 8: 1 true, 0 false, -1 the API did not say (null) */
+	signed char dashboard_edit_confirmation;
+	signed char send_logs_to_client;
 	int64_t create_time;
+	int64_t expires_at;      /* ms since the epoch, 0: no expiry */
+	/* deploymentUrl when it is not https://NAME.convex.cloud (the usual
+	 * one is not kept: 20,000 deployments would carry 20,000 copies of
+	 * their name); read it with observed_deployment_url() */
+	char *url;
 };
 
 struct observed_state {
@@ -167,6 +175,10 @@ bool observed_project_same(const struct observed_project *a,
     const struct observed_project *b);
 bool observed_deployment_same(const struct observed_deployment *a,
     const struct observed_deployment *b);
+/* The deployment's URL (deploymentUrl) into buf; "" when neither the API
+ * gave one nor the name is known. Returns buf. */
+const char *observed_deployment_url(const struct observed_deployment *d,
+    char *buf, size_t n);
 void observed_state_free(struct observed_state *os); /* frees contents, not os */
 
 /* ---- ledger ----------------------------------------------------------- */
