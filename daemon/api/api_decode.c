@@ -182,13 +182,14 @@ decode_deployment_settings(const cJSON *o, const char *where,
 	    (rc = get_tristate(o, "sendLogsToClient", &d->send_logs_to_client,
 	    where, err, errlen)) != 0 ||
 	    (rc = get_int(o, "expiresAt", false, &d->expires_at, where, err,
-	    errlen)) != 0 ||
-	    (rc = get_str(o, "deploymentUrl", false, &url, where, err,
 	    errlen)) != 0)
 		return rc;
 	if (d->expires_at < 0)
 		return fail(err, errlen, where, "expiresAt", "expected a time "
 		    "after 1970");
+	if ((rc = get_str(o, "deploymentUrl", false, &url, where, err,
+	    errlen)) != 0)
+		return rc;
 	snprintf(usual, sizeof(usual), "https://%s.convex.cloud", d->name);
 	if (url != NULL && strcmp(url, usual) == 0) {
 		free(url);

@@ -349,7 +349,6 @@ add_drift(struct ctx *c, const char *project, const struct observed_deployment *
 	c->drift = nd;
 	d = &nd[c->n_drift++];
 	memset(d, 0, sizeof(*d));
-	d->kind = PLAN_DEPLOYMENT;
 	d->project_id = od->project_id;
 	d->project = project;
 	d->reference = od->reference;
@@ -552,7 +551,7 @@ add_project_drift(struct ctx *c, const struct desired_project *dp,
 	c->drift = nd;
 	d = &nd[c->n_drift++];
 	memset(d, 0, sizeof(*d));
-	d->kind = PLAN_PROJECT;
+	d->of_project = true;
 	d->project = dp->name;
 	d->project_id = op->id;
 	d->field = field;

@@ -111,8 +111,8 @@ struct plan_drift {
 	                               * and the fields of plan_field_name */
 	char want[136];               /* room for a 128-byte project name */
 	char have[136];
-	enum plan_kind kind;          /* PLAN_DEPLOYMENT, or PLAN_PROJECT (name,
-	                               * slug: reference and deployment_name NULL) */
+	bool of_project;              /* a project's (name, slug): reference and
+	                               * deployment_name NULL; false: a deployment's */
 	int64_t project_id;           /* the live project */
 	const char *reason;           /* why it is not changed (type, region);
 	                               * NULL: drift: report */

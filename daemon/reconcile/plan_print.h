@@ -25,5 +25,9 @@ int plan_print_json(const struct plan *p, const struct action_result *results,
 /* The same object for callers that embed it (the status endpoint); NULL on
  * ENOMEM. The strings are copied: it outlives the plan. */
 cJSON *plan_to_cjson(const struct plan *p, const struct action_result *results);
+/* An update's or rename's changes as {field: {from, to}}: names, classes
+ * and times as strings ("never": no expiry), the flags as booleans, null
+ * for a value the API did not give; NULL on ENOMEM. */
+cJSON *plan_changes_cjson(const struct plan_action *a);
 
 #endif

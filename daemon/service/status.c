@@ -524,6 +524,7 @@ last_reconcile(const struct status_snapshot *s, bool *ok)
 	put(o, "duration_seconds", cJSON_CreateNumber(s->last_duration), ok);
 	put(o, "error", str_or_null(s->last_error), ok);
 	put(sum, "create", cJSON_CreateNumber(s->n_create), ok);
+	put(sum, "update", cJSON_CreateNumber(s->n_update), ok);
 	put(sum, "delete", cJSON_CreateNumber(s->n_delete), ok);
 	put(sum, "failed", cJSON_CreateNumber(s->n_failed), ok);
 	put(sum, "drift", cJSON_CreateNumber((double)s->n_drift), ok);

@@ -445,7 +445,7 @@ render_action(const struct plan_action *a, char *s, size_t n)
 static void
 render_drift(const struct plan_drift *d, char *s, size_t n)
 {
-	if (d->kind == PLAN_PROJECT)
+	if (d->of_project)
 		snprintf(s, n, "%s %s %s %s", d->project, d->field, d->want,
 		    d->have[0] ? d->have : "-");
 	else
@@ -1526,7 +1526,7 @@ test_update_messages(void **state)
 	assert_string_equal(p.drift[1].field, "region");
 	assert_string_equal(p.drift[1].reason, "the API cannot move a deployment to another region");
 	assert_null(p.drift[2].reason);
-	assert_int_equal(p.drift[2].kind, PLAN_DEPLOYMENT);
+	assert_false(p.drift[2].of_project);
 	assert_int_equal(p.drift[2].project_id, 12);
 	plan_free(&p);
 	fixture_free(&f);
@@ -1534,7 +1534,7 @@ test_update_messages(void **state)
 	/* A project drift names the live project. */
 	p = build(&f, "P new from=old", "P 12 old", NULL, "drift=report");
 	assert_int_equal(p.n_drift, 1);
-	assert_int_equal(p.drift[0].kind, PLAN_PROJECT);
+	assert_true(p.drift[0].of_project);
 	assert_int_equal(p.drift[0].project_id, 12);
 	assert_null(p.drift[0].reference);
 	assert_null(p.drift[0].deployment_name);
@@ -1663,6 +1663,8 @@ test_large_team(void **state)
 			dp->deployments[j].reference = ddup(&f, j ? "staging" : "production");
 			dp->deployments[j].type = j ? DEP_DEV : DEP_PROD;
 			dp->deployments[j].is_default = TRI_UNSET;
+			dp->deployments[j].dashboard_edit_confirmation = TRI_UNSET;
+			dp->deployments[j].send_logs_to_client = TRI_UNSET;
 		}
 		f.ds.n_projects++;
 		snprintf(name, sizeof(name), "proj-%05zu", i);

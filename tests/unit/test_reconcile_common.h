@@ -522,6 +522,8 @@ ds_deployment(struct desired_project *p, const char *reference, enum dep_type ty
 	assert_non_null(d->reference);
 	d->type = type;
 	d->is_default = TRI_UNSET;
+	d->dashboard_edit_confirmation = TRI_UNSET;
+	d->send_logs_to_client = TRI_UNSET;
 	return d;
 }
 
