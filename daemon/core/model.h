@@ -144,13 +144,14 @@ struct observed_deployment {
 	char *name;              /* happy-otter-123 */
 	int64_t project_id;
 	enum dep_type type;
+	/* SPEC section 8: 1 true, 0 false, -1 the API did not say (null); in
+	 * the room after `type` (20,000 deployments: no byte more) */
+	signed char dashboard_edit_confirmation;
+	signed char send_logs_to_client;
 	char *reference;
 	char *region;
 	char *class_name;
 	bool is_default;
-	/* SPEC section 8: 1 true, 0 false, -1 the API did not say (null) */
-	signed char dashboard_edit_confirmation;
-	signed char send_logs_to_client;
 	int64_t create_time;
 	int64_t expires_at;      /* ms since the epoch, 0: no expiry */
 	/* deploymentUrl when it is not https://NAME.convex.cloud (the usual
