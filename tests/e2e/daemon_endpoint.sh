@@ -63,6 +63,7 @@ assert_eq "$(st .last_reconcile.result)" blocked "result"
 assert_eq "$(st .last_reconcile.error)" null "error"
 assert_eq "$(st '.last_reconcile.summary | [.create, .delete, .failed, .drift, .blocked] | map(tostring) | join(" ")')" \
     "0 0 0 1 1" "summary (create delete failed drift blocked; blocked deletes are not planned)"
+assert_eq "$(st '.last_reconcile.summary.update')" 0 "summary.update"
 assert_eq "$(st '.last_reconcile.drift[0] | [.kind, .project, .reference, .field, .want, .have] | join(" ")')" \
     "deployment shop production type prod dev" "drift"
 assert_eq "$(st '.last_reconcile.blocked[0].guard')" max_deletes "blocked guard"
