@@ -4,8 +4,13 @@
 # deployments each. Prints every figure with its target and the machine it
 # ran on, then a Markdown table for docs/performance.md.
 #
-#   bench/bench.sh BUILD_DIR [converge] [steady] [memory] [idle] [wan] [fingerprint]
-#                                                            (all by default)
+#   bench/bench.sh BUILD_DIR [converge] [steady] [updates] [memory] [idle] [wan]
+#                            [fingerprint]                      (all by default)
+#
+# updates (issue 11): the converged team with the class of every deployment
+# changed in the files: one apply must send exactly 2P PATCH requests (from
+# /_sim/stats) and converge, the next plan must be empty; prints the wall
+# time against the latency bound.
 #
 # wan (issue 13): converge and steady plan of P projects x 2 over HTTPS +
 # HTTP/2 (nghttpx in front of the simulator, a CA made for the run) through
@@ -32,11 +37,11 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
-build=${1:?usage: bench/bench.sh BUILD_DIR [converge|steady|memory|idle|wan|fingerprint]...}
+build=${1:?usage: bench/bench.sh BUILD_DIR [converge|steady|updates|memory|idle|wan|fingerprint]...}
 shift
 build=$(cd "$build" && pwd)
 benches=("$@")
-[ ${#benches[@]} -eq 0 ] && benches=(converge steady memory idle wan fingerprint)
+[ ${#benches[@]} -eq 0 ] && benches=(converge steady updates memory idle wan fingerprint)
 
 P=${BENCH_P:-1000}
 PM=${BENCH_P_MEM:-10000}
@@ -265,6 +270,48 @@ bench_steady() {
 	verdict "$w" $((3 * LAT * pages / 2))
 	echo "   median wall $w ms = $(ratio "$w" $((LAT * pages))) x ${LAT} ms x $pages ($(ratio "$w" "$ideal") x the concurrent ideal): $v"
 	row "steady plan P=$P" "wall $w ms; $rq requests (want $want)" "<= $((3 * LAT * pages / 2)) ms, requests = $want" "$v" "$(cp_cmdline plan) (median of 5)"
+}
+
+# ---- updates -------------------------------------------------------------
+
+bench_updates() {
+	local pages bound f w t0 patches rq v state=$WORK/state-updates desired=$WORK/desired-updates.yaml
+	[ -f "$WORK/converged.json" ] || bench_converge
+	pages=$(($(ceil_div "$P" 100) + $(ceil_div $((2 * P)) 100) + $(ceil_div $((2 * P)) "$CONC")))
+	bound=$((LAT * pages))
+	# The converged team's files with a class on every deployment (the
+	# simulator's default is s16).
+	sed 's/^\(        type: \(prod\|dev\)\)$/\1\n        class: s256/' "$WORK/desired-converge.yaml" >"$desired"
+	[ "$(grep -c 'class: s256' "$desired")" = $((2 * P)) ] || die "updates: not $((2 * P)) classes in the files"
+	echo
+	echo "== updates: apply on the converged team of $P projects x 2 with the class of every deployment changed, --concurrency $CONC"
+	echo "   must send exactly 2P = $((2 * P)) PATCH requests and converge; then plan is empty"
+	echo "   lower bound ${LAT} ms x (ceil(P/100) + ceil(2P/100) + ceil(2P/$CONC)) = ${LAT} x $pages = $bound ms"
+	sim_reset_to "$WORK/converged.json"
+	rm -rf "$state"
+	cp -r "$WORK/state-converged" "$state"
+	t0=$(sim_total)
+	f=$WORK/updates.1
+	cp_bench "$f" --desired "$desired" --state-dir "$state" --concurrency "$CONC" apply
+	[ "$(field "$f" exit)" = 0 ] || { tail -n 20 "$WORK/cp.out" >&2; die "updates: apply exited $(field "$f" exit)"; }
+	rq=$(($(sim_total) - t0))
+	patches=$(sim_stats | jq '[(.requests["PATCH /deployments/{name}"] // {})[]] | add // 0')
+	w=$(field "$f" wall_ms)
+	printf '   apply: wall %d ms  user %d ms  sys %d ms  peak RSS %d KiB  requests %d, of them PATCH %d\n' \
+	    "$w" "$(field "$f" user_ms)" "$(field "$f" sys_ms)" "$(field "$f" maxrss_kb)" "$rq" "$patches"
+	[ "$(sim_state | jq '[.deployments[] | select(.class != "s256")] | length')" = 0 ] || die "updates: a class was not changed"
+	cp_bench "$WORK/updates.plan" --desired "$desired" --state-dir "$state" plan
+	if [ "$patches" = $((2 * P)) ] && [ "$(field "$WORK/updates.plan" exit)" = 0 ]; then
+		v=met
+	else
+		v=MISSED
+		MISSED=$((MISSED + 1))
+	fi
+	echo "   then plan: exit $(field "$WORK/updates.plan" exit) (0: nothing to do)"
+	echo "   wall $w ms = $(ratio "$w" "$bound") x the bound; PATCH requests $patches (want $((2 * P))): $v"
+	row "updates P=$P (2P class changes), concurrency $CONC" "wall $w ms ($(ratio "$w" "$bound")x of $bound ms); $patches PATCH of $rq requests; then plan empty" \
+	    "exactly $((2 * P)) PATCH, one apply, then no changes" "$v" "$(cp_cmdline --concurrency "$CONC" apply) (class changed in the files)"
+	sim_reset_to "$WORK/converged.json"
 }
 
 # ---- memory --------------------------------------------------------------
@@ -571,8 +618,8 @@ machine
 echo "simulator: convex-api-sim --latency $LAT (port $SIM_PORT)"
 for b in "${benches[@]}"; do
 	case $b in
-	converge | steady | memory | idle | wan | fingerprint) "bench_$b" ;;
-	*) die "unknown benchmark $b (converge, steady, memory, idle, wan, fingerprint)" ;;
+	converge | steady | updates | memory | idle | wan | fingerprint) "bench_$b" ;;
+	*) die "unknown benchmark $b (converge, steady, updates, memory, idle, wan, fingerprint)" ;;
 	esac
 done
 

@@ -172,6 +172,7 @@ cmd_reconcile_config(const struct settings *s, struct reconcile_config *cfg)
 	cfg->plan.prune = s->prune;
 	cfg->plan.max_deletes = s->max_deletes;
 	cfg->plan.allow_empty = s->allow_empty;
+	cfg->plan.drift = s->drift;
 	cfg->state_dir = s->state_dir;
 	cfg->concurrency = s->concurrency;
 }

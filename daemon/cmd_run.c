@@ -530,7 +530,8 @@ reload(struct daemon *d)
 		    ns.concurrency != d->settings.concurrency ||
 		    ns.request_timeout_ms != d->settings.request_timeout_ms ||
 		    ns.prune != d->settings.prune || ns.max_deletes != d->settings.max_deletes ||
-		    ns.allow_empty != d->settings.allow_empty;
+		    ns.allow_empty != d->settings.allow_empty ||
+		    ns.drift != d->settings.drift;
 		desired_changed = !same(ns.desired, d->settings.desired);
 		listen_changed = !same(ns.listen, d->settings.listen);
 		follow_changed = ns.follow != d->settings.follow;
@@ -787,8 +788,9 @@ cmd_run(const struct settings *s, int argc, char **argv)
 		goto stop;
 	if (notify_watchdog_start(&loop, &d.watchdog) != 0)
 		log_warnx("cannot start the watchdog timer");
-	log_info("convex-provisioner %s running: prune %s, interval %.0fs, "
+	log_info("convex-provisioner %s running: prune %s, drift %s, interval %.0fs, "
 	    "follow %s", CP_VERSION, prune_mode_name(d.settings.prune),
+	    drift_mode_name(d.settings.drift),
 	    (double)d.settings.interval_ms / 1000, daemon_follow(&d));
 	notify_ready();
 	d.next_trigger = METRICS_TRIGGER_TIMER;

@@ -151,6 +151,54 @@ decode_project(const cJSON *o, const char *where, struct observed_project *p,
 	return 0;
 }
 
+/* A boolean that may be absent or null: -1 then. */
+static int
+get_tristate(const cJSON *obj, const char *name, signed char *out,
+    const char *where, char *err, size_t errlen)
+{
+	bool b = false;
+	int rc;
+
+	*out = -1;
+	if (member(obj, name) == NULL)
+		return 0;
+	if ((rc = get_bool(obj, name, true, &b, where, err, errlen)) != 0)
+		return rc;
+	*out = b ? 1 : 0;
+	return 0;
+}
+
+/* The fields of SPEC section 8 (all optional in PlatformDeploymentResponse)
+ * and deploymentUrl, kept only when it is not the usual one (model.h). */
+static int
+decode_deployment_settings(const cJSON *o, const char *where,
+    struct observed_deployment *d, char *err, size_t errlen)
+{
+	char *url = NULL, usual[256];
+	int rc;
+
+	if ((rc = get_tristate(o, "dashboardEditConfirmation",
+	    &d->dashboard_edit_confirmation, where, err, errlen)) != 0 ||
+	    (rc = get_tristate(o, "sendLogsToClient", &d->send_logs_to_client,
+	    where, err, errlen)) != 0 ||
+	    (rc = get_int(o, "expiresAt", false, &d->expires_at, where, err,
+	    errlen)) != 0)
+		return rc;
+	if (d->expires_at < 0)
+		return fail(err, errlen, where, "expiresAt", "expected a time "
+		    "after 1970");
+	if ((rc = get_str(o, "deploymentUrl", false, &url, where, err,
+	    errlen)) != 0)
+		return rc;
+	snprintf(usual, sizeof(usual), "https://%s.convex.cloud", d->name);
+	if (url != NULL && strcmp(url, usual) == 0) {
+		free(url);
+		url = NULL;
+	}
+	d->url = url;
+	return 0;
+}
+
 /* Sets *is_local for "kind":"local" (nothing else is read from it). */
 static int
 decode_deployment(const cJSON *o, const char *where,
@@ -194,7 +242,8 @@ decode_deployment(const cJSON *o, const char *where,
 	    (rc = get_bool(o, "isDefault", true, &d->is_default, where, err,
 	    errlen)) != 0 ||
 	    (rc = get_int(o, "createTime", false, &d->create_time, where, err,
-	    errlen)) != 0)
+	    errlen)) != 0 ||
+	    (rc = decode_deployment_settings(o, where, d, err, errlen)) != 0)
 		goto out;
 	if (dep_type_parse(type, &d->type) != 0)
 		rc = fail(err, errlen, where, "deploymentType",

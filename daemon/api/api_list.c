@@ -285,7 +285,8 @@ static size_t
 deployment_bytes(const struct observed_deployment *d)
 {
 	return sizeof(*d) + slen(d->name) + slen(d->reference) +
-	    slen(d->region) + slen(d->class_name) + 4 * sizeof(uint32_t);
+	    slen(d->region) + slen(d->class_name) + slen(d->url) +
+	    4 * sizeof(uint32_t);
 }
 
 /*

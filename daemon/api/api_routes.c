@@ -158,6 +158,13 @@ api_create_deployment(struct api_client *c, int64_t project_id,
 	if (ok && want->is_default != TRI_UNSET)
 		ok = cJSON_AddBoolToObject(o, "isDefault",
 		    want->is_default == TRI_TRUE) != NULL;
+	/* SPEC section 8: create takes expiresAt (null: no expiry, which a
+	 * preview deployment would otherwise get). */
+	if (ok && want->expires == DESIRED_EXPIRES_NEVER)
+		ok = cJSON_AddNullToObject(o, "expiresAt") != NULL;
+	else if (ok && want->expires == DESIRED_EXPIRES_AT)
+		ok = cJSON_AddNumberToObject(o, "expiresAt",
+		    (double)want->expires_at_ms) != NULL;
 	if (!ok) {
 		cJSON_Delete(o);
 		return -ENOMEM;

@@ -376,9 +376,7 @@ load_deployment(struct loader *l, struct proj_ctx *pc)
 	}
 	dc = &l->deps[l->n_deps];
 	memset(dc, 0, sizeof(*dc));
-	dc->dd.is_default = TRI_UNSET;
-	dc->dd.dashboard_edit_confirmation = TRI_UNSET;
-	dc->dd.send_logs_to_client = TRI_UNSET;
+	desired_deployment_init(&dc->dd);
 	dc->dd.expires = DESIRED_EXPIRES_UNSET;
 	dc->dd.loc.file = l->file;
 	dc->dd.loc.line = m.line;

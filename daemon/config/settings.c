@@ -381,6 +381,20 @@ p_follow(const struct settings_row *r, const char *v, struct settings *s,
 }
 
 static int
+p_drift(const struct settings_row *r, const char *v, struct settings *s,
+    char *err, size_t len)
+{
+	char b[DIAG_QUOTE_MAX];
+
+	if (drift_mode_parse(v, FIELD(s, r, enum drift_mode)) != 0) {
+		snprintf(err, len, "invalid drift mode %s (expected correct or "
+		    "report)", q(b, sizeof(b), v));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
 p_log_level(const struct settings_row *r, const char *v, struct settings *s,
     char *err, size_t len)
 {
@@ -479,6 +493,9 @@ static const struct settings_row rows[] = {
 	{ "allow_empty", "allow-empty", NULL, "false", NULL, NULL,
 	  "allow pruning when nothing is declared", p_bool, OFF(allow_empty),
 	  0, 0, SETTINGS_BOOL },
+	{ "drift", "drift", NULL, "correct", NULL, "MODE",
+	  "attribute differences: correct (update in place, rename) or report "
+	  "(only show them)", p_drift, OFF(drift), 0, 0, SETTINGS_PLAIN },
 	{ "state_dir", "state-dir", NULL, "/var/lib/convex-provisioner", NULL,
 	  "DIR", "ledger, lock and journal of actions", p_path, OFF(state_dir),
 	  0, 0, SETTINGS_PLAIN },

@@ -41,6 +41,7 @@ struct settings {
 	enum prune_mode prune;
 	unsigned max_deletes;
 	bool allow_empty;
+	enum drift_mode drift;    /* SPEC section 8: correct or report */
 	char *state_dir;
 	char *listen;             /* "" disables */
 	enum log_level log_level;

@@ -2,6 +2,7 @@
 #include "model.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,7 @@ observed_deployment_clear(struct observed_deployment *d)
 	free(d->reference);
 	free(d->region);
 	free(d->class_name);
+	free(d->url);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -109,7 +111,25 @@ observed_deployment_same(const struct observed_deployment *a,
 	    a->create_time == b->create_time && same_str(a->name, b->name) &&
 	    same_str(a->reference, b->reference) &&
 	    same_str(a->region, b->region) &&
-	    same_str(a->class_name, b->class_name);
+	    same_str(a->class_name, b->class_name) &&
+	    a->dashboard_edit_confirmation == b->dashboard_edit_confirmation &&
+	    a->send_logs_to_client == b->send_logs_to_client &&
+	    a->expires_at == b->expires_at && same_str(a->url, b->url);
+}
+
+const char *
+observed_deployment_url(const struct observed_deployment *d, char *buf,
+    size_t n)
+{
+	if (n == 0)
+		return buf;
+	if (d->url != NULL)
+		snprintf(buf, n, "%s", d->url);
+	else if (d->name != NULL && d->name[0] != '\0')
+		snprintf(buf, n, "https://%s.convex.cloud", d->name);
+	else
+		buf[0] = '\0';
+	return buf;
 }
 
 void
@@ -146,4 +166,10 @@ ledger_clear(struct ledger *l)
 	}
 	free(l->conflicts);
 	memset(l, 0, sizeof(*l));
+}
+
+void
+desired_deployment_init(struct desired_deployment *d)
+{
+	*d = (struct desired_deployment){ DESIRED_DEPLOYMENT_UNSET };
 }

@@ -92,6 +92,14 @@ struct desired_deployment {
 	bool protect;
 };
 
+/* A deployment that declares nothing but what the caller sets: every
+ * tristate TRI_UNSET. Zeroed memory is NOT that (0 is TRI_FALSE, a declared
+ * "false"): start from this, in code and in static initialisers. */
+#define DESIRED_DEPLOYMENT_UNSET \
+	.is_default = TRI_UNSET, .dashboard_edit_confirmation = TRI_UNSET, \
+	.send_logs_to_client = TRI_UNSET
+void desired_deployment_init(struct desired_deployment *d);
+
 struct desired_project {
 	char *name;
 	char *slug;              /* NULL: not declared */
@@ -144,11 +152,20 @@ struct observed_deployment {
 	char *name;              /* happy-otter-123 */
 	int64_t project_id;
 	enum dep_type type;
+	/* SPEC section 8: 1 true, 0 false, -1 the API did not say (null); in
+	 * the room after `type` (20,000 deployments: no byte more) */
+	signed char dashboard_edit_confirmation;
+	signed char send_logs_to_client;
 	char *reference;
 	char *region;
 	char *class_name;
 	bool is_default;
 	int64_t create_time;
+	int64_t expires_at;      /* ms since the epoch, 0: no expiry */
+	/* deploymentUrl when it is not https://NAME.convex.cloud (the usual
+	 * one is not kept: 20,000 deployments would carry 20,000 copies of
+	 * their name); read it with observed_deployment_url() */
+	char *url;
 };
 
 struct observed_state {
@@ -167,6 +184,10 @@ bool observed_project_same(const struct observed_project *a,
     const struct observed_project *b);
 bool observed_deployment_same(const struct observed_deployment *a,
     const struct observed_deployment *b);
+/* The deployment's URL (deploymentUrl) into buf; "" when neither the API
+ * gave one nor the name is known. Returns buf. */
+const char *observed_deployment_url(const struct observed_deployment *d,
+    char *buf, size_t n);
 void observed_state_free(struct observed_state *os); /* frees contents, not os */
 
 /* ---- ledger ----------------------------------------------------------- */

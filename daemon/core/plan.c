@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "index.h"
+#include "plan_update.h"
 
 /* Why a candidate delete may not run. */
 enum prot { PROT_NONE = 0, PROT_SELF, PROT_PROJECT, PROT_HOLDS };
@@ -21,6 +22,7 @@ struct cand {
 	size_t orig;
 	enum prot prot;
 	const struct observed_deployment *holds;  /* PROT_HOLDS: which one */
+	const struct observed_deployment *have;   /* updates: the live deployment */
 };
 
 struct ctx {
@@ -47,6 +49,12 @@ struct ctx {
 	size_t n_drift, cap_drift;
 	struct plan_blocked *conflicts;
 	size_t n_conflicts, cap_conflicts;
+
+	/* SPEC section 8 */
+	struct index des_old;     /* renamed_from names of desired projects */
+	bool *dep_held;           /* per observed deployment: a candidate of a
+	                           * rename conflict (nothing is done to it) */
+	bool changes_moved;       /* the cands' changes belong to the plan now */
 };
 
 static const char *const guard_names[] = {
@@ -86,6 +94,8 @@ plan_free(struct plan *p)
 {
 	if (p == NULL)
 		return;
+	for (size_t i = 0; i < p->n_actions; i++)
+		free(p->actions[i].changes);
 	free(p->actions);
 	free(p->drift);
 	free(p->blocked);
@@ -149,23 +159,28 @@ ctx_init(struct ctx *c)
 	const struct desired_state *ds = c->ds;
 	const struct observed_state *os = c->os;
 	const struct ledger *l = c->led;
-	size_t n_dd = 0, i, j, k;
+	size_t n_dd = 0, n_old = 0, i, j, k;
 	size_t n_lp = l ? l->n_projects : 0, n_ld = l ? l->n_deployments : 0;
 
-	for (i = 0; i < ds->n_projects; i++)
+	for (i = 0; i < ds->n_projects; i++) {
 		n_dd += ds->projects[i].n_deployments;
+		n_old += ds->projects[i].n_renamed_from;
+	}
 	if (index_init(&c->obs_name, os->n_projects) ||
 	    index_init(&c->obs_id, os->n_projects) ||
 	    index_init(&c->des_name, ds->n_projects) ||
 	    index_init(&c->des_dep, n_dd) ||
 	    index_init(&c->led_proj, n_lp) ||
-	    index_init(&c->led_dep, n_ld))
+	    index_init(&c->led_dep, n_ld) ||
+	    index_init(&c->des_old, n_old))
 		return -ENOMEM;
 	c->dep_off = calloc(ds->n_projects + 1, sizeof(*c->dep_off));
 	c->matched = calloc(n_dd + 1, sizeof(*c->matched));
 	c->by_proj = calloc(os->n_deployments + 1, sizeof(*c->by_proj));
 	c->proj_start = calloc(os->n_projects + 1, sizeof(*c->proj_start));
-	if (!c->dep_off || !c->matched || !c->by_proj || !c->proj_start)
+	c->dep_held = calloc(os->n_deployments + 1, sizeof(*c->dep_held));
+	if (!c->dep_off || !c->matched || !c->by_proj || !c->proj_start ||
+	    !c->dep_held)
 		return -ENOMEM;
 
 	for (i = 0; i < os->n_projects; i++) {
@@ -181,6 +196,10 @@ ctx_init(struct ctx *c)
 			index_set(&c->des_dep, k, dp->deployments[j].reference, (int64_t)i, k);
 	}
 	c->dep_off[ds->n_projects] = k;
+	for (i = 0, k = 0; i < ds->n_projects; i++)
+		for (j = 0; j < ds->projects[i].n_renamed_from; j++, k++)
+			index_set(&c->des_old, k, ds->projects[i].renamed_from[j], 0, i);
+	index_sort(&c->des_old);
 	for (i = 0; i < n_lp; i++)
 		index_set(&c->led_proj, i, NULL, l->projects[i].id, i);
 	for (i = 0; i < n_ld; i++)
@@ -231,9 +250,13 @@ ctx_free(struct ctx *c)
 	free(c->matched);
 	free(c->by_proj);
 	free(c->proj_start);
+	for (size_t i = 0; !c->changes_moved && i < c->n_cands; i++)
+		free(c->cands[i].a.changes);
 	free(c->cands);
 	free(c->drift);
 	free(c->conflicts);
+	index_free(&c->des_old);
+	free(c->dep_held);
 }
 
 static const struct ledger_project *
@@ -325,6 +348,8 @@ add_drift(struct ctx *c, const char *project, const struct observed_deployment *
 		return -ENOMEM;
 	c->drift = nd;
 	d = &nd[c->n_drift++];
+	memset(d, 0, sizeof(*d));
+	d->project_id = od->project_id;
 	d->project = project;
 	d->reference = od->reference;
 	d->deployment_name = od->name;
@@ -334,27 +359,30 @@ add_drift(struct ctx *c, const char *project, const struct observed_deployment *
 	return 0;
 }
 
-/* Rule 3: type always; region, class and default only where declared. */
+static int update_or_drift(struct ctx *c, size_t pi, size_t opi,
+    const struct desired_deployment *dd, const struct observed_deployment *od);
+
+/* Rule 3: type always and region where declared are drift, never changed
+ * (with the reason); the fields of SPEC section 8 (class, default, ...)
+ * are updates, or drift with `drift: report`. */
 static int
-compare(struct ctx *c, const char *project, const struct desired_deployment *dd,
+compare(struct ctx *c, size_t pi, size_t opi, const struct desired_deployment *dd,
     const struct observed_deployment *od)
 {
-	if (dd->type != od->type &&
-	    add_drift(c, project, od, "type", dep_type_name(dd->type),
-	    dep_type_name(od->type)))
-		return -ENOMEM;
-	if (dd->region != NULL && strcmp(dd->region, nz(od->region)) != 0 &&
-	    add_drift(c, project, od, "region", dd->region, od->region))
-		return -ENOMEM;
-	if (dd->class_name != NULL && strcmp(dd->class_name, nz(od->class_name)) != 0 &&
-	    add_drift(c, project, od, "class", dd->class_name, od->class_name))
-		return -ENOMEM;
-	if (dd->is_default != TRI_UNSET && (dd->is_default == TRI_TRUE) != od->is_default &&
-	    add_drift(c, project, od, "default",
-	    dd->is_default == TRI_TRUE ? "true" : "false",
-	    od->is_default ? "true" : "false"))
-		return -ENOMEM;
-	return 0;
+	const char *project = c->ds->projects[pi].name;
+
+	if (dd->type != od->type) {
+		if (add_drift(c, project, od, "type", dep_type_name(dd->type),
+		    dep_type_name(od->type)))
+			return -ENOMEM;
+		c->drift[c->n_drift - 1].reason = PLAN_WHY_TYPE;
+	}
+	if (dd->region != NULL && strcmp(dd->region, nz(od->region)) != 0) {
+		if (add_drift(c, project, od, "region", dd->region, od->region))
+			return -ENOMEM;
+		c->drift[c->n_drift - 1].reason = PLAN_WHY_REGION;
+	}
+	return update_or_drift(c, pi, opi, dd, od);
 }
 
 static int
@@ -479,7 +507,10 @@ delete_deployment(struct ctx *c, const struct observed_project *op,
     const struct desired_project *dp, const struct desired_deployment *dd,
     const struct observed_deployment *od, enum plan_reason reason)
 {
-	struct cand *x = add_cand(c, PLAN_DELETE, PLAN_DEPLOYMENT, reason, op->name, op->id);
+	/* The declared name: a rename of the project (SPEC section 8) runs
+	 * before any delete. */
+	struct cand *x = add_cand(c, PLAN_DELETE, PLAN_DEPLOYMENT, reason,
+	    dp != NULL ? dp->name : op->name, op->id);
 
 	if (x == NULL)
 		return -ENOMEM;
@@ -525,6 +556,476 @@ prune_deployment(const struct ctx *c, const struct observed_deployment *od)
 	}
 }
 
+/* ---- updates and renames (SPEC section 8) ------------------------------ */
+
+/* A new update (a rename when the name or reference changes) carrying a
+ * copy of ch; NULL on ENOMEM. The cand pointer is valid until the next
+ * add_cand. */
+static struct cand *
+add_update(struct ctx *c, enum plan_kind kind, const char *project,
+    int64_t project_id, const struct plan_change *ch, size_t n)
+{
+	struct plan_change *copy = malloc((n ? n : 1) * sizeof(*copy));
+	enum plan_op op = PLAN_UPDATE;
+	struct cand *x;
+
+	if (copy == NULL)
+		return NULL;
+	memcpy(copy, ch, n * sizeof(*copy));
+	for (size_t i = 0; i < n; i++)
+		if (ch[i].field == PLAN_FIELD_NAME || ch[i].field == PLAN_FIELD_REFERENCE)
+			op = PLAN_RENAME;
+	if ((x = add_cand(c, op, kind, REASON_DECLARED, project, project_id)) == NULL) {
+		free(copy);
+		return NULL;
+	}
+	x->a.changes = copy;
+	x->a.n_changes = n;
+	return x;
+}
+
+static int
+add_project_drift(struct ctx *c, const struct desired_project *dp,
+    const struct observed_project *op, const char *field, const char *want,
+    const char *have)
+{
+	struct plan_drift *nd, *d;
+
+	nd = reserve(c->drift, &c->cap_drift, c->n_drift, sizeof(*nd));
+	if (nd == NULL)
+		return -ENOMEM;
+	c->drift = nd;
+	d = &nd[c->n_drift++];
+	memset(d, 0, sizeof(*d));
+	d->of_project = true;
+	d->project = dp->name;
+	d->project_id = op->id;
+	d->field = field;
+	copy_str(d->want, sizeof(d->want), want);
+	copy_str(d->have, sizeof(d->have), have);
+	return 0;
+}
+
+/* The slug or name of a matched project: an update or, with `drift:
+ * report`, drift. */
+static int
+update_project(struct ctx *c, size_t pi, size_t opi)
+{
+	const struct desired_project *dp = &c->ds->projects[pi];
+	const struct observed_project *op = &c->os->projects[opi];
+	struct plan_change ch[PLAN_MAX_CHANGES];
+	char b1[32], b2[32];
+	size_t n = plan_project_changes(dp, op, ch);
+	struct cand *x;
+
+	if (n == 0)
+		return 0;
+	if (c->set->drift == DRIFT_REPORT) {
+		for (size_t i = 0; i < n; i++)
+			if (add_project_drift(c, dp, op, plan_field_name(ch[i].field),
+			    plan_change_text(&ch[i], true, b1, sizeof(b1)),
+			    plan_change_text(&ch[i], false, b2, sizeof(b2))))
+				return -ENOMEM;
+		return 0;
+	}
+	if ((x = add_update(c, PLAN_PROJECT, dp->name, op->id, ch, n)) == NULL)
+		return -ENOMEM;
+	x->a.want_project = dp;
+	return 0;
+}
+
+/* The declared fields of a matched deployment (or one found under a
+ * renamed_from reference) that differ: one update, or drift each. */
+static int
+update_or_drift(struct ctx *c, size_t pi, size_t opi,
+    const struct desired_deployment *dd, const struct observed_deployment *od)
+{
+	const char *project = c->ds->projects[pi].name;
+	struct plan_change ch[PLAN_MAX_CHANGES];
+	char b1[32], b2[32];
+	size_t n = plan_deployment_changes(dd, od, ch);
+	struct cand *x;
+
+	if (n == 0)
+		return 0;
+	if (c->set->drift == DRIFT_REPORT) {
+		for (size_t i = 0; i < n; i++)
+			if (add_drift(c, project, od, plan_field_name(ch[i].field),
+			    plan_change_text(&ch[i], true, b1, sizeof(b1)),
+			    plan_change_text(&ch[i], false, b2, sizeof(b2))))
+				return -ENOMEM;
+		return 0;
+	}
+	x = add_update(c, PLAN_DEPLOYMENT, project, c->os->projects[opi].id, ch, n);
+	if (x == NULL)
+		return -ENOMEM;
+	x->a.reference = dd->reference;
+	x->a.deployment_name = od->name;
+	x->a.want = dd;
+	x->have = od;
+	return 0;
+}
+
+/* What create does not take, patched right after the create `parent`. */
+static int
+after_create_project(struct ctx *c, size_t parent, const struct desired_project *dp)
+{
+	struct plan_change ch[PLAN_MAX_CHANGES];
+	size_t n = plan_project_create_changes(dp, ch);
+	struct cand *x;
+
+	if (n == 0)
+		return 0;
+	if ((x = add_update(c, PLAN_PROJECT, dp->name, 0, ch, n)) == NULL)
+		return -ENOMEM;
+	x->a.want_project = dp;
+	x->a.parent = parent;
+	return 0;
+}
+
+static int
+after_create_deployment(struct ctx *c, size_t parent, const char *project,
+    int64_t project_id, const struct desired_deployment *dd)
+{
+	struct plan_change ch[PLAN_MAX_CHANGES];
+	size_t n = plan_deployment_create_changes(dd, ch);
+	struct cand *x;
+
+	if (n == 0)
+		return 0;
+	if ((x = add_update(c, PLAN_DEPLOYMENT, project, project_id, ch, n)) == NULL)
+		return -ENOMEM;
+	x->a.reference = dd->reference;
+	x->a.want = dd;
+	x->a.parent = parent;
+	return 0;
+}
+
+static bool
+in_list(const char *s, char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(nz(s), v[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Is `name` an earlier name (renamed_from) of a declared project? */
+static bool
+claimed_name(const struct ctx *c, const char *name)
+{
+	size_t first;
+
+	return index_range_str(&c->des_old, nz(name), &first) > 0;
+}
+
+/* Is `ref` an earlier reference of a deployment of desired project pi? */
+static bool
+claimed_reference(const struct ctx *c, size_t pi, const char *ref)
+{
+	const struct desired_project *dp = &c->ds->projects[pi];
+
+	for (size_t j = 0; j < dp->n_deployments; j++)
+		if (!dp->deployments[j].absent &&
+		    in_list(ref, dp->deployments[j].renamed_from,
+		    dp->deployments[j].n_renamed_from))
+			return true;
+	return false;
+}
+
+/* Live deployments of project opi under one of dd's renamed_from
+ * references: how many, and the first. */
+static size_t
+old_deps(const struct ctx *c, size_t opi, const struct desired_deployment *dd,
+    const struct observed_deployment **first)
+{
+	size_t n = 0;
+
+	if (first != NULL)
+		*first = NULL;
+	if (dd->n_renamed_from == 0)
+		return 0;
+	for (size_t k = c->proj_start[opi]; k < c->proj_start[opi + 1]; k++) {
+		const struct observed_deployment *od = &c->os->deployments[c->by_proj[k]];
+
+		if (od->reference != NULL &&
+		    in_list(od->reference, dd->renamed_from, dd->n_renamed_from)) {
+			if (n++ == 0 && first != NULL)
+				*first = od;
+		}
+	}
+	return n;
+}
+
+static struct plan_blocked *
+new_conflict(struct ctx *c)
+{
+	struct plan_blocked *nb, *b;
+
+	nb = reserve(c->conflicts, &c->cap_conflicts, c->n_conflicts, sizeof(*nb));
+	if (nb == NULL)
+		return NULL;
+	c->conflicts = nb;
+	b = &nb[c->n_conflicts++];
+	memset(b, 0, sizeof(*b));
+	b->guard = GUARD_CONFLICT;
+	return b;
+}
+
+/* Appends `"name" (id)` to a list of candidates, six at most. */
+static void
+list_add(char *list, size_t n, size_t *len, size_t *shown, const char *name,
+    const char *id)
+{
+	int r;
+
+	if (*shown >= 6)
+		return;
+	r = snprintf(list + *len, n - *len, "%s\"%s\" (%s)", *shown ? ", " : "",
+	    nz(name), id);
+	if (r > 0 && (size_t)r < n - *len)
+		*len += (size_t)r;
+	(*shown)++;
+}
+
+/* Two or more live projects could be declared project pi: its own name
+ * and its earlier ones. Nothing is done to any of them. */
+static int
+project_rename_conflict(struct ctx *c, size_t pi, size_t n_cur, size_t first_cur)
+{
+	const struct desired_project *dp = &c->ds->projects[pi];
+	struct plan_blocked *b = new_conflict(c);
+	char list[300], id[24];
+	size_t len = 0, shown = 0, total = n_cur, first, m;
+
+	if (b == NULL)
+		return -ENOMEM;
+	b->project = dp->name;
+	list[0] = '\0';
+	for (size_t i = 0; i < n_cur; i++) {
+		snprintf(id, sizeof(id), "%lld", (long long)c->obs_name.items[first_cur + i].num);
+		list_add(list, sizeof(list), &len, &shown, dp->name, id);
+	}
+	for (size_t k = 0; k < dp->n_renamed_from; k++) {
+		m = index_range_str(&c->obs_name, dp->renamed_from[k], &first);
+		for (size_t i = 0; i < m; i++) {
+			snprintf(id, sizeof(id), "%lld", (long long)c->obs_name.items[first + i].num);
+			list_add(list, sizeof(list), &len, &shown, dp->renamed_from[k], id);
+		}
+		total += m;
+	}
+	if (shown < total)
+		snprintf(list + len, sizeof(list) - len, " and %zu more", total - shown);
+	msgf(b->message, sizeof(b->message),
+	    "%zu live projects could be \"%s\" (its name and renamed_from): %s: "
+	    "nothing is done to \"%s\" until %s", total, dp->name, list, dp->name,
+	    total == 2 ? "one is removed or renamed" : "all but one are removed or renamed");
+	return 0;
+}
+
+/* Two or more live deployments of the project could be dd (its reference
+ * and its earlier ones): blocked, and nothing is done to any of them. */
+static int
+deployment_rename_conflict(struct ctx *c, size_t pi, size_t opi,
+    const struct desired_deployment *dd)
+{
+	const char *project = c->ds->projects[pi].name;
+	struct plan_blocked *b = new_conflict(c);
+	char list[300];
+	size_t len = 0, shown = 0, total = 0;
+
+	if (b == NULL)
+		return -ENOMEM;
+	b->project = project;
+	b->reference = dd->reference;
+	list[0] = '\0';
+	for (size_t k = c->proj_start[opi]; k < c->proj_start[opi + 1]; k++) {
+		const struct observed_deployment *od = &c->os->deployments[c->by_proj[k]];
+
+		if (od->reference == NULL ||
+		    (strcmp(od->reference, dd->reference) != 0 &&
+		    !in_list(od->reference, dd->renamed_from, dd->n_renamed_from)))
+			continue;
+		c->dep_held[c->by_proj[k]] = true;
+		total++;
+	}
+	/* By (reference, name), whatever order the API listed them in. */
+	for (const struct observed_deployment *last = NULL, *next; shown < 6; last = next) {
+		next = NULL;
+		for (size_t k = c->proj_start[opi]; k < c->proj_start[opi + 1]; k++) {
+			const struct observed_deployment *od = &c->os->deployments[c->by_proj[k]];
+
+			if (c->dep_held[c->by_proj[k]] && od->reference != NULL &&
+			    (strcmp(od->reference, dd->reference) == 0 ||
+			    in_list(od->reference, dd->renamed_from, dd->n_renamed_from)) &&
+			    (last == NULL || cmp_dep(od, last) > 0) &&
+			    (next == NULL || cmp_dep(od, next) < 0))
+				next = od;
+		}
+		if (next == NULL)
+			break;
+		list_add(list, sizeof(list), &len, &shown, next->reference, nz(next->name));
+	}
+	if (shown < total)
+		snprintf(list + len, sizeof(list) - len, " and %zu more", total - shown);
+	msgf(b->message, sizeof(b->message),
+	    "%zu live deployments of project \"%s\" could be \"%s/%s\" (its "
+	    "reference and renamed_from): %s: nothing is done to \"%s/%s\" until %s",
+	    total, project, project, dd->reference, list, project, dd->reference,
+	    total == 2 ? "one is removed or renamed" : "all but one are removed or renamed");
+	return 0;
+}
+
+/* A declared project found under one of its renamed_from names. 1: none
+ * is live, the usual rules apply; 0: done here (a rename with the rest of
+ * the project's diff, its drift, or a conflict); -ENOMEM. */
+static int diff_project(struct ctx *c, size_t pi, size_t opi);
+
+static int
+rename_project(struct ctx *c, size_t pi, size_t n_cur, size_t first_cur)
+{
+	const struct desired_project *dp = &c->ds->projects[pi];
+	size_t n_old = 0, opi = SIZE_MAX, first, m;
+
+	for (size_t k = 0; k < dp->n_renamed_from; k++) {
+		m = index_range_str(&c->obs_name, dp->renamed_from[k], &first);
+		if (m > 0)
+			opi = c->obs_name.items[first].pos;
+		n_old += m;
+	}
+	if (n_old == 0)
+		return 1;
+	if (n_cur + n_old >= 2)
+		return project_rename_conflict(c, pi, n_cur, first_cur);
+	/* Never a create: the project exists under its old name. */
+	return diff_project(c, pi, opi);
+}
+
+/* A declared deployment with renamed_from. 1: no earlier reference is
+ * live, the usual rules apply; 0: done here; -ENOMEM. */
+static int
+rename_deployment(struct ctx *c, size_t pi, size_t opi, size_t g)
+{
+	const struct desired_deployment *dd = desired_dep(c, pi, g);
+	const struct observed_deployment *old;
+	size_t n_old = old_deps(c, opi, dd, &old);
+
+	if (n_old == 0)
+		return 1;
+	if (c->matched[g] || n_old >= 2)
+		return deployment_rename_conflict(c, pi, opi, dd);
+	/* Found under its old reference: renamed (or, with drift: report,
+	 * reported), never created anew. */
+	return compare(c, pi, opi, dd, old);
+}
+
+static bool
+sets_default(const struct plan_action *a)
+{
+	for (size_t i = 0; i < a->n_changes; i++)
+		if (a->changes[i].field == PLAN_FIELD_DEFAULT && a->changes[i].to_num == 1)
+			return true;
+	return false;
+}
+
+/* The live default deployment of `type` in project opi other than self. */
+static const struct observed_deployment *
+live_default(const struct ctx *c, size_t opi, enum dep_type type,
+    const struct observed_deployment *self)
+{
+	for (size_t k = c->proj_start[opi]; k < c->proj_start[opi + 1]; k++) {
+		const struct observed_deployment *od = &c->os->deployments[c->by_proj[k]];
+
+		if (od->is_default && od->type == type && od != self)
+			return od;
+	}
+	return NULL;
+}
+
+/* The update (among cands from `from` on) that unsets old's default flag:
+ * an update of old gains the change, or a new one is made. Its index, or
+ * SIZE_MAX on ENOMEM. */
+static size_t
+unset_default(struct ctx *c, size_t pi, size_t opi, size_t from,
+    const struct observed_deployment *old)
+{
+	struct plan_change ch = { .field = PLAN_FIELD_DEFAULT, .from_num = 1, .to_num = 0 };
+	struct cand *x;
+
+	for (size_t j = from; j < c->n_cands; j++) {
+		struct plan_action *a = &c->cands[j].a;
+		struct plan_change *nc;
+
+		if (c->cands[j].have != old || a->op == PLAN_CREATE || a->op == PLAN_DELETE)
+			continue;
+		for (size_t i = 0; i < a->n_changes; i++)
+			if (a->changes[i].field == PLAN_FIELD_DEFAULT)
+				return j;
+		if ((nc = realloc(a->changes, (a->n_changes + 1) * sizeof(*nc))) == NULL)
+			return SIZE_MAX;
+		a->changes = nc;
+		/* Keep plan_field order: default goes before the later fields. */
+		{
+			size_t at = a->n_changes;
+
+			while (at > 0 && nc[at - 1].field > PLAN_FIELD_DEFAULT)
+				at--;
+			memmove(&nc[at + 1], &nc[at], (a->n_changes - at) * sizeof(*nc));
+			nc[at] = ch;
+		}
+		a->n_changes++;
+		return j;
+	}
+	x = add_update(c, PLAN_DEPLOYMENT, c->ds->projects[pi].name,
+	    c->os->projects[opi].id, &ch, 1);
+	if (x == NULL)
+		return SIZE_MAX;
+	x->a.reference = old->reference;
+	x->a.deployment_name = old->name;
+	x->have = old;
+	return c->n_cands - 1;
+}
+
+/* SPEC section 8's order: a deployment made the default (by an update, or
+ * created as the default) waits for the update that unsets the live
+ * default of its type in the project. Cands of this project start at
+ * `from`. With `drift: report` nothing live is changed: a create as the
+ * default then meets the API's refusal (docs/reconcile.md). */
+static int
+default_swaps(struct ctx *c, size_t pi, size_t opi, size_t from)
+{
+	size_t end = c->n_cands;
+
+	if (c->set->drift != DRIFT_CORRECT)
+		return 0;
+	for (size_t i = from; i < end; i++) {
+		const struct cand *x = &c->cands[i];
+		const struct observed_deployment *self = NULL, *old;
+		enum dep_type type;
+		size_t y;
+
+		if (x->a.kind != PLAN_DEPLOYMENT || x->a.parent != PLAN_NO_PARENT)
+			continue;
+		if (x->a.op == PLAN_CREATE && x->a.want != NULL &&
+		    x->a.want->is_default == TRI_TRUE) {
+			type = x->a.want->type;
+		} else if ((x->a.op == PLAN_UPDATE || x->a.op == PLAN_RENAME) &&
+		    x->have != NULL && sets_default(&x->a)) {
+			type = x->have->type;
+			self = x->have;
+		} else {
+			continue;
+		}
+		old = live_default(c, opi, type, self);
+		if (old == NULL || c->dep_held[old - c->os->deployments])
+			continue;
+		if ((y = unset_default(c, pi, opi, from, old)) == SIZE_MAX)
+			return -ENOMEM;
+		c->cands[i].a.parent = c->cands[y].orig;
+	}
+	return 0;
+}
+
 /* Rule 2: a declared project that does not exist, with its deployments. */
 static int
 create_all(struct ctx *c, size_t pi)
@@ -532,11 +1033,14 @@ create_all(struct ctx *c, size_t pi)
 	const struct desired_project *dp = &c->ds->projects[pi];
 	struct cand *x = add_cand(c, PLAN_CREATE, PLAN_PROJECT, REASON_DECLARED, dp->name, 0);
 	size_t parent;
+	int rc;
 
 	if (x == NULL)
 		return -ENOMEM;
 	x->a.want_project = dp;
 	parent = x->orig;
+	if ((rc = after_create_project(c, parent, dp)) != 0)
+		return rc;
 	for (size_t j = 0; j < dp->n_deployments; j++) {
 		const struct desired_deployment *dd = &dp->deployments[j];
 
@@ -548,6 +1052,8 @@ create_all(struct ctx *c, size_t pi)
 		x->a.reference = dd->reference;
 		x->a.want = dd;
 		x->a.parent = parent;
+		if ((rc = after_create_deployment(c, x->orig, dp->name, 0, dd)) != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -558,8 +1064,11 @@ diff_project(struct ctx *c, size_t pi, size_t opi)
 {
 	const struct desired_project *dp = &c->ds->projects[pi];
 	const struct observed_project *op = &c->os->projects[opi];
+	size_t from = c->n_cands;
 	int rc;
 
+	if ((rc = update_project(c, pi, opi)) != 0)
+		return rc;
 	for (size_t k = c->proj_start[opi]; k < c->proj_start[opi + 1]; k++) {
 		const struct observed_deployment *od = &c->os->deployments[c->by_proj[k]];
 		size_t g = od->reference ? desired_dep_at(c, pi, od->reference) : SIZE_MAX;
@@ -577,6 +1086,9 @@ diff_project(struct ctx *c, size_t pi, size_t opi)
 			continue;
 		}
 		if (g == SIZE_MAX) {
+			/* An earlier reference: decided with its deployment. */
+			if (claimed_reference(c, pi, od->reference))
+				continue;
 			if (prune_deployment(c, od) &&
 			    (rc = delete_deployment(c, op, dp, NULL, od, REASON_PRUNE)))
 				return rc;
@@ -586,8 +1098,10 @@ diff_project(struct ctx *c, size_t pi, size_t opi)
 		c->matched[g] = true;
 		if (dd->absent)
 			rc = delete_deployment(c, op, dp, dd, od, REASON_ABSENT);
+		else if (old_deps(c, opi, dd, NULL) > 0)
+			rc = 0;   /* old and new both live: rename_deployment */
 		else
-			rc = compare(c, dp->name, dd, od);
+			rc = compare(c, pi, opi, dd, od);
 		if (rc)
 			return rc;
 	}
@@ -596,15 +1110,24 @@ diff_project(struct ctx *c, size_t pi, size_t opi)
 		size_t g = c->dep_off[pi] + j;
 		struct cand *x;
 
-		if (dd->absent || c->matched[g] || desired_dep_at(c, pi, dd->reference) != g)
+		if (dd->absent || desired_dep_at(c, pi, dd->reference) != g)
+			continue;
+		if (dd->n_renamed_from > 0 && (rc = rename_deployment(c, pi, opi, g)) != 1) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (c->matched[g])
 			continue;
 		if ((x = add_cand(c, PLAN_CREATE, PLAN_DEPLOYMENT, REASON_DECLARED,
 		    dp->name, op->id)) == NULL)
 			return -ENOMEM;
 		x->a.reference = dd->reference;
 		x->a.want = dd;
+		if ((rc = after_create_deployment(c, x->orig, dp->name, op->id, dd)) != 0)
+			return rc;
 	}
-	return 0;
+	return default_swaps(c, pi, opi, from);
 }
 
 static int
@@ -622,6 +1145,12 @@ diff_declared(struct ctx *c)
 		if (!dp->absent)
 			c->any_present = true;
 		n = index_range_str(&c->obs_name, nz(dp->name), &first);
+		if (!dp->absent && dp->n_renamed_from > 0 &&
+		    (rc = rename_project(c, pi, n, first)) != 1) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		if (n >= 2)
 			rc = add_conflict(c, dp->name, first, n);
 		else if (n == 0)
@@ -645,7 +1174,8 @@ diff_undeclared(struct ctx *c)
 		size_t first;
 		int rc;
 
-		if (index_range_str(&c->des_name, nz(op->name), &first) > 0)
+		if (index_range_str(&c->des_name, nz(op->name), &first) > 0 ||
+		    claimed_name(c, op->name))
 			continue;
 		if (prune_project(c, op) && (rc = delete_project(c, i, NULL, REASON_PRUNE)))
 			return rc;
@@ -655,12 +1185,17 @@ diff_undeclared(struct ctx *c)
 
 /* ---- order and guards -------------------------------------------------- */
 
+/* Project creates, project updates, deployment creates, deployment
+ * updates, deployment deletes, project deletes (a child that waits for a
+ * later action is then moved after it: parents_first). */
 static int
 group_of(const struct plan_action *a)
 {
+	if (a->op == PLAN_UPDATE || a->op == PLAN_RENAME)
+		return a->kind == PLAN_PROJECT ? 1 : 3;
 	if (a->op == PLAN_CREATE)
-		return a->kind == PLAN_PROJECT ? 0 : 1;
-	return a->kind == PLAN_DEPLOYMENT ? 2 : 3;
+		return a->kind == PLAN_PROJECT ? 0 : 2;
+	return a->kind == PLAN_DEPLOYMENT ? 4 : 5;
 }
 
 static int
@@ -694,12 +1229,15 @@ cmp_conflict(const void *pa, const void *pb)
 static int
 field_rank(const char *f)
 {
-	static const char *const order[] = { "type", "region", "class", "default" };
+	static const char *const order[] = { "name", "slug", "reference", "type",
+		"region", "class", "default", "dashboard_edit_confirmation",
+		"send_logs_to_client", "expires_at" };
+	const int n = (int)(sizeof(order) / sizeof(order[0]));
 
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < n; i++)
 		if (strcmp(f, order[i]) == 0)
 			return i;
-	return 4;
+	return n;
 }
 
 static int
@@ -752,6 +1290,83 @@ add_blocked(struct plan *p, enum guard g)
 	return b;
 }
 
+/* After sorting, an action that waits for one not yet listed (a create or
+ * an update made the default waits for the update that unsets the old
+ * one; an update after a create waits for it) moves to just after it, so
+ * every parent comes before its children and the list reads in the order
+ * things happen. */
+struct reorder {
+	const struct cand *in;
+	struct cand *out;
+	size_t k;
+	size_t *pos;        /* orig -> sorted index */
+	size_t *first;      /* per sorted index: the children waiting for it */
+	size_t *last;
+	size_t *next;
+	bool *done;
+};
+
+static void
+emit(struct reorder *r, size_t i)
+{
+	r->out[r->k++] = r->in[i];
+	r->done[i] = true;
+	for (size_t ch = r->first[i]; ch != SIZE_MAX; ch = r->next[ch])
+		emit(r, ch);
+}
+
+static int
+parents_first(struct ctx *c)
+{
+	size_t n = c->n_cands, i;
+	struct reorder r = { .in = c->cands };
+	bool any = false;
+	int rc = -ENOMEM;
+
+	for (i = 0; i < n && !any; i++)
+		any = c->cands[i].a.parent != PLAN_NO_PARENT;
+	if (!any)
+		return 0;
+	r.pos = calloc(n + 1, sizeof(*r.pos));
+	r.first = calloc(n + 1, sizeof(*r.first));
+	r.last = calloc(n + 1, sizeof(*r.last));
+	r.next = calloc(n + 1, sizeof(*r.next));
+	r.done = calloc(n + 1, sizeof(*r.done));
+	r.out = calloc(n + 1, sizeof(*r.out));
+	if (r.pos && r.first && r.last && r.next && r.done && r.out) {
+		for (i = 0; i < n; i++) {
+			r.pos[c->cands[i].orig] = i;
+			r.first[i] = r.last[i] = r.next[i] = SIZE_MAX;
+		}
+		for (i = 0; i < n; i++) {
+			size_t p = c->cands[i].a.parent;
+
+			if (p == PLAN_NO_PARENT || r.done[r.pos[p]]) {
+				emit(&r, i);
+				continue;
+			}
+			p = r.pos[p];   /* waits: listed right after its parent */
+			if (r.first[p] == SIZE_MAX)
+				r.first[p] = i;
+			else
+				r.next[r.last[p]] = i;
+			r.last[p] = i;
+		}
+		/* Every parent is a cand, so everything was listed; if not,
+		 * the sorted order stays. */
+		if (r.k == n)
+			memcpy(c->cands, r.out, n * sizeof(*r.out));
+		rc = 0;
+	}
+	free(r.pos);
+	free(r.first);
+	free(r.last);
+	free(r.next);
+	free(r.done);
+	free(r.out);
+	return rc;
+}
+
 /* Sorts, remaps parents, applies the guards (rules 7 to 10 and 13) and
  * moves the result into *out. */
 static int
@@ -769,6 +1384,10 @@ finish(struct ctx *c, struct plan *out)
 	}
 	if (c->n_cands > 1)
 		qsort(c->cands, c->n_cands, sizeof(*c->cands), cmp_cand);
+	if (parents_first(c) != 0) {
+		free(pos_of);
+		return -ENOMEM;
+	}
 	for (i = 0; i < c->n_cands; i++)
 		pos_of[c->cands[i].orig] = i;
 
@@ -795,12 +1414,13 @@ finish(struct ctx *c, struct plan *out)
 		*a = x->a;
 		if (a->parent != PLAN_NO_PARENT)
 			a->parent = pos_of[a->parent];
-		if (a->op == PLAN_CREATE)
+		if (a->op != PLAN_DELETE)
 			n_creates++;
 		else if (a->reason == REASON_PRUNE)
 			n_prune++;
 	}
 	free(pos_of);
+	c->changes_moved = true;
 
 	n_del = out->n_actions - n_creates;
 	if (!c->any_present && n_prune > 0 && !c->set->allow_empty) {

@@ -34,6 +34,45 @@ const char *drift_mode_name(enum drift_mode m);   /* "correct", "report"; "?" */
 int drift_mode_parse(const char *s, enum drift_mode *out);   /* 0 or -EINVAL */
 
 enum plan_reason { REASON_DECLARED = 0, REASON_ABSENT, REASON_PRUNE };
+
+const char *plan_op_name(enum plan_op op);        /* "create", "update", ... */
+const char *plan_kind_name(enum plan_kind kind);  /* "project", ... */
+
+/* The fields an update or a rename of a project or a deployment changes
+ * (SPEC section 8), in the order they are shown. */
+enum plan_field {
+	PLAN_FIELD_NAME = 0,          /* project */
+	PLAN_FIELD_SLUG,              /* project */
+	PLAN_FIELD_REFERENCE,         /* deployment */
+	PLAN_FIELD_CLASS,
+	PLAN_FIELD_DEFAULT,
+	PLAN_FIELD_DASHBOARD_EDIT_CONFIRMATION,
+	PLAN_FIELD_SEND_LOGS_TO_CLIENT,
+	PLAN_FIELD_EXPIRES_AT,
+};
+
+#define PLAN_MAX_CHANGES 8
+
+/* One field of an update: its live value and the value the files declare,
+ * typed (the request is built from `to`; plan_change_text gives both as
+ * text for output). */
+struct plan_change {
+	enum plan_field field;
+	/* name, slug, reference, class: point into the inputs; NULL: unset */
+	const char *from_str, *to_str;
+	/* default and the two settings: 1 true, 0 false, -1 unset (the API
+	 * did not say); expires_at: ms since the epoch, 0 = never */
+	int64_t from_num, to_num;
+};
+
+/* "name", "slug", "reference", "class", "default",
+ * "dashboard_edit_confirmation", "send_logs_to_client", "expires_at"; "?" */
+const char *plan_field_name(enum plan_field f);
+/* A change's value (`to` true: the new one) as text: the string, "true" or
+ * "false", RFC 3339 UTC ("2027-01-31T00:00:00Z") or "never"; NULL when
+ * unset. Uses buf (32 bytes are enough) for what it formats. */
+const char *plan_change_text(const struct plan_change *c, bool to, char *buf,
+    size_t n);
 enum guard { GUARD_EMPTY_DESIRED = 0, GUARD_MAX_DELETES, GUARD_PROTECTED, GUARD_CONFLICT };
 
 struct plan_action {
@@ -50,6 +89,16 @@ struct plan_action {
 	const struct desired_project *want_project;  /* project creates */
 
 	/* ---- updates and renames (SPEC section 8) ---- */
+	/* PLAN_UPDATE / PLAN_RENAME of a project or a deployment. `project`
+	 * and `reference` are the declared names (the old ones are the
+	 * `from` of the name / reference change); `deployment_name` is the
+	 * live deployment's, NULL when it is created by this plan (then the
+	 * parent is that create and its result gives the name); project_id
+	 * is 0 when the project is created by this plan (same). `parent`:
+	 * the create it follows (fields create does not take), or the update
+	 * that unsets the old default first. */
+	struct plan_change *changes;  /* n_changes, owned by the plan */
+	size_t n_changes;
 
 	/* ---- env, domains, deploy keys (SPEC section 9) ---- */
 };
@@ -58,9 +107,15 @@ struct plan_drift {
 	const char *project;
 	const char *reference;
 	const char *deployment_name;
-	const char *field;            /* "type", "region", "class", "default" */
-	char want[64];
-	char have[64];
+	const char *field;            /* "type", "region", "class", "default",
+	                               * and the fields of plan_field_name */
+	char want[136];               /* room for a 128-byte project name */
+	char have[136];
+	bool of_project;              /* a project's (name, slug): reference and
+	                               * deployment_name NULL; false: a deployment's */
+	int64_t project_id;           /* the live project */
+	const char *reason;           /* why it is not changed (type, region);
+	                               * NULL: drift: report */
 };
 
 struct plan_blocked {

@@ -19,6 +19,22 @@ add_opt_string(cJSON *o, const char *key, const char *v)
 	return v == NULL || cJSON_AddStringToObject(o, key, v) != NULL;
 }
 
+static int
+add_changes(cJSON *o, const cJSON *changes)
+{
+	cJSON *copy;
+
+	if (changes == NULL)
+		return 1;
+	if ((copy = cJSON_Duplicate(changes, 1)) == NULL)
+		return 0;
+	if (!cJSON_AddItemToObject(o, "changes", copy)) {
+		cJSON_Delete(copy);
+		return 0;
+	}
+	return 1;
+}
+
 char *
 audit_format(const struct audit_entry *e, double unix_time)
 {
@@ -39,6 +55,7 @@ audit_format(const struct audit_entry *e, double unix_time)
 	    (e->project_id == 0 || jsonint_add(o, "projectId", e->project_id)) &&
 	    add_opt_string(o, "reference", e->reference) &&
 	    add_opt_string(o, "name", e->name) &&
+	    add_changes(o, e->changes) &&
 	    cJSON_AddStringToObject(o, "result", e->result) &&
 	    add_opt_string(o, "error", e->error) &&
 	    (raw = cJSON_PrintUnformatted(o)) != NULL) {

@@ -5,8 +5,10 @@
 
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 struct audit_entry {
-	const char *op;          /* "create" | "delete" */
+	const char *op;          /* "create" | "delete" | "update" | "rename" */
 	const char *kind;        /* "project" | "deployment" */
 	const char *project;
 	int64_t project_id;      /* 0: unknown (a create that failed) */
@@ -14,6 +16,8 @@ struct audit_entry {
 	const char *name;        /* deployment name, else NULL */
 	const char *result;      /* "ok" | "error" */
 	const char *error;       /* NULL unless result is "error" */
+	const cJSON *changes;    /* updates and renames: {field: {from, to}}
+	                          * (plan_changes_cjson; never a secret) */
 };
 
 /* Formats one line (no I/O, for tests); the caller frees it. */

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_update.h"
 #include "audit.h"
 #include "ledger.h"
 #include "log.h"
+#include "plan_print.h"
 
 /* Actions come in plan order: creates of projects, creates of deployments,
  * deletes of deployments, deletes of projects. A phase starts when the
@@ -141,8 +143,9 @@ ledger_changed(struct execution *x)
 static void
 audit(struct execution *x, const struct plan_action *a, const struct action_result *r)
 {
+	cJSON *changes = a->n_changes > 0 ? plan_changes_cjson(a) : NULL;
 	struct audit_entry e = {
-		.op = a->op == PLAN_CREATE ? "create" : "delete",
+		.op = plan_op_name(a->op),
 		.kind = a->kind == PLAN_PROJECT ? "project" : "deployment",
 		.project = a->project,
 		.project_id = a->project_id ? a->project_id : r->project_id,
@@ -151,12 +154,17 @@ audit(struct execution *x, const struct plan_action *a, const struct action_resu
 		    (a->deployment_name ? a->deployment_name : r->deployment_name) : NULL,
 		.result = r->state == ACTION_OK ? "ok" : "error",
 		.error = r->state == ACTION_OK ? NULL : r->error,
+		.changes = changes,
 	};
 	int rc;
 
-	if (x->paths.audit == NULL)
+	if (x->paths.audit == NULL) {
+		cJSON_Delete(changes);
 		return;
-	if ((rc = audit_append(x->paths.audit, &e)) != 0)
+	}
+	rc = audit_append(x->paths.audit, &e);
+	cJSON_Delete(changes);
+	if (rc != 0)
 		log_errorx("audit: cannot append to %s: %s", x->paths.audit, strerror(-rc));
 }
 
@@ -262,6 +270,8 @@ on_deployment_created(void *arg, int rc, const struct api_error *err,
 	} else {
 		call_failed(x, call->index, rc ? rc : -EIO, err);
 	}
+	/* What create does not take is patched right after it. */
+	release_children(x, call->index);
 	call_done(call);
 }
 
@@ -286,6 +296,117 @@ on_deleted(void *arg, int rc, const struct api_error *err)
 	call_done(call);
 }
 
+/* ---- updates and renames (SPEC section 8) ---- */
+
+static bool
+is_patch(const struct plan_action *a)
+{
+	return (a->op == PLAN_UPDATE || a->op == PLAN_RENAME) &&
+	    (a->kind == PLAN_PROJECT || a->kind == PLAN_DEPLOYMENT);
+}
+
+/* The ledger entry of what was renamed follows it. */
+static void
+follow_rename(struct execution *x, const struct plan_action *a,
+    const struct action_result *r)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < a->n_changes; i++) {
+		const struct plan_change *c = &a->changes[i];
+
+		if (c->field == PLAN_FIELD_NAME && a->kind == PLAN_PROJECT)
+			rc = ledger_rename_project(x->ledger, r->project_id, c->to_str);
+		else if (c->field == PLAN_FIELD_REFERENCE && a->kind == PLAN_DEPLOYMENT)
+			rc = ledger_rename_deployment(x->ledger, r->deployment_name, c->to_str);
+		else
+			continue;
+		if (rc < 0)
+			log_errorx("ledger: out of memory recording the rename of \"%s\"",
+			    a->project);
+		else if (rc > 0)
+			ledger_changed(x);
+	}
+}
+
+static void
+on_updated(void *arg, int rc, const struct api_error *err)
+{
+	struct exec_call *call = arg;
+	struct execution *x = call->x;
+	struct action_result *r = &x->results[call->index];
+
+	if (rc == 0) {
+		r->state = ACTION_OK;
+		follow_rename(x, &x->plan->actions[call->index], r);
+	} else {
+		call_failed(x, call->index, rc, err);
+	}
+	/* A deployment made the default waits for this one (the old default
+	 * unset first). */
+	release_children(x, call->index);
+	call_done(call);
+}
+
+/* One PATCH with only the changed fields. A deployment created in this
+ * run takes its name from its create's result; the result keeps the
+ * project id and deployment name for the children and the output. */
+static int
+send_update(struct execution *x, size_t i, struct exec_call *call, int64_t project_id)
+{
+	const struct plan_action *a = &x->plan->actions[i];
+	struct action_result *r = &x->results[i];
+	const char *name = a->deployment_name;
+	struct api_deployment_patch dp;
+	struct api_project_patch pp = { 0 };
+
+	r->project_id = project_id;
+	if (a->kind == PLAN_PROJECT) {
+		for (size_t k = 0; k < a->n_changes; k++) {
+			if (a->changes[k].field == PLAN_FIELD_NAME)
+				pp.name = a->changes[k].to_str;
+			else if (a->changes[k].field == PLAN_FIELD_SLUG)
+				pp.slug = a->changes[k].to_str;
+		}
+		return api_update_project(x->client, project_id, &pp, on_updated, call);
+	}
+	if (name == NULL && a->parent != PLAN_NO_PARENT && a->parent < x->plan->n_actions)
+		name = x->results[a->parent].deployment_name;
+	if (name == NULL)
+		return -EINVAL;
+	if (r->deployment_name == NULL && (r->deployment_name = strdup(name)) == NULL)
+		return -ENOMEM;
+	api_deployment_patch_init(&dp);
+	for (size_t k = 0; k < a->n_changes; k++) {
+		const struct plan_change *c = &a->changes[k];
+
+		switch (c->field) {
+		case PLAN_FIELD_REFERENCE:
+			dp.reference = c->to_str;
+			break;
+		case PLAN_FIELD_CLASS:
+			dp.class_name = c->to_str;
+			break;
+		case PLAN_FIELD_DEFAULT:
+			dp.is_default = (int)c->to_num;
+			break;
+		case PLAN_FIELD_DASHBOARD_EDIT_CONFIRMATION:
+			dp.dashboard_edit_confirmation = (int)c->to_num;
+			break;
+		case PLAN_FIELD_SEND_LOGS_TO_CLIENT:
+			dp.send_logs_to_client = (int)c->to_num;
+			break;
+		case PLAN_FIELD_EXPIRES_AT:
+			dp.set_expires = true;
+			dp.expires_at = c->to_num;
+			break;
+		default:
+			break;
+		}
+	}
+	return api_patch_deployment(x->client, name, &dp, on_updated, call);
+}
+
 static int
 send_action(struct execution *x, size_t i, int64_t project_id)
 {
@@ -295,7 +416,9 @@ send_action(struct execution *x, size_t i, int64_t project_id)
 
 	if (call == NULL)
 		return -ENOMEM;
-	if (a->op == PLAN_CREATE && a->kind == PLAN_PROJECT)
+	if (is_patch(a))
+		rc = send_update(x, i, call, project_id);
+	else if (a->op == PLAN_CREATE && a->kind == PLAN_PROJECT)
 		rc = api_create_project(x->client, x->team, a->project, on_project_created, call);
 	else if (a->op == PLAN_CREATE)
 		rc = api_create_deployment(x->client, project_id, a->want,
@@ -364,7 +487,20 @@ start_one(struct execution *x, size_t i)
 	pump(x);
 }
 
-/* A project create finished: its deployments go now, or never. */
+/* Why a child did not start: what it waited for failed. */
+static const char *
+parent_failed(const struct plan_action *par)
+{
+	if (par->op == PLAN_CREATE && par->kind == PLAN_PROJECT)
+		return "not started: its project could not be created";
+	if (par->op == PLAN_CREATE)
+		return "not started: its deployment could not be created";
+	return "not started: the old default could not be unset first";
+}
+
+/* A parent finished (a project create: its deployments; a create: the
+ * patch of what it could not take; an unset default: the new default):
+ * its children go now, or never. */
 static void
 release_children(struct execution *x, size_t parent)
 {
@@ -374,7 +510,7 @@ release_children(struct execution *x, size_t parent)
 		if (pr->state == ACTION_OK)
 			start_one(x, c);
 		else
-			skip(x, c, "not started: its project could not be created");
+			skip(x, c, parent_failed(&x->plan->actions[parent]));
 	}
 }
 

@@ -494,6 +494,47 @@ ledger_add_deployment(struct ledger *l, const char *name, int64_t project_id,
 	return 0;
 }
 
+/* Replaces *slot with a copy of s; 1 when it changed, 0, -ENOMEM. */
+static int
+set_name(char **slot, const char *s)
+{
+	char *copy;
+
+	if (s == NULL || (*slot != NULL && strcmp(*slot, s) == 0))
+		return 0;
+	if ((copy = strdup(s)) == NULL)
+		return -ENOMEM;
+	free(*slot);
+	*slot = copy;
+	return 1;
+}
+
+int
+ledger_rename_project(struct ledger *l, int64_t id, const char *name)
+{
+	struct ledger_project *p = ledger_find_project(l, id);
+	int changed = 0, rc;
+
+	if (p != NULL && (changed = set_name(&p->name, name)) < 0)
+		return changed;
+	for (size_t i = 0; i < l->n_deployments; i++) {
+		if (l->deployments[i].project_id != id)
+			continue;
+		if ((rc = set_name(&l->deployments[i].project, name)) < 0)
+			return rc;
+		changed |= rc;
+	}
+	return changed;
+}
+
+int
+ledger_rename_deployment(struct ledger *l, const char *name, const char *reference)
+{
+	struct ledger_deployment *d = ledger_find_deployment(l, name);
+
+	return d != NULL ? set_name(&d->reference, reference) : 0;
+}
+
 static void
 free_deployment(struct ledger_deployment *d)
 {
@@ -572,6 +613,7 @@ struct sync_index {
 	struct index projects_by_id;       /* observed projects */
 	struct index deployments_by_name;  /* observed deployments */
 	struct index declared_by_name;     /* desired projects */
+	struct index declared_by_old;      /* their renamed_from names */
 };
 
 static void
@@ -580,16 +622,22 @@ sync_index_free(struct sync_index *x)
 	index_free(&x->projects_by_id);
 	index_free(&x->deployments_by_name);
 	index_free(&x->declared_by_name);
+	index_free(&x->declared_by_old);
 }
 
 static int
 sync_index_build(struct sync_index *x, const struct desired_state *ds,
     const struct observed_state *os)
 {
+	size_t n_old = 0, k = 0;
+
 	memset(x, 0, sizeof(*x));
+	for (size_t i = 0; i < ds->n_projects; i++)
+		n_old += ds->projects[i].n_renamed_from;
 	if (index_init(&x->projects_by_id, os->n_projects) != 0 ||
 	    index_init(&x->deployments_by_name, os->n_deployments) != 0 ||
-	    index_init(&x->declared_by_name, ds->n_projects) != 0) {
+	    index_init(&x->declared_by_name, ds->n_projects) != 0 ||
+	    index_init(&x->declared_by_old, n_old) != 0) {
 		sync_index_free(x);
 		return -ENOMEM;
 	}
@@ -597,8 +645,12 @@ sync_index_build(struct sync_index *x, const struct desired_state *ds,
 		index_set(&x->projects_by_id, i, NULL, os->projects[i].id, i);
 	for (size_t i = 0; i < os->n_deployments; i++)
 		index_set(&x->deployments_by_name, i, os->deployments[i].name, 0, i);
-	for (size_t i = 0; i < ds->n_projects; i++)
+	for (size_t i = 0; i < ds->n_projects; i++) {
 		index_set(&x->declared_by_name, i, ds->projects[i].name, 0, i);
+		for (size_t j = 0; j < ds->projects[i].n_renamed_from; j++)
+			index_set(&x->declared_by_old, k++, ds->projects[i].renamed_from[j], 0, i);
+	}
+	index_sort(&x->declared_by_old);
 	index_sort(&x->projects_by_id);
 	index_sort(&x->deployments_by_name);
 	index_sort(&x->declared_by_name);
@@ -611,6 +663,9 @@ find_declared(const struct sync_index *x, const struct desired_state *ds,
 {
 	const struct index_item *it = index_find(&x->declared_by_name, name, 0);
 
+	/* Not declared by this name: perhaps an earlier one (a rename). */
+	if (it == NULL)
+		it = index_find(&x->declared_by_old, name, 0);
 	return it ? &ds->projects[it->pos] : NULL;
 }
 
@@ -620,7 +675,50 @@ find_declared_dep(const struct desired_project *dp, const char *reference)
 	for (size_t i = 0; i < dp->n_deployments; i++)
 		if (strcmp(dp->deployments[i].reference, reference) == 0)
 			return &dp->deployments[i];
+	for (size_t i = 0; i < dp->n_deployments; i++)
+		for (size_t j = 0; j < dp->deployments[i].n_renamed_from; j++)
+			if (strcmp(dp->deployments[i].renamed_from[j], reference) == 0)
+				return &dp->deployments[i];
 	return NULL;
+}
+
+/* Entries take the live names of their resources (SPEC section 8). */
+static int
+follow_names(struct ledger *l, const struct sync_index *x,
+    const struct observed_state *os)
+{
+	const struct index_item *it;
+	int changed = 0, rc;
+
+	for (size_t i = 0; i < l->n_projects; i++) {
+		it = index_find(&x->projects_by_id, NULL, l->projects[i].id);
+		if (it != NULL &&
+		    (rc = set_name(&l->projects[i].name, os->projects[it->pos].name)) != 0) {
+			if (rc < 0)
+				return rc;
+			changed = 1;
+		}
+	}
+	for (size_t i = 0; i < l->n_deployments; i++) {
+		struct ledger_deployment *d = &l->deployments[i];
+		const struct observed_deployment *od;
+		const struct index_item *p;
+
+		if ((it = index_find(&x->deployments_by_name, d->name, 0)) == NULL)
+			continue;
+		od = &os->deployments[it->pos];
+		if ((rc = set_name(&d->reference, od->reference)) < 0)
+			return rc;
+		changed |= rc;
+		p = index_find(&x->projects_by_id, NULL, od->project_id);
+		if (p != NULL &&
+		    (rc = set_name(&d->project, os->projects[p->pos].name)) != 0) {
+			if (rc < 0)
+				return rc;
+			changed = 1;
+		}
+	}
+	return changed;
 }
 
 static const struct observed_project *
@@ -728,6 +826,11 @@ ledger_sync(struct ledger *l, const struct desired_state *ds,
 	changed |= compact_deployments(l, deployment_gone, &x) > 0;
 
 	rc = record_protect(l, &x, ds, os);
+	if (rc >= 0) {
+		int r2 = follow_names(l, &x, os);
+
+		rc = r2 < 0 ? r2 : (rc | r2);
+	}
 	sync_index_free(&x);
 	if (rc < 0)
 		return rc;

@@ -39,6 +39,14 @@ int ledger_add_deployment(struct ledger *l, const char *name, int64_t project_id
 void ledger_remove_project(struct ledger *l, int64_t id);
 void ledger_remove_deployment(struct ledger *l, const char *name);
 
+/* SPEC section 8: a renamed resource keeps its entry (projects are keyed by
+ * id, deployments by name): the name (and the project name of its
+ * deployments' entries) or the reference changes. 1 when an entry
+ * changed, 0 when the ledger does not know it, -ENOMEM (nothing changed). */
+int ledger_rename_project(struct ledger *l, int64_t id, const char *name);
+int ledger_rename_deployment(struct ledger *l, const char *name,
+    const char *reference);
+
 struct ledger_project *ledger_find_project(const struct ledger *l, int64_t id);
 struct ledger_deployment *ledger_find_deployment(const struct ledger *l, const char *name);
 
@@ -46,6 +54,9 @@ struct ledger_deployment *ledger_find_deployment(const struct ledger *l, const c
  * declared resource that is live (adding entries as needed, clearing the
  * mark where the files no longer set it), and forgets entries whose
  * resource no longer exists (ids and deployment names are never reused).
+ * A live resource found under a renamed_from name of a declared one takes
+ * that declaration's mark (SPEC section 8: the mark follows the rename),
+ * and every entry takes the live names (a rename made here or by hand).
  * Returns 1 when the ledger changed, 0 when not, -ENOMEM. Only call it with
  * a complete observation: a partial one would forget live resources. */
 int ledger_sync(struct ledger *l, const struct desired_state *ds,

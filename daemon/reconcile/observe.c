@@ -265,16 +265,24 @@ static void
 start_per_project(struct observe *o)
 {
 	struct index declared;
+	size_t n_names = o->ds->n_projects, k = 0;
 	int rc;
 
-	if (index_init(&declared, o->ds->n_projects) != 0) {
+	/* Earlier names (renamed_from) matter too: a project found under one
+	 * is renamed, and compared (SPEC section 8). */
+	for (size_t i = 0; i < o->ds->n_projects; i++)
+		n_names += o->ds->projects[i].n_renamed_from;
+	if (index_init(&declared, n_names) != 0) {
 		fail(o, -ENOMEM, "listing deployments per project", NULL);
 		if (o->pending == 0)
 			finish(o);
 		return;
 	}
-	for (size_t i = 0; i < o->ds->n_projects; i++)
-		index_set(&declared, i, o->ds->projects[i].name, 0, i);
+	for (size_t i = 0; i < o->ds->n_projects; i++) {
+		index_set(&declared, k++, o->ds->projects[i].name, 0, i);
+		for (size_t j = 0; j < o->ds->projects[i].n_renamed_from; j++)
+			index_set(&declared, k++, o->ds->projects[i].renamed_from[j], 0, i);
+	}
 	index_sort(&declared);
 
 	/* pending is 0 here: the two chains are done. Count before starting so

@@ -45,7 +45,16 @@ skip_reason(const struct plan *p, const struct action_result *r, size_t i,
 		return r[i].error;
 	if (a->parent != PLAN_NO_PARENT && a->parent < p->n_actions &&
 	    r[a->parent].state != ACTION_OK) {
-		snprintf(tmp, n, "project \"%s\" was not created", nz(a->project));
+		const struct plan_action *par = &p->actions[a->parent];
+
+		if (par->op == PLAN_CREATE && par->kind == PLAN_PROJECT)
+			snprintf(tmp, n, "project \"%s\" was not created", nz(a->project));
+		else if (par->op == PLAN_CREATE)
+			snprintf(tmp, n, "deployment \"%s/%s\" was not created",
+			    nz(par->project), nz(par->reference));
+		else
+			snprintf(tmp, n, "the default of \"%s/%s\" was not unset first",
+			    nz(par->project), nz(par->reference));
 		return tmp;
 	}
 	return "not run";
@@ -105,6 +114,64 @@ put_create_details(struct buf *out, const struct desired_deployment *w)
 	return PUT(out, ")");
 }
 
+/* ---- updates and renames (SPEC section 8) ---- */
+
+static const struct plan_change *
+change_of(const struct plan_action *a, enum plan_field f)
+{
+	for (size_t i = 0; i < a->n_changes; i++)
+		if (a->changes[i].field == f)
+			return &a->changes[i];
+	return NULL;
+}
+
+static int
+put_value(struct buf *out, const struct plan_change *c, bool to)
+{
+	char tmp[40];
+	const char *v = plan_change_text(c, to, tmp, sizeof(tmp));
+
+	return put_escaped(out, v != NULL ? v : "unset", false);
+}
+
+/* `~ update deployment "shop/production": class s16 -> s256, ...`;
+ * `~ rename project "old" -> "new"` (and its other changes after ": "). */
+static int
+put_update(struct buf *out, const struct plan_action *a, unsigned flags)
+{
+	bool dep = a->kind == PLAN_DEPLOYMENT, rename = a->op == PLAN_RENAME;
+	const struct plan_change *ren = change_of(a, dep ? PLAN_FIELD_REFERENCE :
+	    PLAN_FIELD_NAME);
+	size_t shown = 0;
+	int rc;
+
+	if ((rc = put_sign(out, '~', YELLOW, flags)) ||
+	    (rc = buf_appendf(out, "%s %s ", plan_op_name(a->op), plan_kind_name(a->kind))))
+		return rc;
+	if (rename && ren != NULL) {
+		if (dep)
+			rc = put_quoted(out, a->project, nz(ren->from_str));
+		else
+			rc = put_quoted(out, ren->from_str, NULL);
+		if (rc || (rc = PUT(out, " -> ")))
+			return rc;
+	}
+	if ((rc = put_quoted(out, a->project, dep ? nz(a->reference) : NULL)))
+		return rc;
+	for (size_t i = 0; i < a->n_changes; i++) {
+		const struct plan_change *c = &a->changes[i];
+
+		if (c == ren)
+			continue;
+		if ((rc = buf_appendf(out, "%s%s ", shown++ ? ", " : ": ",
+		    plan_field_name(c->field))) ||
+		    (rc = put_value(out, c, false)) || (rc = PUT(out, " -> ")) ||
+		    (rc = put_value(out, c, true)))
+			return rc;
+	}
+	return 0;
+}
+
 static int
 put_action(struct buf *out, const struct plan *p, const struct action_result *res,
     size_t i, unsigned flags)
@@ -114,12 +181,14 @@ put_action(struct buf *out, const struct plan *p, const struct action_result *re
 	char tmp[200];
 	int rc;
 
-	if ((rc = put_sign(out, create ? '+' : '-', create ? GREEN : RED, flags)) ||
+	if (a->op == PLAN_UPDATE || a->op == PLAN_RENAME)
+		rc = put_update(out, a, flags);
+	else if ((rc = put_sign(out, create ? '+' : '-', create ? GREEN : RED, flags)) ||
 	    (rc = buf_appendf(out, "%s %s ", create ? "create" : "delete",
 	    dep ? "deployment" : "project")) ||
 	    (rc = put_quoted(out, a->project, dep ? nz(a->reference) : NULL)))
 		return rc;
-	if (create && dep)
+	else if (create && dep)
 		rc = put_create_details(out, a->want);
 	else if (!create && dep) {
 		if (!(rc = PUT(out, " (")) &&
@@ -154,15 +223,27 @@ put_drift(struct buf *out, const struct plan_drift *d, unsigned flags)
 {
 	int rc;
 
-	if ((rc = put_sign(out, '~', YELLOW, flags)) ||
+	if (d->of_project) {
+		if ((rc = put_sign(out, '~', YELLOW, flags)) ||
+		    (rc = PUT(out, "drift project ")) ||
+		    (rc = put_quoted(out, d->project, NULL)) ||
+		    (rc = buf_appendf(out, " (%lld)", (long long)d->project_id)))
+			return rc;
+	} else if ((rc = put_sign(out, '~', YELLOW, flags)) ||
 	    (rc = PUT(out, "drift deployment ")) ||
 	    (rc = put_quoted(out, d->project, nz(d->reference))) ||
 	    (rc = PUT(out, " (")) ||
 	    (rc = put_escaped(out, d->deployment_name, false)) ||
-	    (rc = buf_appendf(out, "): %s is ", d->field)) ||
+	    (rc = PUT(out, ")"))) {
+		return rc;
+	}
+	if ((rc = buf_appendf(out, ": %s is ", d->field)) ||
 	    (rc = put_escaped(out, d->have[0] ? d->have : "unset", false)) ||
 	    (rc = PUT(out, ", files say ")) ||
 	    (rc = put_escaped(out, d->want, false)))
+		return rc;
+	if (d->reason != NULL && ((rc = PUT(out, " (not changed: ")) ||
+	    (rc = put_escaped(out, d->reason, false)) || (rc = PUT(out, ")"))))
 		return rc;
 	return PUT(out, "\n");
 }
@@ -177,6 +258,13 @@ put_blocked(struct buf *out, const struct plan_blocked *b, unsigned flags)
 	    (rc = put_escaped(out, b->message, false)))
 		return rc;
 	return PUT(out, "\n");
+}
+
+/* summary.update: updates and renames. */
+static size_t
+n_update(const struct plan *p)
+{
+	return plan_count(p, PLAN_UPDATE) + plan_count(p, PLAN_RENAME);
 }
 
 int
@@ -210,8 +298,11 @@ plan_print_text(const struct plan *p, const struct action_result *results,
 		rc = buf_appendf(out, "Apply: %zu ok, %zu failed, %zu skipped, ",
 		    ok, failed, skipped);
 	} else {
-		rc = buf_appendf(out, "Plan: %zu to create, %zu to delete, ",
-		    plan_count(p, PLAN_CREATE), plan_count(p, PLAN_DELETE));
+		rc = buf_appendf(out, "Plan: %zu to create, ", plan_count(p, PLAN_CREATE));
+		if (!rc && n_update(p) > 0)
+			rc = buf_appendf(out, "%zu to update, ", n_update(p));
+		if (!rc)
+			rc = buf_appendf(out, "%zu to delete, ", plan_count(p, PLAN_DELETE));
 	}
 	if (rc || (rc = buf_appendf(out, "%zu drifted, %zu blocked", p->n_drift, p->n_blocked)))
 		return rc;
@@ -244,6 +335,66 @@ add_id(cJSON *o, const char *k, int64_t v)
 	return jsonint_add(o, k, v) != NULL;
 }
 
+cJSON *
+plan_changes_cjson(const struct plan_action *a)
+{
+	cJSON *o = cJSON_CreateObject();
+	char b1[40], b2[40];
+
+	for (size_t i = 0; o != NULL && i < a->n_changes; i++) {
+		const struct plan_change *c = &a->changes[i];
+		const char *from = plan_change_text(c, false, b1, sizeof(b1));
+		const char *to = plan_change_text(c, true, b2, sizeof(b2));
+		bool flag = c->field == PLAN_FIELD_DEFAULT ||
+		    c->field == PLAN_FIELD_DASHBOARD_EDIT_CONFIRMATION ||
+		    c->field == PLAN_FIELD_SEND_LOGS_TO_CLIENT;
+		cJSON *f = cJSON_AddObjectToObject(o, plan_field_name(c->field));
+		bool ok = f != NULL;
+
+		if (ok && flag)
+			ok = (c->from_num < 0 ? cJSON_AddNullToObject(f, "from") :
+			    cJSON_AddBoolToObject(f, "from", c->from_num != 0)) &&
+			    (c->to_num < 0 ? cJSON_AddNullToObject(f, "to") :
+			    cJSON_AddBoolToObject(f, "to", c->to_num != 0));
+		else if (ok)
+			ok = (from == NULL ? cJSON_AddNullToObject(f, "from") :
+			    cJSON_AddStringToObject(f, "from", from)) &&
+			    (to == NULL ? cJSON_AddNullToObject(f, "to") :
+			    cJSON_AddStringToObject(f, "to", to));
+		if (!ok) {
+			cJSON_Delete(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/* The fields an update adds to its action object: "reference" and "name"
+ * of a deployment (the name once known), "id" of a project, "changes". */
+static bool
+update_json(cJSON *o, const struct plan_action *a, const struct action_result *r)
+{
+	const char *name = a->deployment_name;
+	int64_t id = a->project_id;
+	cJSON *ch;
+
+	if (r != NULL && name == NULL)
+		name = r->deployment_name;
+	if (r != NULL && id == 0)
+		id = r->project_id;
+	if (a->kind == PLAN_DEPLOYMENT && name != NULL && !add_str(o, "name", name))
+		return false;
+	if (a->kind == PLAN_PROJECT && id != 0 && !add_id(o, "id", id))
+		return false;
+	if ((ch = plan_changes_cjson(a)) == NULL)
+		return false;
+	if (!cJSON_AddItemToObject(o, "changes", ch)) {
+		cJSON_Delete(ch);
+		return false;
+	}
+	return true;
+}
+
 static bool
 action_json(cJSON *arr, const struct plan *p, const struct action_result *res, size_t i)
 {
@@ -257,11 +408,13 @@ action_json(cJSON *arr, const struct plan *p, const struct action_result *res, s
 		cJSON_Delete(o);
 		return false;
 	}
-	ok = add_str(o, "op", a->op == PLAN_CREATE ? "create" : "delete") &&
+	ok = add_str(o, "op", plan_op_name(a->op)) &&
 	    add_str(o, "kind", dep ? "deployment" : "project") &&
 	    add_str(o, "project", a->project);
 	if (ok && dep)
 		ok = add_str(o, "reference", a->reference);
+	if (ok && (a->op == PLAN_UPDATE || a->op == PLAN_RENAME))
+		ok = update_json(o, a, res != NULL ? &res[i] : NULL);
 	if (ok && a->op == PLAN_CREATE && dep && w != NULL) {
 		ok = add_str(o, "type", dep_type_name(w->type)) &&
 		    (w->region == NULL || add_str(o, "region", w->region)) &&
@@ -309,10 +462,16 @@ drift_json(cJSON *arr, const struct plan_drift *d)
 		cJSON_Delete(o);
 		return false;
 	}
+	if (d->of_project)
+		return add_str(o, "kind", "project") && add_str(o, "project", d->project) &&
+		    add_id(o, "id", d->project_id) &&
+		    add_str(o, "field", d->field) && add_str(o, "want", d->want) &&
+		    add_str(o, "have", d->have);
 	return add_str(o, "kind", "deployment") && add_str(o, "project", d->project) &&
 	    add_str(o, "reference", d->reference) && add_str(o, "name", d->deployment_name) &&
 	    add_str(o, "field", d->field) && add_str(o, "want", d->want) &&
-	    add_str(o, "have", d->have);
+	    add_str(o, "have", d->have) &&
+	    (d->reason == NULL || add_str(o, "reason", d->reason));
 }
 
 static bool
@@ -350,6 +509,7 @@ plan_to_cjson(const struct plan *p, const struct action_result *results)
 	for (i = 0; ok && i < p->n_blocked; i++)
 		ok = blocked_json(blocked, &p->blocked[i]);
 	ok = ok && add_num(sum, "create", (double)plan_count(p, PLAN_CREATE)) &&
+	    add_num(sum, "update", (double)n_update(p)) &&
 	    add_num(sum, "delete", (double)plan_count(p, PLAN_DELETE)) &&
 	    add_num(sum, "drift", (double)p->n_drift) &&
 	    add_num(sum, "blocked", (double)p->n_blocked) &&

@@ -27,5 +27,9 @@ int plan_print_json(const struct plan *p, const struct action_result *results,
  * items holding their exact digits (jsonint.h): print it, do not read them
  * as numbers from the tree. */
 cJSON *plan_to_cjson(const struct plan *p, const struct action_result *results);
+/* An update's or rename's changes as {field: {from, to}}: names, classes
+ * and times as strings ("never": no expiry), the flags as booleans, null
+ * for a value the API did not give; NULL on ENOMEM. */
+cJSON *plan_changes_cjson(const struct plan_action *a);
 
 #endif

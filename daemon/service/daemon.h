@@ -27,6 +27,7 @@ struct daemon_last {
 	double duration;
 	char *error;
 	unsigned n_create, n_delete, n_failed;
+	unsigned n_update;         /* updates and renames (SPEC section 8) */
 	struct status_drift *drift;
 	size_t n_drift;
 	struct status_blocked *blocked;

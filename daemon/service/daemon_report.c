@@ -59,6 +59,7 @@ remember(struct daemon_last *l, const struct reconcile_outcome *o, int code)
 		l->error = strdup(o->error);
 	l->n_create = (unsigned)plan_count(p, PLAN_CREATE);
 	l->n_delete = (unsigned)plan_count(p, PLAN_DELETE);
+	l->n_update = (unsigned)(plan_count(p, PLAN_UPDATE) + plan_count(p, PLAN_RENAME));
 	l->n_failed = (unsigned)o->n_failed;
 	if (cap == 0)
 		return;
@@ -94,6 +95,7 @@ daemon_report(struct daemon *d, const struct reconcile_outcome *o)
 	char line[NOTIFY_STATUS_MAX], esc[420];
 	size_t creates = plan_count(&o->plan, PLAN_CREATE);
 	size_t deletes = plan_count(&o->plan, PLAN_DELETE);
+	size_t updates = plan_count(&o->plan, PLAN_UPDATE) + plan_count(&o->plan, PLAN_RENAME);
 
 	metrics_reconcile(d->metrics, result, o->seconds, code == 0 ? now : 0);
 	if (o->rc == 0) {
@@ -124,20 +126,23 @@ daemon_report(struct daemon *d, const struct reconcile_outcome *o)
 				{ "project", dr->project }, { "reference", dr->reference },
 				{ "field", dr->field },
 			};
-			log_fields(LOG_LVL_INFO, f, 3, "drift: %s is %s, the files say %s",
-			    dr->field, dr->have, dr->want);
+			log_fields(LOG_LVL_INFO, f, 3, "drift: %s is %s, the files say %s%s%s%s",
+			    dr->field, dr->have[0] ? dr->have : "unset", dr->want,
+			    dr->reason ? " (not changed: " : "", dr->reason ? dr->reason : "",
+			    dr->reason ? ")" : "");
 		}
 		/* Quiet when converged: a reconcile that found nothing to do is
 		 * only worth a debug line. */
 		log_fields(o->plan.n_actions || o->plan.n_drift || o->plan.n_blocked ?
 		    LOG_LVL_INFO : LOG_LVL_DEBUG, NULL, 0,
-		    "reconcile %s in %.1fs: %zu created, %zu deleted, %zu failed, "
-		    "%zu drifted, %zu blocked", result, o->seconds,
-		    creates, deletes, o->n_failed, o->plan.n_drift, o->plan.n_blocked);
+		    "reconcile %s in %.1fs: %zu created, %zu updated, %zu deleted, "
+		    "%zu failed, %zu drifted, %zu blocked", result, o->seconds,
+		    creates, updates, deletes, o->n_failed, o->plan.n_drift,
+		    o->plan.n_blocked);
 		snprintf(line, sizeof(line), "%s: %zu projects observed, %zu created, "
-		    "%zu deleted, %zu failed, %zu drifted, %zu blocked", result,
-		    o->observed.n_projects, creates, deletes, o->n_failed,
-		    o->plan.n_drift, o->plan.n_blocked);
+		    "%zu updated, %zu deleted, %zu failed, %zu drifted, %zu blocked",
+		    result, o->observed.n_projects, creates, updates, deletes,
+		    o->n_failed, o->plan.n_drift, o->plan.n_blocked);
 	}
 	notify_status(line);
 }
@@ -146,8 +151,8 @@ void
 daemon_on_action(void *arg, const struct plan_action *a, const struct action_result *r)
 {
 	struct daemon *d = arg;
-	const char *op = a->op == PLAN_CREATE ? "create" : "delete";
-	const char *kind = a->kind == PLAN_PROJECT ? "project" : "deployment";
+	const char *op = plan_op_name(a->op);
+	const char *kind = plan_kind_name(a->kind);
 	const char *result = r->state == ACTION_OK ? "ok" :
 	    r->state == ACTION_FAILED ? "error" : "skipped";
 	const char *name = a->deployment_name ? a->deployment_name : r->deployment_name;
@@ -219,6 +224,7 @@ daemon_status_json(void *arg)
 		.last_observation = d->last_observation,
 		.n_create = d->last.n_create,
 		.n_delete = d->last.n_delete,
+		.n_update = d->last.n_update,
 		.n_failed = d->last.n_failed,
 		.drift = d->last.drift,
 		.n_drift = d->last.n_drift,

@@ -528,6 +528,7 @@ last_reconcile(const struct status_snapshot *s, bool *ok)
 	put(o, "duration_seconds", cJSON_CreateNumber(s->last_duration), ok);
 	put(o, "error", str_or_null(s->last_error), ok);
 	put(sum, "create", jsonint_create(s->n_create), ok);
+	put(sum, "update", jsonint_create(s->n_update), ok);
 	put(sum, "delete", jsonint_create(s->n_delete), ok);
 	put(sum, "failed", jsonint_create(s->n_failed), ok);
 	put(sum, "drift", jsonint_create((int64_t)s->n_drift), ok);

@@ -89,6 +89,7 @@ struct status_snapshot {
 	int64_t last_success;
 	int64_t last_observation;    /* last complete observation */
 	unsigned n_create, n_delete, n_failed;   /* the summary */
+	unsigned n_update;                       /* updates and renames */
 	const struct status_drift *drift;
 	size_t n_drift;
 	const struct status_blocked *blocked;

@@ -41,9 +41,10 @@ wait_for 30 "the first reconcile" '[ "$(dm_status .last_reconcile.result)" != nu
 assert_eq "$(dm_code GET /readyz)" 200 "/readyz after the first observation"
 set_latency 0
 
-# 3. Drift by hand, then POST /reconcile: 202, and one more observation.
+# 3. Drift by hand (a type: never changed, only reported), then POST
+#    /reconcile: 202, and one more observation.
 name=$(sim_state | jq -r '.deployments[] | select(.reference == "production") | .name')
-sim_patch "/deployments/$name" '{"class":"d1024"}' >/dev/null
+sim_patch "/deployments/$name" '{"deploymentType":"dev"}' >/dev/null
 listings=$(sim_listings)
 assert_eq "$(dm_code POST /reconcile)" 202 "POST /reconcile"
 wait_for 20 "the reconcile POST /reconcile asked for" '[ "$(sim_listings)" -ge $((listings + 1)) ]'
@@ -62,8 +63,9 @@ assert_eq "$(st .last_reconcile.result)" blocked "result"
 assert_eq "$(st .last_reconcile.error)" null "error"
 assert_eq "$(st '.last_reconcile.summary | [.create, .delete, .failed, .drift, .blocked] | map(tostring) | join(" ")')" \
     "0 0 0 1 1" "summary (create delete failed drift blocked; blocked deletes are not planned)"
+assert_eq "$(st '.last_reconcile.summary.update')" 0 "summary.update"
 assert_eq "$(st '.last_reconcile.drift[0] | [.kind, .project, .reference, .field, .want, .have] | join(" ")')" \
-    "deployment shop production class s16 d1024" "drift"
+    "deployment shop production type prod dev" "drift"
 assert_eq "$(st '.last_reconcile.blocked[0].guard')" max_deletes "blocked guard"
 st '.last_reconcile.blocked[0].message' | grep -q '2 deletes planned, at most 1 allowed' ||
     e2e_fail "blocked message: $(st '.last_reconcile.blocked[0].message')"

@@ -26,7 +26,7 @@ exercise() {
 	wait_for 30 "the first reconcile" '[ "$(dm_status .last_reconcile.result)" = ok ]'
 	local name
 	name=$(sim_state | jq -r '.deployments[] | select(.reference == "production") | .name')
-	sim_patch "/deployments/$name" '{"class":"d1024"}' >/dev/null
+	sim_patch "/deployments/$name" '{"deploymentType":"dev"}' >/dev/null
 	printf 'projects:\n  - name: shop\n    colour: blue\n' >"$CP_DESIRED/bad.yaml"
 	echo 'interval: banana' >"$CP_WORK/config.yaml"
 	kill -HUP "$DM_PID"
@@ -62,7 +62,7 @@ assert_eq "$(jq -s length "$DM_ERR")" "$lines" "objects"
 jsel() { jq -c "select($1)" "$DM_ERR" | head -n 1; }
 [ -n "$(jsel '.message == "create deployment ok" and .project == "shop" and .reference == "production" and .result == "ok"')" ] ||
     e2e_fail "no create line with project and reference fields"
-[ -n "$(jsel '.level == "info" and .project == "shop" and .reference == "production" and .field == "class" and (.message | test("d1024"))')" ] ||
+[ -n "$(jsel '.level == "info" and .project == "shop" and .reference == "production" and .field == "type" and (.message | test("type is dev, the files say prod [(]not changed: "))')" ] ||
     e2e_fail "no drift line with fields"
 [ -n "$(jsel '.level == "debug" and .route == "GET /teams/{team}/projects" and .status == "200"')" ] ||
     e2e_fail "no debug line for an API request with route and status"

@@ -23,7 +23,7 @@ wait_for 30 "a STATUS= line" nl_has_at_least 1 '^STATUS='
 assert_eq "$(live_projects_named shop)" 1 "shop created"
 status=$(cut -d' ' -f2- "$NL_OUT" | grep -m1 '^STATUS=')
 # (observed: what the reconcile saw before it created shop)
-echo "$status" | grep -E -q '^STATUS=ok: 0 projects observed, 1 created, 0 deleted, 0 failed, 0 drifted, 0 blocked$' ||
+echo "$status" | grep -E -q '^STATUS=ok: 0 projects observed, 1 created, 0 updated, 0 deleted, 0 failed, 0 drifted, 0 blocked$' ||
     e2e_fail "first STATUS line: $status"
 # READY came before any STATUS (it means loaded, not reconciled).
 first=$(cut -d' ' -f2- "$NL_OUT" | grep -v '^WATCHDOG=1$' | head -n 1)

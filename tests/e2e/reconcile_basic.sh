@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End to end: converge from an empty team, then nothing to do; state: absent;
-# drift is reported and left alone; the audit trail and the ledger.
+# a changed class is corrected (drift: report only shows it); the audit
+# trail and the ledger.
 set -eu
 . "$CP_SOURCE_DIR/tests/e2e/lib.sh"
 . "$CP_SOURCE_DIR/tests/e2e/cp.sh"
@@ -53,16 +54,23 @@ assert_eq "$(jq '.deployments | length' "$CP_STATE/ledger.json")" 3 "ledger depl
 assert_eq "$(wc -l <"$CP_STATE/actions.jsonl")" 6 "audit lines"
 jq -e 'select(.result != "ok")' "$CP_STATE/actions.jsonl" >/dev/null && e2e_fail "an audit line is not ok"
 
-# 5. Drift: someone changes a class by hand; plan reports it, exit 0, and
-#    apply leaves it (replacing would destroy data).
+# 5. Someone changes a class by hand. With drift: report, plan reports it
+#    (exit 0) and apply leaves it; by default (correct) plan shows the
+#    update (exit 2) and apply changes it back in place (SPEC section 8).
 name=$(sim_state | jq -r '.deployments[] | select(.reference == "production") | .name')
 sim_patch "/deployments/$name" '{"class":"d1024"}' >/dev/null
-cp_expect 0 plan --team 1 --json
+cp_expect 0 plan --team 1 --json --drift report
 assert_eq "$(json_field '.drift[0].field + ":" + .drift[0].want + ":" + .drift[0].have')" "class:s256:d1024" "drift"
-cp_expect 0 apply --team 1
+cp_expect 0 apply --team 1 --drift report
 assert_eq "$(sim_state | jq -r '.deployments[] | select(.reference == "production") | .class')" d1024 "drift left alone"
-cp_run plan --team 1
-echo "$CP_OUT" | grep -q '^~ ' || e2e_fail "text plan shows no drift line: $CP_OUT"
+cp_run plan --team 1 --drift report
+echo "$CP_OUT" | grep -q '^~ drift ' || e2e_fail "text plan shows no drift line: $CP_OUT"
+cp_expect 2 plan --team 1 --json
+assert_eq "$(json_field '.actions[0].op + " " + .actions[0].changes.class.from + " " + .actions[0].changes.class.to')" \
+    "update d1024 s256" "update planned"
+cp_expect 0 apply --team 1
+assert_eq "$(sim_state | jq -r '.deployments[] | select(.reference == "production") | .class')" s256 "class corrected"
+cp_expect 0 plan --team 1
 
 # 6. state: absent deletes the project, whatever prune says.
 desired more/tools.yaml <<'YAML'

@@ -118,6 +118,7 @@ res_deployment(void *arg, int rc, const struct api_error *err,
 		r->dep.reference = xstrdup_null(d->reference);
 		r->dep.region = xstrdup_null(d->region);
 		r->dep.class_name = xstrdup_null(d->class_name);
+		r->dep.url = xstrdup_null(d->url);
 	}
 }
 

@@ -235,6 +235,62 @@ test_single_deployment(void **state)
 	assert_string_equal(err, "id: expected an integer");
 }
 
+/* SPEC section 8's fields: booleans or null (-1), expiresAt or null (0);
+ * the usual URL is not kept, another one is. */
+static void
+test_deployment_settings(void **state)
+{
+	struct observed_deployment d;
+	char err[256], url[128];
+	bool local;
+	const char *body;
+	(void)state;
+
+	body = DEP(",\"dashboardEditConfirmation\":true,\"sendLogsToClient\":false,"
+	    "\"expiresAt\":1900000000000");
+	assert_int_equal(api_decode_deployment(body, strlen(body), &d, &local,
+	    err, sizeof(err)), 0);
+	assert_int_equal(d.dashboard_edit_confirmation, 1);
+	assert_int_equal(d.send_logs_to_client, 0);
+	assert_int_equal(d.expires_at, 1900000000000);
+	assert_null(d.url);
+	assert_string_equal(observed_deployment_url(&d, url, sizeof(url)),
+	    "https://happy-otter-123.convex.cloud");
+	observed_deployment_clear(&d);
+
+	body = DEP(",\"dashboardEditConfirmation\":null,\"expiresAt\":null");
+	assert_int_equal(api_decode_deployment(body, strlen(body), &d, &local,
+	    err, sizeof(err)), 0);
+	assert_int_equal(d.dashboard_edit_confirmation, -1);
+	assert_int_equal(d.send_logs_to_client, -1);
+	assert_int_equal(d.expires_at, 0);
+	observed_deployment_clear(&d);
+
+	body = "{\"kind\":\"cloud\",\"id\":5,\"name\":\"calm-cow-456\",\"projectId\":9,"
+	    "\"deploymentType\":\"dev\",\"reference\":\"eu\",\"region\":\"aws-eu-west-1\","
+	    "\"class\":\"s16\",\"isDefault\":false,"
+	    "\"deploymentUrl\":\"https://calm-cow-456.eu-west-1.convex.cloud\"}";
+	assert_int_equal(api_decode_deployment(body, strlen(body), &d, &local,
+	    err, sizeof(err)), 0);
+	assert_string_equal(d.url, "https://calm-cow-456.eu-west-1.convex.cloud");
+	assert_string_equal(observed_deployment_url(&d, url, sizeof(url)),
+	    "https://calm-cow-456.eu-west-1.convex.cloud");
+	observed_deployment_clear(&d);
+
+	body = DEP(",\"sendLogsToClient\":\"yes\"");
+	assert_int_equal(api_decode_deployment(body, strlen(body), &d, &local,
+	    err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "sendLogsToClient: expected true or false");
+	body = DEP(",\"expiresAt\":-5");
+	assert_int_equal(api_decode_deployment(body, strlen(body), &d, &local,
+	    err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "expiresAt: expected a time after 1970");
+	body = DEP(",\"expiresAt\":1.5");
+	assert_int_equal(api_decode_deployment(body, strlen(body), &d, &local,
+	    err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "expiresAt: expected an integer");
+}
+
 static void
 test_created_project(void **state)
 {
@@ -488,6 +544,7 @@ main(void)
 		cmocka_unit_test(test_deployments),
 		cmocka_unit_test(test_deployment_errors),
 		cmocka_unit_test(test_single_deployment),
+		cmocka_unit_test(test_deployment_settings),
 		cmocka_unit_test(test_created_project),
 		cmocka_unit_test(test_token_details),
 		cmocka_unit_test(test_error_body),

@@ -7,10 +7,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "api_update.h"
 #include "support/sim_harness.h"
 
 struct event {
@@ -434,6 +436,139 @@ test_legacy_fallback(void **state)
 	res_free(&p);
 	res_free(&p2);
 	res_free(&pd);
+	env_stop(e);
+}
+
+/* SPEC section 8: the typed PATCH calls send only what is set, the
+ * deployment views carry the settings back, a refusal is an error with the
+ * API's code, a PATCH of what is gone is an error (not done), and a 5xx is
+ * retried. */
+static void
+test_patch_calls(void **state)
+{
+	struct env *e = env_start(NULL);
+	struct res r = { 0 }, d = { 0 }, u = { 0 }, g = { 0 }, bad = { 0 }, gone = { 0 };
+	struct desired_deployment want = { 0 };
+	struct api_deployment_patch dp;
+	struct api_project_patch pp = { 0 };
+	char name[128], *body;
+	int64_t pid;
+	cJSON *s;
+	(void)state;
+
+	/* The bodies: only the fields set; expires 0 is null. */
+	api_deployment_patch_init(&dp);
+	assert_null(api_deployment_patch_body(&dp));
+	assert_null(api_project_patch_body(&pp));
+	dp.class_name = "s256";
+	dp.is_default = 0;
+	dp.send_logs_to_client = 1;
+	dp.set_expires = true;
+	body = api_deployment_patch_body(&dp);
+	assert_string_equal(body, "{\"class\":\"s256\",\"isDefault\":false,"
+	    "\"sendLogsToClient\":true,\"expiresAt\":null}");
+	cJSON_free(body);
+	pp.name = "Shop \"2\"";
+	body = api_project_patch_body(&pp);
+	assert_string_equal(body, "{\"name\":\"Shop \\\"2\\\"\"}");
+	cJSON_free(body);
+
+	env_client(e);
+	assert_int_equal(api_create_project(e->c, 1, "shop", res_created, &r), 0);
+	run_until(&e->loop, &r.calls, 1, 60000);
+	assert_int_equal(r.rc, 0);
+	pid = r.id;
+	want.reference = "preview-one";
+	want.type = DEP_PREVIEW;
+	want.is_default = TRI_UNSET;
+	want.expires = DESIRED_EXPIRES_NEVER;   /* else a preview expires in 14 days */
+	assert_int_equal(api_create_deployment(e->c, pid, &want, res_deployment, &d), 0);
+	run_until(&e->loop, &d.calls, 1, 60000);
+	assert_int_equal(d.rc, 0);
+	assert_int_equal(d.dep.expires_at, 0);
+	assert_int_equal(d.dep.dashboard_edit_confirmation, 0);   /* type defaults */
+	assert_int_equal(d.dep.send_logs_to_client, 1);
+	assert_null(d.dep.url);   /* the usual https://NAME.convex.cloud */
+	{
+		char url[200];
+
+		snprintf(name, sizeof(name), "https://%s.convex.cloud", d.dep.name);
+		assert_string_equal(observed_deployment_url(&d.dep, url, sizeof(url)), name);
+	}
+	snprintf(name, sizeof(name), "%s", d.dep.name);
+
+	api_deployment_patch_init(&dp);
+	dp.reference = "preview-two";
+	dp.class_name = "s256";
+	dp.dashboard_edit_confirmation = 1;
+	dp.send_logs_to_client = 0;
+	dp.set_expires = true;
+	dp.expires_at = ((int64_t)time(NULL) + 86400) * 1000;
+	assert_int_equal(api_patch_deployment(e->c, name, &dp, res_done, &u), 0);
+	pp.name = "shop-renamed";
+	pp.slug = "shop-main";
+	assert_int_equal(api_update_project(e->c, pid, &pp, res_done, &r), 0);
+	run_until(&e->loop, &u.calls, 1, 60000);
+	run_until(&e->loop, &r.calls, 2, 60000);
+	assert_int_equal(u.rc, 0);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(api_get_deployment(e->c, name, res_deployment, &g), 0);
+	run_until(&e->loop, &g.calls, 1, 60000);
+	assert_string_equal(g.dep.reference, "preview-two");
+	assert_string_equal(g.dep.class_name, "s256");
+	assert_int_equal(g.dep.dashboard_edit_confirmation, 1);
+	assert_int_equal(g.dep.send_logs_to_client, 0);
+	assert_int_equal(g.dep.expires_at, dp.expires_at);
+	res_free(&r);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(api_list_projects(e->c, 1, res_projects, &r), 0);
+	run_until(&e->loop, &r.calls, 1, 60000);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.projects[0].name, "shop-renamed");
+	assert_string_equal(r.projects[0].slug, "shop-main");
+
+	/* Refused: expiresAt less than 30 minutes ahead; a bad slug. */
+	api_deployment_patch_init(&dp);
+	dp.set_expires = true;
+	dp.expires_at = ((int64_t)time(NULL) + 60) * 1000;
+	assert_int_equal(api_patch_deployment(e->c, name, &dp, res_done, &bad), 0);
+	run_until(&e->loop, &bad.calls, 1, 60000);
+	assert_int_equal(bad.rc, -EINVAL);
+	assert_int_equal(bad.err.status, 400);
+	assert_string_equal(bad.err.code, "BadRequest");
+	assert_int_equal(bad.err.attempts, 1);
+	assert_non_null(strstr(bad.err.route, "PATCH /deployments/"));
+
+	/* Gone: 404 is an error for a PATCH. */
+	pp.name = NULL;
+	pp.slug = "x";
+	assert_int_equal(api_update_project(e->c, 99999, &pp, res_done, &gone), 0);
+	run_until(&e->loop, &gone.calls, 1, 60000);
+	assert_int_equal(gone.rc, -ENOENT);
+	assert_string_equal(gone.err.code, "ProjectNotFound");
+
+	/* Nothing to send, or no id: refused before sending. */
+	api_deployment_patch_init(&dp);
+	assert_int_equal(api_patch_deployment(e->c, name, &dp, res_done, &gone), -EINVAL);
+	assert_int_equal(api_update_project(e->c, 0, &pp, res_done, &gone), -EINVAL);
+
+	/* A 5xx is retried: every try failing costs the 5 attempts. */
+	admin_post(e, "/_sim/config", "{\"errorRate\":1}");
+	memset(&u, 0, sizeof(u));
+	dp.class_name = "s16";
+	assert_int_equal(api_patch_deployment(e->c, name, &dp, res_done, &u), 0);
+	run_until(&e->loop, &u.calls, 1, 60000);
+	assert_int_equal(u.rc, -EIO);
+	assert_int_equal(u.err.attempts, 5);
+	admin_post(e, "/_sim/config", "{\"errorRate\":0}");
+
+	s = stats(e);
+	assert_int_equal(stat_count(s, "PATCH /deployments/{name}", NULL), 7);
+	assert_int_equal(stat_count(s, "PATCH /projects/{id}", NULL), 2);
+	cJSON_Delete(s);
+	res_free(&r);
+	res_free(&d);
+	res_free(&g);
 	env_stop(e);
 }
 
@@ -967,6 +1102,7 @@ main(void)
 		cmocka_unit_test(test_create_rejected),
 		cmocka_unit_test(test_pagination),
 		cmocka_unit_test(test_legacy_fallback),
+		cmocka_unit_test(test_patch_calls),
 		cmocka_unit_test(test_retry_5xx_counted),
 		cmocka_unit_test(test_backoff_bounded),
 		cmocka_unit_test(test_retry_after_honoured),

@@ -960,11 +960,166 @@ test_ambiguous_creates(void **state)
 	rec_stop(e);
 }
 
+/* ---- updates and renames (SPEC section 8) ---------------------------------- */
+
+/*
+ * A renamed project whose default prod deployment is renamed and loses its
+ * default flag to a new deployment created as the default, and a setting
+ * patched: the PATCH that unsets the old default reaches the simulator
+ * before the create that takes the flag; the ledger entries follow the
+ * renames; the audit trail says rename/update with the changes. Then the
+ * same swap with the unset refused: the new default is skipped, never sent.
+ */
+static void
+test_updates_swap_and_rename(void **state)
+{
+	const char *args[] = { "--verbose", NULL };
+	struct rec_env *e = rec_start_logged(args);
+	struct run r;
+	struct desired_project *p;
+	struct desired_deployment *d;
+	size_t ren_p, ren_d, blue, dev;
+	int64_t pid;
+	char line[256], *log, prod_name[64];
+	cJSON *st, *s, *lines, *l;
+	int renames = 0, updates = 0;
+	(void)state;
+
+	rec_client(e);
+	rec_admin_post(e, "/_sim/seed",
+	    "{\"projects\":1,\"deploymentsPerProject\":2,\"prefix\":\"p\"}");
+	run_init(&r, e);
+	r.persist = true;
+	p = ds_project(&r.ds, "shop");
+	p->renamed_from = ds_renamed("p1", &p->n_renamed_from);
+	d = ds_deployment(p, "main", DEP_PROD);
+	d->class_name = arena_strdup(&r.ds.arena, "s256");
+	d->renamed_from = ds_renamed("production", &d->n_renamed_from);
+	ds_deployment(p, "blue", DEP_PROD)->is_default = TRI_TRUE;
+	ds_deployment(p, "development", DEP_DEV)->send_logs_to_client = TRI_FALSE;
+	st = rec_state(e);
+	pid = state_project_id(st, "p1");
+	snprintf(prod_name, sizeof(prod_name), "%s",
+	    json_str(state_deployment(st, pid, "production"), "name"));
+	assert_int_equal(ledger_add_project(&r.ledger, pid, "p1"), 0);
+	assert_int_equal(ledger_add_deployment(&r.ledger, prod_name, pid, "p1",
+	    "production"), 0);
+	run_plan(&r);
+	assert_int_equal(r.plan.n_actions, 4);
+	ren_p = find_action(&r.plan, PLAN_RENAME, PLAN_PROJECT, "shop", NULL);
+	ren_d = find_action(&r.plan, PLAN_RENAME, PLAN_DEPLOYMENT, "shop", "main");
+	blue = find_action(&r.plan, PLAN_CREATE, PLAN_DEPLOYMENT, "shop", "blue");
+	dev = find_action(&r.plan, PLAN_UPDATE, PLAN_DEPLOYMENT, "shop", "development");
+	assert_int_equal(r.plan.actions[blue].parent, ren_d);
+	run_start(&r, 0);
+	run_wait(&r);
+	for (size_t i = 0; i < 4; i++)
+		expect_state(&r, i, ACTION_OK);
+	assert_true(ended_at(&r, ren_d) < ended_at(&r, blue));
+	assert_int_equal(r.results[blue].project_id, pid);
+	assert_string_equal(r.results[ren_d].deployment_name, prod_name);
+	(void)ren_p;
+	(void)dev;
+
+	/* The simulator saw the unset before the create. */
+	log = read_text(e->sim_log);
+	assert_non_null(log);
+	snprintf(line, sizeof(line), "PATCH /v1/deployments/%s -> 200", prod_name);
+	assert_true(log_pos(log, line) < log_pos(log, "/create_deployment -> 200"));
+	free(log);
+
+	/* The team as declared; exactly 3 PATCHes and 1 create. */
+	cJSON_Delete(st);
+	st = rec_state(e);
+	assert_int_equal(state_project_id(st, "shop"), pid);
+	assert_string_equal(json_str(state_deployment(st, pid, "main"), "class"), "s256");
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(state_deployment(st, pid, "main"), "isDefault")));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(state_deployment(st, pid, "blue"), "isDefault")));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(state_deployment(st, pid, "development"),
+	    "sendLogsToClient")));
+	s = rec_stats(e);
+	assert_int_equal(stat_count(s, "PATCH /deployments/{name}", NULL), 2);
+	assert_int_equal(stat_count(s, "PATCH /projects/{id}", NULL), 1);
+	assert_int_equal(stat_count(s, "POST /projects/{id}/create_deployment", NULL), 1);
+	cJSON_Delete(s);
+
+	/* The ledger follows the renames. */
+	assert_string_equal(ledger_find_project(&r.ledger, pid)->name, "shop");
+	assert_string_equal(ledger_find_deployment(&r.ledger, prod_name)->reference, "main");
+	assert_string_equal(ledger_find_deployment(&r.ledger, prod_name)->project, "shop");
+	assert_true(ledger_find_deployment(&r.ledger,
+	    r.results[blue].deployment_name)->created);
+
+	/* The trail: op, and the changes with from and to. */
+	lines = audit_lines(e->audit_path);
+	assert_non_null(lines);
+	assert_int_equal(cJSON_GetArraySize(lines), 4);
+	cJSON_ArrayForEach(l, lines) {
+		const cJSON *ch = cJSON_GetObjectItem(l, "changes");
+
+		assert_string_equal(json_str(l, "result"), "ok");
+		if (strcmp(json_str(l, "op"), "rename") == 0) {
+			renames++;
+			assert_non_null(ch);
+			if (strcmp(json_str(l, "kind"), "project") == 0) {
+				assert_string_equal(json_str(cJSON_GetObjectItem(ch, "name"), "from"), "p1");
+				assert_int_equal(json_i64(l, "projectId"), pid);
+			} else {
+				assert_string_equal(json_str(l, "name"), prod_name);
+				assert_string_equal(json_str(cJSON_GetObjectItem(ch, "reference"), "to"), "main");
+				assert_true(cJSON_IsFalse(cJSON_GetObjectItem(
+				    cJSON_GetObjectItem(ch, "default"), "to")));
+			}
+		} else if (strcmp(json_str(l, "op"), "update") == 0) {
+			updates++;
+			assert_non_null(cJSON_GetObjectItem(ch, "send_logs_to_client"));
+		} else {
+			assert_null(ch);
+		}
+	}
+	assert_int_equal(renames, 2);
+	assert_int_equal(updates, 1);
+	cJSON_Delete(lines);
+	cJSON_Delete(st);
+	run_free(&r);
+
+	/* Swap back, with the unset refused: the set is never sent. */
+	run_init(&r, e);
+	p = ds_project(&r.ds, "shop");
+	ds_deployment(p, "main", DEP_PROD)->is_default = TRI_TRUE;
+	ds_deployment(p, "blue", DEP_PROD);
+	run_plan(&r);
+	assert_int_equal(r.plan.n_actions, 2);
+	ren_d = find_action(&r.plan, PLAN_UPDATE, PLAN_DEPLOYMENT, "shop", "blue");
+	blue = find_action(&r.plan, PLAN_UPDATE, PLAN_DEPLOYMENT, "shop", "main");
+	assert_int_equal(r.plan.actions[blue].parent, ren_d);
+	rec_admin_post(e, "/_sim/script", "{\"route\": \"PATCH /deployments/{name}\", "
+	    "\"responses\": [{\"status\": 400, \"body\": \"{\\\"code\\\":\\\"BadRequest\\\","
+	    "\\\"message\\\":\\\"not now\\\"}\"}]}");
+	s = rec_stats(e);
+	updates = (int)stat_count(s, "PATCH /deployments/{name}", NULL);
+	cJSON_Delete(s);
+	run_start(&r, 0);
+	run_wait(&r);
+	expect_state(&r, ren_d, ACTION_FAILED);
+	assert_non_null(strstr(r.results[ren_d].error, "HTTP 400 BadRequest: not now"));
+	assert_non_null(strstr(r.results[ren_d].error, "PATCH /deployments/"));
+	expect_state(&r, blue, ACTION_SKIPPED);
+	assert_string_equal(r.results[blue].error,
+	    "not started: the old default could not be unset first");
+	s = rec_stats(e);
+	assert_int_equal(stat_count(s, "PATCH /deployments/{name}", NULL), updates + 1);
+	cJSON_Delete(s);
+	run_free(&r);
+	rec_stop(e);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_phases_in_order),
+		cmocka_unit_test(test_updates_swap_and_rename),
 		cmocka_unit_test(test_children_start_when_parent_known),
 		cmocka_unit_test(test_failed_project_skips_children),
 		cmocka_unit_test(test_stop_while_queued),

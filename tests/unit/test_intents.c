@@ -252,12 +252,12 @@ test_file(void **state)
 /* ---- the batch ---------------------------------------------------------- */
 
 static struct desired_deployment shop_deps[] = {
-	{ .reference = "production", .type = DEP_PROD, .is_default = TRI_UNSET },
-	{ .reference = "staging", .type = DEP_DEV, .is_default = TRI_UNSET },
+	{ .reference = "production", .type = DEP_PROD, DESIRED_DEPLOYMENT_UNSET },
+	{ .reference = "staging", .type = DEP_DEV, DESIRED_DEPLOYMENT_UNSET },
 };
 static struct desired_deployment blog_deps[] = {
-	{ .reference = "production", .type = DEP_PROD, .is_default = TRI_UNSET },
-	{ .reference = "preview", .type = DEP_PREVIEW, .is_default = TRI_UNSET },
+	{ .reference = "production", .type = DEP_PROD, DESIRED_DEPLOYMENT_UNSET },
+	{ .reference = "preview", .type = DEP_PREVIEW, DESIRED_DEPLOYMENT_UNSET },
 };
 static struct desired_project projects[] = {
 	{ .name = "blog", .deployments = blog_deps, .n_deployments = 2 },

@@ -391,6 +391,64 @@ test_sync_forgets_gone(void **state)
 	ledger_clear(&l);
 }
 
+/* SPEC section 8: the marks and the names follow a rename. */
+static void
+test_sync_follows_renames(void **state)
+{
+	struct desired_state ds;
+	struct observed_state os;
+	struct ledger l = { 0 };
+	char *shop_old[] = { "shop" }, *staging_old[] = { "staging" };
+	(void)state;
+
+	/* The files say "store" (renamed from "shop") with deployment "stage"
+	 * (renamed from "staging"), both protected; the team still has the
+	 * old names: the marks land on the live resources now, before the
+	 * rename is applied. */
+	fixture(&ds, &os, true, true);
+	ds.projects[0].name = "store";
+	ds.projects[0].renamed_from = shop_old;
+	ds.projects[0].n_renamed_from = 1;
+	ds.projects[0].deployments[0].reference = "stage";
+	ds.projects[0].deployments[0].renamed_from = staging_old;
+	ds.projects[0].deployments[0].n_renamed_from = 1;
+	assert_int_equal(ledger_sync(&l, &ds, &os), 1);
+	assert_true(ledger_find_project(&l, 1)->protect);
+	assert_string_equal(ledger_find_project(&l, 1)->name, "shop");
+	assert_true(ledger_find_deployment(&l, "happy-otter-1")->protect);
+	assert_null(ledger_find_deployment(&l, "sad-cat-2"));
+
+	/* The executor's rename: the entries follow (ids and names stay). */
+	assert_int_equal(ledger_add_deployment(&l, "sad-cat-2", 1, "shop", "old"), 0);
+	assert_int_equal(ledger_rename_project(&l, 1, "store"), 1);
+	assert_string_equal(ledger_find_project(&l, 1)->name, "store");
+	assert_string_equal(ledger_find_deployment(&l, "happy-otter-1")->project, "store");
+	assert_string_equal(ledger_find_deployment(&l, "sad-cat-2")->project, "store");
+	assert_int_equal(ledger_rename_project(&l, 1, "store"), 0);
+	assert_int_equal(ledger_rename_deployment(&l, "happy-otter-1", "stage"), 1);
+	assert_string_equal(ledger_find_deployment(&l, "happy-otter-1")->reference, "stage");
+	assert_int_equal(ledger_rename_deployment(&l, "nobody-1", "x"), 0);
+	assert_int_equal(ledger_rename_project(&l, 77, "x"), 0);
+
+	/* A sync takes the live names back (the team was not renamed yet):
+	 * whoever renames, the ledger says what is live. */
+	assert_int_equal(ledger_sync(&l, &ds, &os), 1);
+	assert_string_equal(ledger_find_project(&l, 1)->name, "shop");
+	assert_string_equal(ledger_find_deployment(&l, "happy-otter-1")->reference, "staging");
+	assert_string_equal(ledger_find_deployment(&l, "sad-cat-2")->project, "shop");
+	assert_int_equal(ledger_sync(&l, &ds, &os), 0);
+
+	/* Renamed live: same marks, new names. */
+	os.projects[0].name = "store";
+	os.deployments[0].reference = "stage";
+	assert_int_equal(ledger_sync(&l, &ds, &os), 1);
+	assert_true(ledger_find_project(&l, 1)->protect);
+	assert_string_equal(ledger_find_project(&l, 1)->name, "store");
+	assert_true(ledger_find_deployment(&l, "happy-otter-1")->protect);
+	assert_string_equal(ledger_find_deployment(&l, "happy-otter-1")->reference, "stage");
+	ledger_clear(&l);
+}
+
 static void
 test_many_sorted(void **state)
 {
@@ -430,6 +488,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_save_and_quarantine_targets, setup, teardown),
 		cmocka_unit_test(test_sync_protect),
 		cmocka_unit_test(test_sync_forgets_gone),
+		cmocka_unit_test(test_sync_follows_renames),
 		cmocka_unit_test(test_many_sorted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

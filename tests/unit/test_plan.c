@@ -132,8 +132,33 @@ each_entry(const char *spec, struct fixture *f, void (*fn)(struct fixture *, cha
 	free(copy);
 }
 
-/* "P name [absent] [protect]" or "D ref type [region=R] [class=C]
- * [default=true|false] [absent] [protect]" (into the last P). */
+/* "from=a,b": a renamed_from list in the state's arena. */
+static char **
+renamed_list(struct fixture *f, const char *csv, uint16_t *n)
+{
+	char *copy = dup(csv), *t, *save = NULL;
+	char **v = arena_calloc(&f->ds.arena, 8, sizeof(*v));
+
+	assert_non_null(v);
+	*n = 0;
+	for (t = strtok_r(copy, ",", &save); t && *n < 8; t = strtok_r(NULL, ",", &save))
+		v[(*n)++] = ddup(f, t);
+	free(copy);
+	return v;
+}
+
+static signed char
+tri_of(const char *s)
+{
+	if (strcmp(s, "true") == 0)
+		return TRI_TRUE;
+	assert_string_equal(s, "false");
+	return TRI_FALSE;
+}
+
+/* "P name [absent] [protect] [slug=S] [from=OLD,...]" or "D ref type
+ * [region=R] [class=C] [default=true|false] [absent] [protect] [from=OLD,...]
+ * [dec=true|false] [logs=true|false] [expires=never|MS]" (into the last P). */
 static void
 desired_entry(struct fixture *f, char **tok, int n)
 {
@@ -150,6 +175,10 @@ desired_entry(struct fixture *f, char **tok, int n)
 				p->absent = true;
 			else if (strcmp(tok[i], "protect") == 0)
 				p->protect = true;
+			else if (strncmp(tok[i], "slug=", 5) == 0)
+				p->slug = ddup(f, tok[i] + 5);
+			else if (strncmp(tok[i], "from=", 5) == 0)
+				p->renamed_from = renamed_list(f, tok[i] + 5, &p->n_renamed_from);
 			else
 				fail_msg("bad desired project token %s", tok[i]);
 		}
@@ -165,6 +194,8 @@ desired_entry(struct fixture *f, char **tok, int n)
 		d->reference = ddup(f, tok[1]);
 		d->type = type_of(tok[2]);
 		d->is_default = TRI_UNSET;
+		d->dashboard_edit_confirmation = TRI_UNSET;
+		d->send_logs_to_client = TRI_UNSET;
 		for (int i = 3; i < n; i++) {
 			if (strncmp(tok[i], "region=", 7) == 0)
 				d->region = ddup(f, tok[i] + 7);
@@ -178,14 +209,26 @@ desired_entry(struct fixture *f, char **tok, int n)
 				d->absent = true;
 			else if (strcmp(tok[i], "protect") == 0)
 				d->protect = true;
-			else
+			else if (strncmp(tok[i], "from=", 5) == 0)
+				d->renamed_from = renamed_list(f, tok[i] + 5, &d->n_renamed_from);
+			else if (strncmp(tok[i], "dec=", 4) == 0)
+				d->dashboard_edit_confirmation = tri_of(tok[i] + 4);
+			else if (strncmp(tok[i], "logs=", 5) == 0)
+				d->send_logs_to_client = tri_of(tok[i] + 5);
+			else if (strcmp(tok[i], "expires=never") == 0)
+				d->expires = DESIRED_EXPIRES_NEVER;
+			else if (strncmp(tok[i], "expires=", 8) == 0) {
+				d->expires = DESIRED_EXPIRES_AT;
+				d->expires_at_ms = strtoll(tok[i] + 8, NULL, 10);
+			} else
 				fail_msg("bad desired deployment token %s", tok[i]);
 		}
 	}
 }
 
-/* "P id name" or "D name project_id reference type [region=R] [class=C]
- * [default]". */
+/* "P id name [slug=S]" or "D name project_id reference type [region=R]
+ * [class=C] [default] [dec=true|false] [logs=true|false] [expires=MS]"
+ * (the two settings are unset, -1, unless given). */
 static void
 observed_entry(struct fixture *f, char **tok, int n)
 {
@@ -194,12 +237,17 @@ observed_entry(struct fixture *f, char **tok, int n)
 	if (strcmp(tok[0], "P") == 0) {
 		struct observed_project *p;
 
-		assert_int_equal(n, 3);
+		assert_true(n == 3 || n == 4);
 		os->projects = grow(os->projects, os->n_projects, sizeof(*p));
 		p = &os->projects[os->n_projects++];
 		p->id = strtoll(tok[1], NULL, 10);
 		p->name = dup(tok[2]);
-		p->slug = dup(tok[2]);
+		if (n == 4) {
+			assert_int_equal(strncmp(tok[3], "slug=", 5), 0);
+			p->slug = dup(tok[3] + 5);
+		} else {
+			p->slug = dup(tok[2]);
+		}
 	} else {
 		struct observed_deployment *d;
 
@@ -212,6 +260,8 @@ observed_entry(struct fixture *f, char **tok, int n)
 		d->project_id = strtoll(tok[2], NULL, 10);
 		d->reference = dup(tok[3]);
 		d->type = type_of(tok[4]);
+		d->dashboard_edit_confirmation = -1;
+		d->send_logs_to_client = -1;
 		for (int i = 5; i < n; i++) {
 			if (strncmp(tok[i], "region=", 7) == 0)
 				d->region = dup(tok[i] + 7);
@@ -219,6 +269,12 @@ observed_entry(struct fixture *f, char **tok, int n)
 				d->class_name = dup(tok[i] + 6);
 			else if (strcmp(tok[i], "default") == 0)
 				d->is_default = true;
+			else if (strncmp(tok[i], "dec=", 4) == 0)
+				d->dashboard_edit_confirmation = tri_of(tok[i] + 4);
+			else if (strncmp(tok[i], "logs=", 5) == 0)
+				d->send_logs_to_client = tri_of(tok[i] + 5);
+			else if (strncmp(tok[i], "expires=", 8) == 0)
+				d->expires_at = strtoll(tok[i] + 8, NULL, 10);
 			else
 				fail_msg("bad observed deployment token %s", tok[i]);
 		}
@@ -270,7 +326,8 @@ ledger_entry(struct fixture *f, char **tok, int n)
 	}
 }
 
-/* "prune=none|owned|all max=N allow_empty"; defaults: none, 10, false. */
+/* "prune=none|owned|all max=N allow_empty drift=report"; defaults: none,
+ * 10, false, correct. */
 static void
 settings_entry(struct fixture *f, char **tok, int n)
 {
@@ -285,6 +342,8 @@ settings_entry(struct fixture *f, char **tok, int n)
 			f->set.max_deletes = (unsigned)strtoul(tok[i] + 4, NULL, 10);
 		else if (strcmp(tok[i], "allow_empty") == 0)
 			f->set.allow_empty = true;
+		else if (strcmp(tok[i], "drift=report") == 0)
+			f->set.drift = DRIFT_REPORT;
 		else
 			fail_msg("bad settings token %s", tok[i]);
 	}
@@ -334,10 +393,36 @@ fixture_reverse(struct fixture *f)
 
 /* ---- rendering a plan as compact strings ------------------------------ */
 
+/* "update deployment shop/production happy-otter-1 class=s16>s256
+ * default=-1>true parent=3": each change as field=from>to ("-": unset). */
+static void
+render_update(const struct plan_action *a, char *s, size_t n)
+{
+	size_t len;
+	char b1[40], b2[40];
+
+	if (a->kind == PLAN_PROJECT)
+		len = (size_t)snprintf(s, n, "%s project %s", plan_op_name(a->op), a->project);
+	else
+		len = (size_t)snprintf(s, n, "%s deployment %s/%s %s", plan_op_name(a->op),
+		    a->project, a->reference, a->deployment_name ? a->deployment_name : "new");
+	for (size_t i = 0; i < a->n_changes && len < n; i++) {
+		const char *from = plan_change_text(&a->changes[i], false, b1, sizeof(b1));
+		const char *to = plan_change_text(&a->changes[i], true, b2, sizeof(b2));
+
+		len += (size_t)snprintf(s + len, n - len, " %s=%s>%s",
+		    plan_field_name(a->changes[i].field), from ? from : "-", to ? to : "-");
+	}
+	if (a->parent != PLAN_NO_PARENT && len < n)
+		snprintf(s + len, n - len, " parent=%zu", a->parent);
+}
+
 static void
 render_action(const struct plan_action *a, char *s, size_t n)
 {
-	if (a->op == PLAN_CREATE && a->kind == PLAN_PROJECT) {
+	if (a->op == PLAN_UPDATE || a->op == PLAN_RENAME) {
+		render_update(a, s, n);
+	} else if (a->op == PLAN_CREATE && a->kind == PLAN_PROJECT) {
 		snprintf(s, n, "create project %s", a->project);
 	} else if (a->op == PLAN_CREATE) {
 		char where[48];
@@ -360,8 +445,12 @@ render_action(const struct plan_action *a, char *s, size_t n)
 static void
 render_drift(const struct plan_drift *d, char *s, size_t n)
 {
-	snprintf(s, n, "%s/%s %s %s %s", d->project, d->reference, d->field, d->want,
-	    d->have[0] ? d->have : "-");
+	if (d->of_project)
+		snprintf(s, n, "%s %s %s %s", d->project, d->field, d->want,
+		    d->have[0] ? d->have : "-");
+	else
+		snprintf(s, n, "%s/%s %s %s %s", d->project, d->reference, d->field,
+		    d->want, d->have[0] ? d->have : "-");
 }
 
 static void
@@ -407,8 +496,11 @@ check_invariants(const struct plan *p)
 
 	for (size_t i = 0; i < p->n_actions; i++) {
 		const struct plan_action *a = &p->actions[i];
-		int group = a->op == PLAN_CREATE ? (a->kind == PLAN_PROJECT ? 0 : 1) :
-		    (a->kind == PLAN_DEPLOYMENT ? 2 : 3);
+		bool update = a->op == PLAN_UPDATE || a->op == PLAN_RENAME;
+		/* Creates and updates (0), deployment deletes (1), project
+		 * deletes (2): a child may follow its parent into a later
+		 * part of the first group. */
+		int group = a->op != PLAN_DELETE ? 0 : (a->kind == PLAN_DEPLOYMENT ? 1 : 2);
 
 		assert_true(group >= last_group);
 		last_group = group;
@@ -417,10 +509,42 @@ check_invariants(const struct plan *p)
 
 			assert_true(a->parent < i);
 			par = &p->actions[a->parent];
-			assert_int_equal(par->op, PLAN_CREATE);
-			assert_int_equal(par->kind, PLAN_PROJECT);
+			assert_int_not_equal(par->op, PLAN_DELETE);
 			assert_string_equal(par->project, a->project);
-			assert_int_equal(a->project_id, 0);
+			if (a->op == PLAN_CREATE && par->op == PLAN_CREATE) {
+				assert_int_equal(par->kind, PLAN_PROJECT);
+				assert_int_equal(a->project_id, 0);
+			}
+			if (update && par->op == PLAN_CREATE) {
+				/* after a create: the same resource */
+				assert_int_equal(par->kind, a->kind);
+				if (a->kind == PLAN_DEPLOYMENT)
+					assert_string_equal(par->reference, a->reference);
+				assert_null(a->deployment_name);
+			}
+			if (par->op == PLAN_UPDATE || par->op == PLAN_RENAME) {
+				/* the old default, unset first */
+				assert_int_equal(par->kind, PLAN_DEPLOYMENT);
+				assert_int_equal(a->kind, PLAN_DEPLOYMENT);
+			}
+		}
+		if (update) {
+			assert_true(a->n_changes > 0 && a->n_changes <= PLAN_MAX_CHANGES);
+			for (size_t k = 1; k < a->n_changes; k++)
+				assert_true(a->changes[k - 1].field < a->changes[k].field);
+			if (a->parent == PLAN_NO_PARENT) {
+				assert_true(a->project_id != 0);
+				if (a->kind == PLAN_DEPLOYMENT)
+					assert_non_null(a->deployment_name);
+			}
+			{
+				bool renames = false;
+
+				for (size_t k = 0; k < a->n_changes; k++)
+					renames |= a->changes[k].field == PLAN_FIELD_NAME ||
+					    a->changes[k].field == PLAN_FIELD_REFERENCE;
+				assert_int_equal(renames, a->op == PLAN_RENAME);
+			}
 		}
 		if (a->op == PLAN_CREATE && a->kind == PLAN_DEPLOYMENT) {
 			assert_non_null(a->want);
@@ -432,7 +556,7 @@ check_invariants(const struct plan *p)
 			if (a->kind == PLAN_DEPLOYMENT)
 				assert_non_null(a->deployment_name);
 		}
-		assert_int_equal(a->reason == REASON_DECLARED, a->op == PLAN_CREATE);
+		assert_int_equal(a->reason == REASON_DECLARED, a->op != PLAN_DELETE);
 	}
 	for (size_t i = 0; i < p->n_blocked; i++)
 		assert_true(p->blocked[i].message[0] != '\0');
@@ -509,22 +633,22 @@ static const struct row rows[] = {
 	  .drift = { "shop/production region aws-eu-west-1 aws-us-east-1" } },
 	{ .name = "drift_class",
 	  .desired = "P shop; D production prod class=s256",
-	  .observed = SHOP_LIVE,
+	  .observed = SHOP_LIVE, .settings = "drift=report",
 	  .drift = { "shop/production class s256 s16" } },
 	{ .name = "drift_default_declared_false_is_true",
 	  .desired = "P shop; D production prod default=false",
-	  .observed = SHOP_LIVE,
+	  .observed = SHOP_LIVE, .settings = "drift=report",
 	  .drift = { "shop/production default false true" } },
 	{ .name = "drift_default_declared_true_is_false",
 	  .desired = "P shop; D staging dev default=true",
-	  .observed = "P 12 shop; D brave-cat-2 12 staging dev",
+	  .observed = "P 12 shop; D brave-cat-2 12 staging dev", .settings = "drift=report",
 	  .drift = { "shop/staging default true false" } },
 	{ .name = "no_drift_for_undeclared_region_class_default",
 	  .desired = SHOP_DECL,
 	  .observed = SHOP_LIVE },
 	{ .name = "drift_every_field_in_field_order",
 	  .desired = "P shop; D production dev region=aws-eu-west-1 class=s256 default=false",
-	  .observed = SHOP_LIVE,
+	  .observed = SHOP_LIVE, .settings = "drift=report",
 	  .drift = { "shop/production type dev prod",
 	             "shop/production region aws-eu-west-1 aws-us-east-1",
 	             "shop/production class s256 s16",
@@ -537,6 +661,7 @@ static const struct row rows[] = {
 	  .desired = "P zoo; D b-ref dev class=s16; D a-ref dev class=s16; P ant; D c-ref prod",
 	  .observed = "P 1 zoo; D d-one-1 1 b-ref dev class=s32; D d-two-2 1 a-ref dev class=s32;"
 	              "P 2 ant; D d-three-3 2 c-ref dev",
+	  .settings = "drift=report",
 	  .drift = { "ant/c-ref type prod dev", "zoo/a-ref class s16 s32",
 	             "zoo/b-ref class s16 s32" } },
 
@@ -607,6 +732,233 @@ static const struct row rows[] = {
 	  .desired = SHOP_DECL, .observed = SHOP_LIVE "; " MEMBER_DEV,
 	  .ledger = "P 12 shop created; D clever-fox-9 12 shop/alice-dev",
 	  .settings = "prune=owned" },
+
+	/* ---- SPEC section 8: updates */
+	{ .name = "update_class",
+	  .desired = "P shop; D production prod class=s256",
+	  .observed = SHOP_LIVE,
+	  .actions = { "update deployment shop/production happy-otter-1 class=s16>s256" } },
+	{ .name = "update_every_field_in_one_patch",
+	  .desired = "P shop; D production prod class=s256 default=false dec=false logs=true "
+	             "expires=1900000000123",
+	  .observed = "P 12 shop; D happy-otter-1 12 production prod class=s16 default dec=true logs=false",
+	  .actions = { "update deployment shop/production happy-otter-1 class=s16>s256 "
+	               "default=true>false dashboard_edit_confirmation=true>false "
+	               "send_logs_to_client=false>true expires_at=never>2030-03-17T17:46:40.123Z" } },
+	{ .name = "update_setting_the_api_did_not_report",
+	  .desired = "P shop; D production prod dec=true",
+	  .observed = SHOP_LIVE,
+	  .actions = { "update deployment shop/production happy-otter-1 "
+	               "dashboard_edit_confirmation=->true" } },
+	{ .name = "update_expires_never_clears",
+	  .desired = "P shop; D production prod expires=never",
+	  .observed = SHOP_LIVE " expires=1900000000000",
+	  .actions = { "update deployment shop/production happy-otter-1 "
+	               "expires_at=2030-03-17T17:46:40Z>never" } },
+	{ .name = "update_nothing_when_equal",
+	  .desired = "P shop slug=shop; D production prod class=s16 default=true dec=true logs=false "
+	             "expires=1900000000000",
+	  .observed = SHOP_LIVE " dec=true logs=false expires=1900000000000" },
+	{ .name = "update_nothing_for_undeclared_settings",
+	  .desired = SHOP_DECL,
+	  .observed = SHOP_LIVE " dec=false logs=true expires=1900000000000" },
+	{ .name = "update_type_and_region_stay_drift",
+	  .desired = "P shop; D production dev region=aws-eu-west-1 class=s256",
+	  .observed = SHOP_LIVE,
+	  .actions = { "update deployment shop/production happy-otter-1 class=s16>s256" },
+	  .drift = { "shop/production type dev prod",
+	             "shop/production region aws-eu-west-1 aws-us-east-1" } },
+	{ .name = "update_slug",
+	  .desired = "P shop slug=shop-main; D production prod",
+	  .observed = SHOP_LIVE,
+	  .actions = { "update project shop slug=shop>shop-main" } },
+	{ .name = "report_slug",
+	  .desired = "P shop slug=shop-main; D production prod",
+	  .observed = SHOP_LIVE, .settings = "drift=report",
+	  .drift = { "shop slug shop-main shop" } },
+	{ .name = "report_every_setting",
+	  .desired = "P shop; D production prod dec=false logs=true expires=never",
+	  .observed = SHOP_LIVE " dec=true expires=1900000000000", .settings = "drift=report",
+	  .drift = { "shop/production dashboard_edit_confirmation false true",
+	             "shop/production send_logs_to_client true -",
+	             "shop/production expires_at never 2030-03-17T17:46:40Z" } },
+	{ .name = "updates_are_not_deletes_for_max_deletes",
+	  .desired = "P shop; D production prod class=s256",
+	  .observed = SHOP_LIVE "; P 1 a; P 2 b",
+	  .settings = "prune=all max=1",
+	  .actions = { "update deployment shop/production happy-otter-1 class=s16>s256" },
+	  .blocked = { "max_deletes" }, .held = 2 },
+	{ .name = "update_order_projects_creates_updates_deletes",
+	  .desired = "P zed slug=zed-x; D main dev class=s256; D extra dev absent; P ant; D new dev",
+	  .observed = "P 1 zed; D z-m-1 1 main dev; D z-e-2 1 extra dev; P 2 ant; D a-o-3 2 old dev",
+	  .settings = "prune=all",
+	  .actions = { "update project zed slug=zed>zed-x",
+	               "create deployment ant/new dev in=2",
+	               "update deployment zed/main z-m-1 class=->s256",
+	               "delete deployment ant/old a-o-3 prune",
+	               "delete deployment zed/extra z-e-2 absent" } },
+
+	/* ---- SPEC section 8: fields create does not take */
+	{ .name = "after_create_new_project",
+	  .desired = "P blog slug=blog-main; D main dev dec=true logs=false; D other dev",
+	  .actions = { "create project blog",
+	               "update project blog slug=->blog-main parent=0",
+	               "create deployment blog/main dev parent=0",
+	               "create deployment blog/other dev parent=0",
+	               "update deployment blog/main new dashboard_edit_confirmation=->true "
+	               "send_logs_to_client=->false parent=2" } },
+	{ .name = "after_create_in_live_project",
+	  .desired = SHOP_DECL "; D staging dev logs=true",
+	  .observed = SHOP_LIVE,
+	  .actions = { "create deployment shop/staging dev in=12",
+	               "update deployment shop/staging new send_logs_to_client=->true parent=0" } },
+	{ .name = "after_create_also_with_drift_report",
+	  .desired = SHOP_DECL "; D staging dev logs=true",
+	  .observed = SHOP_LIVE, .settings = "drift=report",
+	  .actions = { "create deployment shop/staging dev in=12",
+	               "update deployment shop/staging new send_logs_to_client=->true parent=0" } },
+	{ .name = "create_takes_expires_no_update",
+	  .desired = SHOP_DECL "; D pr-1 preview expires=never",
+	  .observed = SHOP_LIVE,
+	  .actions = { "create deployment shop/pr-1 preview in=12" } },
+
+	/* ---- SPEC section 8: renames */
+	{ .name = "rename_project",
+	  .desired = "P new from=old; D production prod",
+	  .observed = "P 12 old; D happy-otter-1 12 production prod default",
+	  .settings = "prune=all",
+	  .actions = { "rename project new name=old>new" } },
+	{ .name = "rename_project_with_slug_in_one_patch",
+	  .desired = "P new from=gone,old slug=new-s",
+	  .observed = "P 12 old",
+	  .actions = { "rename project new name=old>new slug=old>new-s" } },
+	{ .name = "rename_project_and_its_deployments",
+	  .desired = "P new from=old; D production prod class=s256; D staging dev; D gone dev absent",
+	  .observed = "P 12 old; D happy-otter-1 12 production prod class=s16 default;"
+	              "D x-y-2 12 gone dev",
+	  .actions = { "rename project new name=old>new",
+	               "create deployment new/staging dev in=12",
+	               "update deployment new/production happy-otter-1 class=s16>s256",
+	               "delete deployment new/gone x-y-2 absent" } },
+	{ .name = "rename_project_report_never_creates",
+	  .desired = "P new from=old; D production prod class=s256; D staging dev",
+	  .observed = "P 12 old; D happy-otter-1 12 production prod class=s16 default",
+	  .settings = "drift=report prune=all",
+	  .actions = { "create deployment new/staging dev in=12" },
+	  .drift = { "new name new old", "new/production class s256 s16" } },
+	{ .name = "renamed_from_not_live_is_a_create",
+	  .desired = "P new from=old",
+	  .observed = "P 12 other",
+	  .settings = "prune=all",
+	  .actions = { "create project new", "delete project other 12 prune" } },
+	{ .name = "rename_project_conflict_old_and_new_live",
+	  .desired = "P new from=old; D production prod class=s256; D staging dev",
+	  .observed = "P 12 old; P 15 new; D happy-otter-1 15 production prod; D x-y-2 12 stray dev",
+	  .settings = "prune=all",
+	  .blocked = { "conflict new" } },
+	{ .name = "rename_project_conflict_two_old_live",
+	  .desired = "P new from=old-a,old-b",
+	  .observed = "P 12 old-a; P 13 old-b",
+	  .settings = "prune=all",
+	  .blocked = { "conflict new" } },
+	{ .name = "rename_project_conflict_old_twice",
+	  .desired = "P new from=old",
+	  .observed = "P 12 old; P 13 old",
+	  .settings = "prune=all drift=report",
+	  .blocked = { "conflict new" } },
+	{ .name = "rename_deployment",
+	  .desired = "P shop; D main prod from=production",
+	  .observed = SHOP_LIVE,
+	  .settings = "prune=all",
+	  .actions = { "rename deployment shop/main happy-otter-1 reference=production>main" } },
+	{ .name = "rename_deployment_with_class_in_one_patch",
+	  .desired = "P shop; D main prod from=old-main,production class=s256",
+	  .observed = SHOP_LIVE,
+	  .actions = { "rename deployment shop/main happy-otter-1 reference=production>main "
+	               "class=s16>s256" } },
+	{ .name = "rename_deployment_report_never_creates",
+	  .desired = "P shop; D main prod from=production class=s256",
+	  .observed = SHOP_LIVE,
+	  .settings = "drift=report prune=all",
+	  .drift = { "shop/production reference main production",
+	             "shop/production class s256 s16" } },
+	{ .name = "rename_deployment_not_live_is_a_create",
+	  .desired = "P shop; D production prod; D main dev from=old-main",
+	  .observed = SHOP_LIVE,
+	  .actions = { "create deployment shop/main dev in=12" } },
+	{ .name = "rename_deployment_conflict_old_and_new_live",
+	  .desired = "P shop; D main prod from=production class=s256",
+	  .observed = SHOP_LIVE "; D calm-cat-2 12 main prod",
+	  .settings = "prune=all",
+	  .blocked = { "conflict shop/main" } },
+	{ .name = "rename_deployment_conflict_two_old_live",
+	  .desired = "P shop; D main prod from=production,prod-old; D staging dev",
+	  .observed = SHOP_LIVE "; D calm-cat-2 12 prod-old prod",
+	  .settings = "prune=all",
+	  .actions = { "create deployment shop/staging dev in=12" },
+	  .blocked = { "conflict shop/main" } },
+	{ .name = "rename_project_and_deployment",
+	  .desired = "P new from=old; D main prod from=production",
+	  .observed = "P 12 old; D happy-otter-1 12 production prod default",
+	  .actions = { "rename project new name=old>new",
+	               "rename deployment new/main happy-otter-1 reference=production>main" } },
+	{ .name = "rename_keeps_protect_from_the_ledger",
+	  .desired = "P new from=old; D main prod from=production",
+	  .observed = "P 12 old; D happy-otter-1 12 production prod default; D x-y-2 12 side dev",
+	  .ledger = "P 12 old protect",
+	  .settings = "prune=all",
+	  .actions = { "rename project new name=old>new",
+	               "rename deployment new/main happy-otter-1 reference=production>main" },
+	  .blocked = { "protected new/side" }, .held = 1 },
+
+	/* ---- SPEC section 8: the default swap order */
+	{ .name = "default_swap_old_undeclared_default",
+	  .desired = "P shop; D production prod; D blue prod default=true",
+	  .observed = SHOP_LIVE "; D brave-cat-2 12 blue prod",
+	  .actions = { "update deployment shop/production happy-otter-1 default=true>false",
+	               "update deployment shop/blue brave-cat-2 default=false>true parent=0" } },
+	{ .name = "default_swap_old_declared_false",
+	  .desired = "P shop; D production prod default=false; D blue prod default=true",
+	  .observed = SHOP_LIVE "; D brave-cat-2 12 blue prod",
+	  .actions = { "update deployment shop/production happy-otter-1 default=true>false",
+	               "update deployment shop/blue brave-cat-2 default=false>true parent=0" } },
+	{ .name = "default_swap_merges_into_the_old_ones_update",
+	  .desired = "P shop; D production prod class=s256 dec=true; D blue prod default=true",
+	  .observed = SHOP_LIVE "; D brave-cat-2 12 blue prod",
+	  .actions = { "update deployment shop/production happy-otter-1 class=s16>s256 "
+	               "default=true>false dashboard_edit_confirmation=->true",
+	               "update deployment shop/blue brave-cat-2 default=false>true parent=0" } },
+	{ .name = "default_swap_member_deployment",
+	  .desired = "P shop; D production prod; D blue dev default=true",
+	  .observed = SHOP_LIVE "; D clever-fox-9 12 alice-dev dev default; D brave-cat-2 12 blue dev",
+	  .actions = { "update deployment shop/alice-dev clever-fox-9 default=true>false",
+	               "update deployment shop/blue brave-cat-2 default=false>true parent=0" } },
+	{ .name = "default_swap_only_same_type",
+	  .desired = "P shop; D production prod; D blue dev default=true",
+	  .observed = SHOP_LIVE "; D brave-cat-2 12 blue dev",
+	  .actions = { "update deployment shop/blue brave-cat-2 default=false>true" } },
+	{ .name = "default_create_waits_for_unset",
+	  .desired = "P shop; D production prod; D blue prod default=true dec=false",
+	  .observed = SHOP_LIVE,
+	  .actions = { "update deployment shop/production happy-otter-1 default=true>false",
+	               "create deployment shop/blue prod parent=0",
+	               "update deployment shop/blue new dashboard_edit_confirmation=->false parent=1" } },
+	{ .name = "default_swap_with_rename_of_the_new_default",
+	  .desired = "P shop; D production prod; D blue prod from=green default=true",
+	  .observed = SHOP_LIVE "; D brave-cat-2 12 green prod",
+	  .actions = { "update deployment shop/production happy-otter-1 default=true>false",
+	               "rename deployment shop/blue brave-cat-2 reference=green>blue "
+	               "default=false>true parent=0" } },
+	{ .name = "default_swap_report_is_drift",
+	  .desired = "P shop; D production prod; D blue prod default=true",
+	  .observed = SHOP_LIVE "; D brave-cat-2 12 blue prod",
+	  .settings = "drift=report",
+	  .drift = { "shop/blue default true false" } },
+	{ .name = "default_swap_old_held_by_a_conflict",
+	  .desired = "P shop; D main prod from=production; D blue prod default=true",
+	  .observed = SHOP_LIVE "; D calm-cat-2 12 main prod; D brave-cat-2 12 blue prod",
+	  .actions = { "update deployment shop/blue brave-cat-2 default=false>true" },
+	  .blocked = { "conflict shop/main" } },
 
 	/* ---- rule 4: conflicts */
 	{ .name = "conflict_declared_present",
@@ -693,9 +1045,15 @@ static const struct row rows[] = {
 	{ .name = "protect_does_not_stop_creates_or_drift",
 	  .desired = "P shop protect; D production prod class=s256 protect; D staging dev",
 	  .observed = SHOP_LIVE,
-	  .ledger = "P 12 shop protect",
+	  .ledger = "P 12 shop protect", .settings = "drift=report",
 	  .actions = { "create deployment shop/staging dev in=12" },
 	  .drift = { "shop/production class s256 s16" } },
+	{ .name = "protect_does_not_stop_updates",
+	  .desired = "P shop protect; D production prod class=s256 protect; D staging dev",
+	  .observed = SHOP_LIVE,
+	  .ledger = "P 12 shop protect",
+	  .actions = { "create deployment shop/staging dev in=12",
+	               "update deployment shop/production happy-otter-1 class=s16>s256" } },
 
 	/* ---- rule 8: empty_desired */
 	{ .name = "empty_desired_prune_all_holds",
@@ -1024,13 +1382,15 @@ test_points_into_inputs(void **state)
 
 	p = build(&f, "P shop; D staging dev; D production prod class=s256; P blog",
 	    "P 12 shop; D happy-otter-1 12 production prod class=s16; D old-one-2 12 old dev",
-	    NULL, "prune=all");
+	    NULL, "prune=all drift=report");
 	assert_int_equal(p.n_actions, 3);
 	assert_ptr_equal(p.actions[0].project, f.ds.projects[1].name);          /* blog */
 	assert_ptr_equal(p.actions[1].want, &f.ds.projects[0].deployments[0]);  /* staging */
 	assert_ptr_equal(p.actions[1].reference, f.ds.projects[0].deployments[0].reference);
 	assert_ptr_equal(p.actions[2].deployment_name, f.os.deployments[1].name);
-	assert_ptr_equal(p.actions[2].project, f.os.projects[0].name);
+	/* A delete of a declared project's deployment names the project as
+	 * declared (a rename runs first). */
+	assert_ptr_equal(p.actions[2].project, f.ds.projects[0].name);
 	assert_int_equal(p.actions[2].project_id, 12);
 	assert_int_equal(p.n_drift, 1);
 	assert_ptr_equal(p.drift[0].deployment_name, f.os.deployments[0].name);
@@ -1115,6 +1475,162 @@ test_out_of_memory(void **state)
 	fixture_free(&f);
 }
 
+/* SPEC section 8: the messages of rename conflicts, the reasons of drift
+ * that is never changed, and the values of changes as text. */
+static void
+test_update_messages(void **state)
+{
+	struct fixture f;
+	struct plan p;
+	char buf[40];
+	(void)state;
+
+	p = build(&f, "P new from=old", "P 15 new; P 12 old", NULL, NULL);
+	assert_int_equal(p.n_blocked, 1);
+	assert_string_equal(p.blocked[0].message, "2 live projects could be \"new\" (its name "
+	    "and renamed_from): \"new\" (15), \"old\" (12): nothing is done to \"new\" until "
+	    "one is removed or renamed");
+	assert_string_equal(p.blocked[0].project, "new");
+	assert_null(p.blocked[0].reference);
+	plan_free(&p);
+	fixture_free(&f);
+
+	p = build(&f, "P new from=a,b", "P 3 a; P 4 b; P 5 b", NULL, NULL);
+	assert_string_equal(p.blocked[0].message, "3 live projects could be \"new\" (its name "
+	    "and renamed_from): \"a\" (3), \"b\" (4), \"b\" (5): nothing is done to \"new\" "
+	    "until all but one are removed or renamed");
+	plan_free(&p);
+	fixture_free(&f);
+
+	p = build(&f, "P shop; D main prod from=production,old",
+	    "P 12 shop; D happy-otter-1 12 production prod; D calm-cat-2 12 main prod;"
+	    "D odd-emu-3 12 old dev", NULL, NULL);
+	assert_int_equal(p.n_blocked, 1);
+	assert_string_equal(p.blocked[0].message, "3 live deployments of project \"shop\" could "
+	    "be \"shop/main\" (its reference and renamed_from): \"main\" (calm-cat-2), \"old\" "
+	    "(odd-emu-3), \"production\" (happy-otter-1): nothing is done to \"shop/main\" "
+	    "until all but one are removed or renamed");
+	assert_string_equal(p.blocked[0].project, "shop");
+	assert_string_equal(p.blocked[0].reference, "main");
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
+	fixture_free(&f);
+
+	/* Type and region carry why they are not changed; the others do not. */
+	p = build(&f, "P shop; D production dev region=aws-eu-west-1 class=s256",
+	    SHOP_LIVE, NULL, "drift=report");
+	assert_int_equal(p.n_drift, 3);
+	assert_string_equal(p.drift[0].field, "type");
+	assert_string_equal(p.drift[0].reason, "a deployment's type is never changed by the "
+	    "provisioner: that is a decision for a person");
+	assert_string_equal(p.drift[1].field, "region");
+	assert_string_equal(p.drift[1].reason, "the API cannot move a deployment to another region");
+	assert_null(p.drift[2].reason);
+	assert_false(p.drift[2].of_project);
+	assert_int_equal(p.drift[2].project_id, 12);
+	plan_free(&p);
+	fixture_free(&f);
+
+	/* A project drift names the live project. */
+	p = build(&f, "P new from=old", "P 12 old", NULL, "drift=report");
+	assert_int_equal(p.n_drift, 1);
+	assert_true(p.drift[0].of_project);
+	assert_int_equal(p.drift[0].project_id, 12);
+	assert_null(p.drift[0].reference);
+	assert_null(p.drift[0].deployment_name);
+	assert_int_equal(p.n_actions, 0);
+	plan_free(&p);
+	fixture_free(&f);
+
+	/* An update's strings point into the inputs; counts by op. */
+	p = build(&f, "P new from=old; D main prod from=production class=s256",
+	    "P 12 old; D happy-otter-1 12 production prod class=s16", NULL, NULL);
+	assert_int_equal(p.n_actions, 2);
+	assert_int_equal(plan_count(&p, PLAN_RENAME), 2);
+	assert_int_equal(plan_count(&p, PLAN_UPDATE), 0);
+	assert_ptr_equal(p.actions[0].want_project, &f.ds.projects[0]);
+	assert_ptr_equal(p.actions[0].changes[0].from_str, f.os.projects[0].name);
+	assert_ptr_equal(p.actions[0].changes[0].to_str, f.ds.projects[0].name);
+	assert_ptr_equal(p.actions[1].want, &f.ds.projects[0].deployments[0]);
+	assert_ptr_equal(p.actions[1].deployment_name, f.os.deployments[0].name);
+	assert_int_equal(p.actions[1].project_id, 12);
+	assert_int_equal(p.actions[1].n_changes, 2);
+	plan_free(&p);
+	fixture_free(&f);
+
+	{
+		struct plan_change ch = { .field = PLAN_FIELD_EXPIRES_AT, .from_num = 0,
+			.to_num = 1800000000000 };
+
+		assert_string_equal(plan_change_text(&ch, false, buf, sizeof(buf)), "never");
+		assert_string_equal(plan_change_text(&ch, true, buf, sizeof(buf)),
+		    "2027-01-15T08:00:00Z");
+		ch.field = PLAN_FIELD_SEND_LOGS_TO_CLIENT;
+		ch.from_num = -1;
+		ch.to_num = 0;
+		assert_null(plan_change_text(&ch, false, buf, sizeof(buf)));
+		assert_string_equal(plan_change_text(&ch, true, buf, sizeof(buf)), "false");
+		ch.field = PLAN_FIELD_CLASS;
+		ch.from_str = NULL;
+		ch.to_str = "s256";
+		assert_null(plan_change_text(&ch, false, buf, sizeof(buf)));
+		assert_string_equal(plan_change_text(&ch, true, buf, sizeof(buf)), "s256");
+	}
+	assert_string_equal(plan_field_name(PLAN_FIELD_NAME), "name");
+	assert_string_equal(plan_field_name(PLAN_FIELD_DASHBOARD_EDIT_CONFIRMATION),
+	    "dashboard_edit_confirmation");
+	assert_string_equal(plan_field_name(PLAN_FIELD_EXPIRES_AT), "expires_at");
+	assert_string_equal(plan_field_name((enum plan_field)99), "?");
+	assert_string_equal(plan_op_name(PLAN_UPDATE), "update");
+	assert_string_equal(plan_op_name(PLAN_RENAME), "rename");
+	assert_string_equal(plan_op_name((enum plan_op)9), "?");
+	assert_string_equal(plan_kind_name(PLAN_DEPLOYMENT), "deployment");
+	assert_string_equal(drift_mode_name(DRIFT_REPORT), "report");
+	{
+		enum drift_mode m;
+
+		assert_int_equal(drift_mode_parse("correct", &m), 0);
+		assert_int_equal(m, DRIFT_CORRECT);
+		assert_int_equal(drift_mode_parse("Report", &m), -EINVAL);
+	}
+}
+
+/* Every allocation of a plan full of updates, renames, swaps and creates
+ * with their patches, failed in turn. */
+static void
+test_out_of_memory_updates(void **state)
+{
+	struct fixture f;
+	struct plan p;
+	long n;
+	int rc;
+	(void)state;
+
+	fixture_build(&f, "P shop slug=shop-x; D production prod class=s256; D blue prod default=true;"
+	    "D main dev from=old-main logs=true; D pr-2 preview dec=true; P new from=old;"
+	    "P blog slug=b; D live prod dec=false; P twin from=t1,t2",
+	    "P 12 shop; D happy-otter-1 12 production prod class=s16 default;"
+	    "D brave-cat-2 12 blue prod; D calm-cat-3 12 old-main dev; P 13 old;"
+	    "P 20 t1; P 21 t2",
+	    NULL, "prune=all");
+	for (n = 0; ; n++) {
+		fail_countdown = n;
+		rc = plan_build(&f.ds, &f.os, &f.l, &f.set, &p);
+		fail_countdown = -1;
+		if (rc == 0)
+			break;
+		assert_int_equal(rc, -ENOMEM);
+		assert_null(p.actions);
+		assert_int_equal(p.n_actions + p.n_drift + p.n_blocked + p.n_held, 0);
+	}
+	assert_true(n > 10);
+	check_invariants(&p);
+	assert_int_equal(p.n_blocked, 1);   /* twin */
+	assert_true(plan_count(&p, PLAN_RENAME) == 2 && plan_count(&p, PLAN_UPDATE) >= 4);
+	plan_free(&p);
+	fixture_free(&f);
+}
+
 /* A large converged team: the plan is empty (matching goes through sorted
  * indexes; this checks the result, not the speed). */
 static void
@@ -1147,6 +1663,8 @@ test_large_team(void **state)
 			dp->deployments[j].reference = ddup(&f, j ? "staging" : "production");
 			dp->deployments[j].type = j ? DEP_DEV : DEP_PROD;
 			dp->deployments[j].is_default = TRI_UNSET;
+			dp->deployments[j].dashboard_edit_confirmation = TRI_UNSET;
+			dp->deployments[j].send_logs_to_client = TRI_UNSET;
 		}
 		f.ds.n_projects++;
 		snprintf(name, sizeof(name), "proj-%05zu", i);
@@ -1181,6 +1699,8 @@ main(void)
 		cmocka_unit_test(test_null_ledger),
 		cmocka_unit_test(test_names_and_free),
 		cmocka_unit_test(test_out_of_memory),
+		cmocka_unit_test(test_update_messages),
+		cmocka_unit_test(test_out_of_memory_updates),
 		cmocka_unit_test(test_large_team),
 	};
 	size_t n_rows = sizeof(rows) / sizeof(rows[0]);

@@ -18,6 +18,7 @@
  * whether a plan is consistent, only how it reads. */
 static struct desired_deployment staging = {
 	.reference = "staging", .type = DEP_DEV, .is_default = TRI_UNSET,
+	  .dashboard_edit_confirmation = TRI_UNSET, .send_logs_to_client = TRI_UNSET,
 };
 static struct plan_action example_actions[] = {
 	{ .op = PLAN_CREATE, .kind = PLAN_PROJECT, .reason = REASON_DECLARED,
@@ -593,9 +594,11 @@ static void
 test_from_plan_build(void **state)
 {
 	struct desired_deployment dd[] = {
-		{ .reference = "staging", .type = DEP_DEV, .is_default = TRI_UNSET },
+		{ .reference = "staging", .type = DEP_DEV, .is_default = TRI_UNSET,
+		  .dashboard_edit_confirmation = TRI_UNSET, .send_logs_to_client = TRI_UNSET },
 		{ .reference = "production", .type = DEP_PROD, .class_name = "s256",
-		  .is_default = TRI_UNSET },
+		  .is_default = TRI_UNSET,
+		  .dashboard_edit_confirmation = TRI_UNSET, .send_logs_to_client = TRI_UNSET },
 	};
 	struct desired_project dp[] = {
 		{ .name = "shop", .deployments = dd, .n_deployments = 2 },
@@ -614,7 +617,8 @@ test_from_plan_build(void **state)
 	struct observed_state os = { .projects = op, .n_projects = 2,
 	    .deployments = od, .n_deployments = 2 };
 	struct ledger l = { 0 };
-	struct plan_settings set = { .prune = PRUNE_ALL, .max_deletes = 10 };
+	struct plan_settings set = { .prune = PRUNE_ALL, .max_deletes = 10,
+		.drift = DRIFT_REPORT };
 	struct plan p;
 	char *t;
 	(void)state;
@@ -638,6 +642,150 @@ test_from_plan_build(void **state)
 	    "~ drift deployment \"shop/production\" (happy-otter-1): class is s16, files say s256\n"
 	    "! blocked max_deletes: 2 deletes planned, at most 1 allowed\n"
 	    "Plan: 1 to create, 0 to delete, 1 drifted, 1 blocked (2 deletes held back).\n");
+	free(t);
+	plan_free(&p);
+}
+
+/* SPEC section 8: updates and renames in text and JSON, before and after
+ * apply; drift that is never changed says why; a project's drift. */
+static void
+test_updates_output(void **state)
+{
+	char *store_old[] = { "shop" }, *main_old[] = { "production" };
+	struct desired_deployment dd[] = {
+		{ .reference = "main", .type = DEP_PROD, .class_name = "s256",
+		  .renamed_from = main_old, .n_renamed_from = 1, .is_default = TRI_UNSET,
+		  .dashboard_edit_confirmation = TRI_UNSET, .send_logs_to_client = TRI_UNSET },
+		{ .reference = "blue", .type = DEP_PROD, .region = "aws-eu-west-1",
+		  .is_default = TRI_TRUE,
+		  .dashboard_edit_confirmation = TRI_UNSET, .send_logs_to_client = TRI_UNSET },
+		{ .reference = "staging", .type = DEP_DEV, .is_default = TRI_UNSET,
+		  .dashboard_edit_confirmation = TRI_UNSET, .send_logs_to_client = TRI_TRUE },
+	};
+	struct desired_project dp[] = {
+		{ .name = "store", .slug = "store-main", .renamed_from = store_old,
+		  .n_renamed_from = 1, .deployments = dd, .n_deployments = 3 },
+	};
+	struct desired_state ds = { .projects = dp, .n_projects = 1 };
+	struct observed_project op[] = { { .id = 12, .name = "shop", .slug = "shop" } };
+	struct observed_deployment od[] = {
+		{ .name = "happy-otter-1", .project_id = 12, .type = DEP_PROD,
+		  .reference = "production", .class_name = "s16", .region = "aws-us-east-1",
+		  .is_default = true, .dashboard_edit_confirmation = -1,
+		  .send_logs_to_client = -1 },
+		{ .name = "brave-cat-2", .project_id = 12, .type = DEP_PROD,
+		  .reference = "blue", .class_name = "s16", .region = "aws-us-east-1",
+		  .dashboard_edit_confirmation = -1, .send_logs_to_client = -1 },
+	};
+	struct observed_state os = { .projects = op, .n_projects = 1,
+	    .deployments = od, .n_deployments = 2 };
+	struct plan_settings set = { .max_deletes = 10 };
+	struct action_result r[5];
+	const cJSON *a, *ch;
+	struct plan p;
+	cJSON *root;
+	char *t;
+	(void)state;
+
+	assert_int_equal(plan_build(&ds, &os, NULL, &set, &p), 0);
+	assert_int_equal(p.n_actions, 5);
+	t = text_of(&p, NULL, 0);
+	assert_string_equal(t,
+	    "~ rename project \"shop\" -> \"store\": slug shop -> store-main\n"
+	    "+ create deployment \"store/staging\" (dev)\n"
+	    "~ rename deployment \"store/production\" -> \"store/main\": class s16 -> s256, "
+	    "default true -> false\n"
+	    "~ update deployment \"store/blue\": default false -> true\n"
+	    "~ update deployment \"store/staging\": send_logs_to_client unset -> true\n"
+	    "~ drift deployment \"store/blue\" (brave-cat-2): region is aws-us-east-1, files "
+	    "say aws-eu-west-1 (not changed: the API cannot move a deployment to another region)\n"
+	    "Plan: 1 to create, 4 to update, 0 to delete, 1 drifted, 0 blocked.\n");
+	free(t);
+
+	root = json_of(&p, NULL, 0);
+	assert_int_equal((int)num(cJSON_GetObjectItem(root, "summary"), "update"), 4);
+	assert_int_equal((int)num(cJSON_GetObjectItem(root, "summary"), "create"), 1);
+	a = at(root, "actions", 0);
+	assert_string_equal(str(a, "op"), "rename");
+	assert_string_equal(str(a, "kind"), "project");
+	assert_string_equal(str(a, "project"), "store");
+	assert_int_equal((int)num(a, "id"), 12);
+	ch = cJSON_GetObjectItem(a, "changes");
+	assert_string_equal(str(cJSON_GetObjectItem(ch, "name"), "from"), "shop");
+	assert_string_equal(str(cJSON_GetObjectItem(ch, "name"), "to"), "store");
+	assert_string_equal(str(cJSON_GetObjectItem(ch, "slug"), "to"), "store-main");
+	a = at(root, "actions", 2);
+	assert_string_equal(str(a, "op"), "rename");
+	assert_string_equal(str(a, "reference"), "main");
+	assert_string_equal(str(a, "name"), "happy-otter-1");
+	assert_string_equal(str(a, "reason"), "declared");
+	ch = cJSON_GetObjectItem(a, "changes");
+	assert_string_equal(str(cJSON_GetObjectItem(ch, "reference"), "from"), "production");
+	assert_string_equal(str(cJSON_GetObjectItem(ch, "class"), "to"), "s256");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(ch, "default"), "from")));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetObjectItem(ch, "default"), "to")));
+	a = at(root, "actions", 4);
+	assert_string_equal(str(a, "op"), "update");
+	assert_false(has(a, "name"));   /* not known before the create */
+	ch = cJSON_GetObjectItem(cJSON_GetObjectItem(a, "changes"), "send_logs_to_client");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(ch, "from")));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(ch, "to")));
+	a = at(root, "drift", 0);
+	assert_string_equal(str(a, "field"), "region");
+	assert_string_equal(str(a, "reason"), "the API cannot move a deployment to another region");
+	cJSON_Delete(root);
+
+	/* After apply: the unset failed, so the new default was skipped. */
+	memset(r, 0, sizeof(r));
+	r[0].state = ACTION_OK;
+	r[0].project_id = 12;
+	r[1].state = ACTION_OK;
+	r[1].deployment_name = "new-dep-3";
+	r[2].state = ACTION_FAILED;
+	r[2].error = "HTTP 400 BadRequest: no (PATCH /deployments/happy-otter-1, 1 attempt)";
+	r[3].state = ACTION_SKIPPED;
+	r[4].state = ACTION_OK;
+	r[4].deployment_name = "new-dep-3";
+	t = text_of(&p, r, 0);
+	assert_non_null(strstr(t, "~ update deployment \"store/blue\": default false -> true: "
+	    "skipped: the default of \"store/main\" was not unset first\n"));
+	assert_non_null(strstr(t, "-> \"store/main\": class s16 -> s256, default true -> false: "
+	    "error: HTTP 400 BadRequest: no (PATCH /deployments/happy-otter-1, 1 attempt)\n"));
+	assert_non_null(strstr(t, "Apply: 3 ok, 1 failed, 1 skipped, 1 drifted, 0 blocked.\n"));
+	free(t);
+	root = json_of(&p, r, 1);
+	assert_string_equal(str(at(root, "actions", 4), "name"), "new-dep-3");
+	assert_string_equal(str(at(root, "actions", 4), "result"), "ok");
+	assert_string_equal(str(at(root, "actions", 3), "result"), "skipped");
+	cJSON_Delete(root);
+	plan_free(&p);
+
+	/* drift: report: the rename is a project's drift. */
+	set.drift = DRIFT_REPORT;
+	dp[0].slug = NULL;
+	dp[0].n_deployments = 0;
+	assert_int_equal(plan_build(&ds, &os, NULL, &set, &p), 0);
+	t = text_of(&p, NULL, 0);
+	assert_string_equal(t, "~ drift project \"store\" (12): name is shop, files say store\n"
+	    "Plan: 0 to create, 0 to delete, 1 drifted, 0 blocked.\n");
+	free(t);
+	root = json_of(&p, NULL, 0);
+	a = at(root, "drift", 0);
+	assert_string_equal(str(a, "kind"), "project");
+	assert_int_equal((int)num(a, "id"), 12);
+	assert_string_equal(str(a, "have"), "shop");
+	assert_false(has(a, "reason"));
+	cJSON_Delete(root);
+	plan_free(&p);
+
+	/* Names from the API are escaped in the text. */
+	set.drift = DRIFT_CORRECT;
+	op[0].name = "sh\x1b[2Jop";
+	store_old[0] = "sh\x1b[2Jop";
+	assert_int_equal(plan_build(&ds, &os, NULL, &set, &p), 0);
+	t = text_of(&p, NULL, 0);
+	assert_string_equal(t, "~ rename project \"sh\\x1b[2Jop\" -> \"store\"\n"
+	    "Plan: 0 to create, 1 to update, 0 to delete, 0 drifted, 0 blocked.\n");
 	free(t);
 	plan_free(&p);
 }
@@ -694,6 +842,7 @@ main(void)
 		cmocka_unit_test(test_json_apply),
 		cmocka_unit_test(test_json_exact_ids),
 		cmocka_unit_test(test_from_plan_build),
+		cmocka_unit_test(test_updates_output),
 		cmocka_unit_test(test_buffer_limit),
 	};
 

@@ -362,6 +362,14 @@ test_strdup(const char *s)
 	return d;
 }
 
+static inline signed char
+state_tristate(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsBool(v) ? (signed char)(cJSON_IsTrue(v) ? 1 : 0) : -1;
+}
+
 /* The observed state the API would give, read from /_sim/state (cloud
  * deployments only), without any /v1 request: a test of the executor needs
  * a plan without depending on the observation code. */
@@ -401,6 +409,11 @@ observed_from_sim(struct rec_env *e, struct observed_state *os)
 		o->class_name = test_strdup(json_str(d, "class"));
 		o->is_default = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "isDefault"));
 		o->create_time = json_i64(d, "createTime");
+		/* As stored: null (the type default) reads as "not said". */
+		o->dashboard_edit_confirmation = state_tristate(d, "dashboardEditConfirmation");
+		o->send_logs_to_client = state_tristate(d, "sendLogsToClient");
+		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(d, "expiresAt")))
+			o->expires_at = json_i64(d, "expiresAt");
 	}
 	cJSON_Delete(st);
 }
@@ -522,7 +535,22 @@ ds_deployment(struct desired_project *p, const char *reference, enum dep_type ty
 	assert_non_null(d->reference);
 	d->type = type;
 	d->is_default = TRI_UNSET;
+	d->dashboard_edit_confirmation = TRI_UNSET;
+	d->send_logs_to_client = TRI_UNSET;
 	return d;
+}
+
+/* renamed_from of a project or deployment: one earlier name. */
+static inline char **
+ds_renamed(const char *old, uint16_t *n)
+{
+	char **v = arena_calloc(ds_arena_now, 1, sizeof(*v));
+
+	assert_non_null(v);
+	v[0] = arena_strdup(ds_arena_now, old);
+	assert_non_null(v[0]);
+	*n = 1;
+	return v;
 }
 
 /* ---- plans ------------------------------------------------------------------ */

@@ -126,6 +126,7 @@ test_defaults(void **state)
 	assert_int_equal(r.s.prune, PRUNE_NONE);
 	assert_int_equal(r.s.max_deletes, 10);
 	assert_false(r.s.allow_empty);
+	assert_int_equal(r.s.drift, DRIFT_CORRECT);
 	assert_string_equal(r.s.state_dir, "/var/lib/convex-provisioner");
 	assert_string_equal(r.s.listen, "127.0.0.1:9464");
 	assert_int_equal(r.s.log_level, LOG_LVL_INFO);
@@ -163,6 +164,8 @@ field(const struct settings *s, const char *key)
 		rc = asprintf(&out, "%s", prune_mode_name(s->prune));
 	else if (strcmp(key, "max_deletes") == 0) NUM(max_deletes);
 	else if (strcmp(key, "allow_empty") == 0) NUM(allow_empty);
+	else if (strcmp(key, "drift") == 0)
+		rc = asprintf(&out, "%s", drift_mode_name(s->drift));
 	else if (strcmp(key, "state_dir") == 0) STR(state_dir);
 	else if (strcmp(key, "listen") == 0) STR(listen);
 	else if (strcmp(key, "log_level") == 0) NUM(log_level);
@@ -212,6 +215,8 @@ static const struct prec_row {
 	  "10", "0", NULL, "100000" },
 	{ "allow_empty", "allow_empty: false", NULL, "--allow-empty",
 	  "0", "0", NULL, "1" },
+	{ "drift", "drift: report", NULL, "--drift=correct",
+	  "correct", "report", NULL, "correct" },
 	{ "state_dir", "state_dir: /f/state", NULL, "--state-dir=/x/state",
 	  "/var/lib/convex-provisioner", "/f/state", NULL, "/x/state" },
 	{ "listen", "listen: \"\"", NULL, "--listen=[::1]:9000",
@@ -427,6 +432,8 @@ static const struct {
 	/* enumerations */
 	{ "prune: some\n", "cfg.yaml:1:8: error: prune: invalid prune mode "
 	  "\"some\" (expected none, owned or all)\n" },
+	{ "drift: fix\n", "cfg.yaml:1:8: error: drift: invalid drift mode "
+	  "\"fix\" (expected correct or report)\n" },
 	{ "log_level: verbose\n", "cfg.yaml:1:12: error: log_level: invalid log "
 	  "level \"verbose\" (expected error, warn, info or debug)\n" },
 	{ "log_format: xml\n", "cfg.yaml:1:13: error: log_format: invalid log "
@@ -491,11 +498,12 @@ static const struct {
 	{ "intervall: 5m\n", "cfg.yaml:1:1: error: unknown key \"intervall\" "
 	  "(expected one of: api_url, team_id, token_file, desired, follow, interval, "
 	  "jitter, concurrency, request_timeout, prune, max_deletes, "
-	  "allow_empty, state_dir, listen, log_level, log_format, ca_file)\n" },
+	  "allow_empty, drift, state_dir, listen, log_level, log_format, "
+	  "ca_file)\n" },
 	{ "json: true\n", "cfg.yaml:1:1: error: unknown key \"json\" (expected "
 	  "one of: api_url, team_id, token_file, desired, follow, interval, jitter, "
 	  "concurrency, request_timeout, prune, max_deletes, allow_empty, "
-	  "state_dir, listen, log_level, log_format, ca_file)\n" },
+	  "drift, state_dir, listen, log_level, log_format, ca_file)\n" },
 	{ "token: s3cr3t-value\n", "cfg.yaml:1:1: error: the API token may not "
 	  "be in the settings file; use token_file (--token-file), "
 	  "$CREDENTIALS_DIRECTORY/convex-token or the CONVEX_ACCESS_TOKEN "
@@ -518,8 +526,8 @@ static const struct {
 	  "seconds, or a number followed by s, m or h: 90, 30s, 5m, 1h)\n"
 	  "cfg.yaml:2:1: error: unknown key \"bogus\" (expected one of: api_url, "
 	  "team_id, token_file, desired, follow, interval, jitter, concurrency, "
-	  "request_timeout, prune, max_deletes, allow_empty, state_dir, listen, "
-	  "log_level, log_format, ca_file)\n"
+	  "request_timeout, prune, max_deletes, allow_empty, drift, state_dir, "
+	  "listen, log_level, log_format, ca_file)\n"
 	  "cfg.yaml:3:14: error: concurrency: \"0\" is out of range (1 to 256)\n" },
 };
 
