@@ -8,6 +8,39 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <curl/curl.h>
+
+/* ---- failures of the loop's side, on demand ---------------------------------
+ * The test links with --wrap=uv_poll_start,--wrap=curl_multi_assign
+ * (tests/CMakeLists.txt): http.c's calls come here, and fail while the
+ * counters say so. */
+
+static int fail_poll_starts;
+static int fail_assigns;
+
+int __real_uv_poll_start(uv_poll_t *h, int events, uv_poll_cb cb);
+CURLMcode __real_curl_multi_assign(CURLM *m, curl_socket_t fd, void *p);
+
+int
+__wrap_uv_poll_start(uv_poll_t *h, int events, uv_poll_cb cb)
+{
+	if (fail_poll_starts > 0) {
+		fail_poll_starts--;
+		return UV_ENOMEM;
+	}
+	return __real_uv_poll_start(h, events, cb);
+}
+
+CURLMcode
+__wrap_curl_multi_assign(CURLM *m, curl_socket_t fd, void *p)
+{
+	if (p != NULL && fail_assigns > 0) {
+		fail_assigns--;
+		return CURLM_BAD_SOCKET;
+	}
+	return __real_curl_multi_assign(m, fd, p);
+}
+
 /* ---- the scripted server ------------------------------------------------ */
 
 struct fake;
@@ -1255,6 +1288,63 @@ test_creates_share_connection(void **state)
 	rig_stop(r);
 }
 
+/* ---- curl multi errors (issue 17) --------------------------------------------- */
+
+/*
+ * The socket callback fails (a poll that cannot start, a socket curl will
+ * not take back): curl marks the multi handle dead and
+ * curl_multi_socket_action fails. The transfers in flight end at once
+ * through the deferred path, a GET is retried and succeeds, a create is
+ * ambiguous and not resent, and the client works again afterwards.
+ */
+static void
+test_socket_callback_failure(void **state)
+{
+	struct rig *r = rig_start(h_keepalive, "http");
+	struct res t = { 0 }, c = { 0 }, c2 = { 0 };
+	struct capture cap;
+	char *log;
+	(void)state;
+
+	rig_client(r);
+	capture_start(&cap);
+	fail_poll_starts = 1;
+	assert_int_equal(api_token_details(r->c, res_token, &t), 0);
+	run_until(&r->loop, &t.calls, 1, 30000);
+	assert_int_equal(fail_poll_starts, 0);
+	assert_int_equal(t.rc, 0);
+	assert_int_equal(t.id, 5);
+	assert_int_equal(r->requests, 2);       /* the failed attempt, then ok */
+	assert_int_equal(r->status[0], 0);
+	assert_int_equal(r->status[1], 200);
+
+	fail_assigns = 1;
+	assert_int_equal(api_create_project(r->c, 1, "shop", res_created, &c), 0);
+	run_until(&r->loop, &c.calls, 1, 30000);
+	assert_int_equal(fail_assigns, 0);
+	assert_int_equal(c.rc, -ECONNRESET);
+	assert_true(c.err.ambiguous);
+	assert_int_equal(c.err.attempts, 1);
+	assert_non_null(strstr(c.err.message, "curl_multi_socket_action"));
+
+	/* The next create goes through (and is the only one the server saw:
+	 * the failed one never left, though the client cannot know it). */
+	assert_int_equal(api_create_project(r->c, 1, "shop", res_created, &c2), 0);
+	run_until(&r->loop, &c2.calls, 1, 30000);
+	log = capture_end(&cap);
+	assert_int_equal(c2.rc, 0);
+	assert_int_equal(c2.id, 77);
+	assert_int_equal(count_substr(log, "failing the 1 transfer(s) in flight"), 2);
+	int creates = 0;
+	for (int k = 0; k < r->fake.requests && k < 32; k++)
+		creates += strstr(r->fake.targets[k], "create_project") != NULL;
+	assert_int_equal(creates, 1);
+	free(log);
+	free(c.slug);
+	free(c2.slug);
+	rig_stop(r);
+}
+
 /* ---- no server needed ------------------------------------------------------------ */
 
 static void
@@ -1400,6 +1490,7 @@ main(void)
 		cmocka_unit_test(test_create_once_on_dead_reused_connection),
 		cmocka_unit_test(test_update_resent_on_dead_reused_connection),
 		cmocka_unit_test(test_creates_share_connection),
+		cmocka_unit_test(test_socket_callback_failure),
 		cmocka_unit_test(test_base_url_rules),
 		cmocka_unit_test(test_error_format),
 		cmocka_unit_test(test_refused_before_start),
