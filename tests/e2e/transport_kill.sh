@@ -11,7 +11,9 @@
 #     flight on that connection is then ambiguous (over HTTP/2 that is every
 #     stream of the one connection); team a with resets, team b with FINs;
 #  2. the control command `kill` every 30 to 120 ms during the applies of
-#     team c: every open connection killed at once, whatever is in flight.
+#     team c: every open connection killed at once, whatever is in flight;
+#  3. over HTTPS, graceful reloads of the server (nghttpx, SIGHUP) every 50
+#     to 150 ms during the applies of team d: GOAWAY, then a new connection.
 # Then the faults stop and one more apply converges. From the simulator's
 # request log (GET /_sim/log: one entry per write, with its effect): no
 # project name and no (project, reference) was ever created twice, and the
@@ -114,7 +116,69 @@ for round in 1 2 3 4; do
 	echo "phase 3, apply $round ($how): $n kill commands, $(dp_stat killed) connections killed of $(dp_stat accepted); $(grep '^Apply:' "$CP_WORK/out" || echo 'no summary')"
 done
 
-# 4. No more faults: one apply converges, the next plan has nothing to do.
+# 4. Over HTTPS only: the server reloads gracefully every 50 to 150 ms
+# while team d is created. A second nghttpx (the same certificate, several
+# processes this time: --single-process ignores signals) reloads on SIGHUP:
+# its old worker sends GOAWAY, finishes the streams it took, and closes;
+# curl sends what follows on a new connection, and a stream the old worker
+# did not take ends REFUSED_STREAM (RFC 9113 8.7: not processed).
+TEAMS=3
+GW_PID=
+gw_stop() {
+	if [ -n "$GW_PID" ]; then
+		kill -TERM "$GW_PID" 2>/dev/null || true
+		wait "$GW_PID" 2>/dev/null || true
+		GW_PID=
+	fi
+}
+trap 'gw_stop; cp_cleanup' EXIT
+if [ "$CP_TRANSPORT" = https ]; then
+	TEAMS=4
+	GW_PORT=$(free_port)
+	GW_LOG=$SIM_DIR/gw-access.log
+	nghttpx --conf=/dev/null --workers=1 \
+	    --frontend="127.0.0.1,$GW_PORT" --backend="127.0.0.1,$SIM_PORT;;proto=http/1.1" \
+	    --no-via --no-server-rewrite --no-ocsp --no-add-x-forwarded-proto \
+	    --backend-read-timeout=10m --backend-write-timeout=10m \
+	    --frontend-read-timeout=10m --frontend-write-timeout=10m \
+	    --frontend-http2-read-timeout=10m --frontend-keep-alive-timeout=10m \
+	    --accesslog-file="$GW_LOG" --accesslog-format="$FRONT_LOG_FORMAT" \
+	    --errorlog-file="$SIM_DIR/gw-error.log" \
+	    "$SIM_DIR/tls/server.key" "$SIM_DIR/tls/server.pem" >/dev/null 2>&1 &
+	GW_PID=$!
+	for _ in $(seq 1 100); do
+		grep -q 'Created worker thread' "$SIM_DIR/gw-error.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q 'Created worker thread' "$SIM_DIR/gw-error.log" ||
+	    { cat "$SIM_DIR/gw-error.log" >&2; e2e_fail "the reloading nghttpx did not start"; }
+	team d | desired d.yaml
+	UP=$GW_PORT
+	proxy
+	reloads=0
+	for round in 1 2; do
+		cp_run apply --team 1 --concurrency 16 &
+		pid=$!
+		while kill -0 "$pid" 2>/dev/null; do
+			sleep "0.$(printf '%03d' $((50 + RANDOM % 101)))"
+			kill -HUP "$GW_PID"
+			reloads=$((reloads + 1))
+		done
+		wait "$pid" || true
+		APPLIES=$((APPLIES + 1))
+		count_ambiguous
+		echo "phase 4, apply $round: $(grep '^Apply:' "$CP_WORK/out" || echo 'no summary')"
+	done
+	# The reloads moved requests to new connections, all of them h2.
+	gw_conns=$(awk '{ print $1 }' "$GW_LOG" | sort -u | wc -l)
+	echo "phase 4 (graceful reloads): $reloads reloads, $(wc -l <"$GW_LOG") requests on $gw_conns TLS connections"
+	[ "$gw_conns" -ge 2 ] || e2e_fail "the reloads never moved a request to a new connection"
+	assert_eq "$(awk '$2 != "h2" || $7 != "HTTP/2"' "$GW_LOG" | wc -l)" 0 "requests without h2 through the reloading nghttpx"
+	# Back to the first front for the clean run.
+	UP=$FRONT_PORT
+fi
+
+# 5. No more faults: one apply converges, the next plan has nothing to do.
 proxy
 cp_expect 0 apply --team 1 --concurrency 16
 CONVERGE_CONNS=$(dp_stat accepted)
@@ -146,10 +210,10 @@ echo "$APPLIES applies under faults: $KILLED connections killed of $CONNS opened
 
 [ -z "$dup_p" ] || e2e_fail "a project name was created more than once: $dup_p"
 [ -z "$dup_d" ] || e2e_fail "a (project, reference) was created more than once: $dup_d"
-assert_eq "$creates_p" $((3 * P)) "project creates in the simulator's log"
-assert_eq "$creates_d" $((6 * P)) "deployment creates in the simulator's log"
-assert_eq "$(live_projects)" $((3 * P)) "projects in the team"
-assert_eq "$(live_deployments)" $((6 * P)) "deployments in the team"
+assert_eq "$creates_p" $((TEAMS * P)) "project creates in the simulator's log"
+assert_eq "$creates_d" $((2 * TEAMS * P)) "deployment creates in the simulator's log"
+assert_eq "$(live_projects)" $((TEAMS * P)) "projects in the team"
+assert_eq "$(live_deployments)" $((2 * TEAMS * P)) "deployments in the team"
 assert_eq "$(duplicate_names)" 0 "duplicate project names in the team"
 # The faults did what they are for: connections were killed in the middle
 # of creates, and the client saw creates whose outcome it could not know.
@@ -161,5 +225,6 @@ if [ "$CP_TRANSPORT" = https ]; then
 	[ "$CONVERGE_CONNS" -le 2 ] || e2e_fail "the clean apply opened $CONVERGE_CONNS connections"
 fi
 
+gw_stop
 sim_stop || e2e_fail "the chain did not stop cleanly"
 echo "ok"
