@@ -202,10 +202,46 @@ parse_retry_after(const char *v)
 	return t > 0 ? (long)t : 0;
 }
 
+/* Masks the userinfo of every "scheme://USER:PASS@" in line (cap bytes):
+ * curl names the proxy it takes from the environment, credentials and all
+ * ("Uses proxy env variable https_proxy == 'http://u:p@proxy:3128'"). */
+static void
+redact_userinfo(char *line, size_t cap)
+{
+	static const char mask[] = "***";
+	char *p = line, *q;
+	size_t len, skip, off;
+
+	while ((p = strstr(p, "://")) != NULL) {
+		p += 3;
+		q = p + strcspn(p, "@/ '\"");
+		if (*q != '@' || q == p) {
+			p = q;
+			continue;
+		}
+		len = strlen(line);
+		skip = (size_t)(q - p);
+		off = (size_t)(p - line);
+		if (off + sizeof(mask) > cap) {
+			*p = '\0';             /* not even the mask fits */
+			return;
+		}
+		if (len - skip + sizeof(mask) - 1 >= cap) {
+			memcpy(p, mask, sizeof(mask));  /* the rest goes */
+			return;
+		}
+		memmove(p + sizeof(mask) - 1, q, len - off - skip + 1);
+		memcpy(p, mask, sizeof(mask) - 1);
+		p += sizeof(mask) - 1;
+	}
+}
+
 /* Verbose curl output at debug level, one log line per line, and any line
  * that mentions the Authorization header replaced: the token never reaches
  * a log. (Over HTTP/2 curl also echoes the request headers as text lines,
- * "[authorization: Bearer ...]", hence the search anywhere in the line.) */
+ * "[authorization: Bearer ...]", hence the search anywhere in the line;
+ * it also catches a proxy's Proxy-Authorization.) URLs lose their
+ * userinfo. */
 static void
 debug_lines(const char *prefix, const char *data, size_t size)
 {
@@ -222,6 +258,7 @@ debug_lines(const char *prefix, const char *data, size_t size)
 			n = sizeof(line) - 1;
 		memcpy(line, p, n);
 		line[n] = '\0';
+		redact_userinfo(line, sizeof(line));
 		if (strcasestr(line, "authorization") != NULL)
 			log_debug("%s Authorization: [redacted]", prefix);
 		else if (n > 0)

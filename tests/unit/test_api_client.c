@@ -1057,6 +1057,45 @@ test_headers_and_redaction(void **state)
 	rig_stop(r);
 }
 
+/* A proxy from the environment with a password: curl's verbose output
+ * names it ("Uses proxy env variable https_proxy == '...'") and sends
+ * Proxy-Authorization; the debug log shows neither the password nor the
+ * header's value, and the CONNECT request carries no Authorization. (The
+ * fake server plays the proxy: it gets the CONNECT.) */
+static void
+test_proxy_credentials_redacted(void **state)
+{
+	struct rig *r = rig_start(h_token, "http");
+	struct res t = { 0 };
+	struct capture cap;
+	char proxy[128], *log;
+	(void)state;
+
+	snprintf(proxy, sizeof(proxy), "http://proxyuser:pw-HIDDEN-42@127.0.0.1:%d",
+	    r->fake.port);
+	r->cfg.max_tries = 1;
+	r->cfg.base_url = "https://api.invalid/v1";
+	setenv("https_proxy", proxy, 1);
+	rig_client(r);
+	log_set_level(LOG_LVL_DEBUG);
+	capture_start(&cap);
+	assert_int_equal(api_token_details(r->c, res_token, &t), 0);
+	run_until(&r->loop, &t.calls, 1, 30000);
+	log = capture_end(&cap);
+	log_set_level(LOG_LVL_INFO);
+	unsetenv("https_proxy");
+	assert_true(t.rc < 0);                  /* no TLS behind this "proxy" */
+	assert_string_equal(r->fake.targets[0], "api.invalid:443");
+	assert_string_equal(r->fake.auth, "");  /* the token: not to the proxy */
+	assert_non_null(strstr(log, "'http://***@127.0.0.1:"));
+	assert_non_null(strstr(log, "CONNECT api.invalid:443"));
+	assert_non_null(strstr(log, "Authorization: [redacted]"));
+	assert_null(strstr(log, "HIDDEN"));
+	assert_null(strstr(log, "cHJveHl1c2Vy")); /* base64 of "proxyuser" */
+	free(log);
+	rig_stop(r);
+}
+
 /* Error answers that echo the token: a JSON message, a "code", an HTML
  * body, and a long message cut by the error struct in the middle of it. */
 static void
@@ -1486,6 +1525,7 @@ main(void)
 		cmocka_unit_test(test_deprecation_warned_once),
 		cmocka_unit_test(test_headers_and_redaction),
 		cmocka_unit_test(test_token_echo_scrubbed),
+		cmocka_unit_test(test_proxy_credentials_redacted),
 		cmocka_unit_test(test_ca_file_honoured),
 		cmocka_unit_test(test_create_once_on_dead_reused_connection),
 		cmocka_unit_test(test_update_resent_on_dead_reused_connection),
