@@ -83,6 +83,7 @@ struct http_client {
 	unsigned open_handles;  /* libuv handles not yet closed */
 	bool closing;
 	bool broken;            /* failing the running transfers: start none */
+	bool torn_down;         /* the multi handle and the polls are closed */
 	void (*closed)(void *arg);
 	void *closed_arg;
 
@@ -97,6 +98,8 @@ struct http_client {
 };
 
 static void on_defer(uv_timer_t *t);
+static CURLM *multi_open(struct http_client *h);
+static void sock_close(struct sock *s);
 
 /* The headers hold the token: wipe them before giving the memory back. */
 static void
@@ -404,7 +407,14 @@ fail:
 static int
 add_running(struct http_client *h, struct http_request *r)
 {
-	CURLMcode mc = curl_multi_add_handle(h->multi, r->easy);
+	CURLMcode mc;
+
+	/* Replaced after a failure (fail_running); opened again here. */
+	if (h->multi == NULL && (h->multi = multi_open(h)) == NULL) {
+		log_warnx("http: could not open a curl multi handle");
+		return -EIO;
+	}
+	mc = curl_multi_add_handle(h->multi, r->easy);
 
 	if (mc != CURLM_OK) {
 		log_warnx("http: curl_multi_add_handle: %s", curl_multi_strerror(mc));
@@ -652,20 +662,34 @@ drain(struct http_client *h)
 	}
 }
 
+/* Closes every poll left (their sockets are curl's, closed or about to
+ * be); each struct is freed in its close callback. */
+static void
+close_polls(struct http_client *h)
+{
+	while (!LIST_EMPTY(&h->socks))
+		sock_close(LIST_FIRST(&h->socks));
+}
+
 /*
  * curl_multi_socket_action failed: after a socket callback that failed
  * curl has marked the multi handle dead (every transfer in it fails when
  * next run, and a transfer waiting on a socket may never run again); out
  * of memory leaves no better hope. What finished is reported first; every
  * transfer still running is then removed and failed from the defer timer
- * (it may have been sent: HTTP_TRANSPORT, ambiguous for a create). With no
- * transfer left, curl accepts new ones again, and the queue restarts.
+ * (it may have been sent: HTTP_TRANSPORT, ambiguous for a create). The
+ * multi handle itself is not used again: after a failed socket callback
+ * curl 7.88 keeps the transfer in its table of that socket even once it is
+ * removed (valgrind saw the next action on a socket of the same number
+ * read the freed handle). It is cleaned up with its connections, and the
+ * next transfer opens a new one (add_running); then the queue restarts.
  */
 static void
 fail_running(struct http_client *h, CURLMcode mc)
 {
 	struct http_request *r;
 	char why[CURL_ERROR_SIZE];
+	CURLM *old;
 
 	snprintf(why, sizeof(why), "curl_multi_socket_action: %s",
 	    curl_multi_strerror(mc));
@@ -673,10 +697,17 @@ fail_running(struct http_client *h, CURLMcode mc)
 	    h->in_flight);
 	h->broken = true;
 	drain(h);
-	while (!h->closing && (r = TAILQ_FIRST(&h->running)) != NULL) {
+	while ((r = TAILQ_FIRST(&h->running)) != NULL) {
 		/* detach() unlinks r from `running` (where == REQ_RUNNING). */
 		detach(r);
 		fail_later(r, HTTP_TRANSPORT, why);
+	}
+	if (!h->closing && h->multi != NULL) {
+		old = h->multi;
+		h->multi = NULL;        /* on_curl_socket: no assign into it */
+		curl_multi_cleanup(old);        /* may call on_curl_socket */
+		close_polls(h);
+		uv_timer_stop(&h->timer);
 	}
 	h->broken = false;
 	pump(h);
@@ -856,24 +887,55 @@ on_defer(uv_timer_t *t)
 		r->cb(r->arg, &resp);
 		request_free(r);
 	}
-	if (!h->closing || h->multi == NULL)
+	if (!h->closing || h->torn_down)
 		return;
-	curl_multi_cleanup(h->multi);   /* may call on_curl_socket */
-	h->multi = NULL;
-	while (!LIST_EMPTY(&h->socks))
-		sock_close(LIST_FIRST(&h->socks));
+	h->torn_down = true;
+	if (h->multi != NULL) {
+		curl_multi_cleanup(h->multi);   /* may call on_curl_socket */
+		h->multi = NULL;
+	}
+	close_polls(h);
 	uv_close((uv_handle_t *)&h->timer, on_timer_closed);
 	uv_close((uv_handle_t *)&h->defer, on_timer_closed);
 }
 
 /* ---- client ----------------------------------------------------------- */
 
+/*
+ * A multi handle set up for h. Connections: HTTP/2 multiplexes every
+ * transfer on one (PIPEWAIT on each https transfer makes the first ones
+ * wait for it rather than open more); HTTP/1.1 needs one per transfer in
+ * flight, so never more than `concurrency` to the host, and room in the
+ * cache for all of them, so that keep-alive connections are reused, not
+ * closed. Creates share them too (on_seek says why that is safe).
+ */
+static CURLM *
+multi_open(struct http_client *h)
+{
+	long maxconn = (long)(h->concurrency < 4 ? 4 : h->concurrency);
+	CURLM *m;
+
+	if ((m = curl_multi_init()) == NULL)
+		return NULL;
+	if (curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_curl_socket) ||
+	    curl_multi_setopt(m, CURLMOPT_SOCKETDATA, h) ||
+	    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_curl_timer) ||
+	    curl_multi_setopt(m, CURLMOPT_TIMERDATA, h) ||
+	    curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) ||
+	    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    (long)h->concurrency) ||
+	    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, maxconn)) {
+		curl_multi_cleanup(m);
+		return NULL;
+	}
+	return m;
+}
+
 int
 http_client_new(uv_loop_t *loop, const struct http_config *cfg,
     struct http_client **out)
 {
 	struct http_client *h;
-	long maxconn;
 
 	*out = NULL;
 	if (cfg->concurrency == 0)
@@ -905,26 +967,8 @@ http_client_new(uv_loop_t *loop, const struct http_config *cfg,
 			h->n_headers = i + 1;
 		}
 	}
-	if ((h->multi = curl_multi_init()) == NULL)
+	if ((h->multi = multi_open(h)) == NULL)
 		goto nomem;
-	/* Connections: HTTP/2 multiplexes every transfer on one (PIPEWAIT
-	 * on each https transfer makes the first ones wait for it rather
-	 * than open more); HTTP/1.1 needs one per transfer in flight, so
-	 * never more than `concurrency` to the host, and room in the cache
-	 * for all of them, so that keep-alive connections are reused, not
-	 * closed. Creates share them too (on_seek says why that is safe). */
-	maxconn = (long)(h->concurrency < 4 ? 4 : h->concurrency);
-	if (curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) ||
-	    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h) ||
-	    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) ||
-	    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h) ||
-	    curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) ||
-	    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-	    (long)h->concurrency) ||
-	    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, maxconn)) {
-		curl_multi_cleanup(h->multi);
-		goto nomem;
-	}
 	uv_timer_init(loop, &h->timer);
 	h->timer.data = h;
 	uv_timer_init(loop, &h->defer);
