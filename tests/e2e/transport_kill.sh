@@ -68,16 +68,23 @@ count_ambiguous() {
 	AMBIGUOUS=$((AMBIGUOUS + $(cat "$CP_WORK/out" "$CP_WORK/err" | grep -c 'outcome unknown' || true)))
 }
 
-# apply_logged: one apply under the faults (exit 0, or 1 when something
-# failed or stayed ambiguous).
+
+# check_rc RC: an apply under the faults exits 0, or 1 when something
+# failed or stayed ambiguous; nothing else (3 would be a conflict: two
+# projects of one name; under CP_WRAP, 99 a valgrind error).
+check_rc() {
+	case $1 in
+	0 | 1) ;;
+	*) cat "$CP_WORK/out" "$CP_WORK/err" >&2; e2e_fail "apply under faults exited $1" ;;
+	esac
+}
+
+# apply_logged: one apply under the faults.
 APPLIES=0
 apply_logged() {
 	cp_run apply --team 1 --concurrency 16
 	APPLIES=$((APPLIES + 1))
-	case $CP_RC in
-	0 | 1) ;;
-	*) echo "$CP_OUT" >&2; echo "$CP_ERR" >&2; e2e_fail "apply under faults exited $CP_RC" ;;
-	esac
+	check_rc "$CP_RC"
 	count_ambiguous
 }
 
@@ -102,7 +109,7 @@ for round in 1 2 3 4; do
 	how=rst
 	[ $((round % 2)) = 0 ] && how=fin
 	proxy --kill-with "$how"
-	cp_run apply --team 1 --concurrency 16 &
+	(cp_run apply --team 1 --concurrency 16; exit "$CP_RC") &
 	pid=$!
 	n=0
 	while kill -0 "$pid" 2>/dev/null; do
@@ -110,7 +117,9 @@ for round in 1 2 3 4; do
 		dp_ctl kill >/dev/null
 		n=$((n + 1))
 	done
-	wait "$pid" || true
+	rc=0
+	wait "$pid" || rc=$?
+	check_rc "$rc"
 	APPLIES=$((APPLIES + 1))
 	count_ambiguous     # from the files cp_run (in a subshell) left
 	echo "phase 3, apply $round ($how): $n kill commands, $(dp_stat killed) connections killed of $(dp_stat accepted); $(grep '^Apply:' "$CP_WORK/out" || echo 'no summary')"
@@ -157,14 +166,16 @@ if [ "$CP_TRANSPORT" = https ]; then
 	proxy
 	reloads=0
 	for round in 1 2; do
-		cp_run apply --team 1 --concurrency 16 &
+		(cp_run apply --team 1 --concurrency 16; exit "$CP_RC") &
 		pid=$!
 		while kill -0 "$pid" 2>/dev/null; do
 			sleep "0.$(printf '%03d' $((50 + RANDOM % 101)))"
 			kill -HUP "$GW_PID"
 			reloads=$((reloads + 1))
 		done
-		wait "$pid" || true
+		rc=0
+		wait "$pid" || rc=$?
+		check_rc "$rc"
 		APPLIES=$((APPLIES + 1))
 		count_ambiguous
 		echo "phase 4, apply $round: $(grep '^Apply:' "$CP_WORK/out" || echo 'no summary')"
