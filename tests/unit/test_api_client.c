@@ -92,6 +92,8 @@ struct fake {
 	const char *kill_match;
 	enum fake_kill kill;
 	int kill_left;
+	bool kill_listener;     /* and stop listening: no new connection */
+	bool listener_closed;
 	struct fconn *conns;
 	void *data;
 };
@@ -262,6 +264,10 @@ serve(struct fconn *fc)
 		if (f->kill != KILL_NONE && f->kill_left > 0 &&
 		    f->kill_match != NULL && strstr(target, f->kill_match) != NULL) {
 			f->kill_left--;
+			if (f->kill_listener && !f->listener_closed) {
+				f->listener_closed = true;
+				uv_close((uv_handle_t *)&f->server, NULL);
+			}
 			if (f->kill == KILL_RST)
 				fconn_reset(fc);
 			else
@@ -347,7 +353,8 @@ fake_stop(struct fake *f)
 {
 	for (struct fconn *fc = f->conns; fc != NULL; fc = fc->next)
 		fconn_close(fc);
-	uv_close((uv_handle_t *)&f->server, NULL);
+	if (!f->listener_closed)
+		uv_close((uv_handle_t *)&f->server, NULL);
 }
 
 /* One client and one server on a fresh loop. */
@@ -1270,6 +1277,37 @@ test_create_once_on_dead_reused_connection(void **state)
 	}
 }
 
+/*
+ * The server goes away for good just as the create's connection dies: curl's
+ * own retry cannot even connect (CURLE_COULDNT_CONNECT, before the seek
+ * callback is asked). That failure must not read as "nothing was sent"
+ * (which our retries would resend): curl took the body, so the create is
+ * ambiguous after one attempt.
+ */
+static void
+test_create_ambiguous_when_retry_cannot_connect(void **state)
+{
+	struct rig *r = rig_start(h_keepalive, "http");
+	struct res t = { 0 }, c = { 0 };
+	(void)state;
+
+	r->fake.keepalive = true;
+	r->fake.kill = KILL_FIN;
+	r->fake.kill_match = "create_project";
+	r->fake.kill_left = 1;
+	r->fake.kill_listener = true;
+	rig_client(r);
+	assert_int_equal(api_token_details(r->c, res_token, &t), 0);
+	run_until(&r->loop, &t.calls, 1, 30000);
+	assert_int_equal(api_create_project(r->c, 1, "shop", res_created, &c), 0);
+	run_until(&r->loop, &c.calls, 1, 30000);
+	assert_int_equal(r->fake.requests, 2);
+	assert_true(c.err.ambiguous);
+	assert_int_equal(c.err.attempts, 1);
+	assert_int_equal(c.rc, -ECONNRESET);
+	rig_stop(r);
+}
+
 /* The same death (FIN) for an idempotent request: curl may and does send
  * it again (the seek callback lets it start over), and it succeeds. */
 static void
@@ -1528,6 +1566,7 @@ main(void)
 		cmocka_unit_test(test_proxy_credentials_redacted),
 		cmocka_unit_test(test_ca_file_honoured),
 		cmocka_unit_test(test_create_once_on_dead_reused_connection),
+		cmocka_unit_test(test_create_ambiguous_when_retry_cannot_connect),
 		cmocka_unit_test(test_update_resent_on_dead_reused_connection),
 		cmocka_unit_test(test_creates_share_connection),
 		cmocka_unit_test(test_socket_callback_failure),
