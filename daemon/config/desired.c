@@ -1,770 +1,656 @@
-/* desired.c: desired-state files -> struct desired_state. Files are found
- * and sorted first, then each is parsed into a ytree and checked node by
- * node, so errors come out in file order and in position order within a
- * file; cross-file rules (unique project names) use one map for the run. */
+/* desired.c: desired-state files -> struct desired_state (SPEC sections 2,
+ * 8 and 9).
+ *
+ * The files come from desired_files.c; each is read as a stream of YAML
+ * nodes (yread.h), never as a whole tree. A project is built while its
+ * mapping is read: its keys go through one table (a row per key: the
+ * name, where it applies, its parser in desired_keys.c or desired_env.c),
+ * its deployments are collected and sized once when the mapping ends, and
+ * every string goes to the state's arena (region, class and reference
+ * texts shared). Checks that need a whole project (one default per type,
+ * unique references, renames between its deployments) run when its
+ * mapping ends; checks across projects (unique names, slugs and domains,
+ * renames) when its file ends (desired_checks.c), so a file that turns
+ * out not to be YAML halfway leaves nothing behind. Until then a file's
+ * errors are held apart; in the end they come out sorted by position
+ * within the file, the files in load order. */
 #include "desired.h"
 
-#include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "diag.h"
-#include "strmap.h"
-#include "ytree.h"
+#include "desired_files.h"
+#include "desired_int.h"
 
-/* ---- finding the files -------------------------------------------------- */
+#define INTERN_MAX 512           /* distinct texts shared at most */
 
-struct file_list {
-	char **rel;
-	size_t n;
-	size_t cap;
-};
+/* ---- helpers of the parsers --------------------------------------------- */
 
-struct dir_id {
-	dev_t dev;
-	ino_t ino;
-};
-
-static void
-file_list_free(struct file_list *fl)
-{
-	for (size_t i = 0; i < fl->n; i++)
-		free(fl->rel[i]);
-	free(fl->rel);
-	memset(fl, 0, sizeof(*fl));
-}
-
-static int
-file_list_add(struct file_list *fl, const char *rel)
-{
-	char *s;
-
-	if (fl->n == fl->cap) {
-		size_t ncap = fl->cap ? fl->cap * 2 : 16;
-		char **p = realloc(fl->rel, ncap * sizeof(*p));
-
-		if (p == NULL)
-			return -ENOMEM;
-		fl->rel = p;
-		fl->cap = ncap;
-	}
-	if ((s = strdup(rel)) == NULL)
-		return -ENOMEM;
-	fl->rel[fl->n++] = s;
-	return 0;
-}
-
-static bool
-has_yaml_ext(const char *name)
-{
-	size_t n = strlen(name);
-
-	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
-	    (n > 4 && strcmp(name + n - 4, ".yml") == 0);
-}
-
-/* root + "/" + rel, without doubling a slash the user wrote. */
-static char *
-join(const char *root, const char *rel)
-{
-	size_t n = strlen(root);
-	char *s;
-
-	if (rel == NULL || *rel == '\0')
-		return strdup(root);
-	if (n > 0 && root[n - 1] == '/')
-		return asprintf(&s, "%s%s", root, rel) < 0 ? NULL : s;
-	return asprintf(&s, "%s/%s", root, rel) < 0 ? NULL : s;
-}
-
-static int
-cmp_rel(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Recursive walk. `seen` holds the folders from the root down to here, so
- * a symbolic link back up the tree is reported instead of followed. */
-static int
-walk(const char *root, const char *rel, struct dir_id *seen, size_t depth,
-    struct file_list *fl, struct diag *d)
-{
-	char *dir_path, *child_rel, *child_path;
-	struct dirent *de;
-	struct stat st;
-	DIR *dir;
-	int rc = 0;
-
-	if ((dir_path = join(root, rel)) == NULL)
-		return -ENOMEM;
-	if ((dir = opendir(dir_path)) == NULL) {
-		diag_error(d, dir_path, 0, 0, "cannot read folder: %s",
-		    strerror(errno));
-		free(dir_path);
-		return 0;      /* reported; the other folders are still read */
-	}
-	while (rc == 0 && (errno = 0, de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (rel == NULL)
-			child_rel = strdup(de->d_name);
-		else if (asprintf(&child_rel, "%s/%s", rel, de->d_name) < 0)
-			child_rel = NULL;
-		if (child_rel == NULL) {
-			rc = -ENOMEM;
-			break;
-		}
-		if ((child_path = join(root, child_rel)) == NULL) {
-			free(child_rel);
-			rc = -ENOMEM;
-			break;
-		}
-		if (stat(child_path, &st) != 0) {
-			/* A dangling link named *.yaml is an error when loaded;
-			 * anything else that cannot be looked at is not ours. */
-			if (has_yaml_ext(de->d_name))
-				rc = file_list_add(fl, child_rel);
-		} else if (S_ISDIR(st.st_mode)) {
-			size_t i;
-
-			for (i = 0; i <= depth; i++)
-				if (seen[i].dev == st.st_dev && seen[i].ino == st.st_ino)
-					break;
-			if (i <= depth)
-				diag_error(d, child_path, 0, 0,
-				    "folder loop: this folder contains itself "
-				    "through a symbolic link");
-			else if (depth + 1 > DESIRED_DIR_DEPTH)
-				diag_error(d, child_path, 0, 0,
-				    "folders nested deeper than %d levels",
-				    DESIRED_DIR_DEPTH);
-			else {
-				seen[depth + 1].dev = st.st_dev;
-				seen[depth + 1].ino = st.st_ino;
-				rc = walk(root, child_rel, seen, depth + 1, fl, d);
-			}
-		} else if (has_yaml_ext(de->d_name)) {
-			/* Not a regular file: loading it reports that. */
-			rc = file_list_add(fl, child_rel);
-		}
-		free(child_rel);
-		free(child_path);
-	}
-	if (rc == 0 && errno != 0)
-		diag_error(d, dir_path, 0, 0, "cannot read folder: %s",
-		    strerror(errno));
-	closedir(dir);
-	free(dir_path);
-	return rc;
-}
-
-/* ---- checking one document ---------------------------------------------- */
-
-struct loader {
-	struct desired_state *ds;
-	struct diag *d;
-	const char *file;              /* the current file, in ds->files */
-	struct strmap names;           /* project name -> index in ds */
-	size_t proj_cap;
-};
-
-static const char *const project_keys[] = {
-	"name", "state", "deployments", "protect", NULL
-};
-static const char *const deployment_keys[] = {
-	"reference", "type", "region", "class", "default", "state", "protect",
-	NULL
-};
-static const char *const reserved_refs[] = {
-	"prod", "dev", "cloud", "local", "default", "name", "new", "existing",
-	"deployment", "preview", NULL
-};
-
-static void
-err(struct loader *l, const struct ytree_node *n, const char *fmt, ...)
-    CP_PRINTF(3, 4);
-
-static void
-err(struct loader *l, const struct ytree_node *n, const char *fmt, ...)
+void
+dl_err(struct loader *l, struct pos p, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	diag_addv(l->d, DIAG_ERROR, l->file, n->line, n->col, fmt, ap);
+	diag_addv(&l->local, DIAG_ERROR, l->file, p.line, p.col, fmt, ap);
 	va_end(ap);
 }
 
-/* The analyzer reports n == NULL here from load_project's duplicate-name
- * message: p->name is only set together with name_v, a link it loses. */
-static const char *
-quote(char *buf, size_t len, const struct ytree_node *n)
+void
+dl_warn(struct loader *l, struct pos p, const char *fmt, ...)
 {
-	return diag_quote(buf, len, n->value, n->len); /* NOLINT(clang-analyzer-core.NullDereference) */
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_addv(&l->local, DIAG_WARNING, l->file, p.line, p.col, fmt, ap);
+	va_end(ap);
 }
 
-static bool
-key_is(const struct ytree_node *k, const char *s)
+struct pos
+dl_at(const struct yread_node *n)
 {
-	return k->len == strlen(s) && memcmp(k->value, s, k->len) == 0;
+	struct pos p = { n->line, n->col };
+
+	return p;
 }
 
-static void
-unknown_key(struct loader *l, const struct ytree_node *k, const char *where,
-    const char *const *keys)
+const char *
+dl_quote(char *buf, size_t len, const struct yread_node *n)
 {
-	char list[160], q[DIAG_QUOTE_MAX];
-	size_t o = 0;
-
-	list[0] = '\0';
-	for (const char *const *p = keys; *p; p++)
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
-		    p == keys ? "" : ", ", *p);
-	if (key_is(k, "<<"))
-		err(l, k, "merge keys (<<) are not supported %s", where);
-	else
-		err(l, k, "unknown key %s %s (expected %s%s)",
-		    quote(q, sizeof(q), k), where, keys[1] ? "one of: " : "",
-		    list);
+	return diag_quote(buf, len, n->value, n->len);
 }
 
-/* Text of a scalar that a string field accepts (numbers are taken as
- * written); NULL, with the error reported, for anything else. */
-static const char *
-want_string(struct loader *l, const char *key, const struct ytree_node *v)
+const char *
+dl_quote_s(char *buf, size_t len, const char *s, const char *none)
+{
+	return s != NULL ? diag_quote(buf, len, s, strlen(s)) : none;
+}
+
+int
+dl_read_scalar(struct loader *l, struct yread_node *v)
+{
+	int rc = yread_value(l->r, v);
+
+	if (rc == 0 && v->kind != YTREE_SCALAR)
+		rc = yread_leave(l->r);
+	return rc;
+}
+
+const char *
+dl_want_string(struct loader *l, const char *key, const struct yread_node *v)
 {
 	if (v->kind == YTREE_SCALAR && (v->stype == YTREE_STR ||
 	    v->stype == YTREE_INT || v->stype == YTREE_FLOAT))
 		return v->value;
-	err(l, v, "\"%s\" must be a string, got %s", key, ytree_describe(v));
+	dl_err(l, dl_at(v), "\"%s\" must be a string, got %s", key,
+	    yread_describe(v));
 	return NULL;
 }
 
-static int
-want_bool(struct loader *l, const char *key, const struct ytree_node *v,
+bool
+dl_want_bool(struct loader *l, const char *key, const struct yread_node *v,
     bool *out)
 {
 	if (v->kind == YTREE_SCALAR && v->stype == YTREE_BOOL) {
 		*out = v->bval;
+		return true;
+	}
+	dl_err(l, dl_at(v), "\"%s\" must be true or false, got %s", key,
+	    yread_describe(v));
+	return false;
+}
+
+int
+dl_read_list(struct loader *l, const char *key, struct yread_node *v, bool *ok)
+{
+	int rc = yread_value(l->r, v);
+
+	*ok = false;
+	if (rc != 0)
+		return rc;
+	if (v->kind == YTREE_SEQ ||
+	    (v->kind == YTREE_SCALAR && v->stype == YTREE_NULL)) {
+		*ok = true;
 		return 0;
 	}
-	err(l, v, "\"%s\" must be true or false, got %s", key,
-	    ytree_describe(v));
-	return -EINVAL;
+	dl_err(l, dl_at(v), "\"%s\" must be a list, got %s", key,
+	    yread_describe(v));
+	return v->kind == YTREE_SCALAR ? 0 : yread_leave(l->r);
 }
 
-/* A list, or null (an empty list); false, with the error reported, for
- * anything else. */
-static bool
-want_list(struct loader *l, const char *key, const struct ytree_node *v)
+bool
+dl_is_text(const struct yread_node *v, const char *s)
 {
-	if (v->kind == YTREE_SEQ ||
-	    (v->kind == YTREE_SCALAR && v->stype == YTREE_NULL))
-		return true;
-	err(l, v, "\"%s\" must be a list, got %s", key, ytree_describe(v));
-	return false;
+	return v->len == strlen(s) && memcmp(v->value, s, v->len) == 0;
 }
 
-static int
-want_state(struct loader *l, const struct ytree_node *v, bool *absent)
+char *
+dl_copy(struct loader *l, const char *s, size_t len)
 {
-	char q[DIAG_QUOTE_MAX];
-	const char *s = want_string(l, "state", v);
-
-	if (s == NULL)
-		return -EINVAL;
-	if (strcmp(s, "present") == 0 && strlen(s) == v->len)
-		*absent = false;
-	else if (strcmp(s, "absent") == 0 && strlen(s) == v->len)
-		*absent = true;
-	else {
-		err(l, v, "invalid state %s (expected present or absent)",
-		    quote(q, sizeof(q), v));
-		return -EINVAL;
-	}
-	return 0;
+	return arena_strndup(&l->ds->arena, s, len);
 }
 
-static bool
-has_control(const char *s, size_t len)
+/* Past INTERN_MAX distinct texts new ones are simply copied. */
+char *
+dl_intern(struct loader *l, const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	size_t v;
+	char *copy;
 
-		if (c < 0x20 || c == 0x7f)
-			return true;
-		if (c == 0xc2 && i + 1 < len &&
-		    (unsigned char)s[i + 1] >= 0x80 &&
-		    (unsigned char)s[i + 1] <= 0x9f)
-			return true;
-	}
-	return false;
-}
-
-const char *
-desired_reference_problem(const char *s, size_t len)
-{
-	size_t i, a, b;
-
-	if (len < DESIRED_REF_MIN || len > DESIRED_REF_MAX)
-		return "must be 3 to 100 characters long";
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '/'))
-			return "may only contain a-z, 0-9, \"-\" and \"/\"";
-	}
-	/* The shape of generated deployment names: ^[a-z]+-[a-z]+-[0-9]+$ */
-	for (a = 0; a < len && s[a] >= 'a' && s[a] <= 'z'; a++)
-		;
-	if (a > 0 && a < len && s[a] == '-') {
-		for (b = a + 1; b < len && s[b] >= 'a' && s[b] <= 'z'; b++)
-			;
-		if (b > a + 1 && b < len && s[b] == '-') {
-			for (i = b + 1; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-				;
-			if (i > b + 1 && i == len)
-				return "has the shape of a deployment name "
-				    "(letters-letters-digits)";
-		}
-	}
-	if (len >= 6 && memcmp(s, "local-", 6) == 0)
-		return "may not start with \"local-\"";
-	for (const char *const *r = reserved_refs; *r; r++)
-		if (strlen(*r) == len && memcmp(*r, s, len) == 0)
-			return "is reserved";
-	return NULL;
-}
-
-/* region and class: names the API hands out (aws-us-east-1, s16), so a
- * stray space or capital is caught here rather than by the API. */
-static char *
-want_attr(struct loader *l, const char *key, const struct ytree_node *v)
-{
-	char q[DIAG_QUOTE_MAX], *copy;
-	bool ok;
-
-	if (want_string(l, key, v) == NULL)
-		return NULL;
-	ok = v->len > 0 && v->len <= DESIRED_ATTR_MAX;
-	for (size_t i = 0; ok && i < v->len; i++) {
-		char c = v->value[i];
-
-		ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-	}
-	if (!ok) {
-		err(l, v, "invalid %s %s (expected 1 to %d characters of a-z, "
-		    "0-9 and \"-\")", key, quote(q, sizeof(q), v),
-		    DESIRED_ATTR_MAX);
-		return NULL;
-	}
-	if ((copy = strdup(v->value)) == NULL)
-		err(l, v, "out of memory");
+	if (strmap_get(&l->intern, s, len, &v))
+		return (char *)(uintptr_t)v;
+	if ((copy = dl_copy(l, s, len)) != NULL && l->intern.n < INTERN_MAX)
+		(void)strmap_put(&l->intern, copy, len, (size_t)(uintptr_t)copy,
+		    NULL);
 	return copy;
 }
 
-struct project_ctx {
-	struct strmap refs;            /* reference -> deployment index */
-	struct {
-		bool set;
-		const char *reference;
-		int line, col;
-	} def[4];                      /* the first default of each type */
-};
-
-static int
-add_deployment(struct desired_project *p, const struct desired_deployment *dd,
-    size_t *cap)
+int
+dl_mark(struct marks *m, unsigned kind, const char *text, struct pos p,
+    size_t owner)
 {
-	if (p->n_deployments == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 4;
-		struct desired_deployment *np;
+	if (m->n == m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 8;
+		struct mark *nv = realloc(m->v, ncap * sizeof(*nv));
 
-		np = realloc(p->deployments, ncap * sizeof(*np));
-		if (np == NULL)
+		if (nv == NULL)
 			return -ENOMEM;
-		p->deployments = np;
-		*cap = ncap;
+		m->v = nv;
+		m->cap = ncap;
 	}
-	p->deployments[p->n_deployments++] = *dd;
+	m->v[m->n].kind = (unsigned char)kind;
+	m->v[m->n].text = text;
+	m->v[m->n].at = p;
+	m->v[m->n].owner = owner;
+	m->n++;
 	return 0;
 }
 
-static int
-load_deployment(struct loader *l, struct desired_project *p,
-    struct project_ctx *pc, const struct ytree_node *m, size_t *cap)
+int
+dl_strv_add(struct strv *sv, char *s)
 {
-	const struct ytree_node *ref_v = NULL, *type_v = NULL, *def_v = NULL;
-	const struct ytree_node *protect_v = NULL;
-	struct desired_deployment dd;
-	char q[DIAG_QUOTE_MAX], q2[DIAG_QUOTE_MAX];
-	bool type_ok = false, ref_ok = false;
-	const char *why;
-	size_t found;
+	if (sv->n == sv->cap) {
+		size_t ncap = sv->cap ? sv->cap * 2 : 8;
+		char **nv = realloc(sv->v, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -ENOMEM;
+		sv->v = nv;
+		sv->cap = ncap;
+	}
+	sv->v[sv->n++] = s;
+	return 0;
+}
+
+int
+dl_strv_keep(struct loader *l, char ***out, uint16_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (l->list.n == 0)
+		return 0;
+	*out = arena_memdup(&l->ds->arena, l->list.v,
+	    l->list.n * sizeof(*l->list.v), _Alignof(char *));
+	if (*out == NULL)
+		return -ENOMEM;
+	*n = (uint16_t)l->list.n;
+	l->list.n = 0;
+	return 0;
+}
+
+void
+dl_absent_key(struct res *res, const char *key, struct pos p)
+{
+	struct absent_key *v = res->at == AT_PROJECT ? res->pc->absent_keys :
+	    res->dc->absent_keys;
+	size_t *n = res->at == AT_PROJECT ? &res->pc->n_absent_keys :
+	    &res->dc->n_absent_keys;
+
+	if (*n < ABSENT_KEYS_MAX) {
+		v[*n].key = key;
+		v[*n].at = p;
+		(*n)++;
+	}
+}
+
+static void
+absent_keys_report(struct loader *l, const char *what, const char *name,
+    const struct absent_key *v, size_t n)
+{
+	char q[DIAG_QUOTE_MAX];
+
+	for (size_t i = 0; i < n; i++)
+		dl_err(l, v[i].at, "%s %s has state: absent and may not set \"%s\"",
+		    what, name != NULL ? diag_quote(q, sizeof(q), name,
+		    strlen(name)) : (*what == 'p' ? "without a name" :
+		    "without a reference"), v[i].key);
+}
+
+/* ---- the key table ------------------------------------------------------ */
+
+struct key_row {
+	const char *name;
+	unsigned where;          /* AT_* where the key applies */
+	key_fn *parse;           /* reads the value */
+};
+
+/* In this order in the "expected one of" lists. */
+static const struct key_row key_rows[] = {
+	{ "projects", AT_TOP, dl_key_projects },
+	{ "name", AT_PROJECT, dl_key_name },
+	{ "reference", AT_DEPLOYMENT, dl_key_reference },
+	{ "type", AT_DEPLOYMENT, dl_key_type },
+	{ "region", AT_DEPLOYMENT, dl_key_attr },
+	{ "class", AT_DEPLOYMENT, dl_key_attr },
+	{ "default", AT_DEPLOYMENT, dl_key_default },
+	{ "state", AT_PROJECT | AT_DEPLOYMENT, dl_key_state },
+	{ "deployments", AT_PROJECT, dl_key_deployments },
+	{ "protect", AT_PROJECT | AT_DEPLOYMENT, dl_key_protect },
+	{ "slug", AT_PROJECT, dl_key_slug },
+	{ "dashboard_edit_confirmation", AT_DEPLOYMENT, dl_key_tribool },
+	{ "send_logs_to_client", AT_DEPLOYMENT, dl_key_tribool },
+	{ "expires_at", AT_DEPLOYMENT, dl_key_expires },
+	{ "renamed_from", AT_PROJECT | AT_DEPLOYMENT, dl_key_renamed_from },
+	{ "env", AT_PROJECT, dl_key_env },
+	{ "domains", AT_DEPLOYMENT, dl_key_domains },
+	{ "deploy_keys", AT_DEPLOYMENT, dl_key_deploy_keys },
+	{ "domain", AT_DOMAIN, dl_key_domain },
+	{ "destination", AT_DOMAIN, dl_key_destination },
+	{ "file", AT_VALUE, dl_key_file },
+	{ "env", AT_VALUE, dl_key_envvar },
+};
+
+#define N_KEY_ROWS (sizeof(key_rows) / sizeof(key_rows[0]))
+
+static const char *
+where_text(unsigned where)
+{
+	switch (where) {
+	case AT_TOP: return "at the top level";
+	case AT_PROJECT: return "in project";
+	case AT_DOMAIN: return "in a domains entry";
+	case AT_VALUE: return "in an env value";
+	default: return "in deployment";
+	}
+}
+
+static void
+unknown_key(struct loader *l, const struct yread_node *k, unsigned where)
+{
+	char list[768], q[DIAG_QUOTE_MAX];
+	size_t o = 0, n = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < N_KEY_ROWS; i++) {
+		if (!(key_rows[i].where & where))
+			continue;
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
+		    n++ ? ", " : "", key_rows[i].name);
+	}
+	if (dl_is_text(k, "<<"))
+		dl_err(l, dl_at(k), "merge keys (<<) are not supported %s",
+		    where_text(where));
+	else
+		dl_err(l, dl_at(k), "unknown key %s %s (expected %s%s)",
+		    dl_quote(q, sizeof(q), k), where_text(where),
+		    n > 1 ? "one of: " : "", list);
+}
+
+int
+dl_read_keys(struct loader *l, struct res *res)
+{
+	struct yread_node k;
 	int rc;
 
-	memset(&dd, 0, sizeof(dd));
-	dd.is_default = TRI_UNSET;
-	dd.loc.file = l->file;
-	dd.loc.line = m->line;
-	dd.loc.col = m->col;
-	if (m->kind != YTREE_MAP) {
-		err(l, m, "a deployment must be a mapping, got %s",
-		    ytree_describe(m));
-		return 0;
-	}
-	for (size_t i = 0; i < m->n; i++) {
-		const struct ytree_node *k = YTREE_KEY(m, i), *v = YTREE_VALUE(m, i);
+	while ((rc = yread_next_key(l->r, &k)) > 0) {
+		const struct key_row *row = NULL;
 
-		if (key_is(k, "reference")) {
-			ref_v = v;
-			if (want_string(l, "reference", v) == NULL)
-				continue;
-			if ((why = desired_reference_problem(v->value, v->len))) {
-				err(l, v, "reference %s %s", quote(q, sizeof(q), v), why);
-				continue;
-			}
-			if ((dd.reference = strdup(v->value)) == NULL) {
-				rc = -ENOMEM;
-				goto fail;
-			}
-			dd.loc.line = v->line;
-			dd.loc.col = v->col;
-			ref_ok = true;
-		} else if (key_is(k, "type")) {
-			type_v = v;
-			if (want_string(l, "type", v) == NULL)
-				continue;
-			if (strlen(v->value) != v->len ||
-			    dep_type_parse(v->value, &dd.type) != 0) {
-				err(l, v, "invalid type %s (expected one of: dev, prod, "
-				    "preview, custom)", quote(q, sizeof(q), v));
-				continue;
-			}
-			type_ok = true;
-		} else if (key_is(k, "region")) {
-			free(dd.region);
-			dd.region = want_attr(l, "region", v);
-		} else if (key_is(k, "class")) {
-			free(dd.class_name);
-			dd.class_name = want_attr(l, "class", v);
-		} else if (key_is(k, "default")) {
-			bool b;
-
-			if (want_bool(l, "default", v, &b) == 0) {
-				dd.is_default = b ? TRI_TRUE : TRI_FALSE;
-				def_v = v;
-			}
-		} else if (key_is(k, "state")) {
-			want_state(l, v, &dd.absent);
-		} else if (key_is(k, "protect")) {
-			if (want_bool(l, "protect", v, &dd.protect) == 0)
-				protect_v = v;
+		for (size_t i = 0; i < N_KEY_ROWS && row == NULL; i++)
+			if ((key_rows[i].where & res->at) &&
+			    dl_is_text(&k, key_rows[i].name))
+				row = &key_rows[i];
+		if (row != NULL) {
+			rc = row->parse(l, res, &k);
 		} else {
-			unknown_key(l, k, "in deployment", deployment_keys);
+			unknown_key(l, &k, res->at);
+			rc = yread_skip(l->r);
 		}
-	}
-	if (ref_v == NULL)
-		err(l, m, "deployment has no \"reference\"");
-	if (type_v == NULL)
-		err(l, m, "deployment %s%shas no \"type\" (expected one of: dev, "
-		    "prod, preview, custom)",
-		    ref_ok ? diag_quote(q, sizeof(q), dd.reference,
-		    strlen(dd.reference)) : "", ref_ok ? " " : "");
-	if (dd.is_default == TRI_TRUE && type_ok && dd.type != DEP_DEV &&
-	    dd.type != DEP_PROD) {
-		err(l, def_v, "\"default: true\" is only allowed with type dev or "
-		    "prod, not %s", dep_type_name(dd.type));
-	} else if (dd.is_default == TRI_TRUE && type_ok && !dd.absent) {
-		/* One default per type: the API would move the flag. */
-		if (pc->def[dd.type].set) {
-			err(l, def_v, "more than one default %s deployment in "
-			    "project %s (the first is %s at %s:%d:%d)",
-			    dep_type_name(dd.type),
-			    p->name ? diag_quote(q, sizeof(q), p->name,
-			    strlen(p->name)) : "without a name",
-			    pc->def[dd.type].reference ? diag_quote(q2, sizeof(q2),
-			    pc->def[dd.type].reference,
-			    strlen(pc->def[dd.type].reference)) : "a deployment",
-			    l->file, pc->def[dd.type].line, pc->def[dd.type].col);
-		} else {
-			/* is_default is TRI_TRUE only where def_v was set with it;
-			 * the analyzer cannot follow that through the key loop. */
-			pc->def[dd.type].set = true;
-			pc->def[dd.type].reference = dd.reference;
-			pc->def[dd.type].line = def_v->line; /* NOLINT(clang-analyzer-core.NullDereference) */
-			pc->def[dd.type].col = def_v->col;
-		}
-	}
-	if (ref_ok) {
-		rc = strmap_put(&pc->refs, dd.reference, strlen(dd.reference),
-		    p->n_deployments, &found);
 		if (rc < 0)
-			goto fail;
-		if (rc == 1) {
-			const struct src_loc *f = &p->deployments[found].loc;
-
-			err(l, ref_v, "duplicate reference %s in project %s (first "
-			    "declared at %s:%d:%d)", quote(q, sizeof(q), ref_v),
-			    p->name ? diag_quote(q2, sizeof(q2), p->name,
-			    strlen(p->name)) : "without a name",
-			    f->file, f->line, f->col);
-		}
+			return rc;
 	}
-	if (dd.absent && protect_v != NULL && dd.protect)
-		diag_warning(l->d, l->file, protect_v->line, protect_v->col,
-		    "deployment %s has state: absent and protect: true; the "
-		    "protected guard will hold back its deletion",
-		    ref_ok ? diag_quote(q, sizeof(q), dd.reference,
-		    strlen(dd.reference)) : "without a reference");
-	if ((rc = add_deployment(p, &dd, cap)) != 0)
-		goto fail;
-	return 0;
-fail:
-	free(dd.reference);
-	free(dd.region);
-	free(dd.class_name);
 	return rc;
 }
 
-static struct desired_project *
-new_project(struct loader *l)
+/* ---- deployments -------------------------------------------------------- */
+
+/* What a deployment's own keys say about it, once its mapping ended. */
+static void
+check_deployment(struct loader *l, const struct dep_ctx *dc)
+{
+	const struct desired_deployment *dd = &dc->dd;
+	char q[DIAG_QUOTE_MAX];
+
+	if (!dc->ref_seen)
+		dl_err(l, dc->m, "deployment has no \"reference\"");
+	if (!dc->type_seen)
+		dl_err(l, dc->m, "deployment %s%shas no \"type\" (expected one of: "
+		    "dev, prod, preview, custom)",
+		    dc->ref_ok ? dl_quote_s(q, sizeof(q), dd->reference, "") : "",
+		    dc->ref_ok ? " " : "");
+	if (dd->is_default == TRI_TRUE && dc->type_ok && dd->type != DEP_DEV &&
+	    dd->type != DEP_PROD)
+		dl_err(l, dc->def, "\"default: true\" is only allowed with type "
+		    "dev or prod, not %s", dep_type_name(dd->type));
+	if (dd->absent)
+		absent_keys_report(l, "deployment", dd->reference,
+		    dc->absent_keys, dc->n_absent_keys);
+}
+
+static int
+load_deployment(struct loader *l, struct proj_ctx *pc)
+{
+	struct res res = { AT_DEPLOYMENT, pc, NULL, NULL, NULL };
+	struct yread_node m;
+	struct dep_ctx *dc;
+	int rc;
+
+	if ((rc = yread_value(l->r, &m)) != 0)
+		return rc;
+	if (m.kind != YTREE_MAP) {
+		dl_err(l, dl_at(&m), "a deployment must be a mapping, got %s",
+		    yread_describe(&m));
+		return m.kind == YTREE_SCALAR ? 0 : yread_leave(l->r);
+	}
+	if (l->n_deps == l->deps_cap) {
+		size_t ncap = l->deps_cap ? l->deps_cap * 2 : 8;
+		struct dep_ctx *np = realloc(l->deps, ncap * sizeof(*np));
+
+		if (np == NULL)
+			return -ENOMEM;
+		l->deps = np;
+		l->deps_cap = ncap;
+	}
+	dc = &l->deps[l->n_deps];
+	memset(dc, 0, sizeof(*dc));
+	dc->dd.is_default = TRI_UNSET;
+	dc->dd.dashboard_edit_confirmation = TRI_UNSET;
+	dc->dd.send_logs_to_client = TRI_UNSET;
+	dc->dd.expires = DESIRED_EXPIRES_UNSET;
+	dc->dd.loc.file = l->file;
+	dc->dd.loc.line = m.line;
+	dc->dd.loc.col = m.col;
+	dc->m = dl_at(&m);
+	res.dc = dc;
+	if ((rc = dl_read_keys(l, &res)) < 0)
+		return rc;
+	check_deployment(l, dc);
+	l->n_deps++;
+	return 0;
+}
+
+int
+dl_key_deployments(struct loader *l, struct res *res,
+    const struct yread_node *k)
+{
+	struct proj_ctx *pc = res->pc;
+	struct yread_node v;
+	bool ok;
+	int rc;
+
+	if ((rc = dl_read_list(l, "deployments", &v, &ok)) != 0 || !ok)
+		return rc;
+	pc->deps_seen = true;
+	pc->deps_key = dl_at(k);
+	if (v.kind != YTREE_SEQ)
+		return 0;
+	/* Errors inside are reported even under state: absent: one run
+	 * shows everything there is to fix. */
+	while ((rc = yread_next_item(l->r)) > 0) {
+		pc->n_items++;
+		if ((rc = load_deployment(l, pc)) != 0)
+			return rc;
+	}
+	return rc;
+}
+
+/* ---- projects ----------------------------------------------------------- */
+
+static int
+add_project(struct loader *l, const struct desired_project *p)
 {
 	struct desired_state *ds = l->ds;
-	struct desired_project *p;
 
 	if (ds->n_projects == l->proj_cap) {
-		size_t ncap = l->proj_cap ? l->proj_cap * 2 : 8;
+		/* A quarter more each time: little room left over at the
+		 * peak, and realloc moves large arrays without copying. */
+		size_t ncap = l->proj_cap < 16 ? 16 : l->proj_cap + l->proj_cap / 4;
 		struct desired_project *np;
 
 		np = realloc(ds->projects, ncap * sizeof(*np));
 		if (np == NULL)
-			return NULL;
+			return -ENOMEM;
 		ds->projects = np;
 		l->proj_cap = ncap;
 	}
-	p = &ds->projects[ds->n_projects++];
-	memset(p, 0, sizeof(*p));
-	return p;
+	ds->projects[ds->n_projects++] = *p;
+	return 0;
 }
 
+/* The deployments collected for the project, sized once. */
 static int
-load_project(struct loader *l, const struct ytree_node *m)
+keep_deployments(struct loader *l, struct desired_project *p)
 {
-	const struct ytree_node *name_v = NULL, *deps_k = NULL, *deps_v = NULL;
-	const struct ytree_node *protect_v = NULL;
-	struct desired_project *p;
-	struct project_ctx pc;
-	char q[DIAG_QUOTE_MAX];
-	size_t idx, found, cap = 0;
-	int rc = 0;
+	struct desired_deployment *v;
 
-	if (m->kind != YTREE_MAP) {
-		err(l, m, "a project must be a mapping, got %s", ytree_describe(m));
+	if (l->n_deps == 0)
 		return 0;
-	}
-	if ((p = new_project(l)) == NULL)
+	v = arena_alloc(&l->ds->arena, l->n_deps * sizeof(*v),
+	    _Alignof(struct desired_deployment));
+	if (v == NULL)
 		return -ENOMEM;
-	idx = l->ds->n_projects - 1;
-	p->loc.file = l->file;
-	p->loc.line = m->line;
-	p->loc.col = m->col;
-	for (size_t i = 0; i < m->n; i++) {
-		const struct ytree_node *k = YTREE_KEY(m, i), *v = YTREE_VALUE(m, i);
-
-		if (key_is(k, "name")) {
-			name_v = v;
-			if (want_string(l, "name", v) == NULL)
-				continue;
-			if (v->len == 0) {
-				err(l, v, "\"name\" may not be empty");
-			} else if (v->len > DESIRED_NAME_MAX) {
-				err(l, v, "project name %s is longer than %d bytes",
-				    quote(q, sizeof(q), v), DESIRED_NAME_MAX);
-			} else if (has_control(v->value, v->len)) {
-				err(l, v, "project name %s may not contain control "
-				    "characters", quote(q, sizeof(q), v));
-			} else {
-				if ((p->name = strdup(v->value)) == NULL)
-					return -ENOMEM;
-				p->loc.line = v->line;
-				p->loc.col = v->col;
-			}
-		} else if (key_is(k, "state")) {
-			want_state(l, v, &p->absent);
-		} else if (key_is(k, "protect")) {
-			if (want_bool(l, "protect", v, &p->protect) == 0)
-				protect_v = v;
-		} else if (key_is(k, "deployments")) {
-			if (want_list(l, "deployments", v)) {
-				deps_k = k;
-				deps_v = v;
-			}
-		} else {
-			unknown_key(l, k, "in project", project_keys);
-		}
-	}
-	if (name_v == NULL)
-		err(l, m, "project has no \"name\"");
-	if (p->name != NULL) {
-		rc = strmap_put(&l->names, p->name, strlen(p->name), idx, &found);
-		if (rc < 0)
-			return rc;
-		if (rc == 1) {
-			const struct src_loc *f = &l->ds->projects[found].loc;
-
-			err(l, name_v, "duplicate project name %s (first declared at "
-			    "%s:%d:%d)", quote(q, sizeof(q), name_v), f->file,
-			    f->line, f->col);
-		}
-	}
-	if (p->absent && deps_v != NULL && deps_v->n > 0)
-		err(l, deps_k, "project %s has state: absent and may not list "
-		    "deployments", p->name ? diag_quote(q, sizeof(q), p->name,
-		    strlen(p->name)) : "without a name");
-	/* p->protect is true only where protect_v was set with it (p starts
-	 * zeroed); the analyzer loses the zeroing of the new element. */
-	if (p->absent && p->protect)
-		diag_warning(l->d, l->file, protect_v->line, protect_v->col, /* NOLINT(clang-analyzer-core.NullDereference) */
-		    "project %s has state: absent and protect: true; the "
-		    "protected guard will hold back its deletion",
-		    p->name ? diag_quote(q, sizeof(q), p->name, strlen(p->name)) :
-		    "without a name");
-	if (deps_v == NULL || deps_v->kind != YTREE_SEQ)
-		return 0;
-	/* Errors inside are reported even under state: absent: one run
-	 * shows everything there is to fix. */
-	memset(&pc, 0, sizeof(pc));
-	strmap_init(&pc.refs);
-	for (size_t i = 0; i < deps_v->n && rc >= 0; i++) {
-		/* p stays valid: only ds->projects moves, and not meanwhile. */
-		rc = load_deployment(l, p, &pc, deps_v->items[i], &cap);
-	}
-	strmap_free(&pc.refs);
-	return rc < 0 ? rc : 0;
+	for (size_t i = 0; i < l->n_deps; i++)
+		v[i] = l->deps[i].dd;
+	p->deployments = v;
+	p->n_deployments = l->n_deps;
+	return 0;
 }
 
 static int
-load_document(struct loader *l, const struct ytree_node *root)
+load_project(struct loader *l)
 {
-	static const char *const top_keys[] = { "projects", NULL };
-	const struct ytree_node *v;
-	int rc = 0;
+	struct yread_node m;
+	struct proj_ctx pc;
+	struct res res = { AT_PROJECT, &pc, NULL, NULL, NULL };
+	char q[DIAG_QUOTE_MAX];
+	int rc;
 
-	if (root->kind == YTREE_SCALAR && root->stype == YTREE_NULL)
-		return 0;      /* an empty document declares nothing */
-	if (root->kind != YTREE_MAP) {
-		err(l, root, "expected a mapping with the key \"projects\" at the "
-		    "top level, got %s", ytree_describe(root));
-		return 0;
+	if ((rc = yread_value(l->r, &m)) != 0)
+		return rc;
+	if (m.kind != YTREE_MAP) {
+		dl_err(l, dl_at(&m), "a project must be a mapping, got %s",
+		    yread_describe(&m));
+		return m.kind == YTREE_SCALAR ? 0 : yread_leave(l->r);
 	}
-	for (size_t i = 0; i < root->n; i++) {
-		if (!key_is(YTREE_KEY(root, i), "projects")) {
-			unknown_key(l, YTREE_KEY(root, i), "at the top level",
-			    top_keys);
+	memset(&pc, 0, sizeof(pc));
+	pc.index = l->ds->n_projects;
+	pc.p.loc.file = l->file;
+	pc.p.loc.line = m.line;
+	pc.p.loc.col = m.col;
+	pc.m = dl_at(&m);
+	l->n_deps = 0;
+	l->dep_marks.n = 0;
+	if ((rc = dl_read_keys(l, &res)) < 0)
+		return rc;
+	if (!pc.name_seen)
+		dl_err(l, pc.m, "project has no \"name\"");
+	if (pc.p.absent && pc.n_items > 0)
+		dl_err(l, pc.deps_key, "project %s has state: absent and may not "
+		    "list deployments", dl_quote_s(q, sizeof(q), pc.p.name,
+		    "without a name"));
+	if (pc.p.absent && pc.p.protect)
+		dl_warn(l, pc.protect, "project %s has state: absent and protect: "
+		    "true; the protected guard will hold back its deletion",
+		    dl_quote_s(q, sizeof(q), pc.p.name, "without a name"));
+	if (pc.p.absent)
+		absent_keys_report(l, "project", pc.p.name, pc.absent_keys,
+		    pc.n_absent_keys);
+	if ((rc = dl_check_deployments(l, &pc)) != 0 ||
+	    (rc = keep_deployments(l, &pc.p)) != 0)
+		return rc;
+	return add_project(l, &pc.p);
+}
+
+int
+dl_key_projects(struct loader *l, struct res *res, const struct yread_node *k)
+{
+	struct yread_node v;
+	bool ok;
+	int rc;
+
+	(void)res;
+	(void)k;
+	if ((rc = dl_read_list(l, "projects", &v, &ok)) != 0 || !ok ||
+	    v.kind != YTREE_SEQ)
+		return rc;
+	while ((rc = yread_next_item(l->r)) > 0)
+		if ((rc = load_project(l)) != 0)
+			return rc;
+	return rc;
+}
+
+static int
+load_documents(struct loader *l)
+{
+	struct res res = { AT_TOP, NULL, NULL, NULL, NULL };
+	struct yread_node root;
+	int rc;
+
+	while ((rc = yread_document(l->r)) > 0) {
+		if ((rc = yread_value(l->r, &root)) != 0)
+			return rc;
+		if (root.kind == YTREE_SCALAR && root.stype == YTREE_NULL)
+			continue;      /* an empty document declares nothing */
+		if (root.kind != YTREE_MAP) {
+			dl_err(l, dl_at(&root), "expected a mapping with the key "
+			    "\"projects\" at the top level, got %s",
+			    yread_describe(&root));
+			if (root.kind == YTREE_SEQ && (rc = yread_leave(l->r)) != 0)
+				return rc;
 			continue;
 		}
-		v = YTREE_VALUE(root, i);
-		if (!want_list(l, "projects", v) || v->kind != YTREE_SEQ)
-			continue;
-		for (size_t j = 0; j < v->n && rc == 0; j++)
-			rc = load_project(l, v->items[j]);
+		if ((rc = dl_read_keys(l, &res)) < 0)
+			return rc;
 	}
 	return rc;
 }
 
 /* ---- the run ------------------------------------------------------------ */
 
-static int
-add_file_name(struct desired_state *ds, const char *name)
+/* The room the growth left over goes back, as soon as a file is read:
+ * the checks across projects then grow their sets without it. */
+static void
+trim_projects(struct loader *l)
 {
-	char **np, *s;
+	struct desired_project *np;
 
-	if ((s = strdup(name)) == NULL)
-		return -ENOMEM;
-	np = realloc(ds->files, (ds->n_files + 1) * sizeof(*np));
-	if (np == NULL) {
-		free(s);
-		return -ENOMEM;
+	if (l->ds->n_projects == 0 || l->ds->n_projects == l->proj_cap)
+		return;
+	np = realloc(l->ds->projects, l->ds->n_projects * sizeof(*np));
+	if (np != NULL) {
+		l->ds->projects = np;
+		l->proj_cap = l->ds->n_projects;
 	}
-	ds->files = np;
-	ds->files[ds->n_files++] = s;
-	return 0;
 }
 
 static int
-load_one(struct loader *l, const char *path, const char *display,
-    const struct ytree_limits *lim, size_t *nodes)
+load_file(struct loader *l, const char *path, const struct ytree_limits *lim,
+    size_t *nodes)
 {
-	struct ytree t;
-	size_t first = l->d->n;
+	size_t first = l->d->n, from = l->ds->n_projects;
 	int rc;
 
-	if ((rc = add_file_name(l->ds, display)) != 0)
-		return rc;
-	l->file = l->ds->files[l->ds->n_files - 1];
-	rc = ytree_load_file(&t, path, l->file, lim, nodes, l->d);
+	l->file_marks.n = 0;
+	rc = yread_open(&l->r, path, l->file, lim, nodes, l->d);
+	if (rc == 0)
+		rc = load_documents(l);
+	yread_close(l->r);
+	l->r = NULL;
 	if (rc == 0) {
-		for (size_t i = 0; i < t.n_docs && rc == 0; i++)
-			rc = load_document(l, t.docs[i]);
-	} else if (rc != -ENOMEM && rc != -E2BIG) {
-		rc = 0;        /* reported; go on with the next file */
+		trim_projects(l);
+		rc = dl_check_file(l, from);
 	}
-	ytree_free(&t);
+	if (rc == 0) {
+		diag_merge(l->d, &l->local);
+	} else {
+		/* Not read to its end: as if it declared nothing. */
+		diag_free(&l->local);
+		l->ds->n_projects = from;
+	}
 	diag_sort(l->d, first);
-	return rc;
+	if (rc == -ENOMEM || rc == -E2BIG || rc == -EPROTO)
+		return rc;
+	return 0;              /* reported; go on with the next file */
+}
+
+static void
+loader_free(struct loader *l)
+{
+	diag_free(&l->local);
+	free(l->names.slots);
+	strmap_free(&l->intern);
+	free(l->deps);
+	free(l->dep_marks.v);
+	free(l->file_marks.v);
+	free(l->claims);
+	for (size_t i = 0; i < sizeof(l->claimed) / sizeof(l->claimed[0]); i++)
+		strmap_free(&l->claimed[i]);
+	free(l->list.v);
+	free(l->list_at);
+	free(l->domains);
+	free(l->vars);
 }
 
 int
-desired_load_limits(const char *path, const struct ytree_limits *lim,
-    struct desired_state *out, struct diag *d)
+desired_load_opts(const char *path, const struct ytree_limits *lim,
+    unsigned flags, struct desired_state *out, struct diag *d)
 {
+	struct desired_files files;
 	struct loader l;
-	struct file_list fl;
-	struct stat st;
 	size_t errors = d->n_errors, nodes = 0;
-	int rc = 0;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&l, 0, sizeof(l));
-	memset(&fl, 0, sizeof(fl));
 	l.ds = out;
 	l.d = d;
-	strmap_init(&l.names);
-	if (stat(path, &st) != 0) {
-		rc = -errno;
-		diag_error(d, path, 0, 0, "cannot read: %s", strerror(errno));
-		return rc;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		struct dir_id seen[DESIRED_DIR_DEPTH + 1];
-
-		seen[0].dev = st.st_dev;
-		seen[0].ino = st.st_ino;
-		rc = walk(path, NULL, seen, 0, &fl, d);
-		if (rc == 0 && fl.n > 1)
-			qsort(fl.rel, fl.n, sizeof(*fl.rel), cmp_rel);
-		for (size_t i = 0; i < fl.n && rc == 0; i++) {
-			char *full = join(path, fl.rel[i]);
-
-			if (full == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			rc = load_one(&l, full, full, lim, &nodes);
-			free(full);
+	l.flags = flags;
+	strmap_init(&l.intern);
+	for (size_t i = 0; i < sizeof(l.claimed) / sizeof(l.claimed[0]); i++)
+		strmap_init(&l.claimed[i]);
+	rc = desired_files_list(path, &files, d);
+	if (rc == 0 && files.n > 0 &&
+	    (out->files = arena_alloc(&out->arena, files.n * sizeof(char *),
+	    _Alignof(char *))) == NULL)
+		rc = -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < files.n; i++) {
+		if ((l.file = arena_strdup(&out->arena, files.paths[i])) == NULL) {
+			rc = -ENOMEM;
+			break;
 		}
-	} else {
-		rc = load_one(&l, path, path, lim, &nodes);
+		out->files[out->n_files++] = (char *)l.file;
+		rc = load_file(&l, files.paths[i], lim, &nodes);
 	}
-	file_list_free(&fl);
-	strmap_free(&l.names);
+	desired_files_free(&files);
+	loader_free(&l);
 	if (rc == -ENOMEM)
 		diag_error(d, path, 0, 0, "out of memory");
+	else if (rc == -EPROTO)
+		diag_error(d, path, 0, 0, "internal error: the YAML reader was "
+		    "misused");
 	if (rc == 0 && d->n_errors > errors)
 		rc = -EINVAL;
 	if (rc != 0)
@@ -773,9 +659,16 @@ desired_load_limits(const char *path, const struct ytree_limits *lim,
 }
 
 int
+desired_load_limits(const char *path, const struct ytree_limits *lim,
+    struct desired_state *out, struct diag *d)
+{
+	return desired_load_opts(path, lim, 0, out, d);
+}
+
+int
 desired_load(const char *path, struct desired_state *out, struct diag *d)
 {
-	return desired_load_limits(path, NULL, out, d);
+	return desired_load_opts(path, NULL, 0, out, d);
 }
 
 size_t

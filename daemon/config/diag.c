@@ -107,6 +107,42 @@ diag_errors(const struct diag *d)
 	return d->n_errors;
 }
 
+void
+diag_merge(struct diag *into, struct diag *from)
+{
+	size_t i = 0;
+
+	if (from->n > 0 && into->n < DIAG_MAX) {
+		size_t room = DIAG_MAX - into->n, take = from->n < room ? from->n : room;
+
+		if (into->n + take > into->cap) {
+			struct diag_entry *p = realloc(into->items,
+			    (into->n + take) * sizeof(*p));
+
+			if (p != NULL) {
+				into->items = p;
+				into->cap = into->n + take;
+			} else {
+				take = 0;
+			}
+		}
+		memcpy(into->items + into->n, from->items, take * sizeof(*from->items));
+		into->n += take;
+		i = take;
+	}
+	/* What did not fit is dropped, as diag_addv drops past DIAG_MAX. */
+	for (; i < from->n; i++) {
+		free(from->items[i].file);
+		free(from->items[i].message);
+		into->dropped++;
+	}
+	into->n_errors += from->n_errors;
+	into->n_warnings += from->n_warnings;
+	into->dropped += from->dropped;
+	free(from->items);
+	memset(from, 0, sizeof(*from));
+}
+
 static int
 before(const struct diag_entry *a, const struct diag_entry *b)
 {

@@ -44,6 +44,10 @@ int diag_addv(struct diag *d, enum diag_level level, const char *file,
     int line, int col, const char *fmt, va_list ap) CP_PRINTF(6, 0);
 
 size_t diag_errors(const struct diag *d);
+/* Moves every entry of `from` to the end of `into` (past DIAG_MAX only
+ * counted, as if added there) and adds its counters; `from` is left
+ * empty. For diagnostics held back until their input proved readable. */
+void diag_merge(struct diag *into, struct diag *from);
 /* Stable sort of the entries from index `from` on by line and column, so
  * the errors of one file read top to bottom whatever check found them. */
 void diag_sort(struct diag *d, size_t from);

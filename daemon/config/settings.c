@@ -356,6 +356,30 @@ p_prune(const struct settings_row *r, const char *v, struct settings *s,
 	return 0;
 }
 
+const char *
+settings_follow_name(enum desired_follow f)
+{
+	return f == FOLLOW_POLL ? "poll" : "watch";
+}
+
+static int
+p_follow(const struct settings_row *r, const char *v, struct settings *s,
+    char *err, size_t len)
+{
+	char b[DIAG_QUOTE_MAX];
+
+	if (strcmp(v, "watch") == 0)
+		*FIELD(s, r, enum desired_follow) = FOLLOW_WATCH;
+	else if (strcmp(v, "poll") == 0)
+		*FIELD(s, r, enum desired_follow) = FOLLOW_POLL;
+	else {
+		snprintf(err, len, "invalid follow mode %s (expected watch or "
+		    "poll)", q(b, sizeof(b), v));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 p_log_level(const struct settings_row *r, const char *v, struct settings *s,
     char *err, size_t len)
@@ -430,6 +454,10 @@ static const struct settings_row rows[] = {
 	{ "desired", "desired", NULL, "/etc/convex-provisioner/desired", NULL,
 	  "PATH", "desired-state file or directory", p_path, OFF(desired), 0, 0,
 	  SETTINGS_PLAIN },
+	{ "follow", "follow", NULL, "watch", NULL, "MODE",
+	  "how run sees changes to the desired files: watch (inotify, and a "
+	  "check before every reconcile) or poll (the check only)", p_follow,
+	  OFF(follow), 0, 0, SETTINGS_PLAIN },
 	{ "interval", "interval", NULL, "60s", NULL, "DURATION",
 	  "time between reconciles (90, 30s, 5m, 1h)", p_duration,
 	  OFF(interval_ms), (int64_t)MS_SEC, (int64_t)(24 * MS_HOUR), SETTINGS_PLAIN },
@@ -468,6 +496,9 @@ static const struct settings_row rows[] = {
 	{ NULL, "json", NULL, "false", NULL, NULL,
 	  "plan and apply print one JSON object on stdout", p_bool, OFF(json),
 	  0, 0, SETTINGS_BOOL },
+	{ NULL, "strict", NULL, "false", NULL, NULL,
+	  "validate: an env value whose {file:} or {env:} cannot be read is an "
+	  "error, not a warning", p_bool, OFF(strict), 0, 0, SETTINGS_BOOL },
 };
 
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
@@ -753,18 +784,12 @@ settings_load(int argc, char **argv, struct settings *out, int *cmd_index,
 	    cmd_index, d);
 }
 
-int
-settings_load_from(int argc, char **argv, const char *default_config,
-    struct settings *out, int *cmd_index, struct diag *d)
+/* The long options: one per row with a flag, then -c, --help, --version. */
+static void
+build_options(struct option *opts)
 {
-	struct option opts[N_ROWS + 4];
-	size_t no = 0, errors = d->n_errors, npos = 0;
-	char **tmp;
-	bool *is_pos;
-	int c, rc = 0;
+	size_t no = 0;
 
-	memset(out, 0, sizeof(*out));
-	*cmd_index = argc;
 	for (size_t i = 0; i < N_ROWS; i++) {
 		if (rows[i].flag == NULL)
 			continue;
@@ -778,9 +803,13 @@ settings_load_from(int argc, char **argv, const char *default_config,
 	opts[no++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
 	opts[no++] = (struct option){ "version", no_argument, NULL, OPT_VERSION };
 	opts[no] = (struct option){ NULL, 0, NULL, 0 };
+}
 
-	/* Before getopt, which would take "--token" as an abbreviation of
-	 * --token-file and then quote the token as a file name. */
+/* Before getopt, which would take "--token" as an abbreviation of
+ * --token-file and then quote the token as a file name. */
+static int
+refuse_token_flag(int argc, char **argv, struct diag *d)
+{
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
@@ -790,13 +819,37 @@ settings_load_from(int argc, char **argv, const char *default_config,
 			return -EINVAL;
 		}
 	}
-	tmp = calloc((size_t)argc + 1, sizeof(*tmp));
-	is_pos = calloc((size_t)argc + 1, sizeof(*is_pos));
-	if (tmp == NULL || is_pos == NULL) {
-		free(tmp);
-		free(is_pos);
-		return -ENOMEM;
+	return 0;
+}
+
+static void
+bad_option(const char *arg, struct diag *d)
+{
+	char b[DIAG_QUOTE_MAX];
+	const char *eq;
+
+	if (optopt >= OPT_ROW) {
+		diag_error(d, NULL, 0, 0, "option --%s takes no value",
+		    rows[optopt - OPT_ROW].flag);
+	} else if (optopt != 0 && optopt < OPT_VERSION) {
+		diag_error(d, NULL, 0, 0, "unknown option \"-%c\" (see --help)",
+		    optopt);
+	} else {
+		eq = strchr(arg, '=');
+		diag_error(d, NULL, 0, 0, "unknown option %s (see --help)",
+		    diag_quote(b, sizeof(b), arg,
+		    eq ? (size_t)(eq - arg) : strlen(arg)));
 	}
+}
+
+/* getopt over argv: options go to *out (flags kept for their row, to be
+ * applied last), non-options are marked in is_pos and counted. */
+static int
+read_options(int argc, char **argv, const struct option *opts,
+    struct settings *out, bool *is_pos, size_t *npos, struct diag *d)
+{
+	int c, rc = 0;
+
 	/* "-": non-options come back in order (as 1) whatever
 	 * POSIXLY_CORRECT says, so options may stand after the command.
 	 * ":": a missing value is ':' rather than a message from getopt. */
@@ -808,7 +861,7 @@ settings_load_from(int argc, char **argv, const char *default_config,
 		switch (c) {
 		case 1:
 			is_pos[optind - 1] = true;
-			npos++;
+			(*npos)++;
 			break;
 		case OPT_HELP:
 			out->help = true;
@@ -826,20 +879,7 @@ settings_load_from(int argc, char **argv, const char *default_config,
 			diag_error(d, NULL, 0, 0, "option %s needs a value", arg);
 			break;
 		case '?':
-			if (optopt >= OPT_ROW)
-				diag_error(d, NULL, 0, 0, "option --%s takes no value",
-				    rows[optopt - OPT_ROW].flag);
-			else if (optopt != 0 && optopt < OPT_VERSION)
-				diag_error(d, NULL, 0, 0, "unknown option \"-%c\" "
-				    "(see --help)", optopt);
-			else {
-				char b[DIAG_QUOTE_MAX];
-				const char *eq = strchr(arg, '=');
-
-				diag_error(d, NULL, 0, 0, "unknown option %s (see --help)",
-				    diag_quote(b, sizeof(b), arg,
-				    eq ? (size_t)(eq - arg) : strlen(arg)));
-			}
+			bad_option(arg, d);
 			break;
 		default:
 			if (c >= OPT_ROW && c < OPT_ROW + (int)N_ROWS)
@@ -851,21 +891,53 @@ settings_load_from(int argc, char **argv, const char *default_config,
 	/* After "--" everything is an argument. */
 	for (int i = optind; rc == 0 && i < argc; i++) {
 		is_pos[i] = true;
-		npos++;
+		(*npos)++;
 	}
-	if (rc == 0) {
-		/* A stable permutation, as GNU getopt makes: options (and
-		 * their values) first, then the arguments in their order. */
-		size_t o = 1, a = (size_t)argc - npos;
+	return rc;
+}
 
-		for (int i = 1; i < argc; i++) {
-			if (is_pos[i])
-				tmp[a++] = argv[i];
-			else
-				tmp[o++] = argv[i];
-		}
-		for (int i = 1; i < argc; i++)
-			argv[i] = tmp[i];
+/* A stable permutation, as GNU getopt makes: options (and their values)
+ * first, then the arguments in their order. */
+static void
+permute(int argc, char **argv, const bool *is_pos, size_t npos, char **tmp)
+{
+	size_t o = 1, a = (size_t)argc - npos;
+
+	for (int i = 1; i < argc; i++) {
+		if (is_pos[i])
+			tmp[a++] = argv[i];
+		else
+			tmp[o++] = argv[i];
+	}
+	for (int i = 1; i < argc; i++)
+		argv[i] = tmp[i];
+}
+
+int
+settings_load_from(int argc, char **argv, const char *default_config,
+    struct settings *out, int *cmd_index, struct diag *d)
+{
+	struct option opts[N_ROWS + 4];
+	size_t errors = d->n_errors, npos = 0;
+	char **tmp;
+	bool *is_pos;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*cmd_index = argc;
+	build_options(opts);
+	if ((rc = refuse_token_flag(argc, argv, d)) != 0)
+		return rc;
+	tmp = calloc((size_t)argc + 1, sizeof(*tmp));
+	is_pos = calloc((size_t)argc + 1, sizeof(*is_pos));
+	if (tmp == NULL || is_pos == NULL) {
+		free(tmp);
+		free(is_pos);
+		return -ENOMEM;
+	}
+	rc = read_options(argc, argv, opts, out, is_pos, &npos, d);
+	if (rc == 0) {
+		permute(argc, argv, is_pos, npos, tmp);
 		*cmd_index = argc - (int)npos;
 	}
 	free(tmp);

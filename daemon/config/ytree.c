@@ -137,36 +137,37 @@ is_float(const char *s)
 	return *s == '\0';
 }
 
+enum ytree_stype
+ytree_resolve_plain(const char *s, size_t len, bool *bval)
+{
+	*bval = false;
+	if (strlen(s) != len)
+		return YTREE_STR;
+	if (*s == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+	    strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0)
+		return YTREE_NULL;
+	if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 ||
+	    strcmp(s, "TRUE") == 0) {
+		*bval = true;
+		return YTREE_BOOL;
+	}
+	if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 ||
+	    strcmp(s, "FALSE") == 0)
+		return YTREE_BOOL;
+	if (all_in(s + (*s == '+' || *s == '-'), "0123456789") ||
+	    (strncmp(s, "0o", 2) == 0 && all_in(s + 2, "01234567")) ||
+	    (strncmp(s, "0x", 2) == 0 && all_in(s + 2, "0123456789abcdefABCDEF")))
+		return YTREE_INT;
+	if (is_float(s) || strcmp(s, ".nan") == 0 || strcmp(s, ".NaN") == 0 ||
+	    strcmp(s, ".NAN") == 0)
+		return YTREE_FLOAT;
+	return YTREE_STR;
+}
+
 static void
 resolve_plain(struct ytree_node *n)
 {
-	const char *s = n->value;
-
-	if (strlen(s) != n->len) {
-		n->stype = YTREE_STR;
-		return;
-	}
-	if (*s == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
-	    strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0) {
-		n->stype = YTREE_NULL;
-	} else if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 ||
-	    strcmp(s, "TRUE") == 0) {
-		n->stype = YTREE_BOOL;
-		n->bval = true;
-	} else if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 ||
-	    strcmp(s, "FALSE") == 0) {
-		n->stype = YTREE_BOOL;
-		n->bval = false;
-	} else if (all_in(s + (*s == '+' || *s == '-'), "0123456789") ||
-	    (strncmp(s, "0o", 2) == 0 && all_in(s + 2, "01234567")) ||
-	    (strncmp(s, "0x", 2) == 0 && all_in(s + 2, "0123456789abcdefABCDEF"))) {
-		n->stype = YTREE_INT;
-	} else if (is_float(s) || strcmp(s, ".nan") == 0 ||
-	    strcmp(s, ".NaN") == 0 || strcmp(s, ".NAN") == 0) {
-		n->stype = YTREE_FLOAT;
-	} else {
-		n->stype = YTREE_STR;
-	}
+	n->stype = (unsigned char)ytree_resolve_plain(n->value, n->len, &n->bval);
 }
 
 /* ---- the builder -------------------------------------------------------- */
@@ -224,16 +225,31 @@ builder_free(struct builder *b)
 	strmap_free(&b->anchors);
 }
 
+int
+ytree_pos1(size_t v)
+{
+	return v >= INT_MAX ? INT_MAX : (int)v + 1;
+}
+
 static int
 mark_line(const yaml_mark_t *m)
 {
-	return m->line >= INT_MAX ? INT_MAX : (int)m->line + 1;
+	return ytree_pos1(m->line);
 }
 
 static int
 mark_col(const yaml_mark_t *m)
 {
-	return m->column >= INT_MAX ? INT_MAX : (int)m->column + 1;
+	return ytree_pos1(m->column);
+}
+
+void
+ytree_too_many_nodes(struct diag *d, const char *file, int line, int col,
+    const struct ytree_limits *lim)
+{
+	diag_error(d, file, line, col,
+	    "more than %zu YAML nodes (aliases counted as expanded)",
+	    lim->max_nodes);
 }
 
 /* Counts nodes against the budget; the error names the limit. */
@@ -244,9 +260,8 @@ count_nodes(struct builder *b, size_t add, const yaml_mark_t *m)
 
 	if (add > b->lim->max_nodes || cur > b->lim->max_nodes - add) {
 		*b->used = b->lim->max_nodes + 1;
-		diag_error(b->d, b->t->file, mark_line(m), mark_col(m),
-		    "more than %zu YAML nodes (aliases counted as expanded)",
-		    b->lim->max_nodes);
+		ytree_too_many_nodes(b->d, b->t->file, mark_line(m), mark_col(m),
+		    b->lim);
 		return -E2BIG;
 	}
 	*b->used = cur + add;
@@ -318,12 +333,11 @@ attach(struct builder *b, struct ytree_node *n)
 	return 0;
 }
 
-static int
-check_tag(struct builder *b, const yaml_char_t *utag, const char *ok,
-    const yaml_mark_t *m)
+int
+ytree_check_tag(struct diag *d, const char *file, const char *tag,
+    const char *ok, int line, int col)
 {
 	static const char prefix[] = "tag:yaml.org,2002:";
-	const char *tag = (const char *)utag;
 	char q[DIAG_QUOTE_MAX], buf[160];
 
 	if (tag == NULL || strcmp(tag, "!") == 0 || strcmp(tag, ok) == 0)
@@ -333,10 +347,18 @@ check_tag(struct builder *b, const yaml_char_t *utag, const char *ok,
 		snprintf(buf, sizeof(buf), "!!%s", tag + sizeof(prefix) - 1);
 	else
 		snprintf(buf, sizeof(buf), "%s", tag);
-	diag_error(b->d, b->t->file, mark_line(m), mark_col(m),
+	diag_error(d, file, line, col,
 	    "unsupported tag %s (only !!str is understood)",
 	    diag_quote(q, sizeof(q), buf, strlen(buf)));
 	return -EINVAL;
+}
+
+static int
+check_tag(struct builder *b, const yaml_char_t *utag, const char *ok,
+    const yaml_mark_t *m)
+{
+	return ytree_check_tag(b->d, b->t->file, (const char *)utag, ok,
+	    mark_line(m), mark_col(m));
 }
 
 static int
@@ -564,70 +586,76 @@ add_doc(struct builder *b, const yaml_mark_t *m)
 	return 0;
 }
 
-/* libyaml's reader reports a byte offset; turn it into line and column
- * (in characters, as the scanner counts them). */
-static void
-offset_pos(const char *data, size_t len, size_t off, int *line, int *col)
+void
+ytree_pos_advance(struct ytree_pos *p, const char *data, size_t len)
 {
-	int l = 1, c = 1;
-
-	if (off > len)
-		off = len;
-	for (size_t i = 0; i < off; i++) {
+	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)data[i];
 
 		if (ch == '\n') {
-			l++;
-			c = 1;
+			p->line++;
+			p->col = 1;
 		} else if ((ch & 0xc0) != 0x80) {
-			c++;
+			p->col++;
 		}
 	}
-	*line = l;
-	*col = c;
 }
 
-static void
-report_parser_error(struct builder *b, const yaml_parser_t *p,
-    const char *data, size_t len)
+void
+ytree_parser_error(struct diag *d, const char *file,
+    const struct yaml_parser_s *p, int off_line, int off_col)
 {
-	const char *file = b->t->file;
 	const char *problem = p->problem ? p->problem : "unknown error";
 	int line, col;
 
 	switch (p->error) {
 	case YAML_MEMORY_ERROR:
-		diag_error(b->d, file, 0, 0, "out of memory");
+		diag_error(d, file, 0, 0, "out of memory");
 		break;
 	case YAML_READER_ERROR:
-		offset_pos(data, len, p->problem_offset, &line, &col);
+		line = off_line;
+		col = off_col;
 		if (strstr(problem, "control characters") != NULL)
-			diag_error(b->d, file, line, col,
+			diag_error(d, file, line, col,
 			    "control character 0x%02x is not allowed",
 			    (unsigned)p->problem_value);
 		else if (strstr(problem, "UTF-8") != NULL && p->problem_value >= 0)
-			diag_error(b->d, file, line, col,
+			diag_error(d, file, line, col,
 			    "not valid UTF-8: %s 0x%02x", problem,
 			    (unsigned)p->problem_value);
 		else if (strstr(problem, "UTF-8") != NULL)
-			diag_error(b->d, file, line, col, "not valid UTF-8: %s",
+			diag_error(d, file, line, col, "not valid UTF-8: %s",
 			    problem);
 		else
-			diag_error(b->d, file, line, col, "unreadable input: %s",
+			diag_error(d, file, line, col, "unreadable input: %s",
 			    problem);
 		break;
 	default:
 		line = mark_line(&p->problem_mark);
 		col = mark_col(&p->problem_mark);
 		if (p->context != NULL)
-			diag_error(b->d, file, line, col,
+			diag_error(d, file, line, col,
 			    "invalid YAML: %s (%s at %d:%d)", problem, p->context,
 			    mark_line(&p->context_mark), mark_col(&p->context_mark));
 		else
-			diag_error(b->d, file, line, col, "invalid YAML: %s",
+			diag_error(d, file, line, col, "invalid YAML: %s",
 			    problem);
 		break;
 	}
+}
+
+static void
+report_parser_error(struct builder *b, const yaml_parser_t *p,
+    const char *data, size_t len)
+{
+	struct ytree_pos pos = { 1, 1 };
+	size_t off = p->problem_offset;
+
+	/* libyaml's reader reports a byte offset: turn it into line and
+	 * column (in characters, as the scanner counts them). */
+	if (p->error == YAML_READER_ERROR)
+		ytree_pos_advance(&pos, data, off > len ? len : off);
+	ytree_parser_error(b->d, b->t->file, p, pos.line, pos.col);
 }
 
 static void
@@ -641,13 +669,33 @@ format_size(char *buf, size_t len, size_t n)
 		snprintf(buf, len, "%zu bytes", n);
 }
 
-static void
-too_large(struct diag *d, const char *file, const struct ytree_limits *lim)
+void
+ytree_too_large(struct diag *d, const char *file, const struct ytree_limits *lim)
 {
 	char lim_s[32];
 
 	format_size(lim_s, sizeof(lim_s), lim->max_bytes);
 	diag_error(d, file, 0, 0, "file is larger than %s", lim_s);
+}
+
+int
+ytree_check_bom(struct diag *d, const char *file, const char *data,
+    size_t len, size_t *skip)
+{
+	*skip = 0;
+	/* UTF-8 only (a UTF-8 byte order mark is fine): positions are
+	 * counted in UTF-8, and nobody means to write YAML in UTF-16. */
+	if (len >= 2 && ((data[0] == '\xff' && data[1] == '\xfe') ||
+	    (data[0] == '\xfe' && data[1] == '\xff'))) {
+		diag_error(d, file, 1, 1, "UTF-16 text is not supported; save the "
+		    "file as UTF-8");
+		return -EBADMSG;
+	}
+	/* The UTF-8 byte order mark is dropped: libyaml would count it as a
+	 * column once the encoding is set. */
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		*skip = 3;
+	return 0;
 }
 
 int
@@ -657,6 +705,7 @@ ytree_parse(struct ytree *t, const char *file, const char *data, size_t len,
 	struct builder b;
 	yaml_parser_t parser;
 	yaml_event_t ev;
+	size_t skip;
 	int rc = 0, done = 0;
 
 	memset(t, 0, sizeof(*t));
@@ -672,23 +721,13 @@ ytree_parse(struct ytree *t, const char *file, const char *data, size_t len,
 	if (*b.used > lim->max_nodes)
 		return -E2BIG;      /* already reported when it ran out */
 	if (len > lim->max_bytes) {
-		too_large(d, file, lim);
+		ytree_too_large(d, file, lim);
 		return -EFBIG;
 	}
-	/* UTF-8 only (a UTF-8 byte order mark is fine): positions are
-	 * counted in UTF-8, and nobody means to write YAML in UTF-16. */
-	if (len >= 2 && ((data[0] == '\xff' && data[1] == '\xfe') ||
-	    (data[0] == '\xfe' && data[1] == '\xff'))) {
-		diag_error(d, file, 1, 1, "UTF-16 text is not supported; save the "
-		    "file as UTF-8");
+	if (ytree_check_bom(d, file, data, len, &skip) != 0)
 		return -EBADMSG;
-	}
-	/* The UTF-8 byte order mark is dropped here: libyaml would count it
-	 * as a column once the encoding is set. */
-	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
-		data += 3;
-		len -= 3;
-	}
+	data += skip;
+	len -= skip;
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
@@ -816,7 +855,7 @@ ytree_load_file(struct ytree *t, const char *path, const char *file,
 	case 0:
 		break;
 	case -EFBIG:
-		too_large(d, file, lim);
+		ytree_too_large(d, file, lim);
 		return rc;
 	case -EINVAL:
 		diag_error(d, file, 0, 0, "not a regular file");
@@ -833,19 +872,25 @@ ytree_load_file(struct ytree *t, const char *path, const char *file,
 /* ---- access ------------------------------------------------------------- */
 
 const char *
-ytree_describe(const struct ytree_node *n)
+ytree_describe_kind(unsigned kind, unsigned stype)
 {
-	if (n->kind == YTREE_SEQ)
+	if (kind == YTREE_SEQ)
 		return "a list";
-	if (n->kind == YTREE_MAP)
+	if (kind == YTREE_MAP)
 		return "a mapping";
-	switch (n->stype) {
+	switch (stype) {
 	case YTREE_NULL: return "null";
 	case YTREE_BOOL: return "a boolean";
 	case YTREE_INT:
 	case YTREE_FLOAT: return "a number";
 	default: return "a string";
 	}
+}
+
+const char *
+ytree_describe(const struct ytree_node *n)
+{
+	return ytree_describe_kind(n->kind, n->stype);
 }
 
 struct ytree_node *

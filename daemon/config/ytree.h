@@ -1,7 +1,9 @@
 /* ytree.h: YAML text -> a tree of nodes that keep their line and column,
  * built from libyaml's event parser under hard limits (file size, nesting
  * depth, node count with aliases counted as expanded), so a hostile file is
- * a clear error and never a crash, a hang or a huge allocation. */
+ * a clear error and never a crash, a hang or a huge allocation. For small
+ * files (settings); the desired state streams through yread.h instead,
+ * which shares the limits, the scalar rules and the messages below. */
 #ifndef CP_YTREE_H
 #define CP_YTREE_H
 
@@ -86,5 +88,40 @@ struct ytree_node *ytree_map_get(const struct ytree_node *map, const char *key);
  * most max bytes (the caller frees *out). -EFBIG, -EINVAL (not a regular
  * file) or -errno. Shared by the loaders. */
 int ytree_read_file(const char *path, size_t max, char **out, size_t *len);
+
+/* ---- shared with the streaming reader (yread.c) ------------------------ */
+
+struct yaml_parser_s;
+
+/* "a string", ... for a node of that kind and scalar type. */
+const char *ytree_describe_kind(unsigned kind, unsigned stype);
+/* What a plain scalar resolves to; *bval for YTREE_BOOL. */
+enum ytree_stype ytree_resolve_plain(const char *s, size_t len, bool *bval);
+/* Reports a tag other than `ok` (and "!"): 0, or -EINVAL when reported. */
+int ytree_check_tag(struct diag *d, const char *file, const char *tag,
+    const char *ok, int line, int col);
+/* The byte order mark: UTF-16 is reported (-EBADMSG); a UTF-8 one is
+ * skipped (*skip = 3). data holds the first len bytes of the input. */
+int ytree_check_bom(struct diag *d, const char *file, const char *data,
+    size_t len, size_t *skip);
+/* libyaml's error, at its mark; a reader error's byte offset must be
+ * turned into (line, col) by the caller (ytree_pos_advance). */
+void ytree_parser_error(struct diag *d, const char *file,
+    const struct yaml_parser_s *p, int off_line, int off_col);
+void ytree_too_large(struct diag *d, const char *file,
+    const struct ytree_limits *lim);
+/* The node-limit error and its message, as both readers give it. */
+void ytree_too_many_nodes(struct diag *d, const char *file, int line,
+    int col, const struct ytree_limits *lim);
+/* A libyaml line or column (0-based size_t) as a 1-based int. */
+int ytree_pos1(size_t v);
+
+/* Line and column after reading bytes, counting as libyaml's scanner does
+ * (columns in characters). Start at { 1, 1 }. */
+struct ytree_pos {
+	int line;
+	int col;
+};
+void ytree_pos_advance(struct ytree_pos *p, const char *data, size_t len);
 
 #endif

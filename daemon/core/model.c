@@ -38,22 +38,33 @@ desired_state_free(struct desired_state *ds)
 {
 	if (ds == NULL)
 		return;
-	for (size_t i = 0; i < ds->n_projects; i++) {
-		struct desired_project *p = &ds->projects[i];
-		for (size_t j = 0; j < p->n_deployments; j++) {
-			struct desired_deployment *d = &p->deployments[j];
-			free(d->reference);
-			free(d->region);
-			free(d->class_name);
-		}
-		free(p->deployments);
-		free(p->name);
-	}
 	free(ds->projects);
-	for (size_t i = 0; i < ds->n_files; i++)
-		free(ds->files[i]);
-	free(ds->files);
+	arena_free(&ds->arena);
 	memset(ds, 0, sizeof(*ds));
+}
+
+const char *
+desired_destination_name(enum desired_destination d)
+{
+	return d == DESIRED_DEST_CONVEX_SITE ? "convexSite" : "convexCloud";
+}
+
+int
+desired_state_secrets(const struct desired_state *ds,
+    int (*fn)(const char *value, void *ctx), void *ctx)
+{
+	int rc;
+
+	for (size_t i = 0; i < ds->n_projects; i++) {
+		const struct desired_env *env = ds->projects[i].env;
+
+		for (size_t t = 0; env != NULL && t < 4; t++)
+			for (uint32_t j = 0; j < env[t].n_vars; j++)
+				if (env[t].vars[j].value != NULL &&
+				    (rc = fn(env[t].vars[j].value, ctx)) != 0)
+					return rc;
+	}
+	return 0;
 }
 
 void
@@ -129,5 +140,10 @@ ledger_clear(struct ledger *l)
 		free(l->deployments[i].reference);
 	}
 	free(l->deployments);
+	for (size_t i = 0; i < l->n_conflicts; i++) {
+		free(l->conflicts[i].project);
+		free(l->conflicts[i].reference);
+	}
+	free(l->conflicts);
 	memset(l, 0, sizeof(*l));
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
+
 enum dep_type { DEP_DEV = 0, DEP_PROD, DEP_PREVIEW, DEP_CUSTOM };
 
 const char *dep_type_name(enum dep_type t);
@@ -23,36 +25,103 @@ struct src_loc {
 
 /* ---- desired state ---------------------------------------------------- */
 
+/* Every string and array of a desired state lives in its arena (the
+ * projects array aside), so the state is freed as a whole and costs a few
+ * allocations however many resources it declares. A state built by hand
+ * (tests) puts its strings and arrays there too, or frees them itself. */
+
 enum tristate { TRI_UNSET = -1, TRI_FALSE = 0, TRI_TRUE = 1 };
+
+/* expires_at of a deployment (SPEC section 8). */
+enum desired_expires {
+	DESIRED_EXPIRES_UNSET = 0,   /* not declared: left as it is */
+	DESIRED_EXPIRES_NEVER,       /* `never`: no expiry (expiresAt null) */
+	DESIRED_EXPIRES_AT,          /* at expires_at_ms */
+};
+
+/* requestDestination of a custom domain (SPEC section 9). */
+enum desired_destination {
+	DESIRED_DEST_CONVEX_CLOUD = 0,   /* convexCloud */
+	DESIRED_DEST_CONVEX_SITE,        /* convexSite */
+};
+
+const char *desired_destination_name(enum desired_destination d);
+
+struct desired_domain {
+	char *domain;            /* lower case, no final dot */
+	enum desired_destination destination;
+};
+
+/* A default environment variable. The value is a secret: never logged,
+ * printed or written anywhere but to the API (see desired_state_secrets). */
+struct desired_env_var {
+	char *name;
+	char *value;             /* NULL only in a state loaded for validate
+	                          * whose {file:} or {env:} could not be read */
+};
+
+/* The default environment variables of one deployment type. */
+struct desired_env {
+	struct desired_env_var *vars;   /* n_vars, sorted by name (bytewise) */
+	uint32_t n_vars;
+	bool declared;           /* the type is listed under env: its set of
+	                          * names is exact (undeclared ones go) */
+};
 
 struct desired_deployment {
 	char *reference;
-	enum dep_type type;
 	char *region;            /* NULL: not declared, any region is fine */
 	char *class_name;        /* NULL: not declared */
+	char **renamed_from;     /* earlier references, n_renamed_from of them */
+	struct desired_domain *domains;  /* n_domains, in file order */
+	char **deploy_keys;      /* key names, n_deploy_keys, in file order */
+	int64_t expires_at_ms;   /* ms since the epoch, with DESIRED_EXPIRES_AT */
+	struct src_loc loc;
+	enum dep_type type;
 	enum tristate is_default;
+	uint16_t n_renamed_from;
+	uint16_t n_domains;
+	uint16_t n_deploy_keys;
+	/* enum tristate and enum desired_expires, in a byte each: */
+	signed char dashboard_edit_confirmation;
+	signed char send_logs_to_client;
+	unsigned char expires;
+	bool domains_declared;   /* `domains:` given: the list is exact */
+	bool deploy_keys_declared;
 	bool absent;             /* state: absent */
 	bool protect;
-	struct src_loc loc;
 };
 
 struct desired_project {
 	char *name;
-	bool absent;             /* state: absent */
-	bool protect;
+	char *slug;              /* NULL: not declared */
+	char **renamed_from;     /* earlier names, n_renamed_from of them */
 	struct desired_deployment *deployments;
 	size_t n_deployments;
+	struct desired_env *env; /* NULL: no env declared; else 4 of them,
+	                          * indexed by enum dep_type */
 	struct src_loc loc;
+	uint16_t n_renamed_from;
+	bool absent;             /* state: absent */
+	bool protect;
 };
 
 struct desired_state {
-	struct desired_project *projects;
+	struct desired_project *projects;   /* malloc'd, n_projects of them */
 	size_t n_projects;
 	char **files;            /* every file loaded, in load order */
 	size_t n_files;
+	struct arena arena;      /* everything else: strings, arrays */
 };
 
-void desired_state_free(struct desired_state *ds);   /* frees contents, not ds */
+/* Frees the projects array and the arena (contents, not ds); leaves it
+ * empty. */
+void desired_state_free(struct desired_state *ds);
+/* Calls fn for every secret value the state holds (env values), so a
+ * caller can register each with its scrubber before anything is logged;
+ * stops at fn's first non-zero result and returns it (0 when all done). */
+int desired_state_secrets(const struct desired_state *ds,
+    int (*fn)(const char *value, void *ctx), void *ctx);
 
 /* ---- observed state --------------------------------------------------- */
 
@@ -121,11 +190,30 @@ struct ledger_deployment {
 	bool protect;
 };
 
+/* What a create intent names (reconcile/intents.h): a project by name, a
+ * deployment by project and reference. Custom domains (deployment +
+ * domain) and deploy keys (deployment + key name) are the next kinds. */
+enum intent_kind { INTENT_PROJECT = 0, INTENT_DEPLOYMENT };
+
+/* An open create intent that two or more live resources match, none of
+ * them recorded as created by this tool: which one it made cannot be told.
+ * Found after each complete observation (intents.c), never saved in
+ * ledger.json. The plan reports each as a `conflict` and does nothing to
+ * the resources it names. */
+struct ledger_conflict {
+	enum intent_kind kind;
+	char *project;           /* project name */
+	char *reference;         /* INTENT_DEPLOYMENT, else NULL */
+	size_t candidates;       /* live resources that match (2 or more) */
+};
+
 struct ledger {
 	struct ledger_project *projects;
 	size_t n_projects;
 	struct ledger_deployment *deployments;
 	size_t n_deployments;
+	struct ledger_conflict *conflicts;   /* in memory only, see above */
+	size_t n_conflicts;
 };
 
 void ledger_clear(struct ledger *l);   /* frees contents, leaves it empty */

@@ -19,8 +19,20 @@ int prune_mode_parse(const char *s, enum prune_mode *out);   /* 0 or -EINVAL */
 
 #define PLAN_NO_PARENT ((size_t)-1)
 
-enum plan_op { PLAN_CREATE = 0, PLAN_DELETE };
-enum plan_kind { PLAN_PROJECT = 0, PLAN_DEPLOYMENT };
+/* SPEC sections 5, 8 and 9. An update changes fields in place (PATCH); a
+ * rename is an update whose name (project) or reference (deployment)
+ * changes, perhaps with other fields. */
+enum plan_op { PLAN_CREATE = 0, PLAN_DELETE, PLAN_UPDATE, PLAN_RENAME };
+/* Env: one update per project holding all its default env var changes.
+ * Domains and deploy keys: creates and deletes of one each. */
+enum plan_kind { PLAN_PROJECT = 0, PLAN_DEPLOYMENT, PLAN_ENV, PLAN_DOMAIN,
+	PLAN_DEPLOY_KEY };
+/* What an attribute difference becomes (setting `drift`, SPEC section 8). */
+enum drift_mode { DRIFT_CORRECT = 0, DRIFT_REPORT };
+
+const char *drift_mode_name(enum drift_mode m);   /* "correct", "report"; "?" */
+int drift_mode_parse(const char *s, enum drift_mode *out);   /* 0 or -EINVAL */
+
 enum plan_reason { REASON_DECLARED = 0, REASON_ABSENT, REASON_PRUNE };
 enum guard { GUARD_EMPTY_DESIRED = 0, GUARD_MAX_DELETES, GUARD_PROTECTED, GUARD_CONFLICT };
 
@@ -36,6 +48,10 @@ struct plan_action {
 	const char *deployment_name;  /* deployment deletes */
 	const struct desired_deployment *want;   /* deployment creates */
 	const struct desired_project *want_project;  /* project creates */
+
+	/* ---- updates and renames (SPEC section 8) ---- */
+
+	/* ---- env, domains, deploy keys (SPEC section 9) ---- */
 };
 
 struct plan_drift {
@@ -58,6 +74,7 @@ struct plan_settings {
 	enum prune_mode prune;
 	unsigned max_deletes;
 	bool allow_empty;
+	enum drift_mode drift;
 };
 
 struct plan {

@@ -59,7 +59,11 @@ static void release_children(struct execution *x, size_t parent);
 static enum phase
 phase_of(const struct plan_action *a)
 {
-	if (a->op == PLAN_CREATE)
+	/* Only the deletes that destroy data wait: everything else (creates,
+	 * updates, renames, env, domains and deploy keys, their deletes too)
+	 * goes in the first phase, ordered by its parent. */
+	if (a->op != PLAN_DELETE ||
+	    (a->kind != PLAN_PROJECT && a->kind != PLAN_DEPLOYMENT))
 		return PHASE_CREATES;
 	return a->kind == PLAN_DEPLOYMENT ? PHASE_DEPLOYMENT_DELETES : PHASE_PROJECT_DELETES;
 }
@@ -88,7 +92,7 @@ save_ledger(struct execution *x)
 	x->saved_at = uv_hrtime();
 	x->save_ns = x->saved_at - t0;
 	if (rc != 0) {
-		log_errorx("ledger: %s: %s", err, strerror(-rc));
+		log_errorx("ledger: %s", err);
 		x->ledger_rc = rc;
 	} else {
 		x->ledger_rc = 0;

@@ -73,7 +73,7 @@ projects:
         type: dev
 YAML
 expect "misspelt key" 1 "" \
-	"$tmp/desired/team/shop.yaml:7:9: error: unknown key \"referense\" in deployment (expected one of: reference, type, region, class, default, state, protect)
+	"$tmp/desired/team/shop.yaml:7:9: error: unknown key \"referense\" in deployment (expected one of: reference, type, region, class, default, state, protect, dashboard_edit_confirmation, send_logs_to_client, expires_at, renamed_from, domains, deploy_keys)
 $tmp/desired/team/shop.yaml:7:9: error: deployment has no \"reference\"" -- \
 	"${E[@]}" validate "$tmp/desired"
 
@@ -86,9 +86,76 @@ YAML
 expect "all errors" 1 "" \
 	"$tmp/desired/a.yaml:3:12: error: invalid state \"gone\" (expected present or absent)
 $tmp/desired/team/shop.yaml:3:11: error: duplicate project name \"shop\" (first declared at $tmp/desired/a.yaml:2:11)
-$tmp/desired/team/shop.yaml:7:9: error: unknown key \"referense\" in deployment (expected one of: reference, type, region, class, default, state, protect)
+$tmp/desired/team/shop.yaml:7:9: error: unknown key \"referense\" in deployment (expected one of: reference, type, region, class, default, state, protect, dashboard_edit_confirmation, send_logs_to_client, expires_at, renamed_from, domains, deploy_keys)
 $tmp/desired/team/shop.yaml:7:9: error: deployment has no \"reference\"" -- \
 	"${E[@]}" validate "$tmp/desired"
+
+# The keys of in-place updates and renames (SPEC section 8): valid ones,
+# then a bad time, a rename from a declared project and a shared one.
+mkdir -p "$tmp/renames"
+cat >"$tmp/renames/a.yaml" <<'YAML'
+projects:
+  - name: shop
+    slug: shop-eu
+    renamed_from: [web-shop]
+    deployments:
+      - reference: production
+        type: prod
+        renamed_from: prod
+        expires_at: never
+YAML
+expect "renames: reserved reference" 1 "" \
+	"$tmp/renames/a.yaml:8:23: error: renamed_from \"prod\" is reserved" -- \
+	"${E[@]}" validate "$tmp/renames"
+sed -i 's/renamed_from: prod$/renamed_from: main/' "$tmp/renames/a.yaml"
+expect "renames: valid" 0 "$S
+$tmp/renames: 1 project, 1 deployment in 1 file: valid" "" -- \
+	"${E[@]}" validate "$tmp/renames"
+cat >"$tmp/renames/b.yaml" <<'YAML'
+projects:
+  - name: web-shop
+  - name: store
+    renamed_from: [old-store, web-shop-old]
+    deployments:
+      - {reference: main, type: dev, expires_at: 2027-02-30T00:00:00Z}
+  - name: market
+    renamed_from: old-store
+YAML
+expect "renames: errors" 1 "" \
+	"$tmp/renames/b.yaml:2:11: error: project \"web-shop\" is also an earlier name of project \"shop\" (renamed_from at $tmp/renames/a.yaml:4:20)
+$tmp/renames/b.yaml:6:50: error: invalid expires_at \"2027-02-30T00:00:00Z\": the day is out of range for its month (expected an RFC 3339 time such as 2027-01-31T00:00:00Z, or never)
+$tmp/renames/b.yaml:8:19: error: renamed_from \"old-store\" is also claimed by project \"store\" (at $tmp/renames/b.yaml:4:20)" -- \
+	"${E[@]}" validate "$tmp/renames"
+
+# env, domains, deploy keys (SPEC section 9): a secret that cannot be read
+# offline is a warning for validate (exit 0), an error with --strict; a
+# value that breaks a rule is an error either way, and never shown.
+mkdir -p "$tmp/secrets/conf"
+printf 'sk_live_never_shown\n' >"$tmp/secrets/conf/stripe"
+cat >"$tmp/secrets/conf/shop.yaml" <<'YAML'
+projects:
+  - name: shop
+    env:
+      prod:
+        STRIPE_KEY: {file: stripe}
+        SENTRY_DSN: {file: /nonexistent/sentry}
+    deployments:
+      - reference: production
+        type: prod
+        domains: [{domain: api.shop.example.com, destination: convexCloud}]
+        deploy_keys: [github-actions]
+YAML
+expect "secrets: a warning for validate" 0 "$S
+$tmp/secrets: 1 project, 1 deployment in 1 file: valid" \
+	"$tmp/secrets/conf/shop.yaml:6:28: warning: cannot read the value of \"SENTRY_DSN\" from file \"/nonexistent/sentry\": No such file or directory" -- \
+	"${E[@]}" validate "$tmp/secrets"
+expect "secrets: an error with --strict" 1 "" \
+	"$tmp/secrets/conf/shop.yaml:6:28: error: cannot read the value of \"SENTRY_DSN\" from file \"/nonexistent/sentry\": No such file or directory" -- \
+	"${E[@]}" validate --strict "$tmp/secrets"
+sed -i 's|{file: /nonexistent/sentry}|"sk_live_never_shown\\0"|' "$tmp/secrets/conf/shop.yaml"
+expect "secrets: a bad value is never shown" 1 "" \
+	"$tmp/secrets/conf/shop.yaml:6:21: error: the value of \"SENTRY_DSN\" contains a NUL character" -- \
+	"${E[@]}" validate "$tmp/secrets"
 
 # An empty folder is valid.
 mkdir "$tmp/none"
@@ -125,7 +192,7 @@ help=$("$bin" --help) || fail "--help exit $?"
 for word in "Usage: convex-provisioner" "validate [PATH]" "-c, --config FILE" \
 	--api-url --team --token-file --desired --interval --concurrency --prune \
 	--max-deletes --allow-empty --state-dir --listen --log-level --log-format \
-	--ca-file --json --help --version CONVEX_PROVISION_HOST CONVEX_TEAM_ID; do
+	--ca-file --json --strict --help --version CONVEX_PROVISION_HOST CONVEX_TEAM_ID; do
 	case $help in
 	*"$word"*) ;;
 	*) fail "--help does not mention $word" ;;

@@ -22,8 +22,16 @@
 /* One project "shop" whose deployments follow; a deployment mapping then
  * starts on line 4, column 9, its reference value at column 20. */
 #define SHOP "projects:\n  - name: shop\n    deployments:\n"
+/* The keys each level takes, as "unknown key" errors list them. */
+#define PROJECT_KEYS "name, state, deployments, protect, slug, renamed_from, " \
+	"env"
+#define DEPLOYMENT_KEYS "reference, type, region, class, default, state, " \
+	"protect, dashboard_edit_confirmation, send_logs_to_client, " \
+	"expires_at, renamed_from, domains, deploy_keys"
 #define X16 "xxxxxxxxxxxxxxxx"
 #define X64 X16 X16 X16 X16
+#define X1K X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64
+#define X8K X1K X1K X1K X1K X1K X1K X1K X1K
 
 struct file {
 	const char *rel;
@@ -122,7 +130,7 @@ static const struct row rows[] = {
 	{ "unknown project key", { { "a.yaml",
 	  "projects:\n  - name: shop\n    protected: true\n" } }, -EINVAL,
 	  "a.yaml:3:5: error: unknown key \"protected\" in project (expected one "
-	  "of: name, state, deployments, protect)\n" },
+	  "of: " PROJECT_KEYS ")\n" },
 	{ "missing name", { { "a.yaml", "projects:\n  - state: present\n" } },
 	  -EINVAL, "a.yaml:2:5: error: project has no \"name\"\n" },
 	{ "name is a boolean", { { "a.yaml", "projects:\n  - name: true\n" } },
@@ -188,8 +196,7 @@ static const struct row rows[] = {
 	{ "unknown deployment key", { { "a.yaml", SHOP
 	  "      - reference: staging\n        type: dev\n        referense: x\n" } },
 	  -EINVAL, "a.yaml:6:9: error: unknown key \"referense\" in deployment "
-	  "(expected one of: reference, type, region, class, default, state, "
-	  "protect)\n" },
+	  "(expected one of: " DEPLOYMENT_KEYS ")\n" },
 	{ "missing reference", { { "a.yaml", SHOP "      - type: dev\n" } },
 	  -EINVAL, "a.yaml:4:9: error: deployment has no \"reference\"\n" },
 	{ "missing type", { { "a.yaml", SHOP "      - reference: staging\n" } },
@@ -278,13 +285,13 @@ static const struct row rows[] = {
 	  "a.yaml:4:20: error: reference \"Bad\" may only contain a-z, 0-9, "
 	  "\"-\" and \"/\"\n"
 	  "a.yaml:6:9: error: unknown key \"colour\" in deployment (expected one "
-	  "of: reference, type, region, class, default, state, protect)\n"
+	  "of: " DEPLOYMENT_KEYS ")\n"
 	  "a.yaml:7:11: error: duplicate project name \"shop\" (first declared "
 	  "at a.yaml:2:11)\n"
 	  "b.yaml:3:12: error: invalid state \"gone\" (expected present or "
 	  "absent)\n"
 	  "b.yaml:4:5: error: unknown key \"nmae\" in project (expected one of: "
-	  "name, state, deployments, protect)\n"
+	  PROJECT_KEYS ")\n"
 	  "b.yaml:4:5: error: project has no \"name\"\n"
 	  "c.yaml:2:1: error: invalid YAML: did not find expected node content "
 	  "(while parsing a flow node at 2:1)\n" },
@@ -294,10 +301,337 @@ static const struct row rows[] = {
 	  "a.yaml:3:4: error: invalid YAML: did not find expected '-' indicator "
 	  "(while parsing a block collection at 2:3)\n"
 	  "b.yaml:3:5: error: unknown key \"typo\" in project (expected one of: "
-	  "name, state, deployments, protect)\n" },
+	  PROJECT_KEYS ")\n" },
 	{ "duplicate key inside a project", { { "a.yaml",
 	  "projects:\n  - name: a\n    name: b\n" } }, -EINVAL,
 	  "a.yaml:3:5: error: duplicate key \"name\" (first at 2:5)\n" },
+	/* ---- in-place updates and renames (SPEC section 8) ---- */
+	{ "the keys of section 8", { { "a.yaml",
+	  "projects:\n"
+	  "  - name: shop\n"
+	  "    slug: shop-eu\n"
+	  "    renamed_from: [old-shop, \"Shop (2023)\"]\n"
+	  "    deployments:\n"
+	  "      - reference: production\n"
+	  "        type: prod\n"
+	  "        dashboard_edit_confirmation: true\n"
+	  "        send_logs_to_client: false\n"
+	  "        expires_at: never\n"
+	  "        renamed_from: prod-main\n"
+	  "      - reference: pr/7\n"
+	  "        type: preview\n"
+	  "        expires_at: 2027-01-31T00:00:00.25+02:00\n"
+	  "        renamed_from: [pr-7, pr/seven]\n" },
+	  { "b.yaml", "projects:\n  - name: tools\n    renamed_from: utilities\n"
+	  "    deployments:\n      - {reference: main, type: dev, "
+	  "renamed_from: prod-main}\n" } }, 0, "" },
+	{ "expires_at: a month out of range", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, expires_at: 2027-13-01T00:00:00Z}\n" } },
+	  -EINVAL, "a.yaml:4:49: error: invalid expires_at \"2027-13-01T00:00:00Z\": "
+	  "the month is out of range (expected an RFC 3339 time such as "
+	  "2027-01-31T00:00:00Z, or never)\n" },
+	{ "expires_at: no time zone", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, expires_at: \"2027-01-31T00:00:00\"}\n" } },
+	  -EINVAL, "a.yaml:4:49: error: invalid expires_at \"2027-01-31T00:00:00\": "
+	  "no time zone: end it with Z or an offset such as +02:00 (expected an "
+	  "RFC 3339 time such as 2027-01-31T00:00:00Z, or never)\n" },
+	{ "expires_at: 29 February of a common year", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, expires_at: 2027-02-29T10:00:00Z}\n" } },
+	  -EINVAL, "a.yaml:4:49: error: invalid expires_at \"2027-02-29T10:00:00Z\": "
+	  "the day is out of range for its month (expected an RFC 3339 time such "
+	  "as 2027-01-31T00:00:00Z, or never)\n" },
+	{ "expires_at: a date only", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, expires_at: 2027-02-01}\n" } },
+	  -EINVAL, "a.yaml:4:49: error: invalid expires_at \"2027-02-01\": not of "
+	  "the form YYYY-MM-DDTHH:MM:SS followed by Z or an offset (expected an "
+	  "RFC 3339 time such as 2027-01-31T00:00:00Z, or never)\n" },
+	{ "expires_at: null is not never", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, expires_at: ~}\n" } },
+	  -EINVAL, "a.yaml:4:49: error: \"expires_at\" must be a string, got "
+	  "null\n" },
+	{ "dashboard_edit_confirmation: yes", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, dashboard_edit_confirmation: yes}\n" } },
+	  -EINVAL, "a.yaml:4:66: error: \"dashboard_edit_confirmation\" must be "
+	  "true or false, got a string\n" },
+	{ "send_logs_to_client: 1", { { "a.yaml", SHOP
+	  "      - {reference: one, type: dev, send_logs_to_client: 1}\n" } },
+	  -EINVAL, "a.yaml:4:58: error: \"send_logs_to_client\" must be true or "
+	  "false, got a number\n" },
+	{ "slug with capitals", { { "a.yaml",
+	  "projects:\n  - name: shop\n    slug: My-Shop\n" } }, -EINVAL,
+	  "a.yaml:3:11: error: slug \"My-Shop\" may only contain a-z, 0-9 and "
+	  "\"-\"\n" },
+	{ "slug ending with a dash", { { "a.yaml",
+	  "projects:\n  - name: shop\n    slug: shop-\n" } }, -EINVAL,
+	  "a.yaml:3:11: error: slug \"shop-\" may not start or end with \"-\"\n" },
+	{ "slug with two dashes", { { "a.yaml",
+	  "projects:\n  - name: shop\n    slug: my--shop\n" } }, -EINVAL,
+	  "a.yaml:3:11: error: slug \"my--shop\" may not contain \"--\"\n" },
+	{ "slug of 61 characters", { { "a.yaml",
+	  "projects:\n  - name: shop\n    slug: " X16 X16 X16 "xxxxxxxxxxxxx\n" } },
+	  -EINVAL, "a.yaml:3:11: error: slug \"" X16 X16 X16 "xxxxxxxxxxxxx\" must "
+	  "be 1 to 60 characters long\n" },
+	{ "the same slug in two files", {
+	  { "a.yaml", "projects:\n  - name: shop\n    slug: shop\n" },
+	  { "b.yaml", "projects:\n  - name: Shop\n    slug: shop\n" } }, -EINVAL,
+	  "b.yaml:3:11: error: duplicate slug \"shop\" (first declared at "
+	  "a.yaml:3:11 for project \"shop\")\n" },
+	{ "a project renamed from its own name", { { "a.yaml",
+	  "projects:\n  - name: shop\n    renamed_from: shop\n" } }, -EINVAL,
+	  "a.yaml:3:19: error: renamed_from \"shop\" is the project's own name\n" },
+	{ "an earlier name claimed by two projects", {
+	  { "a.yaml", "projects:\n  - name: shop\n    renamed_from: old\n" },
+	  { "b.yaml", "projects:\n  - name: store\n    renamed_from: [x, old]\n" } },
+	  -EINVAL, "b.yaml:3:23: error: renamed_from \"old\" is also claimed by "
+	  "project \"shop\" (at a.yaml:3:19)\n" },
+	{ "renamed from a project that is declared (it comes first)", {
+	  { "a.yaml", "projects:\n  - name: old\n" },
+	  { "b.yaml", "projects:\n  - name: new\n    renamed_from: old\n" } },
+	  -EINVAL, "b.yaml:3:19: error: renamed_from \"old\" names a project "
+	  "declared at a.yaml:2:11 (a declared name cannot also be an earlier "
+	  "one)\n" },
+	{ "renamed from a project that is declared (it comes later)", {
+	  { "a.yaml", "projects:\n  - name: new\n    renamed_from: old\n" },
+	  { "b.yaml", "projects:\n  - name: old\n    state: absent\n" } },
+	  -EINVAL, "b.yaml:2:11: error: project \"old\" is also an earlier name of "
+	  "project \"new\" (renamed_from at a.yaml:3:19)\n" },
+	{ "an earlier name listed twice", { { "a.yaml",
+	  "projects:\n  - name: shop\n    renamed_from: [old, old]\n" } }, -EINVAL,
+	  "a.yaml:3:25: error: renamed_from \"old\" is listed twice (first at "
+	  "3:20)\n" },
+	{ "bad earlier project names", { { "a.yaml",
+	  "projects:\n  - name: shop\n    renamed_from: [\"\", \"a\\tb\", [x], "
+	  "{a: b}]\n" } }, -EINVAL,
+	  "a.yaml:3:20: error: renamed_from \"\" may not be empty\n"
+	  "a.yaml:3:24: error: renamed_from \"a\\tb\" may not contain control "
+	  "characters\n"
+	  "a.yaml:3:32: error: \"renamed_from\" must be a name or a list of them, "
+	  "got a list\n"
+	  "a.yaml:3:37: error: \"renamed_from\" must be a name or a list of them, "
+	  "got a mapping\n" },
+	{ "renamed_from: null", { { "a.yaml",
+	  "projects:\n  - name: shop\n    renamed_from:\n" } }, -EINVAL,
+	  "a.yaml:3:18: error: \"renamed_from\" must be a name or a list of them, "
+	  "got null\n" },
+	{ "an absent project is not renamed, nor given a slug", { { "a.yaml",
+	  "projects:\n  - name: old\n    state: absent\n    slug: old\n"
+	  "    renamed_from: older\n" } }, -EINVAL,
+	  "a.yaml:4:5: error: project \"old\" has state: absent and may not set "
+	  "\"slug\"\n"
+	  "a.yaml:5:5: error: project \"old\" has state: absent and may not set "
+	  "\"renamed_from\"\n" },
+	{ "a deployment renamed from its own reference", { { "a.yaml", SHOP
+	  "      - {reference: staging, type: dev, renamed_from: staging}\n" } },
+	  -EINVAL, "a.yaml:4:55: error: renamed_from \"staging\" is the "
+	  "deployment's own reference\n" },
+	{ "renamed from references that break the rules", { { "a.yaml", SHOP
+	  "      - reference: staging\n        type: dev\n"
+	  "        renamed_from: [Staging, happy-otter-12, ab, local-x, dev]\n" } },
+	  -EINVAL,
+	  "a.yaml:6:24: error: renamed_from \"Staging\" may only contain a-z, 0-9, "
+	  "\"-\" and \"/\"\n"
+	  "a.yaml:6:33: error: renamed_from \"happy-otter-12\" has the shape of a "
+	  "deployment name (letters-letters-digits)\n"
+	  "a.yaml:6:49: error: renamed_from \"ab\" must be 3 to 100 characters "
+	  "long\n"
+	  "a.yaml:6:53: error: renamed_from \"local-x\" may not start with "
+	  "\"local-\"\n"
+	  "a.yaml:6:62: error: renamed_from \"dev\" is reserved\n" },
+	{ "renamed from a deployment that is declared", { { "a.yaml", SHOP
+	  "      - {reference: staging, type: dev, renamed_from: main}\n"
+	  "      - {reference: main, type: prod}\n" } },
+	  -EINVAL, "a.yaml:4:55: error: renamed_from \"main\" names a deployment "
+	  "declared in project \"shop\" at a.yaml:5:21 (a declared reference "
+	  "cannot also be an earlier one)\n" },
+	{ "an earlier reference claimed by two deployments", { { "a.yaml", SHOP
+	  "      - {reference: staging, type: dev, renamed_from: old}\n"
+	  "      - {reference: qa-env, type: dev, renamed_from: [x-1, old]}\n" } },
+	  -EINVAL, "a.yaml:5:60: error: renamed_from \"old\" is also claimed by "
+	  "deployment \"staging\" (at a.yaml:4:55)\n" },
+	{ "an earlier reference listed twice", { { "a.yaml", SHOP
+	  "      - {reference: staging, type: dev, renamed_from: [old, old]}\n" } },
+	  -EINVAL, "a.yaml:4:61: error: renamed_from \"old\" is listed twice "
+	  "(first at 4:56)\n" },
+	{ "an absent deployment is not renamed nor changed", { { "a.yaml", SHOP
+	  "      - reference: staging\n        type: dev\n        state: absent\n"
+	  "        renamed_from: stage\n        expires_at: never\n"
+	  "        send_logs_to_client: true\n" } },
+	  -EINVAL,
+	  "a.yaml:7:9: error: deployment \"staging\" has state: absent and may not "
+	  "set \"renamed_from\"\n"
+	  "a.yaml:8:9: error: deployment \"staging\" has state: absent and may not "
+	  "set \"expires_at\"\n"
+	  "a.yaml:9:9: error: deployment \"staging\" has state: absent and may not "
+	  "set \"send_logs_to_client\"\n" },
+	/* ---- env, domains, deploy keys (SPEC section 9) ---- */
+	{ "the keys of section 9", { { "a.yaml",
+	  "projects:\n"
+	  "  - name: shop\n"
+	  "    env:\n"
+	  "      prod:\n"
+	  "        SITE_URL: https://shop.example.com\n"
+	  "        STRIPE_KEY: {file: secrets/stripe}\n"
+	  "        PORT: 3000\n"
+	  "      dev:\n"
+	  "        TOKEN: {env: CP_TEST_ENV_VALUE}\n"
+	  "        SITE_URL: http://localhost:3000\n"
+	  "      preview: {}\n"
+	  "    deployments:\n"
+	  "      - reference: production\n"
+	  "        type: prod\n"
+	  "        domains:\n"
+	  "          - domain: api.shop.example.com\n"
+	  "            destination: convexCloud\n"
+	  "          - {domain: shop.example.com, destination: convexSite}\n"
+	  "        deploy_keys: [github-actions, ci.nightly_1]\n"
+	  "      - {reference: staging, type: dev, domains: [], deploy_keys: ~}\n" },
+	  { "secrets/stripe", "sk_test_123\n" } }, 0, "" },
+	{ "a value of 8 KiB and its newline", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env: {prod: {BIG: {file: big}}}\n" },
+	  { "big", X8K "\n" } }, 0, "" },
+	{ "env is a list", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env: [prod]\n" } }, -EINVAL,
+	  "a.yaml:3:10: error: \"env\" must be a mapping of deployment types (dev, "
+	  "prod, preview, custom) to variables, got a list\n" },
+	{ "an unknown deployment type", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env: {staging: {A: b}, prod: [A]}\n" } },
+	  -EINVAL,
+	  "a.yaml:3:11: error: unknown deployment type \"staging\" in env (expected "
+	  "one of: dev, prod, preview, custom)\n"
+	  "a.yaml:3:34: error: env prod must be a mapping of names to values, got "
+	  "a list\n" },
+	{ "bad variable names", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env:\n      dev:\n        1A: x\n"
+	  "        A-B: y\n        \"\": z\n        " X16 X16 "xxxxxxxxx: w\n" } },
+	  -EINVAL,
+	  "a.yaml:5:9: error: environment variable name \"1A\" must start with a "
+	  "letter or \"_\"\n"
+	  "a.yaml:6:9: error: environment variable name \"A-B\" may only contain "
+	  "letters, digits and \"_\"\n"
+	  "a.yaml:7:9: error: environment variable name \"\" must be 1 to 40 "
+	  "characters long\n"
+	  "a.yaml:8:9: error: environment variable name \"" X16 X16 "xxxxxxxxx\" "
+	  "must be 1 to 40 characters long\n" },
+	{ "a variable named twice", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env: {dev: {A: x, A: y}}\n" } }, -EINVAL,
+	  "a.yaml:3:23: error: duplicate key \"A\" (first at 3:17)\n" },
+	{ "values of the wrong kind", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env:\n      dev:\n        A: true\n"
+	  "        B: ~\n        C: [x]\n        D: {}\n        E: {path: x}\n"
+	  "        F: \"a\\0b\"\n" } }, -EINVAL,
+	  "a.yaml:5:12: error: the value of \"A\" must be a string, {file: PATH} or "
+	  "{env: VAR}, got a boolean\n"
+	  "a.yaml:6:12: error: the value of \"B\" must be a string, {file: PATH} or "
+	  "{env: VAR}, got null\n"
+	  "a.yaml:7:12: error: the value of \"C\" must be a string, {file: PATH} or "
+	  "{env: VAR}, got a list\n"
+	  "a.yaml:8:12: error: the value of \"D\" has neither file nor env\n"
+	  "a.yaml:9:12: error: the value of \"E\" has neither file nor env\n"
+	  "a.yaml:9:13: error: unknown key \"path\" in an env value (expected one "
+	  "of: file, env)\n"
+	  "a.yaml:10:12: error: the value of \"F\" contains a NUL character\n" },
+	{ "both file and env", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env:\n      dev:\n"
+	  "        A: {file: s, env: CP_TEST_ENV_VALUE}\n" }, { "s", "x" } }, -EINVAL,
+	  "a.yaml:5:12: error: the value of \"A\" has both file and env (expected "
+	  "one of them)\n" },
+	{ "a file or variable that cannot be read", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env:\n      dev:\n"
+	  "        A: {file: missing.txt}\n        B: {env: CP_TEST_UNSET_VAR}\n"
+	  "        C: {file: ''}\n        D: {env: A=B}\n        E: {file: sub}\n" },
+	  { "sub/x", "" } }, -EINVAL,
+	  "a.yaml:5:19: error: cannot read the value of \"A\" from file "
+	  "\"missing.txt\": No such file or directory\n"
+	  "a.yaml:6:18: error: cannot read the value of \"B\" from the environment: "
+	  "\"CP_TEST_UNSET_VAR\" is not set\n"
+	  "a.yaml:7:19: error: \"file\" must be a path, got \"\"\n"
+	  "a.yaml:8:18: error: \"env\" must name an environment variable, got "
+	  "\"A=B\"\n"
+	  "a.yaml:9:19: error: cannot read the value of \"E\" from file \"sub\": "
+	  "not a regular file\n" },
+	{ "values that break the rules after reading", { { "a.yaml",
+	  "projects:\n  - name: shop\n    env:\n      dev:\n"
+	  "        A: {file: big}\n        B: {file: bin}\n        C: " X8K "y\n" },
+	  { "big", X8K "x\n" }, { "bin", "\xff\xfe" } }, -EINVAL,
+	  "a.yaml:5:19: error: the value of \"A\" (file \"big\") is longer than "
+	  "8 KiB\n"
+	  "a.yaml:6:19: error: the value of \"B\" (file \"bin\") is not valid "
+	  "UTF-8\n"
+	  "a.yaml:7:12: error: the value of \"C\" is longer than 8 KiB\n" },
+	{ "env on an absent project", { { "a.yaml",
+	  "projects:\n  - name: old\n    state: absent\n    env: {dev: {}}\n" } },
+	  -EINVAL, "a.yaml:4:5: error: project \"old\" has state: absent and may "
+	  "not set \"env\"\n" },
+	{ "domains of the wrong kind", { { "a.yaml", SHOP
+	  "      - reference: one\n        type: dev\n        domains: x.com\n"
+	  "      - reference: two\n        type: dev\n"
+	  "        domains: [x.example.com, {destination: convexSite}, "
+	  "{domain: y.example.com}]\n" } }, -EINVAL,
+	  "a.yaml:6:18: error: \"domains\" must be a list, got a string\n"
+	  "a.yaml:9:19: error: a domains entry must be a mapping with domain and "
+	  "destination, got a string\n"
+	  "a.yaml:9:34: error: domains entry has no \"domain\"\n"
+	  "a.yaml:9:61: error: domain \"y.example.com\" has no \"destination\" "
+	  "(expected convexCloud or convexSite)\n" },
+	{ "bad domains and destinations", { { "a.yaml", SHOP
+	  "      - reference: one\n        type: dev\n        domains:\n"
+	  "          - {domain: API.example.com, destination: convexCloud}\n"
+	  "          - {domain: example, destination: convexCloud}\n"
+	  "          - {domain: -a.example.com, destination: convexCloud}\n"
+	  "          - {domain: a..example.com, destination: convexCloud}\n"
+	  "          - {domain: 10.0.0.1, destination: convexCloud}\n"
+	  "          - {domain: a.example.com., destination: convexCloud}\n"
+	  "          - {domain: b.example.com, destination: cloud, tls: true}\n" } },
+	  -EINVAL,
+	  "a.yaml:7:22: error: domain \"API.example.com\" may only contain a-z, 0-9, "
+	  "\"-\" and \".\" (lower case; an internationalized name in its xn-- "
+	  "form)\n"
+	  "a.yaml:8:22: error: domain \"example\" needs at least two labels (such as "
+	  "api.example.com)\n"
+	  "a.yaml:9:22: error: domain \"-a.example.com\" has a label that starts or "
+	  "ends with \"-\"\n"
+	  "a.yaml:10:22: error: domain \"a..example.com\" has an empty label (\"..\" "
+	  "or a leading \".\")\n"
+	  "a.yaml:11:22: error: domain \"10.0.0.1\" looks like an IP address, not a "
+	  "host name\n"
+	  "a.yaml:12:22: error: domain \"a.example.com.\" may not end with \".\"\n"
+	  "a.yaml:13:50: error: invalid destination \"cloud\" (expected convexCloud "
+	  "or convexSite)\n"
+	  "a.yaml:13:57: error: unknown key \"tls\" in a domains entry (expected one "
+	  "of: domain, destination)\n" },
+	{ "a domain declared twice", {
+	  { "a.yaml", SHOP
+	  "      - reference: one\n        type: dev\n        domains:\n"
+	  "          - {domain: a.example.com, destination: convexCloud}\n"
+	  "          - {domain: a.example.com, destination: convexSite}\n" },
+	  { "b.yaml", "projects:\n  - name: other\n    deployments:\n"
+	  "      - {reference: two, type: dev, domains: [{domain: a.example.com, "
+	  "destination: convexCloud}]}\n" } }, -EINVAL,
+	  "a.yaml:8:22: error: duplicate domain \"a.example.com\" (first declared "
+	  "at a.yaml:7:22)\n"
+	  "b.yaml:4:56: error: duplicate domain \"a.example.com\" (first declared "
+	  "at a.yaml:7:22)\n" },
+	{ "bad deploy keys", { { "a.yaml", SHOP
+	  "      - reference: one\n        type: dev\n"
+	  "        deploy_keys: [GitHub, -ci, a/b, \"\", true, ci, ci]\n"
+	  "      - {reference: two, type: dev, deploy_keys: ci}\n" } }, -EINVAL,
+	  "a.yaml:6:23: error: deploy key name \"GitHub\" must start with a-z or "
+	  "0-9\n"
+	  "a.yaml:6:31: error: deploy key name \"-ci\" must start with a-z or 0-9\n"
+	  "a.yaml:6:36: error: deploy key name \"a/b\" may only contain a-z, 0-9, "
+	  "\"-\", \"_\" and \".\"\n"
+	  "a.yaml:6:41: error: deploy key name \"\" must be 1 to 64 characters "
+	  "long\n"
+	  "a.yaml:6:45: error: a deploy key name must be a string, got a boolean\n"
+	  "a.yaml:6:55: error: duplicate deploy key name \"ci\" (first at 6:51)\n"
+	  "a.yaml:7:50: error: \"deploy_keys\" must be a list, got a string\n" },
+	{ "domains and keys on an absent deployment", { { "a.yaml", SHOP
+	  "      - reference: old\n        type: dev\n        state: absent\n"
+	  "        domains: []\n        deploy_keys: [ci]\n" } }, -EINVAL,
+	  "a.yaml:7:9: error: deployment \"old\" has state: absent and may not set "
+	  "\"domains\"\n"
+	  "a.yaml:8:9: error: deployment \"old\" has state: absent and may not set "
+	  "\"deploy_keys\"\n" },
 };
 
 /* 0 when the row holds; otherwise says why on stderr. */
@@ -399,6 +733,81 @@ test_reference_rules(void **state)
 	assert_non_null(desired_reference_problem("ab\0c", 4));
 }
 
+/* ---- the rules of single values, directly -------------------------------- */
+
+static void
+test_time_rule(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t ms;          /* INT64_MIN: refused */
+	} times[] = {
+		{ "2027-01-31T00:00:00Z", 1801353600000 },
+		{ "2027-01-31t00:00:00z", 1801353600000 },
+		{ "2027-01-31T00:00:00.25+02:00", 1801346400250 },
+		{ "2000-02-29T23:59:59.9999-05:30", 951888599999 },
+		{ "1969-12-31T23:59:59Z", -1000 },
+		{ "2027-01-31T00:00:00", INT64_MIN },
+		{ "2027-01-31 00:00:00Z", INT64_MIN },
+		{ "2027-1-31T00:00:00Z", INT64_MIN },
+		{ "2027-01-31T24:00:00Z", INT64_MIN },
+		{ "2027-01-31T23:59:60Z", INT64_MIN },
+		{ "2027-04-31T00:00:00Z", INT64_MIN },
+		{ "2100-02-29T00:00:00Z", INT64_MIN },
+		{ "2027-01-31T00:00:00.Z", INT64_MIN },
+		{ "2027-01-31T00:00:00+0200", INT64_MIN },
+		{ "2027-01-31T00:00:00+24:00", INT64_MIN },
+		{ "2027-01-31T00:00:00Z ", INT64_MIN },
+		{ "", INT64_MIN },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		const char *why = "unset";
+		int64_t ms = 0;
+		int rc = desired_parse_time(times[i].text, strlen(times[i].text), &ms,
+		    &why);
+
+		if (times[i].ms == INT64_MIN) {
+			if (rc != -EINVAL || why == NULL)
+				fail_msg("%s: accepted", times[i].text);
+		} else if (rc != 0 || ms != times[i].ms) {
+			fail_msg("%s: rc %d, %lld ms (want %lld)", times[i].text, rc,
+			    (long long)ms, (long long)times[i].ms);
+		}
+	}
+}
+
+static void
+test_slug_and_name_rules(void **state)
+{
+	char long_s[80];
+	(void)state;
+
+	assert_null(desired_slug_problem("shop", 4));
+	assert_null(desired_slug_problem("a", 1));
+	assert_null(desired_slug_problem("shop-2-eu", 9));
+	assert_string_equal(desired_slug_problem("", 0),
+	    "must be 1 to 60 characters long");
+	assert_string_equal(desired_slug_problem("Shop", 4),
+	    "may only contain a-z, 0-9 and \"-\"");
+	assert_string_equal(desired_slug_problem("sh_op", 5),
+	    "may only contain a-z, 0-9 and \"-\"");
+	assert_string_equal(desired_slug_problem("-a", 2),
+	    "may not start or end with \"-\"");
+	assert_string_equal(desired_slug_problem("a--b", 4),
+	    "may not contain \"--\"");
+	memset(long_s, 'a', sizeof(long_s));
+	assert_null(desired_slug_problem(long_s, 60));
+	assert_non_null(desired_slug_problem(long_s, 61));
+	assert_null(desired_name_problem("Shop \xe2\x80\x93 Europe", 15));
+	assert_string_equal(desired_name_problem("", 0), "may not be empty");
+	assert_string_equal(desired_name_problem("a\0b", 3),
+	    "may not contain control characters");
+	assert_string_equal(desired_name_problem("a\xc2\x9b", 3),
+	    "may not contain control characters");
+}
+
 /* ---- the model ---------------------------------------------------------- */
 
 static void
@@ -462,6 +871,279 @@ test_model(void **state)
 	assert_false(p->protect);
 	assert_int_equal(p->n_deployments, 0);
 	free(path);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* The keys of section 8 as the model holds them. */
+static void
+test_model_updates(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp();
+	const struct desired_project *p;
+	const struct desired_deployment *dd;
+	size_t row = 0;
+	(void)state;
+
+	while (strcmp(rows[row].name, "the keys of section 8") != 0)
+		row++;
+	cfgtest_write(dir, "a.yaml", rows[row].files[0].text);
+	cfgtest_write(dir, "b.yaml", rows[row].files[1].text);
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), 0);
+	assert_int_equal(d.n, 0);
+	p = &ds.projects[0];
+	assert_string_equal(p->slug, "shop-eu");
+	assert_int_equal(p->n_renamed_from, 2);
+	assert_string_equal(p->renamed_from[0], "old-shop");
+	assert_string_equal(p->renamed_from[1], "Shop (2023)");
+	dd = &p->deployments[0];
+	assert_int_equal(dd->dashboard_edit_confirmation, TRI_TRUE);
+	assert_int_equal(dd->send_logs_to_client, TRI_FALSE);
+	assert_int_equal(dd->expires, DESIRED_EXPIRES_NEVER);
+	assert_int_equal(dd->n_renamed_from, 1);
+	assert_string_equal(dd->renamed_from[0], "prod-main");
+	dd = &p->deployments[1];
+	assert_int_equal(dd->dashboard_edit_confirmation, TRI_UNSET);
+	assert_int_equal(dd->send_logs_to_client, TRI_UNSET);
+	assert_int_equal(dd->expires, DESIRED_EXPIRES_AT);
+	assert_true(dd->expires_at_ms == 1801346400250);
+	assert_int_equal(dd->n_renamed_from, 2);
+	assert_string_equal(dd->renamed_from[1], "pr/seven");
+	p = &ds.projects[1];
+	assert_null(p->slug);
+	assert_int_equal(p->n_renamed_from, 1);
+	assert_string_equal(p->renamed_from[0], "utilities");
+	assert_int_equal(p->deployments[0].expires, DESIRED_EXPIRES_UNSET);
+	/* One text for the same earlier reference in two projects. */
+	assert_ptr_equal(p->deployments[0].renamed_from[0],
+	    ds.projects[0].deployments[0].renamed_from[0]);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* The keys of section 9 as the model holds them. */
+static int
+collect_secret(const char *value, void *ctx)
+{
+	char *all = ctx;
+
+	strcat(all, value);
+	strcat(all, "|");
+	return 0;
+}
+
+static void
+test_model_env_domains_keys(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), secrets[512] = "";
+	const struct desired_project *p;
+	const struct desired_env *e;
+	const struct desired_deployment *dd;
+	size_t row = 0;
+	(void)state;
+
+	while (strcmp(rows[row].name, "the keys of section 9") != 0)
+		row++;
+	cfgtest_write(dir, "a.yaml", rows[row].files[0].text);
+	cfgtest_write(dir, rows[row].files[1].rel, rows[row].files[1].text);
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), 0);
+	assert_int_equal(d.n, 0);
+	p = &ds.projects[0];
+	assert_non_null(p->env);
+	e = &p->env[DEP_PROD];
+	assert_true(e->declared);
+	assert_int_equal(e->n_vars, 3);
+	/* Sorted by name. */
+	assert_string_equal(e->vars[0].name, "PORT");
+	assert_string_equal(e->vars[0].value, "3000");
+	assert_string_equal(e->vars[1].name, "SITE_URL");
+	assert_string_equal(e->vars[1].value, "https://shop.example.com");
+	assert_string_equal(e->vars[2].name, "STRIPE_KEY");
+	assert_string_equal(e->vars[2].value, "sk_test_123");   /* newline cut */
+	e = &p->env[DEP_DEV];
+	assert_true(e->declared);
+	assert_int_equal(e->n_vars, 2);
+	assert_string_equal(e->vars[0].name, "SITE_URL");
+	assert_string_equal(e->vars[1].name, "TOKEN");
+	assert_string_equal(e->vars[1].value, "from-the-environment");
+	assert_true(p->env[DEP_PREVIEW].declared);      /* exact: nothing */
+	assert_int_equal(p->env[DEP_PREVIEW].n_vars, 0);
+	assert_false(p->env[DEP_CUSTOM].declared);     /* left alone */
+	dd = &p->deployments[0];
+	assert_true(dd->domains_declared);
+	assert_int_equal(dd->n_domains, 2);
+	assert_string_equal(dd->domains[0].domain, "api.shop.example.com");
+	assert_int_equal(dd->domains[0].destination, DESIRED_DEST_CONVEX_CLOUD);
+	assert_string_equal(dd->domains[1].domain, "shop.example.com");
+	assert_int_equal(dd->domains[1].destination, DESIRED_DEST_CONVEX_SITE);
+	assert_string_equal(desired_destination_name(dd->domains[1].destination),
+	    "convexSite");
+	assert_true(dd->deploy_keys_declared);
+	assert_int_equal(dd->n_deploy_keys, 2);
+	assert_string_equal(dd->deploy_keys[0], "github-actions");
+	assert_string_equal(dd->deploy_keys[1], "ci.nightly_1");
+	dd = &p->deployments[1];
+	assert_true(dd->domains_declared);       /* [] : exact, none */
+	assert_int_equal(dd->n_domains, 0);
+	assert_true(dd->deploy_keys_declared);   /* ~ : none */
+	assert_int_equal(dd->n_deploy_keys, 0);
+	/* Every value is reachable for a secret scrubber. */
+	assert_int_equal(desired_state_secrets(&ds, collect_secret, secrets), 0);
+	/* By type (dev, prod, preview, custom), then name. */
+	assert_string_equal(secrets, "http://localhost:3000|from-the-environment|"
+	    "3000|https://shop.example.com|sk_test_123|");
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* validate without --strict: a value that cannot be read is a warning, and
+ * the state is valid (the value NULL); plan, apply and run refuse it. */
+static void
+test_env_unreadable_is_a_warning_for_validate(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), *got;
+	(void)state;
+
+	cfgtest_write(dir, "a.yaml", "projects:\n  - name: shop\n    env:\n"
+	    "      prod: {A: {file: /nonexistent/secret}, B: {env: "
+	    "CP_TEST_UNSET_VAR}, C: plain}\n");
+	diag_init(&d);
+	assert_int_equal(desired_load_opts(dir, NULL, DESIRED_SECRETS_WARN, &ds,
+	    &d), 0);
+	got = cfgtest_diags(&d, dir);
+	assert_string_equal(got,
+	    "a.yaml:4:24: warning: cannot read the value of \"A\" from file "
+	    "\"/nonexistent/secret\": No such file or directory\n"
+	    "a.yaml:4:55: warning: cannot read the value of \"B\" from the "
+	    "environment: \"CP_TEST_UNSET_VAR\" is not set\n");
+	free(got);
+	assert_null(ds.projects[0].env[DEP_PROD].vars[0].value);
+	assert_null(ds.projects[0].env[DEP_PROD].vars[1].value);
+	assert_string_equal(ds.projects[0].env[DEP_PROD].vars[2].value, "plain");
+	desired_state_free(&ds);
+	diag_free(&d);
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), -EINVAL);
+	assert_int_equal(diag_errors(&d), 2);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* A FIFO is refused at once (no block), a symbolic link (a mounted secret)
+ * is followed, a relative path starts at the YAML file's folder, and only
+ * one trailing newline goes. */
+static void
+test_env_files(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), *p, *got;
+	const struct desired_env_var *v;
+	(void)state;
+
+	cfgtest_write(dir, "team/shop/a.yaml", "projects:\n  - name: shop\n"
+	    "    env:\n      prod:\n        A: {file: ../../secrets/link}\n"
+	    "        B: {file: two-newlines}\n        C: {file: pipe}\n");
+	cfgtest_write(dir, "secrets/real", "linked\n");
+	cfgtest_write(dir, "team/shop/two-newlines", "x\n\n");
+	assert_true(asprintf(&p, "%s/secrets/link", dir) > 0);
+	assert_int_equal(symlink("real", p), 0);
+	free(p);
+	assert_true(asprintf(&p, "%s/team/shop/pipe", dir) > 0);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	free(p);
+	diag_init(&d);
+	assert_int_equal(desired_load_opts(dir, NULL, DESIRED_SECRETS_WARN, &ds,
+	    &d), 0);
+	got = cfgtest_diags(&d, dir);
+	assert_string_equal(got, "team/shop/a.yaml:7:19: warning: cannot read the "
+	    "value of \"C\" from file \"pipe\": not a regular file\n");
+	free(got);
+	v = ds.projects[0].env[DEP_PROD].vars;
+	assert_string_equal(v[0].value, "linked");
+	assert_string_equal(v[1].value, "x\n");
+	assert_null(v[2].value);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+static void
+test_env_names_per_type(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp(), *text, *got;
+	size_t o = 0;
+	(void)state;
+
+	text = malloc(101 * 32 + 128);
+	assert_non_null(text);
+	o += (size_t)sprintf(text + o, "projects:\n  - name: shop\n    env:\n"
+	    "      dev:\n");
+	for (int i = 0; i < 102; i++)
+		o += (size_t)sprintf(text + o, "        V%d: x\n", i);
+	free(cfgtest_write_len(dir, "a.yaml", text, o));
+	free(text);
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), -EINVAL);
+	got = cfgtest_diags(&d, dir);
+	/* Once, at the 101st. */
+	assert_string_equal(got, "a.yaml:105:9: error: more than 100 environment "
+	    "variables for type dev\n");
+	free(got);
+	desired_state_free(&ds);
+	diag_free(&d);
+	cfgtest_rmtree(dir);
+}
+
+/* No diagnostic ever shows a value, whatever is wrong with it or around
+ * it (the markers below are the "secrets"). */
+static void
+test_values_stay_out_of_messages(void **state)
+{
+	struct desired_state ds;
+	struct diag d;
+	char *dir = cfgtest_mkdtemp();
+	(void)state;
+
+	cfgtest_write(dir, "a.yaml", "projects:\n  - name: shop\n    env:\n"
+	    "      dev:\n"
+	    "        A: \"SECRET-A\\0\"\n"
+	    "        B: SECRET-B" X8K "\n"
+	    "        C: {file: c}\n"
+	    "        D: {file: d}\n"
+	    "        E: {env: CP_TEST_HIDDEN_ENV}\n"
+	    "        F: {file: c, env: CP_TEST_HIDDEN_ENV}\n"
+	    "        G: SECRET-G\n"
+	    "        G: SECRET-G2\n"
+	    "        H: !!binary SECRET-H\n"
+	    "        1I: SECRET-I\n"
+	    "      staging: {J: SECRET-J}\n"
+	    "    deployments: [{reference: bad ref, type: dev}]\n"
+	    "  - name: shop\n");
+	cfgtest_write(dir, "c", "SECRET-C" X8K);
+	cfgtest_write(dir, "d", "SECRET-D\xc0\xaf");
+	setenv("CP_TEST_HIDDEN_ENV", "SECRET-E" X8K, 1);
+	diag_init(&d);
+	assert_int_equal(desired_load(dir, &ds, &d), -EINVAL);
+	assert_true(d.n >= 10);
+	for (size_t i = 0; i < d.n; i++)
+		if (strstr(d.items[i].message, "SECRET") != NULL)
+			fail_msg("a value in: %s", d.items[i].message);
+	unsetenv("CP_TEST_HIDDEN_ENV");
 	desired_state_free(&ds);
 	diag_free(&d);
 	cfgtest_rmtree(dir);
@@ -799,13 +1481,66 @@ test_diag_print_escapes(void **state)
 	diag_free(&d);
 }
 
+/* config/examples-v2 (the keys of sections 8 and 9): valid, its only
+ * warnings the two secrets that are not on this machine. */
+static void
+test_examples_v2(void **state)
+{
+	const char *src = getenv("CP_SOURCE_DIR");
+	struct desired_state ds;
+	struct diag d;
+	char *path, *got;
+	(void)state;
+
+	assert_non_null(src);
+	assert_true(asprintf(&path, "%s/config/examples-v2", src) > 0);
+	unsetenv("SHOP_SENTRY_DSN");
+	diag_init(&d);
+	assert_int_equal(desired_load_opts(path, NULL, DESIRED_SECRETS_WARN, &ds,
+	    &d), 0);
+	got = cfgtest_diags(&d, path);
+	assert_string_equal(got,
+	    "shop.yaml:21:35: warning: cannot read the value of "
+	    "\"STRIPE_SECRET_KEY\" from file "
+	    "\"/etc/convex-provisioner/secrets/stripe-secret-key\": No such file "
+	    "or directory\n"
+	    "shop.yaml:22:27: warning: cannot read the value of \"SENTRY_DSN\" "
+	    "from the environment: \"SHOP_SENTRY_DSN\" is not set\n");
+	free(got);
+	assert_int_equal(ds.n_files, 2);
+	assert_int_equal(ds.n_projects, 2);
+	/* internal/tools.yaml comes first in byte order. */
+	assert_string_equal(ds.projects[0].name, "analytics");
+	assert_string_equal(ds.projects[1].renamed_from[0], "web-shop");
+	assert_int_equal(ds.projects[1].deployments[0].n_domains, 2);
+	desired_state_free(&ds);
+	diag_free(&d);
+	/* With the secrets there, plan and apply take it as it is. */
+	setenv("SHOP_SENTRY_DSN", "https://key@sentry.example.com/1", 1);
+	diag_init(&d);
+	assert_int_equal(desired_load(path, &ds, &d), -EINVAL);
+	assert_int_equal(diag_errors(&d), 1);      /* the file only */
+	unsetenv("SHOP_SENTRY_DSN");
+	free(path);
+	desired_state_free(&ds);
+	diag_free(&d);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_reference_rules),
+		cmocka_unit_test(test_time_rule),
+		cmocka_unit_test(test_slug_and_name_rules),
 		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_model_updates),
+		cmocka_unit_test(test_model_env_domains_keys),
+		cmocka_unit_test(test_env_unreadable_is_a_warning_for_validate),
+		cmocka_unit_test(test_env_files),
+		cmocka_unit_test(test_env_names_per_type),
+		cmocka_unit_test(test_values_stay_out_of_messages),
 		cmocka_unit_test(test_byte_order),
 		cmocka_unit_test(test_skipped_names),
 		cmocka_unit_test(test_empty_dir),
@@ -816,7 +1551,11 @@ main(void)
 		cmocka_unit_test(test_node_budget_across_files),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_diag_print_escapes),
+		cmocka_unit_test(test_examples_v2),
 	};
 
+	/* What the rows' {env: VAR} values read. */
+	setenv("CP_TEST_ENV_VALUE", "from-the-environment", 1);
+	unsetenv("CP_TEST_UNSET_VAR");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,6 +80,28 @@ dup(const char *s)
 	return d;
 }
 
+/* The desired state's strings and arrays live in its arena, as the loader
+ * puts them there (desired_state_free frees the arena). */
+static char *
+ddup(struct fixture *f, const char *s)
+{
+	char *d = arena_strdup(&f->ds.arena, s);
+
+	assert_non_null(d);
+	return d;
+}
+
+static void *
+dgrow(struct fixture *f, void *arr, size_t n, size_t size)
+{
+	char *p = arena_calloc(&f->ds.arena, n + 1, size);
+
+	assert_non_null(p);
+	if (n > 0)
+		memcpy(p, arr, n * size);
+	return p;
+}
+
 static enum dep_type
 type_of(const char *s)
 {
@@ -122,7 +144,7 @@ desired_entry(struct fixture *f, char **tok, int n)
 
 		ds->projects = grow(ds->projects, ds->n_projects, sizeof(*p));
 		p = &ds->projects[ds->n_projects++];
-		p->name = dup(tok[1]);
+		p->name = ddup(f, tok[1]);
 		for (int i = 2; i < n; i++) {
 			if (strcmp(tok[i], "absent") == 0)
 				p->absent = true;
@@ -138,16 +160,16 @@ desired_entry(struct fixture *f, char **tok, int n)
 		assert_string_equal(tok[0], "D");
 		assert_true(ds->n_projects > 0);
 		p = &ds->projects[ds->n_projects - 1];
-		p->deployments = grow(p->deployments, p->n_deployments, sizeof(*d));
+		p->deployments = dgrow(f, p->deployments, p->n_deployments, sizeof(*d));
 		d = &p->deployments[p->n_deployments++];
-		d->reference = dup(tok[1]);
+		d->reference = ddup(f, tok[1]);
 		d->type = type_of(tok[2]);
 		d->is_default = TRI_UNSET;
 		for (int i = 3; i < n; i++) {
 			if (strncmp(tok[i], "region=", 7) == 0)
-				d->region = dup(tok[i] + 7);
+				d->region = ddup(f, tok[i] + 7);
 			else if (strncmp(tok[i], "class=", 6) == 0)
-				d->class_name = dup(tok[i] + 6);
+				d->class_name = ddup(f, tok[i] + 6);
 			else if (strcmp(tok[i], "default=true") == 0)
 				d->is_default = TRI_TRUE;
 			else if (strcmp(tok[i], "default=false") == 0)
@@ -1117,12 +1139,12 @@ test_large_team(void **state)
 		struct desired_project *dp = &f.ds.projects[i];
 
 		snprintf(name, sizeof(name), "proj-%05zu", (i * 7919) % np);
-		dp->name = dup(name);
-		dp->deployments = calloc(2, sizeof(*dp->deployments));
+		dp->name = ddup(&f, name);
+		dp->deployments = arena_calloc(&f.ds.arena, 2, sizeof(*dp->deployments));
 		assert_non_null(dp->deployments);
 		dp->n_deployments = 2;
 		for (size_t j = 0; j < 2; j++) {
-			dp->deployments[j].reference = dup(j ? "staging" : "production");
+			dp->deployments[j].reference = ddup(&f, j ? "staging" : "production");
 			dp->deployments[j].type = j ? DEP_DEV : DEP_PROD;
 			dp->deployments[j].is_default = TRI_UNSET;
 		}

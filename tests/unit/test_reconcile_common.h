@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "arena.h"
 #include "plan.h"
 #include "support/sim_harness.h"
 
@@ -480,6 +481,12 @@ log_last_pos(const char *log, const char *line)
 
 /* ---- desired states built in code ------------------------------------------ */
 
+/* The desired state's strings and deployment arrays live in its arena, as
+ * the loader puts them there (desired_state_free frees the arena and the
+ * projects array). ds_deployment finds the arena of the state its project
+ * belongs to here: the last one ds_project was called with. */
+static struct arena *ds_arena_now;
+
 /* Appends a project; the pointer is valid until the next ds_project. */
 static inline struct desired_project *
 ds_project(struct desired_state *ds, const char *name)
@@ -491,7 +498,9 @@ ds_project(struct desired_state *ds, const char *name)
 	ds->projects = p;
 	p = &ds->projects[ds->n_projects++];
 	memset(p, 0, sizeof(*p));
-	p->name = test_strdup(name);
+	ds_arena_now = &ds->arena;
+	p->name = arena_strdup(&ds->arena, name);
+	assert_non_null(p->name);
 	return p;
 }
 
@@ -499,14 +508,18 @@ ds_project(struct desired_state *ds, const char *name)
 static inline struct desired_deployment *
 ds_deployment(struct desired_project *p, const char *reference, enum dep_type type)
 {
-	struct desired_deployment *d = realloc(p->deployments,
-	    (p->n_deployments + 1) * sizeof(*d));
+	/* An arena does not grow in place: copy into a larger array (the old
+	 * one stays in the arena until it is freed with the state). */
+	struct desired_deployment *d = arena_calloc(ds_arena_now,
+	    p->n_deployments + 1, sizeof(*d));
 
 	assert_non_null(d);
+	if (p->n_deployments > 0)
+		memcpy(d, p->deployments, p->n_deployments * sizeof(*d));
 	p->deployments = d;
 	d = &p->deployments[p->n_deployments++];
-	memset(d, 0, sizeof(*d));
-	d->reference = test_strdup(reference);
+	d->reference = arena_strdup(ds_arena_now, reference);
+	assert_non_null(d->reference);
 	d->type = type;
 	d->is_default = TRI_UNSET;
 	return d;
