@@ -269,17 +269,27 @@ note_budget(struct api_error *e, const struct api_call *call)
 		    " (not retried: this reconcile's time for retries is spent)");
 }
 
+/* Convex announces the end of a route in two response headers; the first
+ * notice of a process is logged (each value cut to a line's worth). */
 static void
 warn_deprecation(const struct http_response *r, const struct api_call *call)
 {
-	if (deprecation_warned ||
-	    (r->deprecation_state == NULL && r->deprecation_message == NULL))
+	char state[256], msg[512];
+	const char *v;
+
+	if (deprecation_warned)
+		return;
+	state[0] = msg[0] = '\0';
+	/* Copied at once: the next lookup reuses curl's storage. */
+	if ((v = http_response_header(r, "x-convex-deprecation-state")) != NULL)
+		snprintf(state, sizeof(state), "%s", v);
+	if ((v = http_response_header(r, "x-convex-deprecation-message")) != NULL)
+		snprintf(msg, sizeof(msg), "%s", v);
+	if (state[0] == '\0' && msg[0] == '\0')
 		return;
 	deprecation_warned = true;
 	log_warnx("Convex API deprecation notice on %s: %s%s%s", call->tmpl,
-	    r->deprecation_state ? r->deprecation_state : "deprecated",
-	    r->deprecation_message ? ": " : "",
-	    r->deprecation_message ? r->deprecation_message : "");
+	    state[0] ? state : "deprecated", msg[0] ? ": " : "", msg);
 }
 
 static void

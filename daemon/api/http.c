@@ -8,6 +8,17 @@
  * drains curl_multi_info_read; a finished transfer is removed, reported to
  * its callback, freed, and the next queued request starts.
  *
+ * A request body is handed to curl through a read callback, never as
+ * CURLOPT_POSTFIELDS, so that curl must ask (the seek callback) before it
+ * sends the body a second time; a request marked `once` refuses, which is
+ * what keeps creates at most once on shared connections (see "At most
+ * once on a shared connection" in docs/architecture.md).
+ *
+ * Errors of curl_multi_socket_action (a socket callback that failed, out
+ * of memory) fail every running transfer through the deferred path: curl
+ * marks the multi handle dead after a failed callback, and a transfer left
+ * in it might never be reported.
+ *
  * Teardown (http_client_close): remove and free every easy handle at once,
  * then, from a zero timer (so never inside a curl call or our own drain
  * loop), curl_multi_cleanup while the loop still runs (it may call the
@@ -44,11 +55,14 @@ struct http_request {
 	enum req_where where;
 	CURL *easy;
 	struct curl_slist *headers;
-	struct buf body;
+	struct buf body;        /* the answer */
+	char *payload;          /* the request body, or NULL */
+	size_t payload_len;
+	size_t payload_off;     /* next byte curl reads */
+	bool once;              /* never let curl send it twice */
+	bool payload_read;      /* curl took body bytes: they may be out */
 	bool too_large;
-	long retry_after_s;
-	char *dep_state;
-	char *dep_message;
+	enum http_fail fail;    /* why, when on `failed` */
 	http_done_cb cb;
 	void *arg;
 	char errbuf[CURL_ERROR_SIZE];
@@ -63,12 +77,13 @@ struct http_client {
 	uv_timer_t defer;       /* work that must not run inside a call */
 	struct req_list queue;
 	struct req_list running;
-	struct req_list failed; /* could not be added; reported by `defer` */
+	struct req_list failed; /* reported by `defer` */
 	LIST_HEAD(, sock) socks;
 	unsigned in_flight;
-	unsigned n_queued;
 	unsigned open_handles;  /* libuv handles not yet closed */
 	bool closing;
+	bool broken;            /* failing the running transfers: start none */
+	bool torn_down;         /* the multi handle and the polls are closed */
 	void (*closed)(void *arg);
 	void *closed_arg;
 
@@ -83,6 +98,8 @@ struct http_client {
 };
 
 static void on_defer(uv_timer_t *t);
+static CURLM *multi_open(struct http_client *h);
+static void sock_close(struct sock *s);
 
 /* The headers hold the token: wipe them before giving the memory back. */
 static void
@@ -108,8 +125,7 @@ request_free(struct http_request *r)
 		curl_easy_cleanup(r->easy);
 	curl_slist_free_all(r->headers);
 	buf_free(&r->body);
-	free(r->dep_state);
-	free(r->dep_message);
+	free(r->payload);
 	free(r);
 }
 
@@ -127,21 +143,40 @@ on_write(char *ptr, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
-static char *
-header_value(const char *line, size_t n, const char *name)
+/* The request body, as curl asks for it. */
+static size_t
+on_read(char *out, size_t size, size_t nitems, void *userp)
 {
-	size_t k = strlen(name);
-	const char *v, *end = line + n;
+	struct http_request *r = userp;
+	size_t n = size * nitems, left = r->payload_len - r->payload_off;
 
-	if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
-		return NULL;
-	v = line + k + 1;
-	while (v < end && (*v == ' ' || *v == '\t'))
-		v++;
-	while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
-	    end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	return strndup(v, (size_t)(end - v));
+	if (n > left)
+		n = left;
+	memcpy(out, r->payload + r->payload_off, n);
+	r->payload_off += n;
+	if (n > 0)
+		r->payload_read = true;
+	return n;
+}
+
+/*
+ * curl calls this before it sends the body again: on a retry of its own
+ * (a reused connection that died before any byte of the answer came, a
+ * refused HTTP/2 stream) and nowhere else we use. A request sent at most
+ * once refuses, and curl then ends the transfer with CURLE_SEND_FAIL_REWIND
+ * instead of sending the body on a second connection: the server may have
+ * acted on the first. Any other request starts again from the beginning.
+ */
+static int
+on_seek(void *userp, curl_off_t offset, int origin)
+{
+	struct http_request *r = userp;
+
+	if (r->once || origin != SEEK_SET || offset < 0 ||
+	    (uint64_t)offset > r->payload_len)
+		return CURL_SEEKFUNC_FAIL;
+	r->payload_off = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
 }
 
 /* Seconds form ("120") or HTTP-date form; -1 when unreadable. */
@@ -152,9 +187,13 @@ parse_retry_after(const char *v)
 	long s;
 	time_t t;
 
+	while (*v == ' ' || *v == '\t')
+		v++;
 	if (*v >= '0' && *v <= '9') {
 		errno = 0;
 		s = strtol(v, &end, 10);
+		while (*end == ' ' || *end == '\t')
+			end++;
 		if (errno != 0 || *end != '\0' || s < 0)
 			return -1;
 		return s;
@@ -166,38 +205,46 @@ parse_retry_after(const char *v)
 	return t > 0 ? (long)t : 0;
 }
 
-static size_t
-on_header(char *line, size_t size, size_t nmemb, void *userp)
+/* Masks the userinfo of every "scheme://USER:PASS@" in line (cap bytes):
+ * curl names the proxy it takes from the environment, credentials and all
+ * ("Uses proxy env variable https_proxy == 'http://u:p@proxy:3128'"). */
+static void
+redact_userinfo(char *line, size_t cap)
 {
-	struct http_request *r = userp;
-	size_t n = size * nmemb;
-	char *v;
+	static const char mask[] = "***";
+	char *p = line, *q;
+	size_t len, skip, off;
 
-	/* A new status line (after a 100 Continue, say) starts a new block. */
-	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-		r->retry_after_s = -1;
-		free(r->dep_state);
-		free(r->dep_message);
-		r->dep_state = r->dep_message = NULL;
-		return n;
+	while ((p = strstr(p, "://")) != NULL) {
+		p += 3;
+		q = p + strcspn(p, "@/ '\"");
+		if (*q != '@' || q == p) {
+			p = q;
+			continue;
+		}
+		len = strlen(line);
+		skip = (size_t)(q - p);
+		off = (size_t)(p - line);
+		if (off + sizeof(mask) > cap) {
+			*p = '\0';             /* not even the mask fits */
+			return;
+		}
+		if (len - skip + sizeof(mask) - 1 >= cap) {
+			memcpy(p, mask, sizeof(mask));  /* the rest goes */
+			return;
+		}
+		memmove(p + sizeof(mask) - 1, q, len - off - skip + 1);
+		memcpy(p, mask, sizeof(mask) - 1);
+		p += sizeof(mask) - 1;
 	}
-	if ((v = header_value(line, n, "retry-after")) != NULL) {
-		r->retry_after_s = parse_retry_after(v);
-		free(v);
-	} else if ((v = header_value(line, n, "x-convex-deprecation-state")) != NULL) {
-		free(r->dep_state);
-		r->dep_state = v;
-	} else if ((v = header_value(line, n, "x-convex-deprecation-message")) != NULL) {
-		free(r->dep_message);
-		r->dep_message = v;
-	}
-	return n;
 }
 
 /* Verbose curl output at debug level, one log line per line, and any line
  * that mentions the Authorization header replaced: the token never reaches
  * a log. (Over HTTP/2 curl also echoes the request headers as text lines,
- * "[authorization: Bearer ...]", hence the search anywhere in the line.) */
+ * "[authorization: Bearer ...]", hence the search anywhere in the line;
+ * it also catches a proxy's Proxy-Authorization.) URLs lose their
+ * userinfo. */
 static void
 debug_lines(const char *prefix, const char *data, size_t size)
 {
@@ -214,6 +261,7 @@ debug_lines(const char *prefix, const char *data, size_t size)
 			n = sizeof(line) - 1;
 		memcpy(line, p, n);
 		line[n] = '\0';
+		redact_userinfo(line, sizeof(line));
 		if (strcasestr(line, "authorization") != NULL)
 			log_debug("%s Authorization: [redacted]", prefix);
 		else if (n > 0)
@@ -251,7 +299,7 @@ on_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
 
 static int
 setup_easy(struct http_client *h, struct http_request *r, const char *method,
-    const char *url, const char *body, bool fresh)
+    const char *url)
 {
 	CURL *e = r->easy;
 	CURLcode cc = CURLE_OK;
@@ -268,10 +316,21 @@ setup_easy(struct http_client *h, struct http_request *r, const char *method,
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	if (h->ca_file != NULL)
 		SET(CURLOPT_CAINFO, h->ca_file);
+	/* HTTP/2 where TLS negotiates it (ALPN), HTTP/1.1 otherwise. */
 	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	/* Proxies: curl's defaults, from the environment (https_proxy,
+	 * HTTPS_PROXY, all_proxy, no_proxy, NO_PROXY). An https URL goes
+	 * through an HTTP proxy in a CONNECT tunnel, so the proxy sees the
+	 * host name and TLS, never the token; the headers we add are for the
+	 * server only (never in the CONNECT request). Plain http is allowed
+	 * only to a loopback host (api.c), which no proxy stands between:
+	 * never through one, where the token would travel in clear. */
+	SET(CURLOPT_HEADEROPT, (long)CURLHEADER_SEPARATE);
+	if (strncasecmp(url, "http:", 5) == 0)
+		SET(CURLOPT_PROXY, "");
 	/* Wait for a connection that may multiplex rather than open another
 	 * one; only TLS connections negotiate HTTP/2. */
-	if (strncmp(url, "https:", 6) == 0)
+	if (strncasecmp(url, "https:", 6) == 0)
 		SET(CURLOPT_PIPEWAIT, 1L);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	SET(CURLOPT_ACCEPT_ENCODING, "");
@@ -280,12 +339,8 @@ setup_easy(struct http_client *h, struct http_request *r, const char *method,
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_body);
 	SET(CURLOPT_WRITEFUNCTION, on_write);
 	SET(CURLOPT_WRITEDATA, r);
-	SET(CURLOPT_HEADERFUNCTION, on_header);
-	SET(CURLOPT_HEADERDATA, r);
 	if (h->user_agent != NULL)
 		SET(CURLOPT_USERAGENT, h->user_agent);
-	if (fresh)
-		SET(CURLOPT_FRESH_CONNECT, 1L);
 	if (log_get_level() >= LOG_LVL_DEBUG) {
 		SET(CURLOPT_DEBUGFUNCTION, on_debug);
 		SET(CURLOPT_VERBOSE, 1L);
@@ -294,10 +349,25 @@ setup_easy(struct http_client *h, struct http_request *r, const char *method,
 	if (strcmp(method, "GET") == 0) {
 		SET(CURLOPT_HTTPGET, 1L);
 	} else {
+		SET(CURLOPT_POST, 1L);
 		if (strcmp(method, "POST") != 0)
 			SET(CURLOPT_CUSTOMREQUEST, method);
-		SET(CURLOPT_POSTFIELDSIZE, body ? (long)strlen(body) : 0L);
-		SET(CURLOPT_COPYPOSTFIELDS, body ? body : "");
+		if (r->payload_len > 0) {
+			SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->payload_len);
+			SET(CURLOPT_READFUNCTION, on_read);
+			SET(CURLOPT_READDATA, r);
+			SET(CURLOPT_SEEKFUNCTION, on_seek);
+			SET(CURLOPT_SEEKDATA, r);
+		} else {
+			SET(CURLOPT_POSTFIELDSIZE, 0L);
+			SET(CURLOPT_POSTFIELDS, "");
+			/* No body to hold back: a server could act on the
+			 * request line alone, so a request sent at most once
+			 * takes a connection of its own, which curl never
+			 * resends on (its retry needs a reused connection). */
+			if (r->once)
+				SET(CURLOPT_FRESH_CONNECT, 1L);
+		}
 	}
 	SET(CURLOPT_HTTPHEADER, r->headers);
 #undef SET
@@ -337,7 +407,14 @@ fail:
 static int
 add_running(struct http_client *h, struct http_request *r)
 {
-	CURLMcode mc = curl_multi_add_handle(h->multi, r->easy);
+	CURLMcode mc;
+
+	/* Replaced after a failure (fail_running); opened again here. */
+	if (h->multi == NULL && (h->multi = multi_open(h)) == NULL) {
+		log_warnx("http: could not open a curl multi handle");
+		return -EIO;
+	}
+	mc = curl_multi_add_handle(h->multi, r->easy);
 
 	if (mc != CURLM_OK) {
 		log_warnx("http: curl_multi_add_handle: %s", curl_multi_strerror(mc));
@@ -349,30 +426,38 @@ add_running(struct http_client *h, struct http_request *r)
 	return 0;
 }
 
+/* Puts a request (out of every list) on `failed`, reported from the defer
+ * timer with `fail` and `why`, so no callback runs inside the caller. */
+static void
+fail_later(struct http_request *r, enum http_fail fail, const char *why)
+{
+	struct http_client *h = r->h;
+
+	r->where = REQ_FAILED;
+	r->fail = fail;
+	snprintf(r->errbuf, sizeof(r->errbuf), "%s", why);
+	TAILQ_INSERT_TAIL(&h->failed, r, link);
+	uv_timer_start(&h->defer, on_defer, 0, 0);
+}
+
 /* Starts queued requests while there is room. A request that cannot be
- * added is failed from the defer timer, so no callback runs here. */
+ * added was never sent. */
 static void
 pump(struct http_client *h)
 {
 	struct http_request *r;
 
-	while (!h->closing && h->in_flight < h->concurrency &&
+	while (!h->closing && !h->broken && h->in_flight < h->concurrency &&
 	    (r = TAILQ_FIRST(&h->queue)) != NULL) {
 		TAILQ_REMOVE(&h->queue, r, link);
-		h->n_queued--;
-		if (add_running(h, r) != 0) {
-			r->where = REQ_FAILED;
-			snprintf(r->errbuf, sizeof(r->errbuf),
-			    "could not start the transfer");
-			TAILQ_INSERT_TAIL(&h->failed, r, link);
-			uv_timer_start(&h->defer, on_defer, 0, 0);
-		}
+		if (add_running(h, r) != 0)
+			fail_later(r, HTTP_OTHER, "could not start the transfer");
 	}
 }
 
 int
 http_request_start(struct http_client *h, const char *method, const char *url,
-    const char *body, bool fresh, http_done_cb cb, void *arg,
+    const char *body, bool once, http_done_cb cb, void *arg,
     struct http_request **out)
 {
 	struct http_request *r;
@@ -387,18 +472,27 @@ http_request_start(struct http_client *h, const char *method, const char *url,
 	r->h = h;
 	r->cb = cb;
 	r->arg = arg;
-	r->retry_after_s = -1;
+	r->once = once;
 	buf_init(&r->body, h->max_body);
+	if (body != NULL && body[0] != '\0') {
+		r->payload_len = strlen(body);
+		if ((r->payload = strdup(body)) == NULL) {
+			free(r);
+			return -ENOMEM;
+		}
+	}
 	if ((r->easy = curl_easy_init()) == NULL) {
+		free(r->payload);
 		free(r);
 		return -ENOMEM;
 	}
 	if ((rc = build_headers(h, r, body != NULL)) != 0 ||
-	    (rc = setup_easy(h, r, method, url, body, fresh)) != 0) {
+	    (rc = setup_easy(h, r, method, url)) != 0) {
 		request_free(r);
 		return rc;
 	}
-	if (h->in_flight < h->concurrency && TAILQ_EMPTY(&h->queue)) {
+	if (!h->broken && h->in_flight < h->concurrency &&
+	    TAILQ_EMPTY(&h->queue)) {
 		if ((rc = add_running(h, r)) != 0) {
 			request_free(r);
 			return rc;
@@ -406,7 +500,6 @@ http_request_start(struct http_client *h, const char *method, const char *url,
 	} else {
 		r->where = REQ_QUEUED;
 		TAILQ_INSERT_TAIL(&h->queue, r, link);
-		h->n_queued++;
 	}
 	if (out != NULL)
 		*out = r;
@@ -427,7 +520,6 @@ detach(struct http_request *r)
 		break;
 	case REQ_QUEUED:
 		TAILQ_REMOVE(&h->queue, r, link);
-		h->n_queued--;
 		break;
 	case REQ_FAILED:
 		TAILQ_REMOVE(&h->failed, r, link);
@@ -474,6 +566,9 @@ classify(CURLcode res, bool too_large, curl_off_t pretransfer_us)
 	case CURLE_SSL_CRL_BADFILE:
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 		return HTTP_TLS;
+	case CURLE_SEND_FAIL_REWIND:
+		/* curl wanted to send the body again after the connection died
+		 * (on_seek refused): the first sending may have arrived. */
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
@@ -488,12 +583,30 @@ classify(CURLcode res, bool too_large, curl_off_t pretransfer_us)
 	}
 }
 
+const char *
+http_response_header(const struct http_response *resp, const char *name)
+{
+	struct curl_header *hd;
+	CURL *e;
+
+	if (resp->req == NULL)
+		return NULL;
+	e = resp->req->easy;
+	if (curl_easy_header(e, name, 0, CURLH_HEADER, -1, &hd) != CURLHE_OK)
+		return NULL;
+	if (hd->amount > 1 && curl_easy_header(e, name, hd->amount - 1,
+	    CURLH_HEADER, -1, &hd) != CURLHE_OK)
+		return NULL;
+	return hd->value;
+}
+
 static void
 finish(struct http_request *r, CURLcode res)
 {
 	struct http_client *h = r->h;
 	struct http_response resp;
 	curl_off_t total_us = 0, pre_us = 0;
+	const char *v;
 	long status = 0;
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -502,16 +615,22 @@ finish(struct http_request *r, CURLcode res)
 	detach(r);
 
 	memset(&resp, 0, sizeof(resp));
+	resp.req = r;
 	resp.fail = classify(res, r->too_large, pre_us);
 	if (resp.fail == HTTP_OK && status == 0)
+		resp.fail = HTTP_TRANSPORT;
+	/* A failure to connect after curl took body bytes is a failure of
+	 * its own retry on a new connection (transfer.c, Curl_retry_request):
+	 * the first sending may have arrived. */
+	if (r->payload_read && (resp.fail == HTTP_CONNECT || resp.fail == HTTP_TLS))
 		resp.fail = HTTP_TRANSPORT;
 	resp.status = status;
 	resp.body = r->body.data ? r->body.data : "";
 	resp.len = r->body.len;
 	resp.seconds = (double)total_us / 1e6;
-	resp.retry_after_s = r->retry_after_s;
-	resp.deprecation_state = r->dep_state;
-	resp.deprecation_message = r->dep_message;
+	resp.retry_after_s = -1;
+	if ((v = http_response_header(&resp, "Retry-After")) != NULL)
+		resp.retry_after_s = parse_retry_after(v);
 	if (resp.fail == HTTP_TOO_LARGE)
 		resp.error = "response body too large";
 	else if (resp.fail != HTTP_OK)
@@ -543,6 +662,57 @@ drain(struct http_client *h)
 	}
 }
 
+/* Closes every poll left (their sockets are curl's, closed or about to
+ * be); each struct is freed in its close callback. */
+static void
+close_polls(struct http_client *h)
+{
+	while (!LIST_EMPTY(&h->socks))
+		sock_close(LIST_FIRST(&h->socks));
+}
+
+/*
+ * curl_multi_socket_action failed: after a socket callback that failed
+ * curl has marked the multi handle dead (every transfer in it fails when
+ * next run, and a transfer waiting on a socket may never run again); out
+ * of memory leaves no better hope. What finished is reported first; every
+ * transfer still running is then removed and failed from the defer timer
+ * (it may have been sent: HTTP_TRANSPORT, ambiguous for a create). The
+ * multi handle itself is not used again: after a failed socket callback
+ * curl 7.88 keeps the transfer in its table of that socket even once it is
+ * removed (valgrind saw the next action on a socket of the same number
+ * read the freed handle). It is cleaned up with its connections, and the
+ * next transfer opens a new one (add_running); then the queue restarts.
+ */
+static void
+fail_running(struct http_client *h, CURLMcode mc)
+{
+	struct http_request *r;
+	char why[CURL_ERROR_SIZE];
+	CURLM *old;
+
+	snprintf(why, sizeof(why), "curl_multi_socket_action: %s",
+	    curl_multi_strerror(mc));
+	log_warnx("http: %s; failing the %u transfer(s) in flight", why,
+	    h->in_flight);
+	h->broken = true;
+	drain(h);
+	while ((r = TAILQ_FIRST(&h->running)) != NULL) {
+		/* detach() unlinks r from `running` (where == REQ_RUNNING). */
+		detach(r);
+		fail_later(r, HTTP_TRANSPORT, why);
+	}
+	if (!h->closing && h->multi != NULL) {
+		old = h->multi;
+		h->multi = NULL;        /* on_curl_socket: no assign into it */
+		curl_multi_cleanup(old);        /* may call on_curl_socket */
+		close_polls(h);
+		uv_timer_stop(&h->timer);
+	}
+	h->broken = false;
+	pump(h);
+}
+
 static void
 socket_action(struct http_client *h, curl_socket_t fd, int flags)
 {
@@ -552,9 +722,10 @@ socket_action(struct http_client *h, curl_socket_t fd, int flags)
 	if (h->multi == NULL)
 		return;
 	mc = curl_multi_socket_action(h->multi, fd, flags, &running);
-	if (mc != CURLM_OK)
-		log_warnx("http: curl_multi_socket_action: %s",
-		    curl_multi_strerror(mc));
+	if (mc != CURLM_OK) {
+		fail_running(h, mc);
+		return;
+	}
 	drain(h);
 }
 
@@ -627,12 +798,17 @@ on_curl_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
 	(void)e;
 	if (what == CURL_POLL_REMOVE) {
 		if (s != NULL) {
+			/* curl drops its entry for fd after this callback:
+			 * a failed assign here leaves nothing behind. */
 			if (h->multi != NULL && !h->closing)
-				curl_multi_assign(h->multi, fd, NULL);
+				(void)curl_multi_assign(h->multi, fd, NULL);
 			sock_close(s);
 		}
 		return 0;
 	}
+	/* A -1 below makes curl mark the multi handle dead and
+	 * curl_multi_socket_action fail: fail_running then ends every
+	 * transfer in flight. */
 	if (s == NULL) {
 		if ((s = calloc(1, sizeof(*s))) == NULL)
 			return -1;
@@ -645,7 +821,12 @@ on_curl_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
 		s->h = h;
 		h->open_handles++;
 		LIST_INSERT_HEAD(&h->socks, s, link);
-		curl_multi_assign(h->multi, fd, s);
+		if (curl_multi_assign(h->multi, fd, s) != CURLM_OK) {
+			/* curl would never hand this poll back: close it now. */
+			log_warnx("http: curl_multi_assign failed for a new socket");
+			sock_close(s);
+			return -1;
+		}
 	}
 	if (what & CURL_POLL_IN)
 		events |= UV_READABLE;
@@ -699,31 +880,62 @@ on_defer(uv_timer_t *t)
 		 * the analyzer loses that link and reports a use after free. */
 		detach(r);	/* NOLINT(clang-analyzer-unix.Malloc) */
 		memset(&resp, 0, sizeof(resp));
-		resp.fail = HTTP_OTHER;
+		resp.fail = r->fail;
 		resp.body = "";
 		resp.retry_after_s = -1;
 		resp.error = r->errbuf;
 		r->cb(r->arg, &resp);
 		request_free(r);
 	}
-	if (!h->closing || h->multi == NULL)
+	if (!h->closing || h->torn_down)
 		return;
-	curl_multi_cleanup(h->multi);   /* may call on_curl_socket */
-	h->multi = NULL;
-	while (!LIST_EMPTY(&h->socks))
-		sock_close(LIST_FIRST(&h->socks));
+	h->torn_down = true;
+	if (h->multi != NULL) {
+		curl_multi_cleanup(h->multi);   /* may call on_curl_socket */
+		h->multi = NULL;
+	}
+	close_polls(h);
 	uv_close((uv_handle_t *)&h->timer, on_timer_closed);
 	uv_close((uv_handle_t *)&h->defer, on_timer_closed);
 }
 
 /* ---- client ----------------------------------------------------------- */
 
+/*
+ * A multi handle set up for h. Connections: HTTP/2 multiplexes every
+ * transfer on one (PIPEWAIT on each https transfer makes the first ones
+ * wait for it rather than open more); HTTP/1.1 needs one per transfer in
+ * flight, so never more than `concurrency` to the host, and room in the
+ * cache for all of them, so that keep-alive connections are reused, not
+ * closed. Creates share them too (on_seek says why that is safe).
+ */
+static CURLM *
+multi_open(struct http_client *h)
+{
+	long maxconn = (long)(h->concurrency < 4 ? 4 : h->concurrency);
+	CURLM *m;
+
+	if ((m = curl_multi_init()) == NULL)
+		return NULL;
+	if (curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_curl_socket) ||
+	    curl_multi_setopt(m, CURLMOPT_SOCKETDATA, h) ||
+	    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_curl_timer) ||
+	    curl_multi_setopt(m, CURLMOPT_TIMERDATA, h) ||
+	    curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) ||
+	    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    (long)h->concurrency) ||
+	    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, maxconn)) {
+		curl_multi_cleanup(m);
+		return NULL;
+	}
+	return m;
+}
+
 int
 http_client_new(uv_loop_t *loop, const struct http_config *cfg,
     struct http_client **out)
 {
 	struct http_client *h;
-	long maxconn;
 
 	*out = NULL;
 	if (cfg->concurrency == 0)
@@ -755,20 +967,8 @@ http_client_new(uv_loop_t *loop, const struct http_config *cfg,
 			h->n_headers = i + 1;
 		}
 	}
-	if ((h->multi = curl_multi_init()) == NULL)
+	if ((h->multi = multi_open(h)) == NULL)
 		goto nomem;
-	/* Room in the connection cache for every transfer we allow at once,
-	 * so that keep-alive connections are reused, not closed. */
-	maxconn = (long)(h->concurrency < 4 ? 4 : h->concurrency);
-	if (curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) ||
-	    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h) ||
-	    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) ||
-	    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h) ||
-	    curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) ||
-	    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, maxconn)) {
-		curl_multi_cleanup(h->multi);
-		goto nomem;
-	}
 	uv_timer_init(loop, &h->timer);
 	h->timer.data = h;
 	uv_timer_init(loop, &h->defer);
@@ -783,18 +983,6 @@ nomem:
 	}
 	curl_global_cleanup();
 	return -ENOMEM;
-}
-
-unsigned
-http_in_flight(const struct http_client *h)
-{
-	return h->in_flight;
-}
-
-unsigned
-http_queued(const struct http_client *h)
-{
-	return h->n_queued;
 }
 
 void

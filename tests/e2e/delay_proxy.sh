@@ -213,12 +213,22 @@ curl -sS --max-time 20 -o /dev/null -H "Authorization: Bearer $SIM_TOKEN" -H 'Co
 [ "$rc" = 56 ] || [ "$rc" = 52 ] || e2e_fail "curl exit $rc, want a reset (56) or an empty reply (52): $(cat "$WORK/curl.err")"
 assert_eq "$(sim_stats | jq .creates.project)" 1 "creates the simulator made"
 assert_eq "$(dp_stat killed)" 1 "connections killed"
+# --kill-with fin: the same, but the connection is closed, not reset: the
+# client reads an empty reply.
+proxy "$SIM_PORT" --delay-ms 5 --kill-rate 1 --kill-on down --kill-with fin
+rc=0
+curl -sS --max-time 20 -o /dev/null -H "Authorization: Bearer $SIM_TOKEN" -H 'Content-Type: application/json' \
+    --data-binary '{"projectName":"closed answer"}' "http://127.0.0.1:$DP_PORT/v1/teams/1/create_project" 2>"$WORK/curl.err" || rc=$?
+[ "$rc" = 52 ] || e2e_fail "curl exit $rc with --kill-with fin, want an empty reply (52): $(cat "$WORK/curl.err")"
+assert_eq "$(sim_stats | jq .creates.project)" 2 "creates the simulator made"
+assert_eq "$(dp_stat killed)" 1 "connections killed (fin)"
+"$DELAY_PROXY" --target 127.0.0.1:1 --kill-with both >/dev/null 2>&1 && e2e_fail "--kill-with both accepted"
 # --kill-on up: the request itself is not delivered.
 proxy "$SIM_PORT" --delay-ms 5 --kill-rate 1 --kill-on up
 curl -sS --max-time 20 -o /dev/null -H "Authorization: Bearer $SIM_TOKEN" -H 'Content-Type: application/json' \
     --data-binary '{"projectName":"never sent"}' "http://127.0.0.1:$DP_PORT/v1/teams/1/create_project" 2>/dev/null &&
     e2e_fail "a request went through --kill-rate 1 --kill-on up"
-assert_eq "$(sim_stats | jq .creates.project)" 1 "creates after a killed request"
+assert_eq "$(sim_stats | jq .creates.project)" 2 "creates after a killed request"
 # A seeded rate kills some connections and spares others, the same ones
 # for the same seed.
 # kills SEED: how many of 12 connections were reset, in KILLS (not a

@@ -4,7 +4,8 @@
  *
  * Usage: delay_proxy --target HOST:PORT [--port N] [--control-port N]
  *            [--delay-ms N] [--max-queue BYTES] [--kill-after-bytes N]
- *            [--kill-rate P] [--kill-on up|down|both] [--seed N]
+ *            [--kill-rate P] [--kill-on up|down|both] [--kill-with rst|fin]
+ *            [--seed N]
  *
  * It listens on 127.0.0.1:PORT (0, the default, picks a free port) and
  * prints the port on the first line of stdout, the control port on the
@@ -23,7 +24,10 @@
  * sender).
  *
  * Killing connections (a kill is a reset: SO_LINGER 0 on both sockets, so
- * each peer gets RST, and the chunk that triggered it is not delivered):
+ * each peer gets RST, and the chunk that triggered it is not delivered;
+ * with --kill-with fin both sockets are closed instead, so each peer reads
+ * end of file, as when a server closes an idle keep-alive connection, and
+ * whatever waits in the queues is dropped too):
  *   --kill-after-bytes N  a connection that would pass N bytes delivered
  *                         (both directions together) is reset instead;
  *   --kill-rate P         each chunk, when it is due, resets its connection
@@ -137,6 +141,7 @@ struct proxy {
 	uint64_t kill_after;    /* 0: off */
 	double kill_rate;
 	enum kill_on kill_on;
+	bool kill_fin;          /* kills close (FIN) rather than reset */
 	uint64_t rng;
 	bool stopping;
 	char buf[READ_BUF];     /* every read lands here, then is copied */
@@ -264,7 +269,7 @@ conn_kill(struct conn *c)
 	if (c->closing)
 		return;
 	c->px->st.killed++;
-	conn_close(c, true);
+	conn_close(c, !c->px->kill_fin);
 }
 
 static void
@@ -747,7 +752,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: delay_proxy --target HOST:PORT [--port N] [--control-port N]\n"
 	    "           [--delay-ms N] [--max-queue BYTES] [--kill-after-bytes N]\n"
-	    "           [--kill-rate P] [--kill-on up|down|both] [--seed N]\n"
+	    "           [--kill-rate P] [--kill-on up|down|both] [--kill-with rst|fin]\n"
+	    "           [--seed N]\n"
 	    "A loopback TCP proxy adding a one-way delay to every chunk (see the\n"
 	    "opening comment of tests/support/delay_proxy.c and docs/testing.md).\n");
 }
@@ -764,6 +770,7 @@ main(int argc, char **argv)
 		{ "kill-after-bytes", required_argument, NULL, 'k' },
 		{ "kill-rate", required_argument, NULL, 'r' },
 		{ "kill-on", required_argument, NULL, 'o' },
+		{ "kill-with", required_argument, NULL, 'w' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -818,6 +825,14 @@ main(int argc, char **argv)
 				px.kill_on = KILL_DOWN;
 			else if (strcmp(optarg, "both") == 0)
 				px.kill_on = KILL_BOTH;
+			else
+				goto bad;
+			break;
+		case 'w':
+			if (strcmp(optarg, "rst") == 0)
+				px.kill_fin = false;
+			else if (strcmp(optarg, "fin") == 0)
+				px.kill_fin = true;
 			else
 				goto bad;
 			break;

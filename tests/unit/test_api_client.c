@@ -5,7 +5,41 @@
 #include "test_api_common.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <time.h>
+
+#include <curl/curl.h>
+
+/* ---- failures of the loop's side, on demand ---------------------------------
+ * The test links with --wrap=uv_poll_start,--wrap=curl_multi_assign
+ * (tests/CMakeLists.txt): http.c's calls come here, and fail while the
+ * counters say so. */
+
+static int fail_poll_starts;
+static int fail_assigns;
+
+int __real_uv_poll_start(uv_poll_t *h, int events, uv_poll_cb cb);
+CURLMcode __real_curl_multi_assign(CURLM *m, curl_socket_t fd, void *p);
+
+int
+__wrap_uv_poll_start(uv_poll_t *h, int events, uv_poll_cb cb)
+{
+	if (fail_poll_starts > 0) {
+		fail_poll_starts--;
+		return UV_ENOMEM;
+	}
+	return __real_uv_poll_start(h, events, cb);
+}
+
+CURLMcode
+__wrap_curl_multi_assign(CURLM *m, curl_socket_t fd, void *p)
+{
+	if (p != NULL && fail_assigns > 0) {
+		fail_assigns--;
+		return CURLM_BAD_SOCKET;
+	}
+	return __real_curl_multi_assign(m, fd, p);
+}
 
 /* ---- the scripted server ------------------------------------------------ */
 
@@ -13,17 +47,27 @@ struct fake;
 typedef void (*fake_handler)(struct fake *f, const char *method,
     const char *target, char **out, size_t *outlen);
 
+/* What the server does instead of answering a request (f->kill). */
+enum fake_kill { KILL_NONE, KILL_FIN, KILL_RST };
+
 struct fconn {
 	uv_tcp_t tcp;
 	struct fake *f;
 	struct fconn *next;
+	int id;                 /* 1, 2, ... in accept order */
 	char in[16384];
 	size_t len;
-	uv_write_t w;
-	uv_buf_t wb;
-	char *out;
-	bool answered;
+	bool answered;          /* raw mode: one answer per connection */
 	bool closing;
+};
+
+/* One answer on its way out. */
+struct fwrite {
+	uv_write_t w;
+	uv_buf_t b;
+	char *out;
+	struct fconn *fc;
+	bool close_after;
 };
 
 struct fake {
@@ -33,11 +77,23 @@ struct fake {
 	char url[80];
 	fake_handler handler;
 	bool raw;               /* answer the first bytes at once (not HTTP) */
+	bool keepalive;         /* keep connections open between answers */
 	int requests;
+	int accepted;           /* connections */
 	char targets[32][512];  /* first 32 request targets */
+	char bodies[32][256];   /* and their bodies */
+	int conn_of[32];        /* and the connection each came on */
 	char auth[256];         /* last Authorization header */
 	char agent[128];        /* last User-Agent */
 	char client[128];       /* last Convex-Client */
+	/* Requests whose target holds kill_match get no answer: their
+	 * connection is closed (FIN) or reset (RST) once the whole request,
+	 * body included, has arrived; at most kill_left times. */
+	const char *kill_match;
+	enum fake_kill kill;
+	int kill_left;
+	bool kill_listener;     /* and stop listening: no new connection */
+	bool listener_closed;
 	struct fconn *conns;
 	void *data;
 };
@@ -61,6 +117,20 @@ answer(char **out, size_t *outlen, int status, const char *headers,
 	*outlen = (size_t)n + blen;
 }
 
+/* For a keep-alive server: the same answer without "Connection: close". */
+static void
+keep_alive(char *out, size_t *outlen)
+{
+	static const char line[] = "Connection: close\r\n";
+	char *p = strstr(out, line);
+
+	if (p == NULL)
+		return;
+	memmove(p, p + sizeof(line) - 1, *outlen - (size_t)(p - out) -
+	    (sizeof(line) - 1));
+	*outlen -= sizeof(line) - 1;
+}
+
 static void
 fconn_closed(uv_handle_t *h)
 {
@@ -73,7 +143,6 @@ fconn_closed(uv_handle_t *h)
 			break;
 		}
 	}
-	free(fc->out);
 	free(fc);
 }
 
@@ -86,11 +155,47 @@ fconn_close(struct fconn *fc)
 	uv_close((uv_handle_t *)&fc->tcp, fconn_closed);
 }
 
+/* Closes with RST instead of FIN (SO_LINGER 0). */
+static void
+fconn_reset(struct fconn *fc)
+{
+	uv_os_fd_t fd;
+	struct linger lg = { 1, 0 };
+
+	if (uv_fileno((uv_handle_t *)&fc->tcp, &fd) == 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	fconn_close(fc);
+}
+
 static void
 on_written(uv_write_t *w, int status)
 {
+	struct fwrite *fw = w->data;
+
 	(void)status;
-	fconn_close(w->data);
+	if (fw->close_after)
+		fconn_close(fw->fc);
+	free(fw->out);
+	free(fw);
+}
+
+/* Sends out (taking it) and closes after it unless the server keeps
+ * connections alive. */
+static void
+fconn_send(struct fconn *fc, char *out, size_t outlen, bool close_after)
+{
+	struct fwrite *fw = calloc(1, sizeof(*fw));
+
+	fw->out = out;
+	fw->fc = fc;
+	fw->close_after = close_after;
+	fw->b = uv_buf_init(out, (unsigned)outlen);
+	fw->w.data = fw;
+	if (uv_write(&fw->w, (uv_stream_t *)&fc->tcp, &fw->b, 1, on_written) != 0) {
+		free(out);
+		free(fw);
+		fconn_close(fc);
+	}
 }
 
 static void
@@ -115,7 +220,68 @@ copy_header(const char *req, const char *name, char *out, size_t n)
 	while (*p == ' ')
 		p++;
 	e = strstr(p, "\r\n");
-	snprintf(out, n, "%.*s", e ? (int)(e - p) : 0, p);
+	snprintf(out, n, "%.*s", e ? (int)(e - p) : (int)strlen(p), p);
+}
+
+/* Handles every whole request in fc->in (headers and Content-Length bytes
+ * of body); false when the connection was closed. */
+static bool
+serve(struct fconn *fc)
+{
+	struct fake *f = fc->f;
+	char method[16], target[512], cl[32], *end, *out = NULL;
+	size_t outlen = 0, head, blen, whole;
+	int k;
+
+	while ((end = strstr(fc->in, "\r\n\r\n")) != NULL) {
+		head = (size_t)(end - fc->in) + 4;
+		*end = '\0';
+		copy_header(fc->in, "\r\nContent-Length:", cl, sizeof(cl));
+		*end = '\r';
+		blen = cl[0] ? (size_t)strtoul(cl, NULL, 10) : 0;
+		whole = head + blen;
+		if (fc->len < whole)
+			return true;    /* the body is still coming */
+		if (sscanf(fc->in, "%15s %511s", method, target) != 2) {
+			fconn_close(fc);
+			return false;
+		}
+		k = f->requests++;
+		if (k < 32) {
+			snprintf(f->targets[k], sizeof(f->targets[0]), "%s", target);
+			snprintf(f->bodies[k], sizeof(f->bodies[0]), "%.*s",
+			    (int)blen, fc->in + head);
+			f->conn_of[k] = fc->id;
+		}
+		*end = '\0';
+		copy_header(fc->in, "\r\nAuthorization:", f->auth, sizeof(f->auth));
+		copy_header(fc->in, "\r\nUser-Agent:", f->agent, sizeof(f->agent));
+		copy_header(fc->in, "\r\nConvex-Client:", f->client, sizeof(f->client));
+		*end = '\r';
+		memmove(fc->in, fc->in + whole, fc->len - whole);
+		fc->len -= whole;
+		fc->in[fc->len] = '\0';
+		if (f->kill != KILL_NONE && f->kill_left > 0 &&
+		    f->kill_match != NULL && strstr(target, f->kill_match) != NULL) {
+			f->kill_left--;
+			if (f->kill_listener && !f->listener_closed) {
+				f->listener_closed = true;
+				uv_close((uv_handle_t *)&f->server, NULL);
+			}
+			if (f->kill == KILL_RST)
+				fconn_reset(fc);
+			else
+				fconn_close(fc);
+			return false;
+		}
+		f->handler(f, method, target, &out, &outlen);
+		if (f->keepalive)
+			keep_alive(out, &outlen);
+		fconn_send(fc, out, outlen, !f->keepalive);
+		if (!f->keepalive)
+			return false;
+	}
+	return true;
 }
 
 static void
@@ -123,44 +289,25 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
 	struct fconn *fc = s->data;
 	struct fake *f = fc->f;
-	char method[16], target[512];
-	size_t outlen = 0;
 
 	(void)b;
 	if (nread < 0) {
 		fconn_close(fc);
 		return;
 	}
+	if (fc->closing || fc->answered)
+		return;
 	fc->len += (size_t)nread;
 	fc->in[fc->len] = '\0';
-	if (fc->answered)
-		return;
 	if (f->raw) {
 		/* Not HTTP at all: answers a TLS hello with plain text. */
 		fc->answered = true;
-		fc->out = strdup("HTTP/1.1 400 Bad\r\n\r\n");
-		fc->wb = uv_buf_init(fc->out, (unsigned)strlen(fc->out));
-		fc->w.data = fc;
-		uv_write(&fc->w, s, &fc->wb, 1, on_written);
+		fconn_send(fc, strdup("HTTP/1.1 400 Bad\r\n\r\n"),
+		    strlen("HTTP/1.1 400 Bad\r\n\r\n"), true);
 		return;
 	}
-	if (strstr(fc->in, "\r\n\r\n") == NULL)
-		return;
-	if (sscanf(fc->in, "%15s %511s", method, target) != 2) {
-		fconn_close(fc);
-		return;
-	}
-	fc->answered = true;
-	if (f->requests < 32)
-		snprintf(f->targets[f->requests], sizeof(f->targets[0]), "%s", target);
-	f->requests++;
-	copy_header(fc->in, "\r\nAuthorization:", f->auth, sizeof(f->auth));
-	copy_header(fc->in, "\r\nUser-Agent:", f->agent, sizeof(f->agent));
-	copy_header(fc->in, "\r\nConvex-Client:", f->client, sizeof(f->client));
-	f->handler(f, method, target, &fc->out, &outlen);
-	fc->wb = uv_buf_init(fc->out, (unsigned)outlen);
-	fc->w.data = fc;
-	uv_write(&fc->w, s, &fc->wb, 1, on_written);
+	if (!serve(fc))
+		uv_read_stop(s);
 }
 
 static void
@@ -172,6 +319,7 @@ on_connection(uv_stream_t *server, int status)
 	assert_int_equal(status, 0);
 	fc = calloc(1, sizeof(*fc));
 	fc->f = f;
+	fc->id = ++f->accepted;
 	uv_tcp_init(f->loop, &fc->tcp);
 	fc->tcp.data = fc;
 	fc->next = f->conns;
@@ -205,7 +353,8 @@ fake_stop(struct fake *f)
 {
 	for (struct fconn *fc = f->conns; fc != NULL; fc = fc->next)
 		fconn_close(fc);
-	uv_close((uv_handle_t *)&f->server, NULL);
+	if (!f->listener_closed)
+		uv_close((uv_handle_t *)&f->server, NULL);
 }
 
 /* One client and one server on a fresh loop. */
@@ -915,6 +1064,45 @@ test_headers_and_redaction(void **state)
 	rig_stop(r);
 }
 
+/* A proxy from the environment with a password: curl's verbose output
+ * names it ("Uses proxy env variable https_proxy == '...'") and sends
+ * Proxy-Authorization; the debug log shows neither the password nor the
+ * header's value, and the CONNECT request carries no Authorization. (The
+ * fake server plays the proxy: it gets the CONNECT.) */
+static void
+test_proxy_credentials_redacted(void **state)
+{
+	struct rig *r = rig_start(h_token, "http");
+	struct res t = { 0 };
+	struct capture cap;
+	char proxy[128], *log;
+	(void)state;
+
+	snprintf(proxy, sizeof(proxy), "http://proxyuser:pw-HIDDEN-42@127.0.0.1:%d",
+	    r->fake.port);
+	r->cfg.max_tries = 1;
+	r->cfg.base_url = "https://api.invalid/v1";
+	setenv("https_proxy", proxy, 1);
+	rig_client(r);
+	log_set_level(LOG_LVL_DEBUG);
+	capture_start(&cap);
+	assert_int_equal(api_token_details(r->c, res_token, &t), 0);
+	run_until(&r->loop, &t.calls, 1, 30000);
+	log = capture_end(&cap);
+	log_set_level(LOG_LVL_INFO);
+	unsetenv("https_proxy");
+	assert_true(t.rc < 0);                  /* no TLS behind this "proxy" */
+	assert_string_equal(r->fake.targets[0], "api.invalid:443");
+	assert_string_equal(r->fake.auth, "");  /* the token: not to the proxy */
+	assert_non_null(strstr(log, "'http://***@127.0.0.1:"));
+	assert_non_null(strstr(log, "CONNECT api.invalid:443"));
+	assert_non_null(strstr(log, "Authorization: [redacted]"));
+	assert_null(strstr(log, "HIDDEN"));
+	assert_null(strstr(log, "cHJveHl1c2Vy")); /* base64 of "proxyuser" */
+	free(log);
+	rig_stop(r);
+}
+
 /* Error answers that echo the token: a JSON message, a "code", an HTML
  * body, and a long message cut by the error struct in the middle of it. */
 static void
@@ -1007,6 +1195,230 @@ test_ca_file_honoured(void **state)
 		api_client_close(plain, on_client_closed, &closed);
 		run_until(&r->loop, &closed, 1, 30000);
 	}
+	rig_stop(r);
+}
+
+/* ---- at most once on a shared connection (issue 13) ------------------------ */
+
+static void
+h_keepalive(struct fake *f, const char *method, const char *target,
+    char **out, size_t *outlen)
+{
+	(void)f;
+	(void)method;
+	if (strstr(target, "create_project") != NULL)
+		answer(out, outlen, 200, NULL, "{\"projectId\":77,"
+		    "\"projectSlug\":\"shop\"}", true);
+	else if (strstr(target, "/deployments/") != NULL)
+		answer(out, outlen, 200, NULL, "", true);
+	else
+		answer(out, outlen, 200, NULL, "{\"type\":\"teamToken\","
+		    "\"teamId\":5}", true);
+}
+
+/*
+ * A create goes out on the kept-alive connection of an earlier request;
+ * the server reads all of it (body included) and the connection dies
+ * before any byte of the answer, closed (FIN) or reset (RST). That is when
+ * curl resends a request on a fresh connection by itself (Curl_retry_request
+ * in lib/transfer.c: a reused connection, nothing received). For a create
+ * the body must never go out again: the server may have acted. The create
+ * is reported ambiguous after one attempt, and the server saw it once.
+ * (With CURLOPT_POSTFIELDS instead of the read and seek callbacks, the FIN
+ * case reaches the server twice: this test fails.)
+ */
+static void
+test_create_once_on_dead_reused_connection(void **state)
+{
+	static const enum fake_kill kills[] = { KILL_FIN, KILL_RST };
+	(void)state;
+
+	for (size_t i = 0; i < 2; i++) {
+		struct rig *r = rig_start(h_keepalive, "http");
+		struct res t = { 0 }, c = { 0 };
+		int creates = 0;
+
+		r->fake.keepalive = true;
+		r->fake.kill = kills[i];
+		r->fake.kill_match = "create_project";
+		r->fake.kill_left = 1000;
+		rig_client(r);
+		assert_int_equal(api_token_details(r->c, res_token, &t), 0);
+		run_until(&r->loop, &t.calls, 1, 30000);
+		assert_int_equal(t.rc, 0);
+		assert_int_equal(api_create_project(r->c, 1, "shop", res_created,
+		    &c), 0);
+		run_until(&r->loop, &c.calls, 1, 30000);
+		/* Sent once, on the connection of the first request. */
+		for (int k = 0; k < r->fake.requests && k < 32; k++) {
+			if (strstr(r->fake.targets[k], "create_project") == NULL)
+				continue;
+			creates++;
+			assert_int_equal(r->fake.conn_of[k], r->fake.conn_of[0]);
+			assert_string_equal(r->fake.bodies[k],
+			    "{\"projectName\":\"shop\"}");
+		}
+		if (creates != 1)
+			fail_msg("%s: the create reached the server %d times",
+			    kills[i] == KILL_FIN ? "FIN" : "RST", creates);
+		assert_int_equal(r->fake.requests, 2);
+		assert_int_equal(c.rc, -ECONNRESET);
+		assert_string_equal(c.err.code, "ConnectionError");
+		assert_true(c.err.ambiguous);
+		assert_int_equal(c.err.attempts, 1);
+		/* After a FIN curl tried its resend, and was refused. (After
+		 * a RST the poll reports an error first, and curl ends the
+		 * transfer with a send error without trying.) */
+		if (kills[i] == KILL_FIN &&
+		    strstr(c.err.message, "seek callback returned error") == NULL)
+			fail_msg("FIN: not refused by the seek callback: %s",
+			    c.err.message);
+		rig_stop(r);
+	}
+}
+
+/*
+ * The server goes away for good just as the create's connection dies: curl's
+ * own retry cannot even connect (CURLE_COULDNT_CONNECT, before the seek
+ * callback is asked). That failure must not read as "nothing was sent"
+ * (which our retries would resend): curl took the body, so the create is
+ * ambiguous after one attempt.
+ */
+static void
+test_create_ambiguous_when_retry_cannot_connect(void **state)
+{
+	struct rig *r = rig_start(h_keepalive, "http");
+	struct res t = { 0 }, c = { 0 };
+	(void)state;
+
+	r->fake.keepalive = true;
+	r->fake.kill = KILL_FIN;
+	r->fake.kill_match = "create_project";
+	r->fake.kill_left = 1;
+	r->fake.kill_listener = true;
+	rig_client(r);
+	assert_int_equal(api_token_details(r->c, res_token, &t), 0);
+	run_until(&r->loop, &t.calls, 1, 30000);
+	assert_int_equal(api_create_project(r->c, 1, "shop", res_created, &c), 0);
+	run_until(&r->loop, &c.calls, 1, 30000);
+	assert_int_equal(r->fake.requests, 2);
+	assert_true(c.err.ambiguous);
+	assert_int_equal(c.err.attempts, 1);
+	assert_int_equal(c.rc, -ECONNRESET);
+	rig_stop(r);
+}
+
+/* The same death (FIN) for an idempotent request: curl may and does send
+ * it again (the seek callback lets it start over), and it succeeds. */
+static void
+test_update_resent_on_dead_reused_connection(void **state)
+{
+	struct rig *r = rig_start(h_keepalive, "http");
+	struct res t = { 0 }, u = { 0 };
+	(void)state;
+
+	r->fake.keepalive = true;
+	r->fake.kill = KILL_FIN;
+	r->fake.kill_match = "/deployments/";
+	r->fake.kill_left = 1;
+	rig_client(r);
+	assert_int_equal(api_token_details(r->c, res_token, &t), 0);
+	run_until(&r->loop, &t.calls, 1, 30000);
+	assert_int_equal(api_update_deployment(r->c, "a-b-1",
+	    "{\"reference\":\"next\"}", res_done, &u), 0);
+	run_until(&r->loop, &u.calls, 1, 30000);
+	assert_int_equal(u.rc, 0);
+	assert_int_equal(u.err.attempts, 0);    /* no error: one call... */
+	assert_int_equal(r->requests, 1 + 1);   /* ...one attempt of ours */
+	assert_int_equal(r->fake.requests, 3);  /* curl sent the PATCH twice */
+	assert_string_equal(r->fake.bodies[1], "{\"reference\":\"next\"}");
+	assert_string_equal(r->fake.bodies[2], "{\"reference\":\"next\"}");
+	assert_int_equal(r->fake.conn_of[1], r->fake.conn_of[0]);
+	assert_true(r->fake.conn_of[2] != r->fake.conn_of[1]);
+	rig_stop(r);
+}
+
+/* Creates share the kept-alive connection when nothing goes wrong: one
+ * TCP connection for a token request and three creates in a row. */
+static void
+test_creates_share_connection(void **state)
+{
+	struct rig *r = rig_start(h_keepalive, "http");
+	struct res t = { 0 }, c[3];
+	(void)state;
+
+	memset(c, 0, sizeof(c));
+	r->fake.keepalive = true;
+	rig_client(r);
+	assert_int_equal(api_token_details(r->c, res_token, &t), 0);
+	run_until(&r->loop, &t.calls, 1, 30000);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(api_create_project(r->c, 1, "shop", res_created,
+		    &c[i]), 0);
+		run_until(&r->loop, &c[i].calls, 1, 30000);
+		assert_int_equal(c[i].rc, 0);
+		assert_int_equal(c[i].id, 77);
+		free(c[i].slug);
+	}
+	assert_int_equal(r->fake.requests, 4);
+	assert_int_equal(r->fake.accepted, 1);
+	rig_stop(r);
+}
+
+/* ---- curl multi errors (issue 17) --------------------------------------------- */
+
+/*
+ * The socket callback fails (a poll that cannot start, a socket curl will
+ * not take back): curl marks the multi handle dead and
+ * curl_multi_socket_action fails. The transfers in flight end at once
+ * through the deferred path, a GET is retried and succeeds, a create is
+ * ambiguous and not resent, and the client works again afterwards.
+ */
+static void
+test_socket_callback_failure(void **state)
+{
+	struct rig *r = rig_start(h_keepalive, "http");
+	struct res t = { 0 }, c = { 0 }, c2 = { 0 };
+	struct capture cap;
+	char *log;
+	(void)state;
+
+	rig_client(r);
+	capture_start(&cap);
+	fail_poll_starts = 1;
+	assert_int_equal(api_token_details(r->c, res_token, &t), 0);
+	run_until(&r->loop, &t.calls, 1, 30000);
+	assert_int_equal(fail_poll_starts, 0);
+	assert_int_equal(t.rc, 0);
+	assert_int_equal(t.id, 5);
+	assert_int_equal(r->requests, 2);       /* the failed attempt, then ok */
+	assert_int_equal(r->status[0], 0);
+	assert_int_equal(r->status[1], 200);
+
+	fail_assigns = 1;
+	assert_int_equal(api_create_project(r->c, 1, "shop", res_created, &c), 0);
+	run_until(&r->loop, &c.calls, 1, 30000);
+	assert_int_equal(fail_assigns, 0);
+	assert_int_equal(c.rc, -ECONNRESET);
+	assert_true(c.err.ambiguous);
+	assert_int_equal(c.err.attempts, 1);
+	assert_non_null(strstr(c.err.message, "curl_multi_socket_action"));
+
+	/* The next create goes through (and is the only one the server saw:
+	 * the failed one never left, though the client cannot know it). */
+	assert_int_equal(api_create_project(r->c, 1, "shop", res_created, &c2), 0);
+	run_until(&r->loop, &c2.calls, 1, 30000);
+	log = capture_end(&cap);
+	assert_int_equal(c2.rc, 0);
+	assert_int_equal(c2.id, 77);
+	assert_int_equal(count_substr(log, "failing the 1 transfer(s) in flight"), 2);
+	int creates = 0;
+	for (int k = 0; k < r->fake.requests && k < 32; k++)
+		creates += strstr(r->fake.targets[k], "create_project") != NULL;
+	assert_int_equal(creates, 1);
+	free(log);
+	free(c.slug);
+	free(c2.slug);
 	rig_stop(r);
 }
 
@@ -1151,7 +1563,13 @@ main(void)
 		cmocka_unit_test(test_deprecation_warned_once),
 		cmocka_unit_test(test_headers_and_redaction),
 		cmocka_unit_test(test_token_echo_scrubbed),
+		cmocka_unit_test(test_proxy_credentials_redacted),
 		cmocka_unit_test(test_ca_file_honoured),
+		cmocka_unit_test(test_create_once_on_dead_reused_connection),
+		cmocka_unit_test(test_create_ambiguous_when_retry_cannot_connect),
+		cmocka_unit_test(test_update_resent_on_dead_reused_connection),
+		cmocka_unit_test(test_creates_share_connection),
+		cmocka_unit_test(test_socket_callback_failure),
 		cmocka_unit_test(test_base_url_rules),
 		cmocka_unit_test(test_error_format),
 		cmocka_unit_test(test_refused_before_start),

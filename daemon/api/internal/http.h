@@ -29,7 +29,7 @@ struct http_config {
 /* Why a transfer ended without a usable answer. */
 enum http_fail {
 	HTTP_OK = 0,            /* an answer arrived (any status) */
-	HTTP_CONNECT,           /* failed before the request was sent */
+	HTTP_CONNECT,           /* failed before any of the request was sent */
 	HTTP_TRANSPORT,         /* failed after it may have been sent */
 	HTTP_TIMEOUT,           /* request timeout (connect timeouts are
 	                         * HTTP_CONNECT) */
@@ -45,9 +45,9 @@ struct http_response {
 	size_t len;
 	double seconds;         /* total time of the transfer */
 	long retry_after_s;     /* Retry-After in seconds, -1 when absent */
-	const char *deprecation_state;    /* x-convex-deprecation-*, or NULL */
-	const char *deprecation_message;
 	const char *error;      /* curl's words when fail != HTTP_OK */
+	struct http_request *req;  /* for http_response_header; NULL when
+	                            * no transfer ran */
 };
 
 struct http_client;
@@ -59,18 +59,27 @@ int http_client_new(uv_loop_t *loop, const struct http_config *cfg,
     struct http_client **out);
 /*
  * Queues METHOD url (body may be NULL; it is copied and sent as JSON).
- * fresh_connection: use a new connection, never a pooled one, so that curl's
- * own silent resend on a stale reused connection cannot repeat a request
- * that must be sent at most once. On success *out (if not NULL) names the
- * request until its callback has run or it is cancelled.
+ * once: the request must reach the server at most once. It shares the
+ * pooled connections like any other, but curl is never let send its body
+ * a second time (its own silent retry on a reused connection that died is
+ * refused: the transfer fails with HTTP_TRANSPORT instead); a request
+ * without a body takes a fresh connection. Whenever curl may have sent
+ * body bytes, a failure is HTTP_TRANSPORT or HTTP_TIMEOUT, never
+ * HTTP_CONNECT. On success *out (if not NULL) names the request until its
+ * callback has run or it is cancelled.
  */
 int http_request_start(struct http_client *h, const char *method,
-    const char *url, const char *body, bool fresh_connection,
+    const char *url, const char *body, bool once,
     http_done_cb cb, void *arg, struct http_request **out);
 /* Stops a queued or running request; its callback never runs. */
 void http_request_cancel(struct http_request *r);
-unsigned http_in_flight(const struct http_client *h);
-unsigned http_queued(const struct http_client *h);
+/*
+ * The value of response header `name` (any case) of the final answer: the
+ * last one when it is repeated, NULL when absent. Only during the callback
+ * that received r, and only until the next call.
+ */
+const char *http_response_header(const struct http_response *r,
+    const char *name);
 /*
  * Cancels what is left (no callback runs), cleans up the multi handle while
  * the loop still runs, closes every libuv handle and calls `closed` from the
