@@ -759,7 +759,9 @@ record_protect(struct ledger *l, const struct sync_index *x,
 			if ((lp = project_entry(l, op->id, op->name)) == NULL)
 				return -ENOMEM;
 		}
-		if (lp != NULL)
+		/* `state: absent` asks for a delete; it never lifts a mark. The
+		 * mark must be removed first, in an edit of its own (SPEC 5). */
+		if (lp != NULL && !(dp->absent && !dp->protect))
 			changed |= set_protect(&lp->protect, dp->protect);
 	}
 	for (size_t i = 0; i < os->n_deployments; i++) {
@@ -779,7 +781,7 @@ record_protect(struct ledger *l, const struct sync_index *x,
 			if (ld == NULL)
 				return -ENOMEM;
 		}
-		if (ld != NULL)
+		if (ld != NULL && !(dd->absent && !dd->protect))
 			changed |= set_protect(&ld->protect, dd->protect);
 	}
 	return changed;

@@ -360,6 +360,20 @@ test_sync_protect(void **state)
 	assert_int_equal(ledger_sync(&l, &ds, &os), 0);
 	assert_true(ledger_find_project(&l, 1)->protect);
 
+	/* Declared `state: absent` without protect, in the same edit that
+	 * drops the mark: an absent declaration asks for a delete, it does not
+	 * unmark, so the mark stays and the plan holds the delete (SPEC 5:
+	 * "remove the mark first"). Found by the random schedules (seed 54). */
+	fixture(&ds, &os, false, false);
+	ds.projects[0].absent = true;
+	ds.projects[0].n_deployments = 0;
+	assert_int_equal(ledger_sync(&l, &ds, &os), 0);
+	assert_true(ledger_find_project(&l, 1)->protect);
+	fixture(&ds, &os, true, false);
+	ds.projects[0].deployments[0].absent = true;
+	assert_int_equal(ledger_sync(&l, &ds, &os), 0);
+	assert_true(ledger_find_deployment(&l, "happy-otter-1")->protect);
+
 	/* Declared again without protect: the mark is cleared and the entry,
 	 * recording nothing else, is dropped. */
 	fixture(&ds, &os, false, false);
