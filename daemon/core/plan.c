@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "index.h"
+#include "plan_extras.h"
 
 /* Why a candidate delete may not run. */
 enum prot { PROT_NONE = 0, PROT_SELF, PROT_PROJECT, PROT_HOLDS };
@@ -47,10 +48,11 @@ struct ctx {
 	size_t n_drift, cap_drift;
 	struct plan_blocked *conflicts;
 	size_t n_conflicts, cap_conflicts;
+	struct plan_extras *extras;   /* env, domains, deploy keys (SPEC 9) */
 };
 
 static const char *const guard_names[] = {
-	"empty_desired", "max_deletes", "protected", "conflict"
+	"empty_desired", "max_deletes", "protected", "conflict", "key_file_missing"
 };
 static const char *const reason_names[] = { "declared", "absent", "prune" };
 
@@ -81,6 +83,12 @@ plan_count(const struct plan *p, enum plan_op op)
 	return n;
 }
 
+size_t
+plan_count_updates(const struct plan *p)
+{
+	return plan_count(p, PLAN_UPDATE) + plan_count(p, PLAN_RENAME);
+}
+
 void
 plan_free(struct plan *p)
 {
@@ -89,6 +97,7 @@ plan_free(struct plan *p)
 	free(p->actions);
 	free(p->drift);
 	free(p->blocked);
+	arena_free(&p->arena);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -234,6 +243,7 @@ ctx_free(struct ctx *c)
 	free(c->cands);
 	free(c->drift);
 	free(c->conflicts);
+	plan_extras_free(c->extras);
 }
 
 static const struct ledger_project *
@@ -486,11 +496,14 @@ create_all(struct ctx *c, size_t pi)
 	const struct desired_project *dp = &c->ds->projects[pi];
 	struct cand *x = add_cand(c, PLAN_CREATE, PLAN_PROJECT, REASON_DECLARED, dp->name, 0);
 	size_t parent;
+	int rc;
 
 	if (x == NULL)
 		return -ENOMEM;
 	x->a.want_project = dp;
 	parent = x->orig;
+	if ((rc = plan_extras_project(c->extras, dp, NULL, parent)) != 0)
+		return rc;
 	for (size_t j = 0; j < dp->n_deployments; j++) {
 		const struct desired_deployment *dd = &dp->deployments[j];
 
@@ -502,6 +515,9 @@ create_all(struct ctx *c, size_t pi)
 		x->a.reference = dd->reference;
 		x->a.want = dd;
 		x->a.parent = parent;
+		if ((rc = plan_extras_deployment(c->extras, dp->name, 0, dd, NULL,
+		    x->orig)) != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -529,11 +545,14 @@ diff_project(struct ctx *c, size_t pi, size_t opi)
 		c->matched[g] = true;
 		if (dd->absent)
 			rc = delete_deployment(c, op, dp, dd, od, REASON_ABSENT);
-		else
-			rc = compare(c, dp->name, dd, od);
+		else if ((rc = compare(c, dp->name, dd, od)) == 0)
+			rc = plan_extras_deployment(c->extras, dp->name, op->id, dd,
+			    od, PLAN_NO_PARENT);
 		if (rc)
 			return rc;
 	}
+	if ((rc = plan_extras_project(c->extras, dp, op, PLAN_NO_PARENT)) != 0)
+		return rc;
 	for (size_t j = 0; j < dp->n_deployments; j++) {
 		const struct desired_deployment *dd = &dp->deployments[j];
 		size_t g = c->dep_off[pi] + j;
@@ -546,6 +565,9 @@ diff_project(struct ctx *c, size_t pi, size_t opi)
 			return -ENOMEM;
 		x->a.reference = dd->reference;
 		x->a.want = dd;
+		if ((rc = plan_extras_deployment(c->extras, dp->name, op->id, dd,
+		    NULL, x->orig)) != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -601,9 +623,14 @@ diff_undeclared(struct ctx *c)
 static int
 group_of(const struct plan_action *a)
 {
+	/* Env, domains and deploy keys (their deletes too) come after the
+	 * creates they may wait for and before the deletes that destroy
+	 * data, as the executor runs them. */
+	if (a->kind != PLAN_PROJECT && a->kind != PLAN_DEPLOYMENT)
+		return 2;
 	if (a->op == PLAN_CREATE)
 		return a->kind == PLAN_PROJECT ? 0 : 1;
-	return a->kind == PLAN_DEPLOYMENT ? 2 : 3;
+	return a->kind == PLAN_DEPLOYMENT ? 3 : 4;
 }
 
 static int
@@ -621,6 +648,14 @@ cmp_cand(const void *pa, const void *pb)
 	if (x->a.project_id != y->a.project_id)
 		return x->a.project_id < y->a.project_id ? -1 : 1;
 	if ((c = strcmp(nz(x->a.deployment_name), nz(y->a.deployment_name))) != 0)
+		return c;
+	if ((c = (int)x->a.kind - (int)y->a.kind) != 0)
+		return c;
+	if ((c = strcmp(nz(plan_extras_name(&x->a)), nz(plan_extras_name(&y->a)))) != 0)
+		return c;
+	/* One domain deleted and created again (a new destination): the
+	 * delete first, as the create waits for it. */
+	if ((c = (x->a.op == PLAN_CREATE) - (y->a.op == PLAN_CREATE)) != 0)
 		return c;
 	return (x->orig > y->orig) - (x->orig < y->orig);
 }
@@ -699,14 +734,17 @@ add_blocked(struct plan *p, enum guard g)
 static int
 finish(struct ctx *c, struct plan *out)
 {
-	size_t *pos_of = NULL, n_creates = 0, n_prune = 0, n_del, i;
+	size_t *pos_of = NULL, *final_of = NULL, n_prune = 0, n_del = 0, i;
 	struct plan_blocked *b;
+	bool hold = false;
 
 	out->actions = calloc(c->n_cands + 1, sizeof(*out->actions));
 	out->blocked = calloc(c->n_conflicts + c->n_cands + 2, sizeof(*out->blocked));
 	pos_of = calloc(c->n_cands + 1, sizeof(*pos_of));
-	if (!out->actions || !out->blocked || !pos_of) {
+	final_of = calloc(c->n_cands + 1, sizeof(*final_of));
+	if (!out->actions || !out->blocked || !pos_of || !final_of) {
 		free(pos_of);
+		free(final_of);
 		return -ENOMEM;
 	}
 	if (c->n_cands > 1)
@@ -719,11 +757,11 @@ finish(struct ctx *c, struct plan *out)
 	for (i = 0; i < c->n_conflicts; i++)
 		out->blocked[out->n_blocked++] = c->conflicts[i];
 
-	/* Creates sort before every delete and are never dropped, so a
-	 * create's sorted position is also its final index. */
+	/* What the files protect is held; the rest of the deletes (of every
+	 * kind: projects, deployments, domains, deploy keys) is what the
+	 * global guards count. */
 	for (i = 0; i < c->n_cands; i++) {
 		const struct cand *x = &c->cands[i];
-		struct plan_action *a;
 
 		if (x->prot != PROT_NONE) {
 			b = add_blocked(out, GUARD_PROTECTED);
@@ -731,37 +769,51 @@ finish(struct ctx *c, struct plan *out)
 			b->reference = x->a.kind == PLAN_DEPLOYMENT ? x->a.reference : NULL;
 			protected_message(x, b);
 			out->n_held++;
-			continue;
+		} else if (x->a.op == PLAN_DELETE) {
+			n_del++;
+			if (x->a.reason == REASON_PRUNE)
+				n_prune++;
 		}
-		a = &out->actions[out->n_actions++];
-		*a = x->a;
-		if (a->parent != PLAN_NO_PARENT)
-			a->parent = pos_of[a->parent];
-		if (a->op == PLAN_CREATE)
-			n_creates++;
-		else if (a->reason == REASON_PRUNE)
-			n_prune++;
 	}
-	free(pos_of);
-
-	n_del = out->n_actions - n_creates;
 	if (!c->any_present && n_prune > 0 && !c->set->allow_empty) {
 		b = add_blocked(out, GUARD_EMPTY_DESIRED);
 		msgf(b->message, sizeof(b->message),
 		    "nothing is declared and prune would delete %zu resource%s; "
 		    "set allow_empty to allow it", n_prune, n_prune == 1 ? "" : "s");
-		out->n_held += n_del;
-		out->n_actions = n_creates;
-		n_del = 0;
-	}
-	if (n_del > c->set->max_deletes) {
+		hold = true;
+	} else if (n_del > c->set->max_deletes) {
 		b = add_blocked(out, GUARD_MAX_DELETES);
 		msgf(b->message, sizeof(b->message),
 		    "%zu delete%s planned, at most %u allowed", n_del,
 		    n_del == 1 ? "" : "s", c->set->max_deletes);
-		out->n_held += n_del;
-		out->n_actions = n_creates;
+		hold = true;
 	}
+	if (hold)
+		out->n_held += n_del;
+
+	/* A parent always sorts before its children: an action whose parent
+	 * was held is held with it (a domain created again after its delete). */
+	for (i = 0; i < c->n_cands; i++) {
+		const struct cand *x = &c->cands[i];
+		struct plan_action *a;
+		size_t p;
+
+		final_of[i] = SIZE_MAX;
+		if (x->prot != PROT_NONE || (hold && x->a.op == PLAN_DELETE))
+			continue;
+		p = x->a.parent == PLAN_NO_PARENT ? SIZE_MAX : pos_of[x->a.parent];
+		if (x->a.parent != PLAN_NO_PARENT && (p >= i || final_of[p] == SIZE_MAX)) {
+			out->n_held++;
+			continue;
+		}
+		final_of[i] = out->n_actions;
+		a = &out->actions[out->n_actions++];
+		*a = x->a;
+		if (a->parent != PLAN_NO_PARENT)
+			a->parent = final_of[p];
+	}
+	free(pos_of);
+	free(final_of);
 
 	if (c->n_drift > 1)
 		qsort(c->drift, c->n_drift, sizeof(*c->drift), cmp_drift);
@@ -769,7 +821,22 @@ finish(struct ctx *c, struct plan *out)
 	out->n_drift = c->n_drift;
 	c->drift = NULL;
 	c->n_drift = 0;
-	return 0;
+	return plan_extras_finish(c->extras, out);
+}
+
+/* The extras' emitter (plan_extras.h): a candidate like any other. */
+static struct plan_action *
+emit_extras(void *arg, enum plan_op op, enum plan_kind kind,
+    enum plan_reason reason, const char *project, int64_t project_id,
+    size_t parent, size_t *index)
+{
+	struct cand *x = add_cand(arg, op, kind, reason, project, project_id);
+
+	if (x == NULL)
+		return NULL;
+	x->a.parent = parent;
+	*index = x->orig;
+	return &x->a;
 }
 
 int
@@ -788,6 +855,8 @@ plan_build(const struct desired_state *desired,
 	c.led = ledger ? ledger : &no_ledger;
 	c.set = settings;
 	if ((rc = ctx_init(&c)) == 0 &&
+	    (rc = plan_extras_new(observed, c.led, settings, &(const struct
+	    plan_extras_emit){ emit_extras, &c }, &c.extras)) == 0 &&
 	    (rc = diff_declared(&c)) == 0 &&
 	    (rc = diff_undeclared(&c)) == 0)
 		rc = finish(&c, out);
