@@ -36,6 +36,7 @@ struct settings {
 	unsigned max_deletes;
 	bool allow_empty;
 	char *state_dir;
+	char *keys_dir;           /* deploy key secrets; NULL: state_dir/keys */
 	char *listen;             /* "" disables */
 	enum log_level log_level;
 	enum log_format log_format;

@@ -143,6 +143,10 @@ int plan_build(const struct desired_state *desired,
     const struct plan_settings *settings, struct plan *out);
 void plan_free(struct plan *p);
 const char *guard_name(enum guard g);     /* "max_deletes", ... */
+/* "create", "delete", "update", "rename"; "project", "deployment", "env",
+ * "domain", "deploy_key" (output, audit trail, metric labels). */
+const char *plan_op_name(enum plan_op op);
+const char *plan_kind_name(enum plan_kind kind);
 const char *plan_reason_name(enum plan_reason r);   /* "declared", ... */
 size_t plan_count(const struct plan *p, enum plan_op op);
 /* Updates as the summary counts them: updates, renames and env updates. */

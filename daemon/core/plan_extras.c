@@ -51,6 +51,27 @@ plan_env_op_name(enum plan_env_op op)
 	return env_op_names[op];
 }
 
+static const char *const op_names[] = { "create", "delete", "update", "rename" };
+static const char *const kind_names[] = {
+	"project", "deployment", "env", "domain", "deploy_key"
+};
+
+const char *
+plan_op_name(enum plan_op op)
+{
+	if ((unsigned)op >= sizeof(op_names) / sizeof(op_names[0]))
+		return "?";
+	return op_names[op];
+}
+
+const char *
+plan_kind_name(enum plan_kind kind)
+{
+	if ((unsigned)kind >= sizeof(kind_names) / sizeof(kind_names[0]))
+		return "?";
+	return kind_names[kind];
+}
+
 const char *
 plan_extras_name(const struct plan_action *a)
 {

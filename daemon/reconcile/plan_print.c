@@ -539,10 +539,8 @@ result_json(cJSON *o, const struct plan *p, const struct action_result *res, siz
 static bool
 extras_action_json(cJSON *o, const struct plan_action *a)
 {
-	static const char *const ops[] = { "create", "delete", "update", "rename" };
-	bool ok = add_str(o, "op", (unsigned)a->op < 4 ? ops[a->op] : "?") &&
-	    add_str(o, "kind", a->kind == PLAN_ENV ? "env" :
-	    a->kind == PLAN_DOMAIN ? "domain" : "deploy_key") &&
+	bool ok = add_str(o, "op", plan_op_name(a->op)) &&
+	    add_str(o, "kind", plan_kind_name(a->kind)) &&
 	    add_str(o, "project", a->project);
 	cJSON *changes;
 

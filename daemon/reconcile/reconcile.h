@@ -18,6 +18,7 @@ struct reconcile_config {
 	struct plan_settings plan;
 	const char *state_dir;    /* ledger.json and actions.jsonl live here */
 	unsigned concurrency;     /* actions in flight at most (0: no limit) */
+	const char *keys_dir;     /* deploy key secrets; NULL: state_dir/keys */
 };
 
 struct reconcile_outcome {
@@ -46,6 +47,7 @@ struct reconciler {
 	char *state_dir;
 	char *ledger_path;
 	char *audit_path;
+	char *keys_dir;
 
 	/* the reconcile in progress */
 	bool busy;
