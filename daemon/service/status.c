@@ -513,6 +513,30 @@ push(cJSON *a, cJSON *v, bool *ok)
 	}
 }
 
+/* SPEC section 9: the domains waiting for verification (by name) and
+ * what the files manage. */
+static void
+extras_json(cJSON *o, const struct status_snapshot *s, bool *ok)
+{
+	cJSON *pending = cJSON_CreateArray(), *managed = cJSON_CreateObject();
+
+	for (size_t i = 0; pending && i < s->n_pending_domains; i++) {
+		const struct status_pending_domain *d = &s->pending_domains[i];
+		cJSON *e = cJSON_CreateObject();
+
+		put(e, "project", str_or_null(d->project), ok);
+		put(e, "reference", str_or_null(d->reference), ok);
+		put(e, "domain", str_or_null(d->domain), ok);
+		put(e, "destination", str_or_null(d->destination), ok);
+		push(pending, e, ok);
+	}
+	put(o, "pending_domains", pending, ok);
+	put(managed, "env_vars", cJSON_CreateNumber((double)s->managed_env_vars), ok);
+	put(managed, "domains", cJSON_CreateNumber((double)s->managed_domains), ok);
+	put(managed, "deploy_keys", cJSON_CreateNumber((double)s->managed_deploy_keys), ok);
+	put(o, "managed", managed, ok);
+}
+
 static cJSON *
 last_reconcile(const struct status_snapshot *s, bool *ok)
 {
@@ -524,6 +548,7 @@ last_reconcile(const struct status_snapshot *s, bool *ok)
 	put(o, "duration_seconds", cJSON_CreateNumber(s->last_duration), ok);
 	put(o, "error", str_or_null(s->last_error), ok);
 	put(sum, "create", cJSON_CreateNumber(s->n_create), ok);
+	put(sum, "update", cJSON_CreateNumber(s->n_update), ok);
 	put(sum, "delete", cJSON_CreateNumber(s->n_delete), ok);
 	put(sum, "failed", cJSON_CreateNumber(s->n_failed), ok);
 	put(sum, "drift", cJSON_CreateNumber((double)s->n_drift), ok);
@@ -551,6 +576,7 @@ last_reconcile(const struct status_snapshot *s, bool *ok)
 		push(blocked, e, ok);
 	}
 	put(o, "blocked", blocked, ok);
+	extras_json(o, s, ok);
 	return o;
 }
 

@@ -53,6 +53,10 @@ test_fresh_registry_declares_everything(void **state)
 		{ "convex_provisioner_guard_blocked_total", "counter" },
 		{ "convex_provisioner_desired_state_errors", "gauge" },
 		{ "convex_provisioner_last_success_timestamp_seconds", "gauge" },
+		{ "convex_provisioner_managed_env_vars", "gauge" },
+		{ "convex_provisioner_managed_domains", "gauge" },
+		{ "convex_provisioner_managed_deploy_keys", "gauge" },
+		{ "convex_provisioner_domains_pending_verification", "gauge" },
 	};
 	struct metrics *m = metrics_new();
 	struct prom_doc doc;
@@ -79,6 +83,7 @@ test_fresh_registry_declares_everything(void **state)
 	assert_true(value_of(&doc, "convex_provisioner_guard_blocked_total{guard=\"empty_desired\"}") == 0);
 	assert_true(value_of(&doc, "convex_provisioner_guard_blocked_total{guard=\"protected\"}") == 0);
 	assert_true(value_of(&doc, "convex_provisioner_guard_blocked_total{guard=\"conflict\"}") == 0);
+	assert_true(value_of(&doc, "convex_provisioner_guard_blocked_total{guard=\"key_file_missing\"}") == 0);
 	assert_int_equal(promcheck_family(&doc, "convex_provisioner_actions_total")->n, 0);
 	assert_true(value_of(&doc, "convex_provisioner_drift_resources") == 0);
 	assert_true(value_of(&doc, "convex_provisioner_last_success_timestamp_seconds") == 0);

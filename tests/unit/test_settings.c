@@ -481,11 +481,11 @@ static const struct {
 	{ "intervall: 5m\n", "cfg.yaml:1:1: error: unknown key \"intervall\" "
 	  "(expected one of: api_url, team_id, token_file, desired, interval, "
 	  "jitter, concurrency, request_timeout, prune, max_deletes, "
-	  "allow_empty, state_dir, listen, log_level, log_format, ca_file)\n" },
+	  "allow_empty, state_dir, keys_dir, listen, log_level, log_format, ca_file)\n" },
 	{ "json: true\n", "cfg.yaml:1:1: error: unknown key \"json\" (expected "
 	  "one of: api_url, team_id, token_file, desired, interval, jitter, "
 	  "concurrency, request_timeout, prune, max_deletes, allow_empty, "
-	  "state_dir, listen, log_level, log_format, ca_file)\n" },
+	  "state_dir, keys_dir, listen, log_level, log_format, ca_file)\n" },
 	{ "token: s3cr3t-value\n", "cfg.yaml:1:1: error: the API token may not "
 	  "be in the settings file; use token_file (--token-file), "
 	  "$CREDENTIALS_DIRECTORY/convex-token or the CONVEX_ACCESS_TOKEN "
@@ -508,8 +508,8 @@ static const struct {
 	  "seconds, or a number followed by s, m or h: 90, 30s, 5m, 1h)\n"
 	  "cfg.yaml:2:1: error: unknown key \"bogus\" (expected one of: api_url, "
 	  "team_id, token_file, desired, interval, jitter, concurrency, "
-	  "request_timeout, prune, max_deletes, allow_empty, state_dir, listen, "
-	  "log_level, log_format, ca_file)\n"
+	  "request_timeout, prune, max_deletes, allow_empty, state_dir, "
+	  "keys_dir, listen, log_level, log_format, ca_file)\n"
 	  "cfg.yaml:3:14: error: concurrency: \"0\" is out of range (1 to 256)\n" },
 };
 
