@@ -115,6 +115,14 @@ open_dirs(const char *keys_dir, const char *rel, bool make, const char **leaf,
 	return dfd;
 fail:
 	rc = -errno;
+	{
+		struct stat st;
+
+		/* O_NOFOLLOW | O_DIRECTORY on a link says ENOTDIR: say why. */
+		if ((rc == -ENOTDIR || rc == -ELOOP) &&
+		    fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+			rc = -ELOOP;
+	}
 	seterr(err, errlen, "%s/%.*s: %s", keys_dir, (int)(p - rel + strlen(comp)),
 	    rel, rc == -ELOOP ? "a symbolic link, not followed" : strerror(-rc));
 	close(dfd);
