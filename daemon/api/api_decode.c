@@ -578,9 +578,10 @@ api_decode_env_page(const char *body, size_t len, int64_t project_id,
 		rc = fail(err, errlen, NULL, "items", "expected an array");
 		goto out;
 	}
-	/* At most 4 entries per item (one per type): sized once. */
+	/* At most 4 entries per item (one per type): sized once (one more,
+	 * so the array exists even for an empty page). */
 	cap = (size_t)cJSON_GetArraySize(arr) * 4;
-	if (cap > 0 && (v = calloc(cap, sizeof(*v))) == NULL) {
+	if ((v = calloc(cap + 1, sizeof(*v))) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -656,6 +657,8 @@ out:
 static int
 destination_parse(const char *s, enum desired_destination *out)
 {
+	if (s == NULL)
+		return -EINVAL;
 	if (strcmp(s, "convexCloud") == 0)
 		*out = DESIRED_DEST_CONVEX_CLOUD;
 	else if (strcmp(s, "convexSite") == 0)
@@ -689,12 +692,16 @@ api_decode_domains(const char *body, size_t len, const char *deployment,
 		goto out;
 	}
 	count = (size_t)cJSON_GetArraySize(arr);
-	if (count > 0 && (v = calloc(count, sizeof(*v))) == NULL) {
+	if ((v = calloc(count + 1, sizeof(*v))) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	cJSON_ArrayForEach(it, arr) {
-		struct observed_domain *d = &v[k]; /* NOLINT(clang-analyzer-core.NullDereference) */
+		struct observed_domain *d;
+
+		if (k >= count)
+			break;
+		d = &v[k];
 
 		snprintf(where, sizeof(where), "domains[%zu]", k);
 		if (!cJSON_IsObject(it)) {
@@ -710,9 +717,9 @@ api_decode_domains(const char *body, size_t len, const char *deployment,
 		    (rc = get_int(it, "creationTime", false, &d->create_time, where,
 		    err, errlen)) != 0)
 			goto out;
-		if (destination_parse(dest, &d->destination) != 0) { /* NOLINT(clang-analyzer-core.NonNullParamChecker) */
+		if (destination_parse(dest, &d->destination) != 0) {
 			rc = fail(err, errlen, where, "requestDestination",
-			    "unknown destination \"%.64s\"", dest);
+			    "unknown destination \"%.64s\"", dest ? dest : "");
 			goto out;
 		}
 		free(dest);
@@ -758,12 +765,16 @@ api_decode_deploy_keys(const char *body, size_t len, const char *deployment,
 		goto out;
 	}
 	count = (size_t)cJSON_GetArraySize(root);
-	if (count > 0 && (v = calloc(count, sizeof(*v))) == NULL) {
+	if ((v = calloc(count + 1, sizeof(*v))) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	cJSON_ArrayForEach(it, root) {
-		struct observed_deploy_key *d = &v[k]; /* NOLINT(clang-analyzer-core.NullDereference) */
+		struct observed_deploy_key *d;
+
+		if (k >= count)
+			break;
+		d = &v[k];
 
 		snprintf(where, sizeof(where), "[%zu]", k);
 		if (!cJSON_IsObject(it)) {

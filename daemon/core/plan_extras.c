@@ -347,27 +347,27 @@ diff_type(const struct desired_env *de, enum dep_type t,
 	while (i < de->n_vars || j < n_live) {
 		const struct desired_env_var *d = i < de->n_vars ? &de->vars[i] : NULL;
 		const struct observed_env_var *o = j < n_live ? live[j] : NULL;
-		int c = d == NULL ? 1 : o == NULL ? -1 : strcmp(d->name, nz(o->name));
 
-		if (c < 0) {
+		if (d != NULL && (o == NULL || strcmp(d->name, nz(o->name)) < 0)) {
 			/* An unread value (offline validate only) is not set. */
 			if (d->value != NULL)
 				put_change(v, n, t, d->name, d->value, PLAN_ENV_SET);
 			i++;
-		} else if (c > 0) {
+			continue;
+		}
+		if (o == NULL)
+			break;          /* never: one of the two is left */
+		if (d == NULL || strcmp(d->name, nz(o->name)) > 0) {
 			put_change(v, n, t, o->name, NULL, PLAN_ENV_REMOVE);
-			j++;
 		} else {
 			if (d->value != NULL && strcmp(d->value, nz(o->value)) != 0)
 				put_change(v, n, t, d->name, d->value, PLAN_ENV_CHANGED);
 			i++;
-			j++;
 		}
 		/* A name listed twice (never from a consistent listing) counts
 		 * once. */
-		while (o != NULL && j < n_live && j > 0 &&
-		    strcmp(nz(live[j]->name), nz(live[j - 1]->name)) == 0)
-			j++;
+		for (j++; j < n_live && strcmp(nz(live[j]->name), nz(o->name)) == 0; j++)
+			;
 	}
 }
 

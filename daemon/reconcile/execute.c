@@ -619,8 +619,8 @@ on_key_created(void *arg, int rc, const struct api_error *err, const char *secre
 	if (ledger_add_deploy_key(x->ledger, dep, a->key_name) != 0)
 		log_errorx("ledger: out of memory recording deploy key \"%s\"", a->key_name);
 	ledger_changed(x);
-	if ((rc = keyfile_write(x->paths.keys_dir, a->project, a->reference,
-	    a->key_name, secret, why, sizeof(why))) != 0) {
+	if (keyfile_write(x->paths.keys_dir, a->project, a->reference,
+	    a->key_name, secret, why, sizeof(why)) != 0) {
 		snprintf(msg, sizeof(msg), "the key was created but its secret could "
 		    "not be saved (%s); it is shown only once: delete the key and "
 		    "apply again (docs/recovery.md)", why);

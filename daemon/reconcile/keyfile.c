@@ -41,6 +41,15 @@ keyfile_path(char *out, size_t n, const char *keys_dir, const char *project,
 	return 0;
 }
 
+/* errno as a negative result, never 0. */
+static int
+errno_rc(void)
+{
+	int e = errno;
+
+	return e > 0 ? -e : -EIO;
+}
+
 /* mkdir -p of keys_dir itself (it is the operator's path: links in it
  * are followed), each new folder 0700. */
 static int
@@ -82,8 +91,9 @@ open_dirs(const char *keys_dir, const char *rel, bool make, const char **leaf,
 	const char *p = rel, *slash;
 	int dfd, nfd, rc;
 
+	*leaf = NULL;
 	if ((dfd = open(keys_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		rc = -errno;
+		rc = errno_rc();
 		seterr(err, errlen, "cannot open %s: %s", keys_dir, strerror(errno));
 		return rc;
 	}
@@ -114,7 +124,7 @@ open_dirs(const char *keys_dir, const char *rel, bool make, const char **leaf,
 	*leaf = p;
 	return dfd;
 fail:
-	rc = -errno;
+	rc = errno_rc();
 	{
 		struct stat st;
 
@@ -181,6 +191,10 @@ keyfile_write(const char *keys_dir, const char *project,
 	}
 	if ((dfd = open_dirs(keys_dir, rel, true, &leaf, err, errlen)) < 0)
 		return dfd;
+	if (leaf == NULL) {         /* never: open_dirs sets it on success */
+		close(dfd);
+		return -EIO;
+	}
 	/* ENC never starts a name with '.': the temporary name is nobody's. */
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", leaf);
 	if (unlinkat(dfd, tmp, 0) != 0 && errno != ENOENT) {
@@ -225,6 +239,10 @@ keyfile_remove(const char *keys_dir, const char *project,
 		return rc;
 	if ((dfd = open_dirs(keys_dir, rel, false, &leaf, err, errlen)) < 0)
 		return dfd == -ENOENT ? 0 : dfd;
+	if (leaf == NULL) {         /* never: open_dirs sets it on success */
+		close(dfd);
+		return -EIO;
+	}
 	rc = 0;
 	if (unlinkat(dfd, leaf, 0) != 0 && errno != ENOENT) {
 		rc = -errno;
