@@ -3,7 +3,13 @@
  * watcher, signals and timers. Reconciles never overlap: every trigger (the
  * timer, a file change, SIGHUP, POST /reconcile) either starts one now or,
  * while one runs, marks exactly one more as pending. Handlers only mark and
- * arm; the work happens in start_reconcile and on_reconciled. */
+ * arm; the work happens in start_reconcile and on_reconciled.
+ *
+ * The desired state is level-triggered: every reconcile starts by comparing
+ * the fingerprint of the files with the one taken when they were last
+ * loaded, and reloads them when it differs. File events only make that
+ * happen sooner; where inotify sees nothing (NFS, a full event queue, the
+ * watch limit) the next reconcile still works from the current files. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +20,18 @@
 #include "commands.h"
 #include "daemon.h"
 #include "desired.h"
+#include "desired_fingerprint.h"
 #include "diag.h"
 #include "lock.h"
 #include "log.h"
 
 #define BACKOFF_FIRST_MS 5000
 #define SHUTDOWN_GRACE_MS 10000
+
+/* Test hooks, read from the environment at start (docs/testing.md); each
+ * logs a warning when set, so none is ever on unnoticed. */
+#define TEST_START_DELAY_ENV "CP_TEST_START_DELAY_MS"  /* after the first load */
+#define TEST_WATCH_FAULT_ENV "CP_TEST_WATCH_FAULT"     /* overflow, limit, error */
 
 static void start_reconcile(struct daemon *d);
 
@@ -83,8 +95,9 @@ desired_release(struct daemon *d, struct desired_state *ds)
 
 /* Loads the desired state. Invalid files never replace the last valid
  * state: the errors are logged, kept for /status and counted in the
- * metric, and the daemon goes on with what it had. Returns 0 when the new
- * state is in place. */
+ * metric, and the daemon goes on with what it had. The fingerprint is
+ * taken first, so that a change made while the files are read differs
+ * from it at the next check. Returns 0 when the new state is in place. */
 static int
 load_desired(struct daemon *d)
 {
@@ -94,8 +107,14 @@ load_desired(struct daemon *d)
 
 	if (ds == NULL)
 		return -ENOMEM;
+	/* valid or not, these files are the ones seen: a broken file is
+	 * reported once, not at every reconcile */
+	d->fp_ok = desired_fingerprint_take(d->settings.desired, &d->fp_seen) == 0;
+	desired_sources_free(&d->sources);
 	diag_init(&dg);
-	rc = desired_load(d->settings.desired, ds, &dg);
+	rc = desired_load_sources(d->settings.desired, NULL, 0, &d->sources, ds, &dg);
+	if (rc == -ENOMEM)
+		d->fp_ok = false;       /* the sources may be missing: recheck */
 	if (rc != 0) {
 		log_diag(&dg);
 		errors_keep(d, &dg);
@@ -125,10 +144,44 @@ load_desired(struct daemon *d)
 	old = d->desired;
 	d->desired = ds;
 	d->desired_loaded = (int64_t)time(NULL);
+	d->fp_loaded = d->fp_seen;
+	if (!d->fp_ok)
+		memset(&d->fp_loaded, 0, sizeof(d->fp_loaded));
 	desired_release(d, old);
 	log_info("desired state loaded from %s: %zu projects, %zu deployments",
 	    d->settings.desired, ds->n_projects, desired_count_deployments(ds));
 	return 0;
+}
+
+/* The level check: reloads when the files differ from those of the last
+ * load (or the fingerprint could not be taken, or `force`). `trigger` is
+ * what asked, METRICS_TRIGGER_*. 1: a new valid state is in place; 0:
+ * nothing changed; < 0: the reload failed and the last valid state stays. */
+static int
+refresh_desired(struct daemon *d, const char *trigger, bool force)
+{
+	struct log_field f = { "trigger", trigger };
+	bool changed = true;
+	int rc;
+
+	/* The folder's files by their stat data; the files env values come
+	 * from (anywhere, found only by a load) by what they hold. */
+	if (d->fp_ok &&
+	    (desired_fingerprint_check(d->settings.desired, &d->fp_seen, &changed) != 0 ||
+	    (!changed && desired_sources_changed(&d->sources, &changed) != 0)))
+		changed = true;
+	if (!changed && !force)
+		return 0;
+	if (strcmp(trigger, METRICS_TRIGGER_WATCH) == 0)
+		log_fields(LOG_LVL_INFO, &f, 1, "a change under %s: reloading the "
+		    "desired state", d->settings.desired);
+	else
+		log_fields(LOG_LVL_INFO, &f, 1, "the files under %s changed since "
+		    "they were loaded: reloading the desired state",
+		    d->settings.desired);
+	metrics_reload(d->metrics, trigger);
+	rc = load_desired(d);
+	return rc == 0 ? 1 : rc;
 }
 
 /* ---- the API client and the reconciler -------------------------------- */
@@ -183,6 +236,15 @@ client_close(struct daemon *d)
 
 /* ---- scheduling -------------------------------------------------------- */
 
+/* After a failure: 5 s, doubling, capped at the interval (SPEC section 6). */
+static uint64_t
+backoff_next(uint64_t cur_ms, uint64_t cap_ms)
+{
+	uint64_t next = cur_ms ? cur_ms * 2 : BACKOFF_FIRST_MS;
+
+	return next > cap_ms ? cap_ms : next;
+}
+
 static uint64_t
 jittered(uint64_t interval_ms, unsigned pct)
 {
@@ -197,7 +259,10 @@ jittered(uint64_t interval_ms, unsigned pct)
 static void
 on_timer(uv_timer_t *t)
 {
-	start_reconcile(t->data);
+	struct daemon *d = t->data;
+
+	d->next_trigger = METRICS_TRIGGER_TIMER;
+	start_reconcile(d);
 }
 
 static void
@@ -207,12 +272,14 @@ schedule(struct daemon *d, uint64_t ms)
 	d->next_reconcile = (int64_t)time(NULL) + (int64_t)(ms / 1000);
 }
 
-/* Every trigger comes here: start now, or coalesce into one more. */
+/* Every trigger comes here: start now, or coalesce into one more. `label`
+ * (METRICS_TRIGGER_*) names it for the check that starts the reconcile. */
 static void
-trigger(struct daemon *d, const char *why)
+trigger(struct daemon *d, const char *why, const char *label)
 {
 	if (d->stopping)
 		return;
+	d->next_trigger = label;
 	if (d->running) {
 		if (!d->pending)
 			log_debug("%s: a reconcile is running, one more will follow", why);
@@ -243,13 +310,10 @@ on_reconciled(void *arg, struct reconcile_outcome *o)
 	daemon_report(d, o);
 	if (reconcile_exit_code(o) == 0)
 		d->last_success = (int64_t)time(NULL);
-	if (reconcile_exit_code(o) == 1) {
-		d->backoff_ms = d->backoff_ms ? d->backoff_ms * 2 : BACKOFF_FIRST_MS;
-		if (d->backoff_ms > d->settings.interval_ms)
-			d->backoff_ms = d->settings.interval_ms;
-	} else {
+	if (reconcile_exit_code(o) == 1)
+		d->backoff_ms = backoff_next(d->backoff_ms, d->settings.interval_ms);
+	else
 		d->backoff_ms = 0;
-	}
 	reconcile_outcome_free(o);
 
 	if (d->stopping) {
@@ -284,6 +348,10 @@ start_reconcile(struct daemon *d)
 	if (d->stopping || d->running)
 		return;
 	uv_timer_stop(&d->timer);
+	/* whatever asked for it, the files are looked at first */
+	refresh_desired(d, d->next_trigger ? d->next_trigger : METRICS_TRIGGER_TIMER,
+	    false);
+	d->next_trigger = NULL;
 	if (!d->rec_ready && client_open(d) != 0) {
 		schedule(d, d->settings.interval_ms);
 		return;
@@ -296,9 +364,7 @@ start_reconcile(struct daemon *d)
 		d->in_use = NULL;
 		log_errorx("cannot start a reconcile: %s", strerror(-rc));
 		metrics_reconcile(d->metrics, METRICS_RESULT_ERROR, 0, 0);
-		d->backoff_ms = d->backoff_ms ? d->backoff_ms * 2 : BACKOFF_FIRST_MS;
-		if (d->backoff_ms > d->settings.interval_ms)
-			d->backoff_ms = d->settings.interval_ms;
+		d->backoff_ms = backoff_next(d->backoff_ms, d->settings.interval_ms);
 		schedule(d, d->backoff_ms);
 	}
 }
@@ -310,9 +376,13 @@ on_files_changed(void *arg)
 {
 	struct daemon *d = arg;
 
-	log_info("a change under %s: reloading the desired state", d->settings.desired);
-	if (load_desired(d) == 0)
-		trigger(d, "desired state changed");
+	if (d->stopping)
+		return;
+	if (refresh_desired(d, METRICS_TRIGGER_WATCH, false) == 1)
+		trigger(d, "desired state changed", METRICS_TRIGGER_WATCH);
+	else
+		log_debug("a change under %s, none to the files the loader reads",
+		    d->settings.desired);
 }
 
 static int
@@ -322,7 +392,7 @@ on_post_reconcile(void *arg)
 
 	if (d->stopping)
 		return -ESHUTDOWN;
-	trigger(d, "POST /reconcile");
+	trigger(d, "POST /reconcile", METRICS_TRIGGER_API);
 	return 0;
 }
 
@@ -344,16 +414,91 @@ start_status(struct daemon *d)
 	return rc;
 }
 
-static int
+/* What inotify could not do: logged once per kind with what to do about
+ * it, counted every time; from then on the check before each reconcile is
+ * relied on (follow "poll") until a reload sets the watch up again. */
+static void
+on_watch_problem(void *arg, enum watch_problem p, const char *path, int err)
+{
+	struct daemon *d = arg;
+	const char *desired = d->settings.desired;
+
+	metrics_watch_failure(d->metrics, watch_problem_name(p));
+	d->watch_degraded = true;
+	if (d->watch_logged[p])
+		return;
+	d->watch_logged[p] = true;
+	switch (p) {
+	case WATCH_OVERFLOW:
+		log_warnx("watch %s: the inotify event queue overflowed and changes "
+		    "were lost: checking the files now, and before every reconcile "
+		    "as always (follow: poll until a reload). If it happens again, "
+		    "raise fs.inotify.max_queued_events (sysctl), then reload "
+		    "(SIGHUP)", desired);
+		break;
+	case WATCH_LIMIT:
+		if (err == 0)
+			log_warnx("watch %s: more than %d folders; changes beyond "
+			    "them are found by the check before each reconcile, up "
+			    "to one interval late (follow: poll)", desired,
+			    WATCH_MAX_DIRS);
+		else
+			log_warnx("watch %s: cannot watch %s: %s: the inotify watch "
+			    "limit is reached; changes there are found by the check "
+			    "before each reconcile, up to one interval late (follow: "
+			    "poll). Raise fs.inotify.max_user_watches (sysctl; it "
+			    "counts every watch of the user), then reload (SIGHUP)",
+			    desired, path, strerror(err));
+		break;
+	default:
+		log_warnx("watch %s: cannot watch %s: %s; changes there are found "
+		    "by the check before each reconcile, up to one interval late "
+		    "(follow: poll)", desired, path, strerror(err));
+		break;
+	}
+}
+
+/* (Re)starts the watch as the settings ask; a watch that cannot start
+ * leaves the daemon following by the check alone. */
+static void
 start_watch(struct daemon *d)
 {
-	int rc = watch_start(d->loop, d->settings.desired, WATCH_DEBOUNCE_MS,
-	    on_files_changed, d, &d->watch);
+	struct watch_params p = {
+		.debounce_ms = WATCH_DEBOUNCE_MS,
+		.changed = on_files_changed,
+		.problem = on_watch_problem,
+		.arg = d,
+		.fault = d->watch_fault,
+	};
+	int rc;
 
-	if (rc != 0)
-		log_errorx("cannot watch %s: %s (changes are picked up at each interval)",
+	watch_stop(d->watch);
+	d->watch = NULL;
+	d->watch_degraded = false;
+	memset(d->watch_logged, 0, sizeof(d->watch_logged));
+	if (d->settings.follow == FOLLOW_POLL) {
+		log_info("follow: poll: changes under %s are found by the check "
+		    "before each reconcile", d->settings.desired);
+		return;
+	}
+	rc = watch_start(d->loop, d->settings.desired, &p, &d->watch);
+	if (rc == 0)
+		return;
+	if (rc == -ENOSPC || rc == -EMFILE) {
+		metrics_watch_failure(d->metrics, METRICS_WATCH_LIMIT);
+		log_warnx("cannot watch %s: %s: the inotify %s limit is reached; "
+		    "changes are found by the check before each reconcile, up to "
+		    "one interval late (follow: poll). Raise %s (sysctl), then "
+		    "reload (SIGHUP)", d->settings.desired, strerror(-rc),
+		    rc == -ENOSPC ? "watch" : "instance",
+		    rc == -ENOSPC ? "fs.inotify.max_user_watches" :
+		    "fs.inotify.max_user_instances");
+	} else {
+		metrics_watch_failure(d->metrics, METRICS_WATCH_ERROR);
+		log_warnx("cannot watch %s: %s; changes are found by the check "
+		    "before each reconcile, up to one interval late (follow: poll)",
 		    d->settings.desired, strerror(-rc));
-	return rc;
+	}
 }
 
 static bool
@@ -371,7 +516,7 @@ reload(struct daemon *d)
 	struct diag dg;
 	struct token nt = { 0 };
 	char err[512];
-	bool api_changed, desired_changed, listen_changed;
+	bool api_changed, desired_changed, listen_changed, follow_changed;
 
 	notify_reloading();
 	log_info("SIGHUP: reloading the settings and the desired state");
@@ -396,6 +541,7 @@ reload(struct daemon *d)
 		    !same(ns.keys_dir, d->settings.keys_dir);
 		desired_changed = !same(ns.desired, d->settings.desired);
 		listen_changed = !same(ns.listen, d->settings.listen);
+		follow_changed = ns.follow != d->settings.follow;
 		/* The state folder (and so the lock) never moves under a run. */
 		free(ns.state_dir);
 		ns.state_dir = strdup(d->settings.state_dir);
@@ -407,11 +553,12 @@ reload(struct daemon *d)
 			d->status = NULL;
 			start_status(d);
 		}
-		if (desired_changed) {
-			watch_stop(d->watch);
-			d->watch = NULL;
+		/* a watch that failed is tried again: the limit may have
+		 * been raised */
+		if (desired_changed || follow_changed ||
+		    (d->settings.follow == FOLLOW_WATCH &&
+		    (d->watch == NULL || d->watch_degraded)))
 			start_watch(d);
-		}
 		/* A rotated token is picked up on every reload. */
 		if (token_load(d->settings.token_file, &nt, err, sizeof(err)) == 0) {
 			if (strcmp(nt.value, d->token.value) != 0) {
@@ -433,9 +580,10 @@ reload(struct daemon *d)
 			}
 		}
 	}
+	metrics_reload(d->metrics, METRICS_TRIGGER_SIGHUP);
 	load_desired(d);
 	notify_ready();
-	trigger(d, "SIGHUP");
+	trigger(d, "SIGHUP", METRICS_TRIGGER_SIGHUP);
 }
 
 /* ---- shutdown ---------------------------------------------------------- */
@@ -532,6 +680,39 @@ prepare_state_dir(struct daemon *d)
 	return 0;
 }
 
+/* The test hooks of the environment (see TEST_*_ENV). 0, or -EINVAL
+ * (logged) for a value that is not understood. */
+static int
+read_test_hooks(struct daemon *d, uint64_t *start_delay_ms)
+{
+	const char *v;
+	char *end;
+
+	*start_delay_ms = 0;
+	if ((v = getenv(TEST_WATCH_FAULT_ENV)) != NULL && *v != '\0') {
+		if (watch_fault_parse(v, &d->watch_fault) != 0) {
+			log_errorx("%s=%s: expected overflow, limit or error",
+			    TEST_WATCH_FAULT_ENV, v);
+			return -EINVAL;
+		}
+		log_warnx("test hook %s=%s: the file watch fails on purpose",
+		    TEST_WATCH_FAULT_ENV, v);
+	}
+	if ((v = getenv(TEST_START_DELAY_ENV)) != NULL && *v != '\0') {
+		errno = 0;
+		*start_delay_ms = strtoull(v, &end, 10);
+		if (errno != 0 || *end != '\0' || *v == '-' ||
+		    *start_delay_ms > 600000) {
+			log_errorx("%s=%s: expected milliseconds, at most 600000",
+			    TEST_START_DELAY_ENV, v);
+			return -EINVAL;
+		}
+		log_warnx("test hook %s=%s: the start pauses after the first load",
+		    TEST_START_DELAY_ENV, v);
+	}
+	return 0;
+}
+
 static void
 daemon_free(struct daemon *d)
 {
@@ -541,6 +722,7 @@ daemon_free(struct daemon *d)
 		free(d->desired);
 	}
 	errors_clear(d);
+	desired_sources_free(&d->sources);
 	daemon_last_clear(&d->last);
 	metrics_free(d->metrics);
 	token_clear(&d->token);
@@ -555,6 +737,7 @@ cmd_run(const struct settings *s, int argc, char **argv)
 	uv_loop_t loop;
 	char err[512];
 	struct diag dg;
+	uint64_t start_delay_ms;
 	int rc = 1;
 
 	if (argc > 1) {
@@ -582,12 +765,23 @@ cmd_run(const struct settings *s, int argc, char **argv)
 	}
 	if (init_handles(&d) != 0)
 		goto out;
-	if (prepare_state_dir(&d) != 0)
+	if (read_test_hooks(&d, &start_delay_ms) != 0 || prepare_state_dir(&d) != 0)
 		goto stop;
+	/* The watch first: a change from here on is an event, even one made
+	 * while the files are read. The check of the first reconcile covers a
+	 * daemon without a watch. */
+	start_watch(&d);
 	if (load_desired(&d) != 0) {
 		log_errorx("%s: the first desired state is invalid: not starting",
 		    d.settings.desired);
 		goto stop;
+	}
+	if (start_delay_ms > 0) {
+		struct timespec pause = { (time_t)(start_delay_ms / 1000),
+		    (long)(start_delay_ms % 1000) * 1000000L };
+
+		while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+			;
 	}
 	if (token_load(d.settings.token_file, &d.token, err, sizeof(err)) != 0) {
 		log_errorx("token: %s", err);
@@ -599,13 +793,13 @@ cmd_run(const struct settings *s, int argc, char **argv)
 	if (client_open(&d) != 0 || reconcile_check_state(&d.rec) != 0 ||
 	    start_status(&d) != 0)
 		goto stop;
-	start_watch(&d);
 	if (notify_watchdog_start(&loop, &d.watchdog) != 0)
 		log_warnx("cannot start the watchdog timer");
-	log_info("convex-provisioner %s running: prune %s, interval %.0fs",
-	    CP_VERSION, prune_mode_name(d.settings.prune),
-	    (double)d.settings.interval_ms / 1000);
+	log_info("convex-provisioner %s running: prune %s, interval %.0fs, "
+	    "follow %s", CP_VERSION, prune_mode_name(d.settings.prune),
+	    (double)d.settings.interval_ms / 1000, daemon_follow(&d));
 	notify_ready();
+	d.next_trigger = METRICS_TRIGGER_TIMER;
 	start_reconcile(&d);
 	rc = 0;
 	uv_run(&loop, UV_RUN_DEFAULT);

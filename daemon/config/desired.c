@@ -618,6 +618,14 @@ int
 desired_load_opts(const char *path, const struct ytree_limits *lim,
     unsigned flags, struct desired_state *out, struct diag *d)
 {
+	return desired_load_sources(path, lim, flags, NULL, out, d);
+}
+
+int
+desired_load_sources(const char *path, const struct ytree_limits *lim,
+    unsigned flags, struct desired_sources *sources, struct desired_state *out,
+    struct diag *d)
+{
 	struct desired_files files;
 	struct loader l;
 	size_t errors = d->n_errors, nodes = 0;
@@ -628,6 +636,7 @@ desired_load_opts(const char *path, const struct ytree_limits *lim,
 	l.ds = out;
 	l.d = d;
 	l.flags = flags;
+	l.sources = sources;
 	strmap_init(&l.intern);
 	for (size_t i = 0; i < sizeof(l.claimed) / sizeof(l.claimed[0]); i++)
 		strmap_init(&l.claimed[i]);

@@ -45,6 +45,14 @@ int desired_load_limits(const char *path, const struct ytree_limits *lim,
 int desired_load_opts(const char *path, const struct ytree_limits *lim,
     unsigned flags, struct desired_state *out, struct diag *d);
 
+struct desired_sources;
+/* The same, also listing in `sources` (when not NULL, appended to, whether
+ * the state is valid or not) every file an env value was read from, with a
+ * digest of what was read: desired_sources.h. */
+int desired_load_sources(const char *path, const struct ytree_limits *lim,
+    unsigned flags, struct desired_sources *sources, struct desired_state *out,
+    struct diag *d);
+
 size_t desired_count_deployments(const struct desired_state *ds);
 
 /* ---- the rules of single values (desired_rules.c) ----------------------

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "desired_int.h"
+#include "desired_sources.h"
 
 /* Enough to tell a value of 8 KiB and its trailing newline from one byte
  * more. */
@@ -119,39 +120,6 @@ resolve(const char *yaml_file, const char *path)
 	return s;
 }
 
-/* At most READ_MAX bytes of a regular file: 0, or -errno (-EINVAL: not a
- * regular file). */
-static int
-read_bounded(const char *path, char *buf, size_t *len)
-{
-	struct stat st;
-	int fd, rc = 0;
-
-	*len = 0;
-	/* O_NONBLOCK: a FIFO must not hang the load; no O_NOFOLLOW. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0)
-		rc = -errno;
-	else if (!S_ISREG(st.st_mode))
-		rc = -EINVAL;
-	while (rc == 0 && *len < READ_MAX) {
-		ssize_t n = read(fd, buf + *len, READ_MAX - *len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			rc = -errno;
-		else if (n == 0)
-			break;
-		else
-			*len += (size_t)n;
-	}
-	close(fd);
-	return rc;
-}
-
 int
 dl_key_file(struct loader *l, struct res *res, const struct yread_node *k)
 {
@@ -174,7 +142,12 @@ dl_key_file(struct loader *l, struct res *res, const struct yread_node *k)
 	}
 	if ((path = resolve(l->file, v.value)) == NULL)
 		return -ENOMEM;
-	rc = read_bounded(path, buf, &len);
+	rc = desired_source_read(path, buf, READ_MAX, &len);
+	if (l->sources != NULL &&
+	    desired_sources_add(l->sources, path, rc, buf, len) != 0) {
+		free(path);
+		return -ENOMEM;
+	}
 	free(path);
 	if (rc != 0) {
 		unreadable(l, dl_at(&v), "cannot read the value of %s from file %s: "

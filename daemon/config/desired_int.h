@@ -99,11 +99,14 @@ struct strv {
 	size_t n, cap;
 };
 
+struct desired_sources;
+
 struct loader {
 	struct desired_state *ds;
 	struct diag *d;          /* the run's diagnostics */
 	struct diag local;       /* the current file's, until it is read */
 	unsigned flags;          /* DESIRED_* */
+	struct desired_sources *sources;  /* files env values come from, or NULL */
 	struct yread *r;
 	const char *file;        /* the current file, in ds->files */
 	size_t proj_cap;

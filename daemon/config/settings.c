@@ -356,6 +356,30 @@ p_prune(const struct settings_row *r, const char *v, struct settings *s,
 	return 0;
 }
 
+const char *
+settings_follow_name(enum desired_follow f)
+{
+	return f == FOLLOW_POLL ? "poll" : "watch";
+}
+
+static int
+p_follow(const struct settings_row *r, const char *v, struct settings *s,
+    char *err, size_t len)
+{
+	char b[DIAG_QUOTE_MAX];
+
+	if (strcmp(v, "watch") == 0)
+		*FIELD(s, r, enum desired_follow) = FOLLOW_WATCH;
+	else if (strcmp(v, "poll") == 0)
+		*FIELD(s, r, enum desired_follow) = FOLLOW_POLL;
+	else {
+		snprintf(err, len, "invalid follow mode %s (expected watch or "
+		    "poll)", q(b, sizeof(b), v));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 p_log_level(const struct settings_row *r, const char *v, struct settings *s,
     char *err, size_t len)
@@ -430,6 +454,10 @@ static const struct settings_row rows[] = {
 	{ "desired", "desired", NULL, "/etc/convex-provisioner/desired", NULL,
 	  "PATH", "desired-state file or directory", p_path, OFF(desired), 0, 0,
 	  SETTINGS_PLAIN },
+	{ "follow", "follow", NULL, "watch", NULL, "MODE",
+	  "how run sees changes to the desired files: watch (inotify, and a "
+	  "check before every reconcile) or poll (the check only)", p_follow,
+	  OFF(follow), 0, 0, SETTINGS_PLAIN },
 	{ "interval", "interval", NULL, "60s", NULL, "DURATION",
 	  "time between reconciles (90, 30s, 5m, 1h)", p_duration,
 	  OFF(interval_ms), (int64_t)MS_SEC, (int64_t)(24 * MS_HOUR), SETTINGS_PLAIN },

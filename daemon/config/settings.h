@@ -16,6 +16,11 @@ struct diag;
 
 #define SETTINGS_DEFAULT_CONFIG "/etc/convex-provisioner/config.yaml"
 
+/* How `run` sees changes to the desired files: both compare the files'
+ * fingerprint before every reconcile; watch adds inotify events, which
+ * only make a reload come sooner. */
+enum desired_follow { FOLLOW_WATCH = 0, FOLLOW_POLL };
+
 /* A value given on the command line, kept so that a reload (SIGHUP) applies
  * it again over the re-read file: flags keep their precedence. */
 struct settings_flag {
@@ -28,6 +33,7 @@ struct settings {
 	int64_t team_id;          /* 0: discover with GET /token_details */
 	char *token_file;         /* NULL: not set */
 	char *desired;
+	enum desired_follow follow;
 	uint64_t interval_ms;
 	unsigned jitter_pct;      /* 0..100 */
 	unsigned concurrency;     /* 1..256 */
@@ -109,5 +115,6 @@ void settings_usage(FILE *f);
  * `10%`. 0 or -EINVAL (-ERANGE on overflow). */
 int settings_parse_duration(const char *s, uint64_t *ms);
 int settings_parse_percent(const char *s, unsigned *pct);
+const char *settings_follow_name(enum desired_follow f);   /* "watch", "poll" */
 
 #endif

@@ -190,5 +190,10 @@ ledger_clear(struct ledger *l)
 		free(l->deploy_keys[i].name);
 	}
 	free(l->deploy_keys);
+	for (size_t i = 0; i < l->n_conflicts; i++) {
+		free(l->conflicts[i].project);
+		free(l->conflicts[i].reference);
+	}
+	free(l->conflicts);
 	memset(l, 0, sizeof(*l));
 }

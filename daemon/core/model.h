@@ -250,6 +250,23 @@ struct ledger_deploy_key {
 	char *name;
 };
 
+/* What a create intent names (reconcile/intents.h): a project by name, a
+ * deployment by project and reference. Custom domains (deployment +
+ * domain) and deploy keys (deployment + key name) are the next kinds. */
+enum intent_kind { INTENT_PROJECT = 0, INTENT_DEPLOYMENT };
+
+/* An open create intent that two or more live resources match, none of
+ * them recorded as created by this tool: which one it made cannot be told.
+ * Found after each complete observation (intents.c), never saved in
+ * ledger.json. The plan reports each as a `conflict` and does nothing to
+ * the resources it names. */
+struct ledger_conflict {
+	enum intent_kind kind;
+	char *project;           /* project name */
+	char *reference;         /* INTENT_DEPLOYMENT, else NULL */
+	size_t candidates;       /* live resources that match (2 or more) */
+};
+
 struct ledger {
 	struct ledger_project *projects;
 	size_t n_projects;
@@ -257,6 +274,8 @@ struct ledger {
 	size_t n_deployments;
 	struct ledger_deploy_key *deploy_keys;
 	size_t n_deploy_keys;
+	struct ledger_conflict *conflicts;   /* in memory only, see above */
+	size_t n_conflicts;
 };
 
 void ledger_clear(struct ledger *l);   /* frees contents, leaves it empty */

@@ -399,6 +399,52 @@ add_conflict(struct ctx *c, const char *name, size_t first, size_t n)
 	return 0;
 }
 
+/* An open create intent of deployment `reference` in project `project` that
+ * two or more live deployments match (the ledger's conflicts, found by the
+ * reconcile layer from its intents): which one this tool made cannot be
+ * told, so nothing is done to that reference (rule 4a). */
+static const struct ledger_conflict *
+intent_conflict(const struct ctx *c, const char *project, const char *reference)
+{
+	for (size_t i = 0; i < c->led->n_conflicts; i++) {
+		const struct ledger_conflict *x = &c->led->conflicts[i];
+
+		if (x->kind == INTENT_DEPLOYMENT && strcmp(nz(x->project), nz(project)) == 0 &&
+		    strcmp(nz(x->reference), nz(reference)) == 0)
+			return x;
+	}
+	return NULL;
+}
+
+/* One blocked entry per conflicting reference, however many match. */
+static int
+add_intent_conflict(struct ctx *c, const char *project, const char *reference,
+    size_t candidates)
+{
+	struct plan_blocked *nb, *b;
+
+	for (size_t i = 0; i < c->n_conflicts; i++)
+		if (c->conflicts[i].reference != NULL &&
+		    strcmp(c->conflicts[i].project, project) == 0 &&
+		    strcmp(c->conflicts[i].reference, reference) == 0)
+			return 0;
+	nb = reserve(c->conflicts, &c->cap_conflicts, c->n_conflicts, sizeof(*nb));
+	if (nb == NULL)
+		return -ENOMEM;
+	c->conflicts = nb;
+	b = &nb[c->n_conflicts++];
+	memset(b, 0, sizeof(*b));
+	b->guard = GUARD_CONFLICT;
+	b->project = project;
+	b->reference = reference;
+	msgf(b->message, sizeof(b->message),
+	    "%zu live deployments \"%s/%s\" match a create of this tool whose "
+	    "answer was lost: which one it made cannot be told; nothing is done to "
+	    "\"%s/%s\" until %s", candidates, project, reference, project, reference,
+	    candidates == 2 ? "one is removed" : "all but one are removed");
+	return 0;
+}
+
 static int
 cmp_dep(const struct observed_deployment *x, const struct observed_deployment *y)
 {
@@ -534,7 +580,18 @@ diff_project(struct ctx *c, size_t pi, size_t opi)
 		const struct observed_deployment *od = &c->os->deployments[c->by_proj[k]];
 		size_t g = od->reference ? desired_dep_at(c, pi, od->reference) : SIZE_MAX;
 		const struct desired_deployment *dd;
+		const struct ledger_conflict *ic = od->reference ?
+		    intent_conflict(c, dp->name, od->reference) : NULL;
 
+		if (ic != NULL) {
+			/* Neither compared, created nor deleted (rule 4a). */
+			if (g != SIZE_MAX)
+				c->matched[g] = true;
+			if ((rc = add_intent_conflict(c, dp->name, od->reference,
+			    ic->candidates)) != 0)
+				return rc;
+			continue;
+		}
 		if (g == SIZE_MAX) {
 			if (prune_deployment(c, od) &&
 			    (rc = delete_deployment(c, op, dp, NULL, od, REASON_PRUNE)))
@@ -664,8 +721,9 @@ static int
 cmp_conflict(const void *pa, const void *pb)
 {
 	const struct plan_blocked *x = pa, *y = pb;
+	int c = strcmp(nz(x->project), nz(y->project));
 
-	return strcmp(nz(x->project), nz(y->project));
+	return c ? c : strcmp(nz(x->reference), nz(y->reference));
 }
 
 static int

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jsonint.h"
 #include "textesc.h"
 
 static int
@@ -59,7 +60,8 @@ audit_format(const struct audit_entry *e, double unix_time)
 	    cJSON_AddStringToObject(o, "op", e->op) &&
 	    cJSON_AddStringToObject(o, "kind", e->kind) &&
 	    add_opt_string(o, "project", e->project) &&
-	    (e->project_id == 0 || cJSON_AddNumberToObject(o, "projectId", (double)e->project_id)) &&
+	    /* Exact, however large (jsonint.h): a rounded id names another. */
+	    (e->project_id == 0 || jsonint_add(o, "projectId", e->project_id)) &&
 	    add_opt_string(o, "reference", e->reference) &&
 	    add_opt_string(o, "name", e->name) &&
 	    add_opt_string(o, "domain", e->domain) &&

@@ -98,7 +98,7 @@ save_ledger(struct execution *x)
 	x->saved_at = uv_hrtime();
 	x->save_ns = x->saved_at - t0;
 	if (rc != 0) {
-		log_errorx("ledger: %s: %s", err, strerror(-rc));
+		log_errorx("ledger: %s", err);
 		x->ledger_rc = rc;
 	} else {
 		x->ledger_rc = 0;

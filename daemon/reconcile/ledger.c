@@ -2,7 +2,7 @@
  * protected resources. */
 #include "ledger.h"
 #include "index.h"
-#include "jsonscan.h"
+#include "jsonint.h"
 #include "readfile.h"
 
 #include <cjson/cJSON.h>
@@ -38,14 +38,12 @@ seterr(char *err, size_t n, const char *fmt, ...)
 /* cJSON prints a number with 15 significant digits whenever that reads
  * back "close enough", which rounds ids of 10^15 and more (the ledger
  * fuzzer: 9007199254740992 came back as 9007199254740990, and the entry
- * then named another project). Ids are written as exact integers. */
+ * then named another project). Ids are written as exact integers, and read
+ * back from their text (jsonint.h). */
 static cJSON *
 add_id(cJSON *o, const char *key, int64_t v)
 {
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%" PRId64, v);
-	return cJSON_AddRawToObject(o, key, buf);
+	return jsonint_add(o, key, v);
 }
 
 static bool keys_to_json(cJSON *root, const struct ledger *l);
@@ -96,16 +94,16 @@ out:
 	return text;
 }
 
-/* Reads an integer id that must be a whole, positive number. */
+/* Reads an integer id that must be a whole, positive number, exactly
+ * (2^53 + 1 and INT64_MAX included: jsonint.h). */
 static int
 get_id(const cJSON *o, const char *key, int64_t *out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	int64_t v;
 
-	if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 9007199254740992.0 ||
-	    v->valuedouble != (double)(int64_t)v->valuedouble)
+	if (jsonint_get(cJSON_GetObjectItemCaseSensitive(o, key), &v) != 0 || v < 1)
 		return -1;
-	*out = (int64_t)v->valuedouble;
+	*out = v;
 	return 0;
 }
 
@@ -139,8 +137,9 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 
 	memset(out, 0, sizeof(*out));
 	/* One document, no NUL in any name, nothing after it (jsonscan.h):
-	 * two documents one after the other are damage, not the first one. */
-	if ((root = jsonscan_parse(text, len, why, sizeof(why))) == NULL) {
+	 * two documents one after the other are damage, not the first one.
+	 * Numbers keep their text, so ids are read exactly (jsonint.h). */
+	if ((root = jsonint_parse(text, len, why, sizeof(why))) == NULL) {
 		seterr(err, errlen, "%s", why);
 		goto out;
 	}
@@ -298,7 +297,7 @@ ledger_save(const char *path, const struct ledger *l, char *err, size_t errlen)
 	 * FIFO (which would block), a link or a file of someone else's. */
 	if (unlink(tmp) != 0 && errno != ENOENT) {
 		rc = -errno;
-		seterr(err, errlen, "cannot remove %s (%s)", tmp, strerror(errno));
+		seterr(err, errlen, "cannot remove %s: %s", tmp, strerror(errno));
 		free(text);
 		return rc;
 	}
@@ -306,7 +305,7 @@ ledger_save(const char *path, const struct ledger *l, char *err, size_t errlen)
 	    O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
-		seterr(err, errlen, "cannot create %s", tmp);
+		seterr(err, errlen, "cannot create %s: %s", tmp, strerror(-rc));
 		free(text);
 		return rc;
 	}
@@ -321,11 +320,14 @@ ledger_save(const char *path, const struct ledger *l, char *err, size_t errlen)
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = -errno;
 	if (rc != 0) {
-		seterr(err, errlen, "cannot write %s", path);
+		seterr(err, errlen, "cannot write %s: %s", path, strerror(-rc));
 		unlink(tmp);
 		return rc;
 	}
-	return fsync_dir_of(path);
+	if ((rc = fsync_dir_of(path)) != 0)
+		seterr(err, errlen, "cannot sync the folder of %s: %s", path,
+		    strerror(-rc));
+	return rc;
 }
 
 /* Moves path to target unless something is there already (a copy moved

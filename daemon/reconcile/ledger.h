@@ -19,7 +19,8 @@
  * symbolic link, -EIO and others: a read error, never taken for its end. */
 int ledger_load(const char *path, struct ledger *out, char *err, size_t errlen);
 /* Temporary file (path.tmp, created afresh with O_EXCL | O_NOFOLLOW),
- * fsync, rename, fsync of the folder. */
+ * fsync, rename, fsync of the folder. On failure `err` names the file and
+ * the system's reason ("cannot write PATH: No space left on device"). */
 int ledger_save(const char *path, const struct ledger *l, char *err, size_t errlen);
 /* Moves a corrupt ledger aside (path.corrupt-UNIXTIME, or .corrupt-UNIXTIME.N
  * when that exists: never over an earlier copy or anything else) so the next

@@ -254,21 +254,43 @@ match_project(const struct observed_state *os, const struct index *by_name,
 	return found;
 }
 
+/* How many live deployments of the project carry `reference` (one of
+ * them in *out). Two are a conflict (a lost create's answer, SPEC 11): the
+ * plan leaves them alone, so they are not listed. */
+static size_t
+live_refs(const struct observed_state *os, const struct index *by_ref,
+    int64_t project_id, const char *reference,
+    const struct observed_deployment **out)
+{
+	size_t first, n = index_range_str(by_ref, reference, &first), k = 0;
+
+	for (size_t i = first; i < first + n; i++) {
+		if (by_ref->items[i].num != project_id)
+			continue;
+		*out = &os->deployments[by_ref->items[i].pos];
+		k++;
+	}
+	return k;
+}
+
 static const struct observed_deployment *
 match_deployment(const struct observed_state *os, const struct index *by_ref,
     int64_t project_id, const struct desired_deployment *dd)
 {
-	const struct index_item *it = index_find(by_ref, dd->reference, project_id);
-	const struct observed_deployment *found = NULL;
+	const struct observed_deployment *found = NULL, *od = NULL;
+	size_t n = live_refs(os, by_ref, project_id, dd->reference, &od);
 
-	if (it != NULL)
-		return &os->deployments[it->pos];
+	if (n == 1)
+		return od;
+	if (n > 1)
+		return NULL;
 	for (size_t i = 0; i < dd->n_renamed_from; i++) {
-		if ((it = index_find(by_ref, dd->renamed_from[i], project_id)) == NULL)
+		n = live_refs(os, by_ref, project_id, dd->renamed_from[i], &od);
+		if (n == 0)
 			continue;
-		if (found != NULL)
+		if (n > 1 || found != NULL)
 			return NULL;
-		found = &os->deployments[it->pos];
+		found = od;
 	}
 	return found;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "execute.h"
+#include "jsonint.h"
 #include "textesc.h"
 
 #define GREEN  "\033[32m"
@@ -254,6 +255,13 @@ add_num(cJSON *o, const char *k, double v)
 static bool extras_action_json(cJSON *o, const struct plan_action *a);
 static bool result_json(cJSON *o, const struct plan *p,
     const struct action_result *res, size_t i);
+/* Ids are written exactly, whatever their size (jsonint.h): through a
+ * double, 2^53 + 1 would print as another project's id. */
+static bool
+add_id(cJSON *o, const char *k, int64_t v)
+{
+	return jsonint_add(o, k, v) != NULL;
+}
 
 static bool
 action_json(cJSON *arr, const struct plan *p, const struct action_result *res, size_t i)
@@ -285,13 +293,19 @@ action_json(cJSON *arr, const struct plan *p, const struct action_result *res, s
 	if (ok && a->op == PLAN_DELETE && dep)
 		ok = add_str(o, "name", a->deployment_name);
 	if (ok && a->op == PLAN_DELETE && !dep)
-		ok = add_num(o, "id", (double)a->project_id);
+		ok = add_id(o, "id", a->project_id);
 	if (ok)
 		ok = add_str(o, "reason", plan_reason_name(a->reason));
 	if (ok && res != NULL) {
 		switch (res[i].state) {
 		case ACTION_OK:
-			ok = add_str(o, "result", "ok");
+			/* What a create made: the new project's id, the new
+			 * deployment's name. */
+			ok = add_str(o, "result", "ok") &&
+			    (a->op != PLAN_CREATE || dep || res[i].project_id == 0 ||
+			    add_id(o, "id", res[i].project_id)) &&
+			    (a->op != PLAN_CREATE || !dep || res[i].deployment_name == NULL ||
+			    add_str(o, "name", res[i].deployment_name));
 			break;
 		case ACTION_FAILED:
 			ok = add_str(o, "result", "error") &&
@@ -545,7 +559,7 @@ extras_action_json(cJSON *o, const struct plan_action *a)
 	cJSON *changes;
 
 	if (ok && a->kind == PLAN_ENV) {
-		ok = (a->project_id == 0 || add_num(o, "id", (double)a->project_id)) &&
+		ok = (a->project_id == 0 || add_id(o, "id", a->project_id)) &&
 		    (changes = cJSON_AddArrayToObject(o, "changes")) != NULL;
 		for (size_t k = 0; ok && k < a->n_env; k++) {
 			cJSON *c = cJSON_CreateObject();

@@ -23,7 +23,9 @@ int plan_print_text(const struct plan *p, const struct action_result *results,
 int plan_print_json(const struct plan *p, const struct action_result *results,
     int pretty, struct buf *out);
 /* The same object for callers that embed it (the status endpoint); NULL on
- * ENOMEM. The strings are copied: it outlives the plan. */
+ * ENOMEM. The strings are copied: it outlives the plan. Ids in it are raw
+ * items holding their exact digits (jsonint.h): print it, do not read them
+ * as numbers from the tree. */
 cJSON *plan_to_cjson(const struct plan *p, const struct action_result *results);
 
 #endif

@@ -1,8 +1,13 @@
 /* reconcile.c: sequences one reconcile: discover the team (once), load the
- * ledger, observe, plan, and for `apply` execute. Only one reconcile runs at
- * a time (reconcile_start answers -EBUSY otherwise): two overlapping ones
- * would each act on a view the other is changing, which is exactly how
- * duplicates are made. The daemon coalesces triggers instead of queueing. */
+ * ledger and the open create intents, observe, resolve the intents against
+ * the observation (adoptions into the ledger, conflicts for the plan),
+ * plan, and for `apply`: save the ledger, make the intents of the plan's
+ * creates durable (one fsync), execute, then drop the intents that the
+ * execution settled. Nothing is sent when either write fails. Only one
+ * reconcile runs at a time (reconcile_start answers -EBUSY otherwise): two
+ * overlapping ones would each act on a view the other is changing, which
+ * is exactly how duplicates are made. The daemon coalesces triggers
+ * instead of queueing. */
 #include "reconcile.h"
 
 #include <errno.h>
@@ -11,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "intents.h"
 #include "ledger.h"
 #include "log.h"
 #include "observe.h"
@@ -42,10 +49,11 @@ reconciler_init(struct reconciler *r, uv_loop_t *loop, struct api_client *c,
 	r->cfg.state_dir = r->state_dir;
 	r->ledger_path = join(cfg->state_dir, "ledger.json");
 	r->audit_path = join(cfg->state_dir, "actions.jsonl");
+	r->intents_path = join(cfg->state_dir, "intents.jsonl");
 	r->keys_dir = cfg->keys_dir ? strdup(cfg->keys_dir) : join(cfg->state_dir, "keys");
 	r->cfg.keys_dir = r->keys_dir;
 	if (r->state_dir == NULL || r->ledger_path == NULL || r->audit_path == NULL ||
-	    r->keys_dir == NULL) {
+	    r->intents_path == NULL || r->keys_dir == NULL) {
 		reconciler_cleanup(r);
 		return -ENOMEM;
 	}
@@ -58,11 +66,14 @@ reconciler_cleanup(struct reconciler *r)
 	if (r == NULL)
 		return;
 	ledger_clear(&r->ledger);
+	intents_free(&r->intents);
 	free(r->state_dir);
 	free(r->ledger_path);
 	free(r->audit_path);
+	free(r->intents_path);
 	free(r->keys_dir);
-	r->state_dir = r->ledger_path = r->audit_path = r->keys_dir = NULL;
+	r->state_dir = r->ledger_path = r->audit_path = r->intents_path = NULL;
+	r->keys_dir = NULL;
 }
 
 void
@@ -113,6 +124,34 @@ fail(struct reconciler *r, int rc, const char *fmt, ...)
 	finish(r);
 }
 
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Rewrites intents.jsonl when what is open changed. Only called once the
+ * ledger holding every adoption and completion is saved: an intent dropped
+ * before its record is durable would be lost with a crash. A failure is
+ * not an error: the intents left are resolved again next time. */
+static void
+save_intents(struct reconciler *r)
+{
+	char err[600] = "";
+
+	if (!r->intents_dirty && r->intents_clean)
+		return;
+	if (intents_save(r->intents_path, &r->intents, err, sizeof(err)) != 0) {
+		log_warnx("intents: %s (the next observation resolves them again)", err);
+		return;
+	}
+	r->intents_dirty = false;
+	r->intents_clean = true;
+}
+
 static void
 on_executed(void *arg, int ledger_rc)
 {
@@ -127,6 +166,12 @@ on_executed(void *arg, int ledger_rc)
 		default: out->n_skipped++; break;
 		}
 	}
+	/* The batch: what was never sent, and what is done and saved, is
+	 * settled; a failed create waits for the next observation. */
+	if (intents_settle(&r->intents, &out->plan, out->results, ledger_rc == 0))
+		r->intents_dirty = true;
+	if (ledger_rc == 0)
+		save_intents(r);
 	finish(r);
 }
 
@@ -149,11 +194,51 @@ ensure_state_dir(const char *dir)
 	return -errno;
 }
 
+/* The intents of every create of the plan, written and fsynced once for
+ * the batch (appended, or with the open ones in a rewrite when the file
+ * changed), before the first create is sent. Fails the reconcile when they
+ * cannot be made durable: then nothing at all is sent. */
+static int
+write_batch(struct reconciler *r)
+{
+	struct reconcile_outcome *out = r->out;
+	size_t from = r->intents.n;
+	char err[600] = "";
+	int n, rc;
+
+	if ((n = intents_from_plan(&r->intents, &out->plan, wall_ms())) < 0) {
+		fail(r, n, "%s", "out of memory");
+		return n;
+	}
+	if (n == 0) {
+		save_intents(r);   /* what the observation resolved */
+		return 0;
+	}
+	if (r->intents_clean && !r->intents_dirty)
+		rc = intents_append(r->intents_path, &r->intents, from, err, sizeof(err));
+	else
+		rc = intents_save(r->intents_path, &r->intents, err, sizeof(err));
+	if (rc != 0) {
+		/* What is on disk now is unknown: rewrite it next time. */
+		r->intents_clean = false;
+		r->intents_dirty = true;
+		fail(r, rc, "the create intents could not be made durable (%s): no "
+		    "create was sent, nothing was done", err);
+		return rc;
+	}
+	r->intents_clean = true;
+	r->intents_dirty = false;
+	log_debug("intents: %d create%s recorded in %s before sending", n,
+	    n == 1 ? "" : "s", r->intents_path);
+	return 0;
+}
+
 static void
 execute(struct reconciler *r)
 {
 	struct reconcile_outcome *out = r->out;
 	struct execute_paths paths = { r->ledger_path, r->audit_path, r->keys_dir };
+	char err[256] = "";
 	int rc;
 
 	out->results = calloc(out->plan.n_actions + 1, sizeof(*out->results));
@@ -161,14 +246,25 @@ execute(struct reconciler *r)
 		fail(r, -ENOMEM, "%s", "out of memory");
 		return;
 	}
-	if (out->plan.n_actions == 0 && !r->stopping) {
-		/* Nothing to do, but protect marks may have changed. */
-		char err[256] = "";
-		if ((rc = ledger_save(r->ledger_path, &r->ledger, err, sizeof(err))) != 0)
-			log_errorx("ledger: %s: %s", err, strerror(-rc));
+	/* The ledger before any action: what the observation adopted and the
+	 * protect marks become durable, and a state folder that takes no
+	 * write (a full disk, a read-only mount) stops the apply here, with
+	 * nothing done. With nothing to do, the save is all there is. */
+	if ((rc = ledger_save(r->ledger_path, &r->ledger, err, sizeof(err))) != 0) {
+		if (out->plan.n_actions > 0) {
+			fail(r, rc, "the ledger could not be saved (%s): nothing was done", err);
+			return;
+		}
+		log_errorx("ledger: %s", err);
 		on_executed(r, rc);
 		return;
 	}
+	if (out->plan.n_actions == 0 && !r->stopping) {
+		on_executed(r, 0);
+		return;
+	}
+	if (!r->stopping && write_batch(r) != 0)
+		return;
 	rc = execute_start(r->loop, r->client, r->team, r->cfg.concurrency,
 	    &out->plan, &r->ledger,
 	    &paths, out->results, on_action, on_executed, r, &r->exec);
@@ -176,6 +272,48 @@ execute(struct reconciler *r)
 		fail(r, rc, "cannot start the actions: %s", strerror(-rc));
 	else if (r->stopping)
 		execute_stop_starting(r->exec);
+}
+
+static void
+on_intent(void *arg, enum intent_event ev, const struct intent *it, int64_t id,
+    const char *name)
+{
+	struct reconciler *r = arg;
+	const char *kind = intent_kind_name(it->kind);
+	const char *ref = it->reference != NULL ? it->reference : "";
+	const char *slash = it->reference != NULL ? "/" : "";
+	const char *note = r->out->mode == RECONCILE_PLAN ? " (plan: not saved)" : "";
+
+	switch (ev) {
+	case INTENT_ADOPTED:
+		if (it->kind == INTENT_PROJECT)
+			log_info("adopted project \"%s\" (%lld): made by an earlier "
+			    "create whose answer was lost, now recorded as created by "
+			    "this tool%s", it->project, (long long)id, note);
+		else
+			log_info("adopted deployment \"%s/%s\" (%s): made by an "
+			    "earlier create whose answer was lost, now recorded as "
+			    "created by this tool%s", it->project, ref,
+			    name != NULL ? name : "?", note);
+		break;
+	case INTENT_CONFLICT:
+		log_warnx("%lld live resources match the lost create of %s "
+		    "\"%s%s%s\": which one this tool made cannot be told; nothing "
+		    "is done to it until only one is left (docs/recovery.md)",
+		    (long long)id, kind, it->project, slash, ref);
+		break;
+	case INTENT_CONFLICT_GONE:
+		log_info("the conflict over %s \"%s%s%s\" is over: its create "
+		    "intent is dropped, and what is left is not recorded as ours "
+		    "(a person chose what stayed)%s", kind, it->project, slash, ref,
+		    note);
+		break;
+	case INTENT_EXPIRED:
+		log_info("the create intent of %s \"%s%s%s\" is older than %lld h: "
+		    "dropped unexamined%s", kind, it->project, slash, ref,
+		    INTENTS_MAX_AGE_MS / 3600000, note);
+		break;
+	}
 }
 
 static void
@@ -191,6 +329,15 @@ on_observed(void *arg, int rc, const char *error, struct observed_state *os)
 	out->observed = *os;
 	memset(os, 0, sizeof(*os));
 
+	/* Complete, so the intents can be resolved against it: adoptions go
+	 * into the ledger (saved before any action), conflicts to the plan. */
+	if (intents_resolve(&r->intents, r->ds, &out->observed, &r->ledger,
+	    wall_ms(), &out->intents, on_intent, r) != 0) {
+		fail(r, -ENOMEM, "%s", "out of memory");
+		return;
+	}
+	if (out->intents.changed)
+		r->intents_dirty = true;
 	if (ledger_sync(&r->ledger, r->ds, &out->observed) < 0) {
 		fail(r, -ENOMEM, "%s", "out of memory");
 		return;
@@ -243,7 +390,8 @@ on_team(void *arg, int rc, const struct api_error *err, int64_t team_id)
  * record of what was created), a link could point anywhere. Checked before
  * any request, so a refusal never leaves an action unrecorded. */
 static const char *const state_files[] = {
-	"ledger.json", "ledger.json.tmp", "actions.jsonl", "lock",
+	"ledger.json", "ledger.json.tmp", "intents.jsonl", "intents.jsonl.tmp",
+	"actions.jsonl", "lock",
 };
 
 static int
@@ -309,6 +457,37 @@ load_ledger(struct reconciler *r, enum reconcile_mode mode)
 	return rc;
 }
 
+/* Reads the open create intents afresh for every reconcile, as the
+ * ledger. A line that is not understood (torn by a crash, damage, a newer
+ * version) is skipped with a warning: an intent lost only leaves its
+ * resource unowned, the safe side; the next rewrite drops it. A file that
+ * cannot be read stops the reconcile before any request. */
+static int
+load_intents(struct reconciler *r)
+{
+	char err[300] = "";
+	size_t bad = 0;
+	bool clean = true;
+	int rc;
+
+	intents_free(&r->intents);
+	rc = intents_load(r->intents_path, &r->intents, &bad, &clean, err, sizeof(err));
+	if (rc == -EFBIG) {
+		log_errorx("intents %s: %s: ignored (an intent lost only leaves its "
+		    "resource unowned)", r->intents_path, err);
+		clean = false;
+	} else if (rc != 0) {
+		log_errorx("intents %s: %s: nothing was done", r->intents_path, err);
+		return rc;
+	} else if (bad > 0) {
+		log_warnx("intents %s: %s (an intent lost only leaves its resource "
+		    "unowned)", r->intents_path, err);
+	}
+	r->intents_clean = clean;
+	r->intents_dirty = false;
+	return 0;
+}
+
 int
 reconcile_check_state(struct reconciler *r)
 {
@@ -319,8 +498,10 @@ reconcile_check_state(struct reconciler *r)
 	ledger_clear(&r->ledger);
 	/* Damage is no reason not to start: the first reconcile moves it
 	 * aside. A newer version, or a ledger that cannot be read, is. */
-	rc = load_ledger(r, RECONCILE_PLAN);
+	if ((rc = load_ledger(r, RECONCILE_PLAN)) == 0)
+		rc = load_intents(r);
 	ledger_clear(&r->ledger);
+	intents_free(&r->intents);
 	return rc;
 }
 
@@ -336,7 +517,8 @@ reconcile_start(struct reconciler *r, const struct desired_state *ds,
 		log_errorx("state_dir %s: %s", r->cfg.state_dir, strerror(-rc));
 		return rc;
 	}
-	if ((rc = check_state_files(r)) != 0 || (rc = load_ledger(r, mode)) != 0)
+	if ((rc = check_state_files(r)) != 0 || (rc = load_ledger(r, mode)) != 0 ||
+	    (rc = load_intents(r)) != 0)
 		return rc;
 	if ((r->out = calloc(1, sizeof(*r->out))) == NULL) {
 		log_errorx("out of memory");

@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "execute.h"
+#include "intents.h"
 #include "model.h"
 #include "plan.h"
 
@@ -31,6 +32,7 @@ struct reconcile_outcome {
 	struct action_result *results;   /* apply only, plan.n_actions long */
 	size_t n_ok, n_failed, n_skipped;
 	int ledger_rc;            /* a ledger save failed: < 0 */
+	struct intents_report intents;   /* what the observation resolved */
 	double seconds;           /* wall time of the whole reconcile */
 };
 
@@ -48,6 +50,10 @@ struct reconciler {
 	char *ledger_path;
 	char *audit_path;
 	char *keys_dir;
+	char *intents_path;
+	struct intents intents;   /* open create intents, read with the ledger */
+	bool intents_clean;       /* the file is exactly `intents`: appendable */
+	bool intents_dirty;       /* `intents` changed since it was read */
 
 	/* the reconcile in progress */
 	bool busy;
@@ -67,10 +73,11 @@ struct reconciler {
 int reconciler_init(struct reconciler *r, uv_loop_t *loop, struct api_client *c,
     const struct reconcile_config *cfg);
 void reconciler_cleanup(struct reconciler *r);
-/* Before anything is sent: the state files (ledger.json, its temporary
- * file, actions.jsonl, lock) must be regular files or absent, and the
- * ledger must be readable and not from a newer version (damage is not an
- * error: it is moved aside by the first apply). 0 or a negative errno,
+/* Before anything is sent: the state files (ledger.json, intents.jsonl,
+ * their temporary files, actions.jsonl, lock) must be regular files or
+ * absent, the ledger and the intents readable, the ledger not from a newer
+ * version (damage is not an error: a damaged ledger is moved aside by the
+ * first apply, a damaged intent line skipped). 0 or a negative errno,
  * logged. `run` calls it at start; reconcile_start checks the same. */
 int reconcile_check_state(struct reconciler *r);
 /* -EBUSY while one runs; otherwise every failure is logged here (the

@@ -8,6 +8,8 @@
 #include <uv.h>
 
 #include "api.h"
+#include "desired_fingerprint.h"
+#include "desired_sources.h"
 #include "metrics.h"
 #include "model.h"
 #include "notify.h"
@@ -59,6 +61,17 @@ struct daemon {
 	int64_t desired_loaded;
 	char **desired_errors;           /* "file:line:col: error: ..." */
 	size_t n_desired_errors;
+	/* Level-triggered: the files' fingerprint at the last load, valid or
+	 * not, is what the check before every reconcile compares with. */
+	struct desired_fingerprint fp_seen;
+	bool fp_ok;                      /* false: the next check reloads */
+	struct desired_fingerprint fp_loaded;   /* of the state in use */
+	struct desired_sources sources;  /* env value files of the last load,
+	                                  * valid or not, with what they held */
+	const char *next_trigger;        /* METRICS_TRIGGER_* of the coming reconcile */
+	bool watch_degraded;             /* events were lost or a folder is not watched */
+	bool watch_logged[WATCH_PROBLEMS];   /* each kind of problem logged once */
+	enum watch_fault watch_fault;    /* test hook: CP_TEST_WATCH_FAULT */
 
 	bool running;
 	bool pending;
@@ -71,7 +84,6 @@ struct daemon {
 	int64_t last_observation;
 	int64_t last_success;
 	struct daemon_last last;
-	int exit_code;
 };
 
 /* cmd_run.c: the `run` command. */
@@ -86,5 +98,8 @@ int daemon_ready(void *arg, char *why, size_t len);
 void daemon_on_action(void *arg, const struct plan_action *a,
     const struct action_result *r);
 void daemon_on_request(void *arg, const char *route, int status, double seconds);
+/* How the desired files are followed: "watch", or "poll" when the setting
+ * says so or the watch is not running or has failed. */
+const char *daemon_follow(const struct daemon *d);
 
 #endif

@@ -212,10 +212,20 @@ daemon_ready(void *arg, char *why, size_t len)
 	return 0;
 }
 
+const char *
+daemon_follow(const struct daemon *d)
+{
+	if (d->settings.follow == FOLLOW_POLL || d->watch == NULL ||
+	    d->watch_degraded)
+		return "poll";
+	return "watch";
+}
+
 char *
 daemon_status_json(void *arg)
 {
 	struct daemon *d = arg;
+	char fp[32];
 	struct status_snapshot s = {
 		.version = CP_VERSION,
 		.started = d->started,
@@ -242,6 +252,9 @@ daemon_status_json(void *arg)
 		.managed_domains = d->last.managed_domains,
 		.managed_deploy_keys = d->last.managed_deploy_keys,
 		.desired_path = d->settings.desired,
+		.desired_follow = daemon_follow(d),
+		.desired_fingerprint = d->desired ? fp : NULL,
+		.desired_files = d->desired ? d->fp_loaded.n_files : 0,
 		.desired_loaded = d->desired_loaded,
 		.desired_projects = d->desired ? d->desired->n_projects : 0,
 		.desired_errors = (const char *const *)d->desired_errors,
@@ -249,6 +262,7 @@ daemon_status_json(void *arg)
 	};
 	char why[128];
 
+	desired_fingerprint_hex(&d->fp_loaded, fp, sizeof(fp));
 	s.ready = daemon_ready(d, why, sizeof(why)) == 1;
 	return status_snapshot_json(&s);
 }

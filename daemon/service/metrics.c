@@ -81,6 +81,14 @@ static const struct mdef defs[METRIC_COUNT] = {
 	[METRIC_DOMAINS_PENDING] = { METRICS_PREFIX "domains_pending_verification", MT_GAUGE,
 	    "Declared custom domains that are live but not verified yet, at the last complete observation.",
 	    0, { NULL }, NULL, 0 },
+	[METRIC_DESIRED_RELOADS_TOTAL] = { METRICS_PREFIX "desired_reloads_total",
+	    MT_COUNTER,
+	    "Reloads of the desired state, by what found the files changed (watch, timer, sighup, api).",
+	    1, { "trigger" }, NULL, 0 },
+	[METRIC_WATCH_FAILURES_TOTAL] = { METRICS_PREFIX "watch_failures_total",
+	    MT_COUNTER,
+	    "Things the file watch missed or could not watch, by reason (overflow, limit, error); the timer's check covers them.",
+	    1, { "reason" }, NULL, 0 },
 };
 
 static const char *const known_results[] = {
@@ -88,6 +96,13 @@ static const char *const known_results[] = {
 };
 static const char *const known_guards[] = {
 	"empty_desired", "max_deletes", "protected", "conflict", "key_file_missing"
+};
+static const char *const known_triggers[] = {
+	METRICS_TRIGGER_WATCH, METRICS_TRIGGER_TIMER, METRICS_TRIGGER_SIGHUP,
+	METRICS_TRIGGER_API
+};
+static const char *const known_watch_failures[] = {
+	METRICS_WATCH_OVERFLOW, METRICS_WATCH_LIMIT, METRICS_WATCH_ERROR
 };
 
 struct series {
@@ -213,6 +228,13 @@ metrics_new(void)
 			goto fail;
 	for (size_t i = 0; i < NB(known_guards); i++)
 		if (lookup(m, METRIC_GUARD_BLOCKED_TOTAL, &known_guards[i], &s) != 0)
+			goto fail;
+	for (size_t i = 0; i < NB(known_triggers); i++)
+		if (lookup(m, METRIC_DESIRED_RELOADS_TOTAL, &known_triggers[i], &s) != 0)
+			goto fail;
+	for (size_t i = 0; i < NB(known_watch_failures); i++)
+		if (lookup(m, METRIC_WATCH_FAILURES_TOTAL, &known_watch_failures[i],
+		    &s) != 0)
 			goto fail;
 	return m;
 fail:
@@ -349,6 +371,22 @@ metrics_guard(struct metrics *m, const char *guard)
 	const char *l[1] = { guard };
 
 	return metrics_counter_add(m, METRIC_GUARD_BLOCKED_TOTAL, l, 1);
+}
+
+int
+metrics_reload(struct metrics *m, const char *trigger)
+{
+	const char *l[1] = { trigger };
+
+	return metrics_counter_add(m, METRIC_DESIRED_RELOADS_TOTAL, l, 1);
+}
+
+int
+metrics_watch_failure(struct metrics *m, const char *reason)
+{
+	const char *l[1] = { reason };
+
+	return metrics_counter_add(m, METRIC_WATCH_FAILURES_TOTAL, l, 1);
 }
 
 int

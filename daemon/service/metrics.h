@@ -33,6 +33,8 @@ enum metric_id {
 	METRIC_MANAGED_DOMAINS,            /* gauge */
 	METRIC_MANAGED_DEPLOY_KEYS,        /* gauge */
 	METRIC_DOMAINS_PENDING,            /* gauge */
+	METRIC_DESIRED_RELOADS_TOTAL,      /* counter {trigger} */
+	METRIC_WATCH_FAILURES_TOTAL,       /* counter {reason} */
 	METRIC_COUNT
 };
 
@@ -41,11 +43,24 @@ enum metric_id {
 #define METRICS_RESULT_ERROR "error"       /* observation or an action failed */
 #define METRICS_RESULT_BLOCKED "blocked"   /* a guard held deletes back */
 
+/* Values of desired_reloads_total{trigger}: what found the files changed
+ * (SIGHUP reloads whether they changed or not). Present from the start. */
+#define METRICS_TRIGGER_WATCH "watch"      /* the file watch */
+#define METRICS_TRIGGER_TIMER "timer"      /* the check before a timer reconcile */
+#define METRICS_TRIGGER_SIGHUP "sighup"
+#define METRICS_TRIGGER_API "api"          /* POST /reconcile */
+/* Values of watch_failures_total{reason} (watch.h), present from the start. */
+#define METRICS_WATCH_OVERFLOW "overflow"
+#define METRICS_WATCH_LIMIT "limit"
+#define METRICS_WATCH_ERROR "error"
+
 struct metrics;
 
 /* A registry with every metric declared: label-less gauges and histograms
- * at 0, reconcile_total{result} for the three results and
- * guard_blocked_total{guard} for the four guards at 0. NULL on ENOMEM. */
+ * at 0, reconcile_total{result} for the three results,
+ * guard_blocked_total{guard} for the four guards,
+ * desired_reloads_total{trigger} for the four triggers and
+ * watch_failures_total{reason} for the three reasons at 0. NULL on ENOMEM. */
 struct metrics *metrics_new(void);
 void metrics_free(struct metrics *m);
 
@@ -80,6 +95,10 @@ int metrics_action(struct metrics *m, const char *op, const char *kind,
     const char *result);
 /* A guard held something back ("empty_desired", "max_deletes", ...). */
 int metrics_guard(struct metrics *m, const char *guard);
+/* The desired state was reloaded: trigger is METRICS_TRIGGER_*. */
+int metrics_reload(struct metrics *m, const char *trigger);
+/* The file watch missed or could not watch something: METRICS_WATCH_*. */
+int metrics_watch_failure(struct metrics *m, const char *reason);
 /* One of the label-less gauges. */
 int metrics_set(struct metrics *m, enum metric_id id, double value);
 

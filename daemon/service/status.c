@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 
+#include "jsonint.h"
 #include "log.h"
 #include "textesc.h"
 
@@ -531,12 +532,15 @@ extras_json(cJSON *o, const struct status_snapshot *s, bool *ok)
 		push(pending, e, ok);
 	}
 	put(o, "pending_domains", pending, ok);
-	put(managed, "env_vars", cJSON_CreateNumber((double)s->managed_env_vars), ok);
-	put(managed, "domains", cJSON_CreateNumber((double)s->managed_domains), ok);
-	put(managed, "deploy_keys", cJSON_CreateNumber((double)s->managed_deploy_keys), ok);
+	put(managed, "env_vars", jsonint_create((int64_t)s->managed_env_vars), ok);
+	put(managed, "domains", jsonint_create((int64_t)s->managed_domains), ok);
+	put(managed, "deploy_keys", jsonint_create((int64_t)s->managed_deploy_keys), ok);
 	put(o, "managed", managed, ok);
 }
 
+/* Every integer of the document is written exactly (jsonint.h), as the
+ * plan's JSON writes ids: a count or an id through a double is rounded
+ * from 2^53 on. */
 static cJSON *
 last_reconcile(const struct status_snapshot *s, bool *ok)
 {
@@ -547,12 +551,12 @@ last_reconcile(const struct status_snapshot *s, bool *ok)
 	put(o, "result", str_or_null(s->last_result), ok);
 	put(o, "duration_seconds", cJSON_CreateNumber(s->last_duration), ok);
 	put(o, "error", str_or_null(s->last_error), ok);
-	put(sum, "create", cJSON_CreateNumber(s->n_create), ok);
-	put(sum, "update", cJSON_CreateNumber(s->n_update), ok);
-	put(sum, "delete", cJSON_CreateNumber(s->n_delete), ok);
-	put(sum, "failed", cJSON_CreateNumber(s->n_failed), ok);
-	put(sum, "drift", cJSON_CreateNumber((double)s->n_drift), ok);
-	put(sum, "blocked", cJSON_CreateNumber((double)s->n_blocked), ok);
+	put(sum, "create", jsonint_create(s->n_create), ok);
+	put(sum, "update", jsonint_create(s->n_update), ok);
+	put(sum, "delete", jsonint_create(s->n_delete), ok);
+	put(sum, "failed", jsonint_create(s->n_failed), ok);
+	put(sum, "drift", jsonint_create((int64_t)s->n_drift), ok);
+	put(sum, "blocked", jsonint_create((int64_t)s->n_blocked), ok);
 	put(o, "summary", sum, ok);
 	for (size_t i = 0; drift && i < s->n_drift; i++) {
 		const struct status_drift *d = &s->drift[i];
@@ -599,8 +603,13 @@ status_snapshot_json(const struct status_snapshot *s)
 	put(root, "last_success", time_or_null(s->last_success), &ok);
 	put(root, "last_observation", time_or_null(s->last_observation), &ok);
 	put(des, "path", str_or_null(s->desired_path), &ok);
+	put(des, "follow", str_or_null(s->desired_follow), &ok);
+	put(des, "fingerprint", str_or_null(s->desired_fingerprint), &ok);
+	put(des, "files", cJSON_CreateNumber((double)s->desired_files), &ok);
 	put(des, "loaded", time_or_null(s->desired_loaded), &ok);
-	put(des, "projects", cJSON_CreateNumber((double)s->desired_projects), &ok);
+	put(des, "loaded_unix", s->desired_loaded > 0 ?
+	    jsonint_create((int64_t)s->desired_loaded) : cJSON_CreateNull(), &ok);
+	put(des, "projects", jsonint_create((int64_t)s->desired_projects), &ok);
 	for (size_t i = 0; errs && i < s->n_desired_errors; i++)
 		push(errs, str_or_null(s->desired_errors[i]), &ok);
 	put(des, "errors", errs, &ok);

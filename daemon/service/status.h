@@ -108,6 +108,9 @@ struct status_snapshot {
 	size_t managed_env_vars, managed_domains, managed_deploy_keys;
 
 	const char *desired_path;
+	const char *desired_follow;  /* "watch" or "poll": how changes are seen */
+	const char *desired_fingerprint;   /* of the files in use, hex; NULL */
+	size_t desired_files;        /* files of the state in use */
 	int64_t desired_loaded;      /* when the state in use was loaded */
 	size_t desired_projects;
 	const char *const *desired_errors;   /* "file:line:col: error: message" */

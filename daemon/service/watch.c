@@ -1,16 +1,18 @@
-/* watch.c: uv_fs_event per folder of the desired tree, a watcher on the
- * parent for the path itself, and a debounce timer. The tree is rescanned
- * when the timer fires, before the callback, so whatever changed in a new
- * folder before its watcher existed is still read by the reload that the
- * callback starts. */
+/* watch.c: one inotify instance per watch, read by a uv_poll_t; a watch per
+ * folder of the desired tree, one on the parent for the path itself, and a
+ * debounce timer. The tree is rescanned when the timer fires, before the
+ * callback, so whatever changed in a new folder before its watch existed
+ * is still read by the reload that the callback starts. */
 #include "watch.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,13 +21,21 @@
 #define WATCH_MAX_DEPTH 64
 #define MAX_WAIT_FACTOR 10
 
+/* What a folder's watch reports: its entries created, deleted, written,
+ * touched or moved, and itself deleted or moved. */
+#define DIR_MASK (IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB | \
+    IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+/* The parent's: the same for its entries (only the path's name counts). */
+#define PARENT_MASK (IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB | \
+    IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)
+
 struct watch_dir {
-	uv_fs_event_t ev;
-	struct watch *w;
 	char *path;
 	dev_t dev;
 	ino_t ino;
+	int wd;                      /* -1: not watched */
 	bool seen;                   /* found by the current scan */
+	bool failed;                 /* could not be watched: reported */
 	struct watch_dir *next;
 };
 
@@ -33,18 +43,18 @@ struct watch {
 	uv_loop_t *loop;
 	char *root;                  /* absolute, no trailing slash */
 	const char *base;            /* last component of root */
+	int fd;                      /* the inotify instance */
+	uv_poll_t poll;
 	uv_timer_t timer;
-	uv_fs_event_t parent;        /* the folder holding root */
-	bool have_parent;
-	struct watch_dir *dirs;      /* live watchers under root */
+	int parent_wd;               /* -1: none ("/" has no parent) */
+	struct watch_dir *dirs;      /* folders under root, watched or not */
 	size_t ndirs;
-	uint64_t debounce_ms;
+	struct watch_params p;
 	uint64_t first_ms;           /* when the current burst began */
-	watch_cb cb;
-	void *arg;
 	int handles;                 /* not yet closed */
 	bool stopping;
 	bool warned_full;
+	bool fault_done;             /* the injected overflow has happened */
 };
 
 static void
@@ -52,41 +62,35 @@ release(struct watch *w)
 {
 	if (--w->handles > 0 || !w->stopping)
 		return;
+	/* the poll handle is closed: now the descriptor may go, and with it
+	 * every watch it holds */
+	if (w->fd >= 0)
+		close(w->fd);
 	free(w->root);
 	free(w);
 }
 
 static void
-on_timer_closed(uv_handle_t *h)
+on_closed(uv_handle_t *h)
 {
 	release(h->data);
 }
 
 static void
-on_parent_closed(uv_handle_t *h)
+report(struct watch *w, enum watch_problem pb, const char *path, int err)
 {
-	release(h->data);
-}
-
-static void
-on_dir_closed(uv_handle_t *h)
-{
-	struct watch_dir *d = h->data;
-	struct watch *w = d->w;
-
-	free(d->path);
-	free(d);
-	release(w);
+	if (w->p.problem != NULL && !w->stopping)
+		w->p.problem(w->p.arg, pb, path, err);
 }
 
 static void on_fire(uv_timer_t *t);
 static void rescan(struct watch *w);
 
 static void
-arm(struct watch *w)
+arm_in(struct watch *w, uint64_t delay)
 {
-	uint64_t now = uv_now(w->loop), max = w->debounce_ms * MAX_WAIT_FACTOR;
-	uint64_t delay = w->debounce_ms, spent;
+	uint64_t now = uv_now(w->loop), max = w->p.debounce_ms * MAX_WAIT_FACTOR;
+	uint64_t spent;
 
 	if (w->stopping)
 		return;
@@ -100,37 +104,47 @@ arm(struct watch *w)
 }
 
 static void
+arm(struct watch *w)
+{
+	arm_in(w, w->p.debounce_ms);
+}
+
+static void
 on_fire(uv_timer_t *t)
 {
 	struct watch *w = t->data;
 
 	rescan(w);
-	w->cb(w->arg);
+	if (!w->stopping)
+		w->p.changed(w->p.arg);
 }
 
-static void
-on_dir_event(uv_fs_event_t *h, const char *name, int events, int status)
-{
-	struct watch_dir *d = h->data;
+/* ---- the folder watches ------------------------------------------------ */
 
-	(void)events;
-	if (status == 0 && name != NULL && name[0] == '.')
-		return;
-	if (status < 0)
-		log_warnx("watch %s: %s", d->path, uv_strerror(status));
-	arm(d->w);
+static int
+add_watch(struct watch *w, const char *path, uint32_t mask, bool under_root)
+{
+	int wd;
+
+	if (under_root && w->p.fault == WATCH_FAULT_LIMIT)
+		return -ENOSPC;
+	if (under_root && w->p.fault == WATCH_FAULT_ERROR)
+		return -EACCES;
+	wd = inotify_add_watch(w->fd, path, mask);
+	return wd >= 0 ? wd : -errno;
 }
 
-static void
-on_parent_event(uv_fs_event_t *h, const char *name, int events, int status)
+/* inotify gives one watch per inode: a folder reached under two names
+ * (through a symbolic link) shares it, so it is removed with the last. */
+static bool
+wd_shared(const struct watch *w, const struct watch_dir *d)
 {
-	struct watch *w = h->data;
-
-	(void)events;
-	/* only the root's own name matters among its siblings */
-	if (status == 0 && name != NULL && strcmp(name, w->base) != 0)
-		return;
-	arm(w);
+	if (d->wd == w->parent_wd)
+		return true;
+	for (const struct watch_dir *o = w->dirs; o != NULL; o = o->next)
+		if (o != d && o->wd == d->wd)
+			return true;
+	return false;
 }
 
 static void
@@ -145,39 +159,41 @@ dir_close(struct watch *w, struct watch_dir *d)
 		}
 	}
 	w->ndirs--;
-	uv_close((uv_handle_t *)&d->ev, on_dir_closed);
+	if (d->wd >= 0 && !wd_shared(w, d))
+		inotify_rm_watch(w->fd, d->wd);
+	free(d->path);
+	free(d);
 }
 
 static void
 dir_add(struct watch *w, const char *path, const struct stat *st)
 {
 	struct watch_dir *d;
-	int rc;
+	int wd;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL || (d->path = strdup(path)) == NULL) {
 		free(d);
 		log_warnx("watch %s: out of memory", path);
 		return;
 	}
-	d->w = w;
 	d->dev = st->st_dev;
 	d->ino = st->st_ino;
 	d->seen = true;
-	if ((rc = uv_fs_event_init(w->loop, &d->ev)) != 0) {
-		log_warnx("watch %s: %s", path, uv_strerror(rc));
-		free(d->path);
-		free(d);
-		return;
-	}
-	d->ev.data = d;
-	w->handles++;
+	d->wd = -1;
 	d->next = w->dirs;
 	w->dirs = d;
 	w->ndirs++;
-	if ((rc = uv_fs_event_start(&d->ev, on_dir_event, path, 0)) != 0) {
-		/* gone already, or out of inotify watches: the next scan retries */
-		log_warnx("watch %s: %s", path, uv_strerror(rc));
+	wd = add_watch(w, path, DIR_MASK, true);
+	if (wd >= 0) {
+		d->wd = wd;
+	} else if (wd == -ENOENT || wd == -ENOTDIR) {
+		/* gone already: its removal is an event of the folder above */
 		dir_close(w, d);
+	} else {
+		/* kept as not watched, so it is reported once, not at every
+		 * scan; its sub-folders are still tried */
+		d->failed = true;
+		report(w, wd == -ENOSPC ? WATCH_LIMIT : WATCH_ERROR, path, -wd);
 	}
 }
 
@@ -204,6 +220,7 @@ static void
 walk(struct watch *w, const char *path, const struct stat *st, int depth)
 {
 	struct watch_dir *d = dir_find_path(w, path);
+	size_t max = w->p.max_dirs ? w->p.max_dirs : WATCH_MAX_DIRS;
 	struct dirent *de;
 	DIR *dir;
 
@@ -215,12 +232,10 @@ walk(struct watch *w, const char *path, const struct stat *st, int depth)
 	if (d == NULL) {
 		if (seen_inode(w, st))
 			return;
-		if (w->ndirs >= WATCH_MAX_DIRS) {
+		if (w->ndirs >= max) {
 			/* nor walk further: a symlink to / must not cost a full scan */
 			if (!w->warned_full)
-				log_warnx("watch: more than %d folders under %s; changes "
-				    "beyond them wait for the next interval",
-				    WATCH_MAX_DIRS, w->root);
+				report(w, WATCH_LIMIT, path, 0);
 			w->warned_full = true;
 			return;
 		}
@@ -267,6 +282,111 @@ rescan(struct watch *w)
 	}
 }
 
+/* ---- reading events ---------------------------------------------------- */
+
+/* Whether an event is about the path or what lies under it. */
+static bool
+relevant(const struct watch *w, const struct inotify_event *e)
+{
+	const char *name = e->len > 0 ? e->name : NULL;
+
+	if (e->mask & (IN_Q_OVERFLOW | IN_IGNORED))
+		return false;
+	if (e->wd == w->parent_wd) {
+		/* among the parent's entries only the path itself matters,
+		 * unless the parent is also a folder of the tree (a link) */
+		if (name == NULL || strcmp(name, w->base) == 0)
+			return true;
+		for (const struct watch_dir *d = w->dirs; d != NULL; d = d->next)
+			if (d->wd == e->wd)
+				return name[0] != '.';
+		return false;
+	}
+	return name == NULL || name[0] != '.';
+}
+
+static void
+on_event(struct watch *w, const struct inotify_event *e)
+{
+	if (e->mask & IN_Q_OVERFLOW) {
+		report(w, WATCH_OVERFLOW, NULL, 0);
+		/* what was lost is unknown: look at once */
+		arm_in(w, 0);
+		return;
+	}
+	if (e->mask & IN_IGNORED) {
+		/* the kernel dropped the watch (its folder is gone: the event
+		 * that said so came first), or we removed it */
+		for (struct watch_dir *d = w->dirs; d != NULL; d = d->next)
+			if (d->wd == e->wd)
+				d->wd = -1;
+		if (e->wd == w->parent_wd)
+			w->parent_wd = -1;
+		return;
+	}
+	if (relevant(w, e))
+		arm(w);
+}
+
+/* The test hook: the first batch that holds an event about the path is
+ * lost, as in a full queue, and the overflow is all that is read. */
+static bool
+inject_overflow(struct watch *w, const char *buf, ssize_t n)
+{
+	struct inotify_event ov = { .wd = -1, .mask = IN_Q_OVERFLOW };
+	bool hit = false;
+
+	for (const char *p = buf; p < buf + n && !hit;) {
+		const struct inotify_event *e = (const struct inotify_event *)(const void *)p;
+
+		hit = relevant(w, e);
+		p += sizeof(*e) + e->len;
+	}
+	if (!hit)
+		return false;
+	w->fault_done = true;
+	on_event(w, &ov);
+	return true;
+}
+
+static void
+on_readable(uv_poll_t *h, int status, int events)
+{
+	struct watch *w = h->data;
+	/* room for a few events with the longest name each */
+	char buf[4 * (sizeof(struct inotify_event) + NAME_MAX + 1)]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	(void)events;
+	if (status < 0) {
+		log_warnx("watch %s: %s", w->root, uv_strerror(status));
+		return;
+	}
+	while (!w->stopping) {
+		n = read(w->fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN)
+				log_warnx("watch %s: reading events: %s", w->root,
+				    strerror(errno));
+			return;
+		}
+		if (w->p.fault == WATCH_FAULT_OVERFLOW && !w->fault_done &&
+		    inject_overflow(w, buf, n))
+			continue;
+		for (char *p = buf; p < buf + n && !w->stopping;) {
+			const struct inotify_event *e = (const struct inotify_event *)(void *)p;
+
+			on_event(w, e);
+			p += sizeof(*e) + e->len;
+		}
+	}
+}
+
+/* ---- start and stop ---------------------------------------------------- */
+
 /* An absolute path without "." components, doubled or trailing slashes;
  * symlinks are kept (a swapped symlink must stay visible as such). */
 static char *
@@ -308,59 +428,74 @@ normalize(const char *path)
 	return out;
 }
 
+static int
+watch_parent(struct watch *w)
+{
+	char *parent;
+	int wd;
+
+	if (*w->base == '\0')
+		return 0;       /* "/" has no parent to watch */
+	if ((parent = strndup(w->root, (size_t)(w->base - 1 - w->root))) == NULL)
+		return -ENOMEM;
+	wd = add_watch(w, *parent ? parent : "/", PARENT_MASK, false);
+	free(parent);
+	if (wd < 0)
+		return wd;
+	w->parent_wd = wd;
+	return 0;
+}
+
 int
-watch_start(uv_loop_t *loop, const char *path, uint64_t debounce_ms,
-    watch_cb cb, void *arg, struct watch **out)
+watch_start(uv_loop_t *loop, const char *path, const struct watch_params *p,
+    struct watch **out)
 {
 	struct watch *w;
-	char *parent;
 	int rc;
 
 	*out = NULL;
-	if (path == NULL || *path == '\0' || cb == NULL)
+	if (path == NULL || *path == '\0' || p == NULL || p->changed == NULL)
 		return -EINVAL;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return -ENOMEM;
+	w->fd = -1;
+	w->parent_wd = -1;
+	w->p = *p;
+	w->loop = loop;
 	if ((w->root = normalize(path)) == NULL) {
 		free(w);
 		return -ENOMEM;
 	}
 	w->base = strrchr(w->root, '/') + 1;
-	w->loop = loop;
-	w->debounce_ms = debounce_ms;
-	w->cb = cb;
-	w->arg = arg;
+	if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
+		rc = -errno;
+		free(w->root);
+		free(w);
+		return rc;
+	}
 	if ((rc = uv_timer_init(loop, &w->timer)) != 0) {
+		close(w->fd);
 		free(w->root);
 		free(w);
 		return rc;
 	}
 	w->timer.data = w;
 	w->handles = 1;
-	if (*w->base != '\0') {
-		/* "/" has no parent to watch */
-		if ((parent = strndup(w->root, (size_t)(w->base - 1 - w->root))) == NULL) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		rc = uv_fs_event_init(loop, &w->parent);
-		if (rc == 0) {
-			w->parent.data = w;
-			w->handles++;
-			w->have_parent = true;
-			rc = uv_fs_event_start(&w->parent, on_parent_event,
-			    *parent ? parent : "/", 0);
-		}
-		free(parent);
-		if (rc != 0)
-			goto fail;
+	if ((rc = uv_poll_init(loop, &w->poll, w->fd)) != 0) {
+		w->stopping = true;
+		uv_close((uv_handle_t *)&w->timer, on_closed);
+		return rc;
+	}
+	w->poll.data = w;
+	w->handles = 2;
+	if ((rc = uv_poll_start(&w->poll, UV_READABLE, on_readable)) != 0 ||
+	    (rc = watch_parent(w)) != 0) {
+		watch_stop(w);
+		return rc;
 	}
 	rescan(w);
 	*out = w;
 	return 0;
-fail:
-	watch_stop(w);
-	return rc;
 }
 
 void
@@ -369,15 +504,56 @@ watch_stop(struct watch *w)
 	if (w == NULL || w->stopping)
 		return;
 	w->stopping = true;
-	while (w->dirs != NULL)
-		dir_close(w, w->dirs);
-	if (w->have_parent)
-		uv_close((uv_handle_t *)&w->parent, on_parent_closed);
-	uv_close((uv_handle_t *)&w->timer, on_timer_closed);
+	/* closing the descriptor (once the poll handle is closed) drops
+	 * every watch: no inotify_rm_watch one by one */
+	while (w->dirs != NULL) {
+		struct watch_dir *d = w->dirs;
+
+		w->dirs = d->next;
+		free(d->path);
+		free(d);
+	}
+	w->ndirs = 0;
+	uv_close((uv_handle_t *)&w->poll, on_closed);
+	uv_close((uv_handle_t *)&w->timer, on_closed);
 }
 
 size_t
 watch_dirs(const struct watch *w)
 {
-	return w ? w->ndirs : 0;
+	size_t n = 0;
+
+	if (w == NULL)
+		return 0;
+	for (const struct watch_dir *d = w->dirs; d != NULL; d = d->next)
+		n += d->wd >= 0;
+	return n;
+}
+
+const char *
+watch_problem_name(enum watch_problem p)
+{
+	switch (p) {
+	case WATCH_OVERFLOW: return "overflow";
+	case WATCH_LIMIT: return "limit";
+	default: return "error";
+	}
+}
+
+int
+watch_fault_parse(const char *s, enum watch_fault *out)
+{
+	static const struct { const char *name; enum watch_fault f; } names[] = {
+		{ "", WATCH_FAULT_NONE }, { "none", WATCH_FAULT_NONE },
+		{ "overflow", WATCH_FAULT_OVERFLOW }, { "limit", WATCH_FAULT_LIMIT },
+		{ "error", WATCH_FAULT_ERROR },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(s, names[i].name) == 0) {
+			*out = names[i].f;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }

@@ -5,6 +5,11 @@
 # converge with zero duplicate projects, the ledger must parse and never
 # claim a project this tool did not create, and the projects made by hand
 # beforehand (undeclared, so prune candidates) must all survive.
+# Ownership survives the kills (issue 14, create intents): every one of the
+# 200 projects and 400 deployments is in the ledger as created, none twice,
+# and `prune: owned` would delete exactly those: with nothing declared (and
+# allow_empty) exactly the 200 projects, with the projects declared but no
+# deployment exactly the 400 deployments (checked with plan --json).
 # CRASH_SEED makes the kill moments repeatable; they are printed.
 set -eu
 . "$CP_SOURCE_DIR/tests/e2e/lib.sh"
@@ -61,6 +66,7 @@ for k in $(seq 1 $KILLS); do
 		cat "$CP_WORK/apply.err" >&2
 		e2e_fail "a sanitizer report before the kill"
 	fi
+	cat "$CP_WORK/apply.err" >>"$CP_WORK/all.err"
 	echo "kill $k after ${ms} ms: $how (exit $rc), projects $before -> $(live_projects)"
 	# Each killed run leaves a ledger that still parses (or none yet).
 	if [ -f "$CP_STATE/ledger.json" ]; then
@@ -77,6 +83,7 @@ final=0
 for try in 1 2 3 4 5; do
 	cp_run --prune owned --concurrency 8 apply
 	echo "final apply $try: exit $CP_RC"
+	echo "$CP_ERR" >>"$CP_WORK/all.err"
 	if echo "$CP_ERR" | grep -q -e 'Sanitizer' -e 'runtime error:'; then
 		echo "$CP_ERR" >&2
 		e2e_fail "a sanitizer report in the final apply"
@@ -112,6 +119,47 @@ assert_eq "$(jq '[.projects[] | select(.created and (.name | startswith("manual-
 assert_eq "$(jq '[.deployments[] | select(.created and .reference == "by-hand")] | length' "$CP_STATE/ledger.json")" 0 \
     "hand-made deployments the ledger claims"
 echo "ledger: $(jq '[.projects[] | select(.created)] | length' "$CP_STATE/ledger.json") projects and" \
-    "$(jq '[.deployments[] | select(.created)] | length' "$CP_STATE/ledger.json") deployments recorded as created" \
-    "(a kill between a create and its ledger write leaves one out: owned then never prunes it, the safe side)"
-echo "ok: $hits kills, converged, no duplicates, nothing undeclared deleted"
+    "$(jq '[.deployments[] | select(.created)] | length' "$CP_STATE/ledger.json") deployments recorded as created"
+
+# Every created resource is owned, each once: the ledger's created entries
+# are exactly the live declared ones (ids and deployment names), no name or
+# (project, reference) twice. Nothing is left open in the intents.
+sim_state | jq -r '.projects[] | select(.name | startswith("crash-")) | .id' | sort >"$CP_WORK/live-projects"
+sim_state | jq -r '[.projects[] | select(.name | startswith("crash-")) | .id] as $ids
+    | .deployments[] | select(.kind == "cloud" and (.projectId as $p | $ids | index($p))) | .name' |
+    sort >"$CP_WORK/live-deployments"
+jq -r '.projects[] | select(.created) | .id' "$CP_STATE/ledger.json" | sort >"$CP_WORK/ledger-projects"
+jq -r '.deployments[] | select(.created) | .name' "$CP_STATE/ledger.json" | sort >"$CP_WORK/ledger-deployments"
+assert_eq "$(wc -l <"$CP_WORK/live-projects")" $P "live declared projects"
+assert_eq "$(wc -l <"$CP_WORK/live-deployments")" $((2 * P)) "live declared deployments"
+cmp -s "$CP_WORK/live-projects" "$CP_WORK/ledger-projects" ||
+    e2e_fail "the ledger's created projects are not the $P live ones: $(diff "$CP_WORK/live-projects" "$CP_WORK/ledger-projects" | head)"
+cmp -s "$CP_WORK/live-deployments" "$CP_WORK/ledger-deployments" ||
+    e2e_fail "the ledger's created deployments are not the $((2 * P)) live ones: $(diff "$CP_WORK/live-deployments" "$CP_WORK/ledger-deployments" | head)"
+assert_eq "$(jq '[.projects[] | select(.created) | .name] | group_by(.) | map(select(length > 1)) | length' "$CP_STATE/ledger.json")" 0 \
+    "project names recorded twice"
+assert_eq "$(jq '[.deployments[] | select(.created) | [.project, .reference]] | group_by(.) | map(select(length > 1)) | length' "$CP_STATE/ledger.json")" 0 \
+    "deployments (project, reference) recorded twice"
+assert_eq "$(wc -c <"$CP_STATE/intents.jsonl")" 0 "bytes left in intents.jsonl"
+echo "adopted from intents over the runs: $(grep -c 'adopted project' "$CP_WORK/all.err" || true) projects," \
+    "$(grep -c 'adopted deployment' "$CP_WORK/all.err" || true) deployments (creates whose answer or ledger record a kill lost)"
+
+# What `prune: owned` would delete, as plan --json says (nothing is deleted).
+mv "$CP_DESIRED/team.yaml" "$CP_WORK/team.yaml"
+cp_expect 2 --prune owned --allow-empty --max-deletes 100000 --json plan
+echo "$CP_OUT" | jq -r '.actions[] | select(.op == "delete" and .kind == "project") | .id' | sort >"$CP_WORK/plan-projects"
+assert_eq "$(echo "$CP_OUT" | jq '[.actions[] | select(.op != "delete" or .kind != "project")] | length')" 0 \
+    "actions other than project deletes with nothing declared"
+cmp -s "$CP_WORK/live-projects" "$CP_WORK/plan-projects" ||
+    e2e_fail "prune owned would not delete exactly the $P projects: $(diff "$CP_WORK/live-projects" "$CP_WORK/plan-projects" | head)"
+awk -v p=$P 'BEGIN { print "projects:"; for (i = 1; i <= p; i++) printf "  - name: crash-%d\n", i }' |
+    desired bare.yaml
+cp_expect 2 --prune owned --max-deletes 100000 --json plan
+echo "$CP_OUT" | jq -r '.actions[] | select(.op == "delete" and .kind == "deployment") | .name' | sort >"$CP_WORK/plan-deployments"
+assert_eq "$(echo "$CP_OUT" | jq '[.actions[] | select(.op != "delete" or .kind != "deployment")] | length')" 0 \
+    "actions other than deployment deletes with the projects declared bare"
+cmp -s "$CP_WORK/live-deployments" "$CP_WORK/plan-deployments" ||
+    e2e_fail "prune owned would not delete exactly the $((2 * P)) deployments: $(diff "$CP_WORK/live-deployments" "$CP_WORK/plan-deployments" | head)"
+assert_eq "$(sim_stats | jq '.deletes.project + .deletes.deployment')" 0 "deletes (plan deletes nothing)"
+echo "ok: $hits kills, converged, no duplicates, nothing undeclared deleted;" \
+    "$P projects and $((2 * P)) deployments owned, each once; prune owned would delete exactly them"

@@ -69,6 +69,11 @@ st '.last_reconcile.blocked[0].message' | grep -q '2 deletes planned, at most 1 
     e2e_fail "blocked message: $(st '.last_reconcile.blocked[0].message')"
 assert_eq "$(st '.desired.errors | length')" 0 "desired-state errors"
 assert_eq "$(st .desired.projects)" 2 "desired projects"
+assert_eq "$(st .desired.follow)" watch "follow"
+st .desired.fingerprint | grep -E -q '^[0-9a-f]{16}$' || e2e_fail "fingerprint: $(st .desired.fingerprint)"
+[ "$(st .desired.files)" -ge 1 ] || e2e_fail "files: $(st .desired.files)"
+assert_eq "$(date -u -d "@$(st .desired.loaded_unix)" '+%Y-%m-%dT%H:%M:%SZ')" "$(st .desired.loaded)" \
+    "desired.loaded_unix is desired.loaded"
 [ "$(st .last_success)" = null ] || e2e_fail "last_success set, though no reconcile converged"
 [ "$(st .last_observation)" != null ] || e2e_fail "no last_observation"
 assert_eq "$(live_projects_named stray1)" 1 "stray1 kept by the guard"
@@ -83,7 +88,8 @@ for f in reconcile_total:counter reconcile_duration_seconds:histogram \
     actions_total:counter api_requests_total:counter \
     api_request_duration_seconds:histogram drift_resources:gauge \
     desired_projects:gauge observed_projects:gauge guard_blocked_total:counter \
-    desired_state_errors:gauge last_success_timestamp_seconds:gauge; do
+    desired_state_errors:gauge last_success_timestamp_seconds:gauge \
+    desired_reloads_total:counter watch_failures_total:counter; do
 	families+=(-f "$P$f")
 done
 "$PROMCHECK" "${families[@]}" "$CP_WORK/metrics.txt" || e2e_fail "/metrics does not pass the checker"
@@ -103,6 +109,12 @@ assert_eq "$(m observed_projects)" 4 "observed_projects"
 assert_eq "$(m 'guard_blocked_total{guard="max_deletes"}')" 2 "max_deletes blocks"
 assert_eq "$(m desired_state_errors)" 0 "desired_state_errors"
 assert_eq "$(m last_success_timestamp_seconds)" 0 "last success (none)"
+for t in watch timer sighup api; do
+	assert_eq "$(m "desired_reloads_total{trigger=\"$t\"}")" 0 "reloads ($t)"
+done
+for r in overflow limit error; do
+	assert_eq "$(m "watch_failures_total{reason=\"$r\"}")" 0 "watch failures ($r)"
+done
 # No route carries an id: the label is a template.
 grep -E -q 'route="[^"]*/[0-9]' "$CP_WORK/metrics.txt" && e2e_fail "a concrete id in a route label"
 
@@ -117,6 +129,7 @@ last=$(dm_metric "${P}last_success_timestamp_seconds")
 [ "${last%.*}" -ge "$t0" ] && [ "${last%.*}" -le $(($(date +%s) + 1)) ] ||
     e2e_fail "last_success_timestamp_seconds $last, started $t0"
 assert_eq "$(dm_metric "${P}"'actions_total{op="delete",kind="project",result="ok"}')" 2 "project deletes"
+assert_eq "$(dm_metric "${P}"'desired_reloads_total{trigger="sighup"}')" 1 "reloads by SIGHUP"
 [ "$(dm_status .last_success)" != null ] || e2e_fail "no last_success on /status"
 
 # 6. Methods, unknown paths, sizes.

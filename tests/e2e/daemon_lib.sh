@@ -78,13 +78,15 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # dm_spawn ARGS...: starts `convex-provisioner ... run ARGS` in the background
 # with the token in the environment (never in argv); $DM_PID. Extra
-# environment for the daemon goes in the array DM_ENV (NAME=VALUE...).
+# environment for the daemon goes in the array DM_ENV (NAME=VALUE...), a
+# command that execs the rest in the array DM_WRAP (unshare ...).
 DM_ENV=()
+DM_WRAP=()
 dm_spawn() {
 	# Emptied here, not by the redirection below (which the child does
 	# after the fork): dm_start must never read an earlier daemon's port.
 	: >"$DM_ERR"
-	env ${DM_ENV[@]+"${DM_ENV[@]}"} CONVEX_ACCESS_TOKEN="$SIM_TOKEN" \
+	${DM_WRAP[@]+"${DM_WRAP[@]}"} env ${DM_ENV[@]+"${DM_ENV[@]}"} CONVEX_ACCESS_TOKEN="$SIM_TOKEN" \
 	    "$CP_BIN" -c "$CP_WORK/config.yaml" --api-url "$SIM_URL" \
 	    ${SIM_CA_FILE:+--ca-file "$SIM_CA_FILE"} --desired "$CP_DESIRED" --state-dir "$CP_STATE" --listen 127.0.0.1:0 \
 	    run "$@" >"$DM_OUT" 2>"$DM_ERR" &

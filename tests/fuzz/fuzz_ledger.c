@@ -1,7 +1,8 @@
 /* fuzz_ledger.c: libFuzzer target for the ledger parser. A ledger either
  * parses or is refused with a reason and nothing allocated; one that parses
  * serialises to a text that parses back to the very same ledger (so a
- * save/load cycle never loses or invents an entry), and survives the edits
+ * save/load cycle never loses or invents an entry; ids compared exactly,
+ * which since issue 14 reach INT64_MAX), and survives the edits
  * the executor makes. Issue 18 adds: a ledger holding a NUL in a string,
  * or more than one document, never parses; one whose version is a whole
  * number above 1 is refused as newer (-EPROTONOSUPPORT, not damage), and

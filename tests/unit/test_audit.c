@@ -53,6 +53,35 @@ test_format(void **state)
 	free(line);
 }
 
+/* Ids are written exactly, whatever their size (issue 14): 2^53 + 1 and
+ * INT64_MAX as their own digits, not as the nearest double. */
+static void
+test_exact_ids(void **state)
+{
+	static const struct {
+		int64_t id;
+		const char *text;
+	} rows[] = {
+		{ 9007199254740993LL, "\"projectId\":9007199254740993," },
+		{ INT64_MAX, "\"projectId\":9223372036854775807," },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct audit_entry e = { .op = "create", .kind = "project",
+		    .project = "p", .project_id = rows[i].id, .result = "ok" };
+		char *line = audit_format(&e, 0);
+		cJSON *o;
+
+		assert_non_null(line);
+		if (strstr(line, rows[i].text) == NULL)
+			fail_msg("%s does not hold %s", line, rows[i].text);
+		assert_non_null(o = cJSON_Parse(line));   /* still valid JSON */
+		cJSON_Delete(o);
+		free(line);
+	}
+}
+
 static void
 test_append(void **state)
 {
@@ -117,6 +146,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_exact_ids),
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_not_regular_refused),
 	};

@@ -100,6 +100,47 @@ test_round_trip(void **state)
 	ledger_clear(&l);
 }
 
+/* Ids are exact at any size: 2^53 + 1 (which a double reads as 2^53) and
+ * INT64_MAX are saved, loaded and found again as themselves, and the file
+ * holds their exact digits (issue 14). Ids beyond int64, or below 1, are
+ * damage. */
+static void
+test_exact_ids(void **state)
+{
+	static const int64_t ids[] = { 9007199254740993LL, 9007199254740992LL,
+	    INT64_MAX, INT64_MAX - 1 };
+	struct ledger l = { 0 }, back;
+	char err[128] = "", *text;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		assert_int_equal(ledger_add_project(&l, ids[i], "p"), 0);
+	assert_int_equal(ledger_add_deployment(&l, "big-dep-1", INT64_MAX, "p", "r"), 0);
+	assert_int_equal(ledger_save(path, &l, err, sizeof(err)), 0);
+	text = ledger_to_json(&l);
+	assert_non_null(strstr(text, "\"id\":\t9007199254740993,"));
+	assert_non_null(strstr(text, "\"id\":\t9223372036854775807,"));
+	assert_non_null(strstr(text, "\"projectId\":\t9223372036854775807,"));
+	free(text);
+
+	assert_int_equal(ledger_load(path, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.n_projects, 4);
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		assert_non_null(ledger_find_project(&back, ids[i]));
+		assert_true(ledger_find_project(&back, ids[i])->id == ids[i]);
+	}
+	assert_true(ledger_find_deployment(&back, "big-dep-1")->project_id == INT64_MAX);
+	ledger_clear(&back);
+	ledger_clear(&l);
+
+	write_file(path, "{\"version\":1,\"projects\":[{\"id\":9223372036854775808,"
+	    "\"name\":\"a\",\"created\":true,\"protect\":false}],\"deployments\":[]}");
+	assert_int_equal(ledger_load(path, &back, err, sizeof(err)), -EBADMSG);
+	write_file(path, "{\"version\":1,\"projects\":[{\"id\":9007199254740993.0,"
+	    "\"name\":\"a\",\"created\":true,\"protect\":false}],\"deployments\":[]}");
+	assert_int_equal(ledger_load(path, &back, err, sizeof(err)), -EBADMSG);
+}
+
 static void
 test_corrupt(void **state)
 {
@@ -115,8 +156,8 @@ test_corrupt(void **state)
 		"{\"version\":\"2\",\"projects\":[],\"deployments\":[]}",
 		"{\"projects\":[],\"deployments\":[]}",
 		/* Two documents, or anything after one (issue 18). */
-		"{\"version\":1,\"projects\":[],\"deployments\":[]}"
-		"{\"version\":1,\"projects\":[],\"deployments\":[]}",
+		("{\"version\":1,\"projects\":[],\"deployments\":[]}"
+		 "{\"version\":1,\"projects\":[],\"deployments\":[]}"),
 		"{\"version\":1,\"projects\":[],\"deployments\":[]}\n{}",
 		"{\"version\":1,\"projects\":[],\"deployments\":[]} x",
 		/* A name with a NUL cannot be kept whole. */
@@ -447,6 +488,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_missing_is_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exact_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_versions, setup, teardown),

@@ -57,6 +57,8 @@ test_fresh_registry_declares_everything(void **state)
 		{ "convex_provisioner_managed_domains", "gauge" },
 		{ "convex_provisioner_managed_deploy_keys", "gauge" },
 		{ "convex_provisioner_domains_pending_verification", "gauge" },
+		{ "convex_provisioner_desired_reloads_total", "counter" },
+		{ "convex_provisioner_watch_failures_total", "counter" },
 	};
 	struct metrics *m = metrics_new();
 	struct prom_doc doc;
@@ -84,6 +86,19 @@ test_fresh_registry_declares_everything(void **state)
 	assert_true(value_of(&doc, "convex_provisioner_guard_blocked_total{guard=\"protected\"}") == 0);
 	assert_true(value_of(&doc, "convex_provisioner_guard_blocked_total{guard=\"conflict\"}") == 0);
 	assert_true(value_of(&doc, "convex_provisioner_guard_blocked_total{guard=\"key_file_missing\"}") == 0);
+	for (size_t i = 0; i < 4; i++) {
+		static const char *const triggers[] = { "watch", "timer", "sighup", "api" };
+		char series[128];
+
+		snprintf(series, sizeof(series),
+		    "convex_provisioner_desired_reloads_total{trigger=\"%s\"}", triggers[i]);
+		assert_true(value_of(&doc, series) == 0);
+	}
+	assert_int_equal(promcheck_family(&doc, "convex_provisioner_desired_reloads_total")->n, 4);
+	assert_true(value_of(&doc, "convex_provisioner_watch_failures_total{reason=\"overflow\"}") == 0);
+	assert_true(value_of(&doc, "convex_provisioner_watch_failures_total{reason=\"limit\"}") == 0);
+	assert_true(value_of(&doc, "convex_provisioner_watch_failures_total{reason=\"error\"}") == 0);
+	assert_int_equal(promcheck_family(&doc, "convex_provisioner_watch_failures_total")->n, 3);
 	assert_int_equal(promcheck_family(&doc, "convex_provisioner_actions_total")->n, 0);
 	assert_true(value_of(&doc, "convex_provisioner_drift_resources") == 0);
 	assert_true(value_of(&doc, "convex_provisioner_last_success_timestamp_seconds") == 0);
@@ -159,6 +174,10 @@ test_requests_actions_guards_gauges(void **state)
 	assert_int_equal(metrics_action(m, "delete", "deployment", "error"), 0);
 	assert_int_equal(metrics_action(m, "create", "project", "ok"), 0);
 	assert_int_equal(metrics_guard(m, "max_deletes"), 0);
+	assert_int_equal(metrics_reload(m, METRICS_TRIGGER_TIMER), 0);
+	assert_int_equal(metrics_reload(m, METRICS_TRIGGER_TIMER), 0);
+	assert_int_equal(metrics_reload(m, METRICS_TRIGGER_SIGHUP), 0);
+	assert_int_equal(metrics_watch_failure(m, METRICS_WATCH_LIMIT), 0);
 	assert_int_equal(metrics_set(m, METRIC_DRIFT_RESOURCES, 3), 0);
 	assert_int_equal(metrics_set(m, METRIC_DESIRED_PROJECTS, 12), 0);
 	assert_int_equal(metrics_set(m, METRIC_OBSERVED_PROJECTS, 1000000), 0);
@@ -182,6 +201,16 @@ test_requests_actions_guards_gauges(void **state)
 	    "{op=\"delete\",kind=\"deployment\",result=\"error\"}") == 1);
 	assert_true(value_of(&doc,
 	    "convex_provisioner_guard_blocked_total{guard=\"max_deletes\"}") == 1);
+	assert_true(value_of(&doc,
+	    "convex_provisioner_desired_reloads_total{trigger=\"timer\"}") == 2);
+	assert_true(value_of(&doc,
+	    "convex_provisioner_desired_reloads_total{trigger=\"sighup\"}") == 1);
+	assert_true(value_of(&doc,
+	    "convex_provisioner_desired_reloads_total{trigger=\"watch\"}") == 0);
+	assert_true(value_of(&doc,
+	    "convex_provisioner_watch_failures_total{reason=\"limit\"}") == 1);
+	assert_true(value_of(&doc,
+	    "convex_provisioner_watch_failures_total{reason=\"overflow\"}") == 0);
 	assert_true(value_of(&doc, "convex_provisioner_drift_resources") == 3);
 	assert_true(value_of(&doc, "convex_provisioner_desired_projects") == 12);
 	assert_true(value_of(&doc, "convex_provisioner_desired_state_errors") == 0);

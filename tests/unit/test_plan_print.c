@@ -404,10 +404,20 @@ test_json_plan(void **state)
 	check_example_json(root);
 	cJSON_Delete(root);
 
-	/* The embeddable object is the same document. */
+	/* The embeddable object prints as the same document (ids in it are
+	 * raw items holding their exact digits, so they are read printed). */
 	root = plan_to_cjson(&p, NULL);
 	assert_non_null(root);
-	check_example_json(root);
+	assert_true(cJSON_IsRaw(cJSON_GetObjectItemCaseSensitive(at(root, "actions", 3), "id")));
+	{
+		char *text = cJSON_PrintUnformatted(root);
+		cJSON *back = cJSON_Parse(text);
+
+		assert_non_null(back);
+		check_example_json(back);
+		cJSON_Delete(back);
+		cJSON_free(text);
+	}
 	cJSON_Delete(root);
 }
 
@@ -523,6 +533,61 @@ test_json_apply(void **state)
 	cJSON_Delete(root);
 }
 
+/* Ids in the JSON of plan and apply are exact at any size (issue 14): a
+ * project delete's id, and what a create made (the new project's id, the
+ * new deployment's name), at 2^53 + 1 and INT64_MAX. */
+static void
+test_json_exact_ids(void **state)
+{
+	static const struct {
+		int64_t id;
+		const char *digits;
+	} rows[] = {
+		{ 9007199254740993LL, "9007199254740993" },
+		{ INT64_MAX, "9223372036854775807" },
+	};
+	static char made[] = "brave-cat-7";
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct plan_action acts[] = {
+			{ .op = PLAN_CREATE, .kind = PLAN_PROJECT, .reason = REASON_DECLARED,
+			  .project = "new", .parent = PLAN_NO_PARENT },
+			{ .op = PLAN_CREATE, .kind = PLAN_DEPLOYMENT, .reason = REASON_DECLARED,
+			  .project = "new", .parent = 0, .reference = "staging", .want = &staging },
+			{ .op = PLAN_DELETE, .kind = PLAN_PROJECT, .reason = REASON_ABSENT,
+			  .project = "old", .project_id = rows[i].id, .parent = PLAN_NO_PARENT },
+		};
+		struct plan p = { .actions = acts, .n_actions = 3 };
+		struct action_result r[3];
+		char want[80];
+		struct buf b;
+
+		memset(r, 0, sizeof(r));
+		r[0].state = ACTION_OK;
+		r[0].project_id = rows[i].id;
+		r[1].state = ACTION_OK;
+		r[1].project_id = rows[i].id;
+		r[1].deployment_name = made;
+		r[2].state = ACTION_OK;
+		for (int apply = 0; apply < 2; apply++) {
+			buf_init(&b, 1 << 20);
+			assert_int_equal(plan_print_json(&p, apply ? r : NULL, 0, &b), 0);
+			snprintf(want, sizeof(want), "\"project\":\"old\",\"id\":%s,",
+			    rows[i].digits);
+			if (strstr(b.data, want) == NULL)
+				fail_msg("%s does not hold %s", b.data, want);
+			snprintf(want, sizeof(want), "\"project\":\"new\",\"reason\":"
+			    "\"declared\",\"result\":\"ok\",\"id\":%s}", rows[i].digits);
+			if (apply && strstr(b.data, want) == NULL)
+				fail_msg("%s does not hold %s", b.data, want);
+			if (apply && strstr(b.data, "\"result\":\"ok\",\"name\":\"brave-cat-7\"") == NULL)
+				fail_msg("%s does not name the new deployment", b.data);
+			buf_free(&b);
+		}
+	}
+}
+
 /* A plan made by plan_build prints as the lead's examples read. */
 static void
 test_from_plan_build(void **state)
@@ -627,6 +692,7 @@ main(void)
 		cmocka_unit_test(test_json_empty),
 		cmocka_unit_test(test_text_apply),
 		cmocka_unit_test(test_json_apply),
+		cmocka_unit_test(test_json_exact_ids),
 		cmocka_unit_test(test_from_plan_build),
 		cmocka_unit_test(test_buffer_limit),
 	};

@@ -4,9 +4,18 @@
  * `apply` converges a small team and a second plan is empty; a failed
  * observation acts on nothing and says why; the exit code of each real
  * outcome (SPEC section 4: plan 0/1/2, apply 0/1/3); one reconcile at a
- * time (-EBUSY); a stop skips what was not started. */
+ * time (-EBUSY); a stop skips what was not started. Create intents
+ * (issue 14): creates whose answers were lost are adopted by the next
+ * observation, completions lost with the ledger are recovered the same
+ * way, a conflict is kept in the file, and no create is sent when its
+ * intent (or the ledger) cannot be written. */
 #include "test_reconcile_common.h"
 
+#include <signal.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "intents.h"
 #include "ledger.h"
 #include "reconcile.h"
 
@@ -517,6 +526,345 @@ test_stop_while_observing(void **state)
 	assert_int_equal(code, 1);
 }
 
+/* ---- create intents (issue 14) -------------------------------------------- */
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+load_intents_of(const struct rig *g, struct intents *in)
+{
+	char path[600], err[300] = "";
+	size_t bad = 0;
+	bool clean = false;
+
+	path_in(g, "intents.jsonl", path, sizeof(path));
+	if (intents_load(path, in, &bad, &clean, err, sizeof(err)) != 0)
+		fail_msg("intents: %s", err);
+	assert_int_equal(bad, 0);
+	assert_true(clean);
+}
+
+static void
+load_ledger_of(const struct rig *g, struct ledger *l)
+{
+	char path[600], err[256] = "";
+
+	path_in(g, "ledger.json", path, sizeof(path));
+	if (ledger_load(path, l, err, sizeof(err)) != 0)
+		fail_msg("ledger: %s", err);
+}
+
+/*
+ * The answers of one project create and one deployment create are lost
+ * (the simulator acts, then drops the connection). The apply fails those
+ * two (ambiguous) and skips the lost project's deployments; their intents
+ * stay in the file. The next apply adopts both (recorded as created), makes
+ * what was skipped, empties the file, and nothing was ever created twice.
+ */
+static void
+test_lost_answers_adopted(void **state)
+{
+	struct rec_env *e = rec_start(NULL);
+	struct desired_state ds = { 0 };
+	struct desired_project *p;
+	struct reconcile_outcome *out;
+	struct intents in;
+	struct ledger disk = { 0 };
+	struct rig g;
+	char path[600];
+	struct stat st;
+	cJSON *s;
+	(void)state;
+
+	rec_client(e);
+	p = ds_project(&ds, "alpha");
+	ds_deployment(p, "production", DEP_PROD);
+	ds_deployment(p, "staging", DEP_DEV);
+	ds_deployment(ds_project(&ds, "beta"), "staging", DEP_DEV);
+	rec_admin_post(e, "/_sim/script", "{\"route\":\"POST /teams/{team}/create_project\","
+	    "\"responses\":[{\"act\":true,\"drop\":true}]}");
+	rec_admin_post(e, "/_sim/script", "{\"route\":\"POST /projects/{id}/create_deployment\","
+	    "\"responses\":[{\"act\":true,\"drop\":true}]}");
+	rig_init(&g, e, 1, PRUNE_OWNED, 10);
+	g.r.cfg.concurrency = 1;       /* one at a time: which one is lost is known */
+
+	out = reconcile(&g, &ds, RECONCILE_APPLY);
+	assert_int_equal(out->rc, 0);
+	assert_int_equal(out->plan.n_actions, 5);
+	assert_int_equal(out->n_failed, 2);      /* alpha, beta/staging */
+	assert_int_equal(out->n_skipped, 2);     /* alpha's two */
+	assert_int_equal(out->n_ok, 1);          /* beta */
+	assert_true(out->results[find_action(&out->plan, PLAN_CREATE, PLAN_PROJECT,
+	    "alpha", NULL)].ambiguous);
+	assert_int_equal(reconcile_exit_code(out), 1);
+	reconcile_outcome_free(out);
+	load_intents_of(&g, &in);
+	assert_int_equal(in.n, 2);
+	assert_int_equal(in.items[0].kind, INTENT_PROJECT);
+	assert_string_equal(in.items[0].project, "alpha");
+	assert_int_equal(in.items[1].kind, INTENT_DEPLOYMENT);
+	assert_string_equal(in.items[1].project, "beta");
+	assert_string_equal(in.items[1].reference, "staging");
+	intents_free(&in);
+	load_ledger_of(&g, &disk);
+	assert_int_equal(disk.n_projects, 1);
+	assert_int_equal(disk.n_deployments, 0);
+	ledger_clear(&disk);
+
+	out = reconcile(&g, &ds, RECONCILE_APPLY);
+	if (out->rc != 0)
+		fail_msg("%s", out->error);
+	assert_int_equal(out->intents.adopted, 2);
+	assert_int_equal(out->plan.n_actions, 2);   /* alpha's two, skipped before */
+	assert_int_equal(out->n_ok, 2);
+	assert_int_equal(reconcile_exit_code(out), 0);
+	reconcile_outcome_free(out);
+	load_ledger_of(&g, &disk);
+	assert_int_equal(disk.n_projects, 2);
+	assert_int_equal(disk.n_deployments, 3);
+	for (size_t i = 0; i < disk.n_projects; i++)
+		assert_true(disk.projects[i].created);
+	for (size_t i = 0; i < disk.n_deployments; i++)
+		assert_true(disk.deployments[i].created);
+	ledger_clear(&disk);
+	path_in(&g, "intents.jsonl", path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);          /* all resolved */
+
+	s = rec_stats(e);
+	assert_int_equal(stat_num(s, "creates", "project"), 2);
+	assert_int_equal(stat_num(s, "creates", "deployment"), 3);
+	cJSON_Delete(s);
+	reconciler_cleanup(&g.r);
+	desired_state_free(&ds);
+	rec_stop(e);
+}
+
+/*
+ * Completions lost with the ledger (the executor saves it at spaced times;
+ * a kill between two saves loses the last completions): the intents of the
+ * batch are still in the file, so the next observation adopts them. A plan
+ * shows the adoption (prune owned then deletes them, with allow_empty) and
+ * writes nothing; the apply saves it.
+ */
+static void
+test_lost_completions(void **state)
+{
+	struct rec_env *e = rec_start(NULL);
+	struct desired_state ds = { 0 }, empty = { 0 };
+	struct reconcile_outcome *out;
+	struct intents in = { 0 };
+	struct ledger disk = { 0 };
+	struct rig g;
+	char path[600], err[300] = "";
+	struct stat st;
+	long writes;
+	(void)state;
+
+	rec_client(e);
+	ds_deployment(ds_project(&ds, "one"), "production", DEP_PROD);
+	ds_deployment(ds_project(&ds, "two"), "production", DEP_PROD);
+	ds_deployment(ds_project(&ds, "three"), "production", DEP_PROD);
+	rig_init(&g, e, 1, PRUNE_OWNED, 10);
+	g.cfg.plan.allow_empty = true;
+	g.r.cfg.plan.allow_empty = true;
+	out = reconcile(&g, &ds, RECONCILE_APPLY);
+	assert_int_equal(reconcile_exit_code(out), 0);
+	reconcile_outcome_free(out);
+
+	/* The kill: the ledger as it was before the batch, the intents as
+	 * the batch left them. */
+	path_in(&g, "ledger.json", path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	for (size_t i = 0; i < ds.n_projects; i++) {
+		assert_int_equal(intents_add(&in, INTENT_PROJECT, ds.projects[i].name, 0,
+		    NULL, now_ms() - 2000), 0);
+		assert_int_equal(intents_add(&in, INTENT_DEPLOYMENT, ds.projects[i].name, 0,
+		    "production", now_ms() - 2000), 0);
+	}
+	path_in(&g, "intents.jsonl", path, sizeof(path));
+	assert_int_equal(intents_save(path, &in, err, sizeof(err)), 0);
+	intents_free(&in);
+
+	/* plan: adopted in memory, so owned prunes them; nothing written. */
+	writes = writes_now(e);
+	out = reconcile(&g, &empty, RECONCILE_PLAN);
+	assert_int_equal(out->rc, 0);
+	assert_int_equal(out->intents.adopted, 6);
+	assert_int_equal(plan_count(&out->plan, PLAN_DELETE), 3);
+	reconcile_outcome_free(out);
+	path_in(&g, "ledger.json", path, sizeof(path));
+	assert_false(file_exists(path));
+	load_intents_of(&g, &in);
+	assert_int_equal(in.n, 6);
+	intents_free(&in);
+
+	/* apply of the files: nothing to send, the adoption saved. */
+	out = reconcile(&g, &ds, RECONCILE_APPLY);
+	assert_int_equal(out->rc, 0);
+	assert_int_equal(out->intents.adopted, 6);
+	assert_int_equal(out->plan.n_actions, 0);
+	assert_int_equal(reconcile_exit_code(out), 0);
+	reconcile_outcome_free(out);
+	assert_int_equal(writes_now(e), writes);
+	load_ledger_of(&g, &disk);
+	assert_int_equal(disk.n_projects, 3);
+	assert_int_equal(disk.n_deployments, 3);
+	ledger_clear(&disk);
+	path_in(&g, "intents.jsonl", path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+
+	reconciler_cleanup(&g.r);
+	desired_state_free(&ds);
+	rec_stop(e);
+}
+
+/*
+ * Two live projects carry the name of a lost create: the plan's conflict
+ * guard holds the name, nothing is adopted, and the intent stays in the
+ * file marked as a conflict. When a person has removed one, the intent is
+ * dropped and the survivor is not recorded as ours.
+ */
+static void
+test_conflict_kept(void **state)
+{
+	struct rec_env *e = rec_start(NULL);
+	struct desired_state ds = { 0 };
+	struct reconcile_outcome *out;
+	struct intents in = { 0 };
+	struct ledger disk = { 0 };
+	struct sim_response r;
+	struct rig g;
+	char path[600], err[300] = "", del[64];
+	int64_t id;
+	cJSON *st;
+	(void)state;
+
+	rec_client(e);
+	ds_project(&ds, "dup");
+	rig_init(&g, e, 1, PRUNE_OWNED, 10);
+	assert_int_equal(intents_add(&in, INTENT_PROJECT, "dup", 0, NULL, now_ms() - 1000), 0);
+	assert_int_equal(mkdir(g.state_dir, 0700), 0);
+	path_in(&g, "intents.jsonl", path, sizeof(path));
+	assert_int_equal(intents_save(path, &in, err, sizeof(err)), 0);
+	intents_free(&in);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(sim_person(&e->sim, "POST", "/teams/1/create_project",
+		    "{\"projectName\":\"dup\"}", &r), 0);
+		assert_int_equal(r.status, 200);
+		sim_response_free(&r);
+	}
+
+	out = reconcile(&g, &ds, RECONCILE_APPLY);
+	assert_int_equal(out->rc, 0);
+	assert_int_equal(out->intents.conflicts, 1);
+	assert_int_equal(out->intents.adopted, 0);
+	assert_int_equal(out->plan.n_blocked, 1);
+	assert_int_equal(out->plan.blocked[0].guard, GUARD_CONFLICT);
+	assert_int_equal(reconcile_exit_code(out), 3);
+	reconcile_outcome_free(out);
+	load_intents_of(&g, &in);
+	assert_int_equal(in.n, 1);
+	assert_true(in.items[0].conflict);
+	intents_free(&in);
+	load_ledger_of(&g, &disk);
+	assert_int_equal(disk.n_projects, 0);
+	ledger_clear(&disk);
+
+	st = rec_state(e);
+	id = json_i64(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, "projects"), 0), "id");
+	cJSON_Delete(st);
+	snprintf(del, sizeof(del), "/projects/%lld/delete", (long long)id);
+	assert_int_equal(sim_person(&e->sim, "POST", del, "{}", &r), 0);
+	assert_int_equal(r.status, 200);
+	sim_response_free(&r);
+	out = reconcile(&g, &ds, RECONCILE_APPLY);
+	assert_int_equal(reconcile_exit_code(out), 0);
+	assert_int_equal(out->intents.adopted, 0);
+	reconcile_outcome_free(out);
+	load_intents_of(&g, &in);
+	assert_int_equal(in.n, 0);
+	load_ledger_of(&g, &disk);
+	assert_int_equal(disk.n_projects, 0);       /* not ours */
+	ledger_clear(&disk);
+
+	reconciler_cleanup(&g.r);
+	desired_state_free(&ds);
+	rec_stop(e);
+}
+
+/*
+ * A state folder that takes no more bytes (RLIMIT_FSIZE stands for a full
+ * disk here; tests/e2e/state_full.sh uses a real one): with room for the
+ * ledger but not for the batch of intents, nothing is created; without
+ * room for the ledger, nothing at all is done. Either way the apply fails
+ * (exit 1) saying why and that nothing was done; with room again it
+ * converges.
+ */
+static void
+test_not_durable_sends_nothing(void **state)
+{
+	struct rec_env *e = rec_start(NULL);
+	struct desired_state ds = { 0 };
+	struct reconcile_outcome *out;
+	struct rlimit old, lim;
+	struct rig g;
+	char path[600], name[32];
+	struct stat st;
+	(void)state;
+
+	rec_client(e);
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "proj-%d", i);
+		ds_deployment(ds_project(&ds, name), "production", DEP_PROD);
+	}
+	rig_init(&g, e, 1, PRUNE_OWNED, 10);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+
+	static const struct {
+		rlim_t bytes;
+		const char *says;
+	} rows[] = {
+		{ 1000, "the create intents could not be made durable" },
+		{ 10, "ledger.json" },
+	};
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+		lim = old;
+		lim.rlim_cur = rows[k].bytes;
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+		out = reconcile(&g, &ds, RECONCILE_APPLY);
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+		print_message("refused: %s\n", out->error);
+		assert_true(out->rc < 0);
+		assert_non_null(strstr(out->error, rows[k].says));
+		assert_non_null(strstr(out->error, "nothing was done"));
+		assert_int_equal(reconcile_exit_code(out), 1);
+		reconcile_outcome_free(out);
+		assert_int_equal(writes_now(e), 0);
+		/* No torn line left behind. */
+		path_in(&g, "intents.jsonl", path, sizeof(path));
+		assert_true(stat(path, &st) != 0 || st.st_size == 0);
+	}
+	signal(SIGXFSZ, SIG_DFL);
+
+	out = reconcile(&g, &ds, RECONCILE_APPLY);
+	assert_int_equal(reconcile_exit_code(out), 0);
+	assert_int_equal(out->n_ok, 40);
+	reconcile_outcome_free(out);
+	reconciler_cleanup(&g.r);
+	desired_state_free(&ds);
+	rec_stop(e);
+}
+
 int
 main(void)
 {
@@ -528,6 +876,10 @@ main(void)
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_stop_during_actions),
 		cmocka_unit_test(test_stop_while_observing),
+		cmocka_unit_test(test_lost_answers_adopted),
+		cmocka_unit_test(test_lost_completions),
+		cmocka_unit_test(test_conflict_kept),
+		cmocka_unit_test(test_not_durable_sends_nothing),
 	};
 
 	log_init(LOG_LVL_INFO, LOG_FMT_TEXT);

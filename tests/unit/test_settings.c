@@ -153,6 +153,8 @@ field(const struct settings *s, const char *key)
 	else if (strcmp(key, "team_id") == 0) NUM(team_id);
 	else if (strcmp(key, "token_file") == 0) STR(token_file);
 	else if (strcmp(key, "desired") == 0) STR(desired);
+	else if (strcmp(key, "follow") == 0)
+		rc = asprintf(&out, "%s", settings_follow_name(s->follow));
 	else if (strcmp(key, "interval") == 0) NUM(interval_ms);
 	else if (strcmp(key, "jitter") == 0) NUM(jitter_pct);
 	else if (strcmp(key, "concurrency") == 0) NUM(concurrency);
@@ -195,6 +197,8 @@ static const struct prec_row {
 	  "(null)", "/f/token", NULL, "/x/token" },
 	{ "desired", "desired: /f/desired", NULL, "--desired=d",
 	  "/etc/convex-provisioner/desired", "/f/desired", NULL, "d" },
+	{ "follow", "follow: poll", NULL, "--follow=watch",
+	  "watch", "poll", NULL, "watch" },
 	{ "interval", "interval: 5m", NULL, "--interval=90",
 	  "60000", "300000", NULL, "90000" },
 	{ "jitter", "jitter: 25%", NULL, NULL, "10", "25", NULL, NULL },
@@ -477,13 +481,19 @@ static const struct {
 	{ "listen: 127.0.0.1:0\n", "" },
 	/* paths */
 	{ "desired: \"\"\n", "cfg.yaml:1:10: error: desired: an empty path\n" },
+	/* follow */
+	{ "follow: inotify\n", "cfg.yaml:1:9: error: follow: invalid follow "
+	  "mode \"inotify\" (expected watch or poll)\n" },
+	{ "follow: off\n", "cfg.yaml:1:9: error: follow: invalid follow mode "
+	  "\"off\" (expected watch or poll)\n" },
+	{ "follow: watch\n", "" },
 	/* structure */
 	{ "intervall: 5m\n", "cfg.yaml:1:1: error: unknown key \"intervall\" "
-	  "(expected one of: api_url, team_id, token_file, desired, interval, "
+	  "(expected one of: api_url, team_id, token_file, desired, follow, interval, "
 	  "jitter, concurrency, request_timeout, prune, max_deletes, "
 	  "allow_empty, state_dir, keys_dir, listen, log_level, log_format, ca_file)\n" },
 	{ "json: true\n", "cfg.yaml:1:1: error: unknown key \"json\" (expected "
-	  "one of: api_url, team_id, token_file, desired, interval, jitter, "
+	  "one of: api_url, team_id, token_file, desired, follow, interval, jitter, "
 	  "concurrency, request_timeout, prune, max_deletes, allow_empty, "
 	  "state_dir, keys_dir, listen, log_level, log_format, ca_file)\n" },
 	{ "token: s3cr3t-value\n", "cfg.yaml:1:1: error: the API token may not "
@@ -507,7 +517,7 @@ static const struct {
 	  "cfg.yaml:1:11: error: interval: invalid duration \"5x\" (expected "
 	  "seconds, or a number followed by s, m or h: 90, 30s, 5m, 1h)\n"
 	  "cfg.yaml:2:1: error: unknown key \"bogus\" (expected one of: api_url, "
-	  "team_id, token_file, desired, interval, jitter, concurrency, "
+	  "team_id, token_file, desired, follow, interval, jitter, concurrency, "
 	  "request_timeout, prune, max_deletes, allow_empty, state_dir, "
 	  "keys_dir, listen, log_level, log_format, ca_file)\n"
 	  "cfg.yaml:3:14: error: concurrency: \"0\" is out of range (1 to 256)\n" },

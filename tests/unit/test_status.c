@@ -532,6 +532,10 @@ test_snapshot_json(void **state)
 	s.n_blocked = 1;
 	s.desired_path = "/etc/convex-provisioner/desired";
 	s.desired_projects = 7;
+	s.desired_follow = "poll";
+	s.desired_fingerprint = "00c0ffee12345678";
+	s.desired_files = 3;
+	s.desired_loaded = 1700000030;
 	assert_non_null(text = status_snapshot_json(&s));
 	assert_non_null(j = cJSON_Parse(text));
 	free(text);
@@ -563,7 +567,46 @@ test_snapshot_json(void **state)
 	o = cJSON_GetObjectItem(j, "desired");
 	assert_int_equal(cJSON_GetObjectItem(o, "projects")->valueint, 7);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "errors")), 0);
+	assert_string_equal(cJSON_GetObjectItem(o, "follow")->valuestring, "poll");
+	assert_string_equal(cJSON_GetObjectItem(o, "fingerprint")->valuestring,
+	    "00c0ffee12345678");
+	assert_int_equal(cJSON_GetObjectItem(o, "files")->valueint, 3);
+	assert_string_equal(cJSON_GetObjectItem(o, "loaded")->valuestring,
+	    "2023-11-14T22:13:50Z");
+	assert_true(cJSON_GetObjectItem(o, "loaded_unix")->valuedouble == 1700000030);
 	cJSON_Delete(j);
+
+	/* nothing loaded yet: null, not 0 or 1970 */
+	memset(&s, 0, sizeof(s));
+	assert_non_null(text = status_snapshot_json(&s));
+	assert_non_null(j = cJSON_Parse(text));
+	free(text);
+	o = cJSON_GetObjectItem(j, "desired");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "loaded")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "loaded_unix")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "fingerprint")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "follow")));
+	cJSON_Delete(j);
+}
+
+/* Every integer of /status is exact (issue 14): a count at 2^53 + 1
+ * prints as its own digits, not as the nearest double. */
+static void
+test_snapshot_exact(void **state)
+{
+	struct status_snapshot s;
+	char *text;
+	(void)state;
+
+	memset(&s, 0, sizeof(s));
+	s.version = "0.1.0";
+	s.desired_projects = (size_t)9007199254740993ULL;
+	s.n_create = 4294967295u;
+	assert_non_null(text = status_snapshot_json(&s));
+	if (strstr(text, "\"projects\":\t9007199254740993") == NULL)
+		fail_msg("%s", text);
+	assert_non_null(strstr(text, "\"create\":\t4294967295"));
+	free(text);
 }
 
 int
@@ -576,6 +619,7 @@ main(void)
 		cmocka_unit_test(test_port_in_use),
 		cmocka_unit_test(test_ready_rule),
 		cmocka_unit_test(test_snapshot_json),
+		cmocka_unit_test(test_snapshot_exact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,8 @@
 /* test_watch.c: changes under the desired path reach the callback once per
  * burst; new folders are picked up, dot-names ignored, replaced folders,
- * files and symlinks followed. */
+ * files and symlinks followed; what inotify cannot do (a queue overflow,
+ * the watch limit, a folder that cannot be watched, too many folders) is
+ * reported once and survived. */
 #include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
@@ -11,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <uv.h>
@@ -30,6 +35,10 @@ struct ctx {
 	int calls;
 	bool expired;
 	bool stop_in_cb;
+	struct watch_params p;
+	int problems[WATCH_PROBLEMS];
+	int last_err;
+	char last_path[512];
 };
 
 static void
@@ -42,6 +51,16 @@ on_change(void *arg)
 		watch_stop(c->w);
 		c->w = NULL;
 	}
+}
+
+static void
+on_problem(void *arg, enum watch_problem pb, const char *path, int err)
+{
+	struct ctx *c = arg;
+
+	c->problems[pb]++;
+	c->last_err = err;
+	snprintf(c->last_path, sizeof(c->last_path), "%s", path ? path : "");
 }
 
 static void
@@ -63,6 +82,10 @@ setup(void **state)
 	assert_int_equal(uv_loop_init(&c->loop), 0);
 	assert_int_equal(uv_timer_init(&c->loop, &c->guard), 0);
 	c->guard.data = c;
+	c->p.debounce_ms = DEBOUNCE;
+	c->p.changed = on_change;
+	c->p.problem = on_problem;
+	c->p.arg = c;
 	*state = c;
 	return 0;
 }
@@ -155,9 +178,18 @@ mkdir_rel(struct ctx *c, const char *rel)
 static void
 start(struct ctx *c, const char *rel)
 {
-	assert_int_equal(watch_start(&c->loop, pathf(c, rel), DEBOUNCE, on_change,
-	    c, &c->w), 0);
+	assert_int_equal(watch_start(&c->loop, pathf(c, rel), &c->p, &c->w), 0);
 	assert_non_null(c->w);
+}
+
+static int
+problems(struct ctx *c)
+{
+	int n = 0;
+
+	for (int i = 0; i < WATCH_PROBLEMS; i++)
+		n += c->problems[i];
+	return n;
 }
 
 static void
@@ -399,14 +431,188 @@ test_bad_arguments(void **state)
 {
 	struct ctx *c = *state;
 	struct watch *w = (struct watch *)1;
+	struct watch_params p = c->p;
+	enum watch_fault f;
 
-	assert_int_equal(watch_start(&c->loop, "/nonexistent-cp/x/desired", DEBOUNCE,
-	    on_change, c, &w), UV_ENOENT);
+	assert_int_equal(watch_start(&c->loop, "/nonexistent-cp/x/desired", &p, &w),
+	    -ENOENT);
 	assert_null(w);
-	assert_int_equal(watch_start(&c->loop, "", DEBOUNCE, on_change, c, &w), -EINVAL);
-	assert_int_equal(watch_start(&c->loop, c->dir, DEBOUNCE, NULL, c, &w), -EINVAL);
+	assert_int_equal(watch_start(&c->loop, "", &p, &w), -EINVAL);
+	assert_int_equal(watch_start(&c->loop, c->dir, NULL, &w), -EINVAL);
+	p.changed = NULL;
+	assert_int_equal(watch_start(&c->loop, c->dir, &p, &w), -EINVAL);
 	assert_int_equal(watch_dirs(NULL), 0);
 	watch_stop(NULL);
+	assert_string_equal(watch_problem_name(WATCH_OVERFLOW), "overflow");
+	assert_string_equal(watch_problem_name(WATCH_LIMIT), "limit");
+	assert_string_equal(watch_problem_name(WATCH_ERROR), "error");
+	assert_int_equal(watch_fault_parse("limit", &f), 0);
+	assert_int_equal(f, WATCH_FAULT_LIMIT);
+	assert_int_equal(watch_fault_parse("", &f), 0);
+	assert_int_equal(f, WATCH_FAULT_NONE);
+	assert_int_equal(watch_fault_parse("Limit", &f), -EINVAL);
+}
+
+/* ---- what inotify cannot do -------------------------------------------- */
+
+/* The kernel's queue overflowing (injected: the events read are dropped
+ * and IN_Q_OVERFLOW comes in their place): reported once per overflow,
+ * and the change callback comes at once, not after the debounce. */
+static void
+test_overflow(void **state)
+{
+	struct ctx *c = *state;
+
+	c->p.fault = WATCH_FAULT_OVERFLOW;
+	c->p.debounce_ms = 5000;      /* longer than the wait below */
+	mkdir_rel(c, "desired");
+	start(c, "desired");
+	put(c, "desired/a.yaml", "projects: []\n");
+	if (run_until(c, 1, 2500) < 1)
+		fail_msg("no callback within 2.5 s of an overflow");
+	assert_int_equal(c->problems[WATCH_OVERFLOW], 1);
+	assert_int_equal(problems(c), 1);
+	assert_string_equal(c->last_path, "");
+	/* the watch goes on working: the next change is an event again */
+	put(c, "desired/b.yaml", "projects: []\n");
+	expect_calls(c, 2);
+	assert_int_equal(c->problems[WATCH_OVERFLOW], 1);
+	assert_int_equal(watch_dirs(c->w), 1);
+}
+
+static void
+test_limit_injected(void **state)
+{
+	struct ctx *c = *state;
+
+	c->p.fault = WATCH_FAULT_LIMIT;
+	mkdir_rel(c, "desired");
+	mkdir_rel(c, "desired/sub");
+	start(c, "desired");
+	/* both folders reported, neither watched */
+	assert_int_equal(c->problems[WATCH_LIMIT], 2);
+	assert_int_equal(c->last_err, ENOSPC);
+	assert_int_equal(watch_dirs(c->w), 0);
+	/* a change inside goes unseen: only the fingerprint check finds it */
+	put(c, "desired/sub/a.yaml", "projects: []\n");
+	expect_quiet(c);
+	assert_int_equal(c->calls, 0);
+	/* the path itself replaced is still seen (the parent's watch), and
+	 * the scan that follows does not report the same folders again */
+	assert_int_equal(rename(pathf(c, "desired"), pathf(c, "old")), 0);
+	mkdir_rel(c, "desired");
+	expect_calls(c, 1);
+	assert_int_equal(c->problems[WATCH_LIMIT], 3);   /* the new folder */
+	expect_quiet(c);
+	assert_int_equal(c->problems[WATCH_LIMIT], 3);
+}
+
+static void
+test_error_injected(void **state)
+{
+	struct ctx *c = *state;
+
+	c->p.fault = WATCH_FAULT_ERROR;
+	mkdir_rel(c, "desired");
+	start(c, "desired");
+	assert_int_equal(c->problems[WATCH_ERROR], 1);
+	assert_int_equal(c->last_err, EACCES);
+	assert_string_equal(c->last_path, pathf(c, "desired"));
+	assert_int_equal(watch_dirs(c->w), 0);
+}
+
+static void
+test_too_many_folders(void **state)
+{
+	struct ctx *c = *state;
+
+	c->p.max_dirs = 2;
+	mkdir_rel(c, "desired");
+	mkdir_rel(c, "desired/a");
+	mkdir_rel(c, "desired/b");
+	mkdir_rel(c, "desired/c");
+	start(c, "desired");
+	assert_int_equal(watch_dirs(c->w), 2);
+	assert_int_equal(c->problems[WATCH_LIMIT], 1);
+	assert_int_equal(c->last_err, 0);
+	/* once, not at every scan */
+	put(c, "desired/x.yaml", "projects: []\n");
+	expect_calls(c, 1);
+	assert_int_equal(c->problems[WATCH_LIMIT], 1);
+}
+
+static int
+write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* The real ENOSPC, in a child process in a user namespace of its own,
+ * where the per-user watch limit (/proc/sys/user/max_inotify_watches,
+ * Linux 5.11 and later) can be lowered without touching the machine's:
+ * with room for two watches (the parent folder's and the root's) the
+ * sub-folder's fails. Exit codes: 0 as expected, 1 wrong, 2 no namespace. */
+static int
+child_real_limit(struct ctx *c)
+{
+	char uid_map[64], gid_map[64];
+
+	/* read before: inside, unmapped ids read as the overflow id */
+	snprintf(uid_map, sizeof(uid_map), "0 %d 1", (int)getuid());
+	snprintf(gid_map, sizeof(gid_map), "0 %d 1", (int)getgid());
+	if (unshare(CLONE_NEWUSER) != 0 ||
+	    write_file("/proc/self/setgroups", "deny") != 0 ||
+	    write_file("/proc/self/uid_map", uid_map) != 0 ||
+	    write_file("/proc/self/gid_map", gid_map) != 0 ||
+	    write_file("/proc/sys/user/max_inotify_watches", "2") != 0)
+		return 2;
+	c->p.fault = WATCH_FAULT_NONE;
+	if (watch_start(&c->loop, pathf(c, "desired"), &c->p, &c->w) != 0)
+		return 1;
+	if (c->problems[WATCH_LIMIT] != 1 || c->last_err != ENOSPC ||
+	    strcmp(c->last_path, pathf(c, "desired/sub")) != 0 ||
+	    watch_dirs(c->w) != 1) {
+		fprintf(stderr, "limit %d, err %d, path %s, dirs %zu\n",
+		    c->problems[WATCH_LIMIT], c->last_err, c->last_path,
+		    watch_dirs(c->w));
+		return 1;
+	}
+	return 0;
+}
+
+static void
+test_real_watch_limit(void **state)
+{
+	struct ctx *c = *state;
+	int status;
+	pid_t pid;
+
+	mkdir_rel(c, "desired");
+	mkdir_rel(c, "desired/sub");
+	fflush(NULL);
+	if ((pid = fork()) == 0)
+		_exit(child_real_limit(c));
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 2) {
+		/* no user namespace here: the same path through the hook */
+		fprintf(stderr, "test_real_watch_limit: no user namespace with "
+		    "its own inotify limit here; ENOSPC injected instead\n");
+		c->p.fault = WATCH_FAULT_LIMIT;
+		start(c, "desired");
+		assert_int_equal(c->problems[WATCH_LIMIT], 2);
+		assert_int_equal(c->last_err, ENOSPC);
+		return;
+	}
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 int
@@ -425,6 +631,11 @@ main(void)
 		T(test_path_created_later),
 		T(test_stop_inside_callback),
 		T(test_bad_arguments),
+		T(test_overflow),
+		T(test_limit_injected),
+		T(test_error_injected),
+		T(test_too_many_folders),
+		T(test_real_watch_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -163,7 +163,7 @@ test_file_positions(void **state)
 {
 	static const char *const texts[] = {
 		"a: 1\nb:\n  - c\n  - d: \xe9x\n",
-		"\xef\xbb\xbf" "a: 1\nb: \x01\n",
+		("\xef\xbb\xbf" "a: 1\nb: \x01\n"),
 		"a: 1\na: 2\n",
 	};
 	char *dir = cfgtest_mkdtemp();
