@@ -5,7 +5,7 @@
 # ran on, then a Markdown table for docs/performance.md.
 #
 #   bench/bench.sh BUILD_DIR [converge] [steady] [updates] [memory] [idle] [wan]
-#                            [fingerprint]                      (all by default)
+#                            [fingerprint] [extras]             (all by default)
 #
 # updates (issue 11): the converged team with the class of every deployment
 # changed in the files: one apply must send exactly 2P PATCH requests (from
@@ -18,6 +18,12 @@
 # chunk, the simulator's own latency at 0; then the same over plain HTTP
 # through the same proxy. Prints wall time against the latency bound, TCP
 # connections opened, TLS handshakes and requests.
+#
+# extras (issue 12): steady plans on a seeded team of P projects x 2
+# deployments with 2 default env vars each: declaring none of SPEC section
+# 9 costs exactly the two chains; declaring `env` on every project costs
+# P more listings, run --concurrency at a time (wall against the latency
+# bound L x (ceil(P/100) + ceil(2P/100) + ceil(P/C))).
 #
 # Environment (defaults in brackets):
 #   BENCH_P [1000]           projects of the converge and steady benchmarks
@@ -37,11 +43,11 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
-build=${1:?usage: bench/bench.sh BUILD_DIR [converge|steady|updates|memory|idle|wan|fingerprint]...}
+build=${1:?usage: bench/bench.sh BUILD_DIR [converge|steady|updates|memory|idle|wan|fingerprint|extras]...}
 shift
 build=$(cd "$build" && pwd)
 benches=("$@")
-[ ${#benches[@]} -eq 0 ] && benches=(converge steady updates memory idle wan fingerprint)
+[ ${#benches[@]} -eq 0 ] && benches=(converge steady updates memory idle wan fingerprint extras)
 
 P=${BENCH_P:-1000}
 PM=${BENCH_P_MEM:-10000}
@@ -609,6 +615,72 @@ bench_wan() {
 	sim_config "{\"latencyMs\":$LAT}"
 }
 
+# ---- extras (SPEC section 9) ------------------------------------------------
+
+# gen_desired_env FILE P: gen_desired's team, each project declaring the
+# two env vars POST /_sim/seed gives it (prod and dev): converged.
+gen_desired_env() {
+	awk -v p="$2" 'BEGIN {
+		print "projects:"
+		for (i = 1; i <= p; i++)
+			printf "  - name: p%d\n    env:\n      prod: {SEED_VAR_1: seed-value-1, SEED_VAR_2: seed-value-2}\n      dev: {SEED_VAR_1: seed-value-1, SEED_VAR_2: seed-value-2}\n    deployments:\n      - reference: production\n        type: prod\n        default: true\n      - reference: development\n        type: dev\n        default: true\n", i
+	}' >"$1"
+}
+
+bench_extras() {
+	local chains want bound f i t0 rq w v walls=() mif=0 none=$WORK/desired-extras-none.yaml
+	local envd=$WORK/desired-extras-env.yaml seeded=$WORK/extras-seeded.json state=$WORK/state-extras
+	chains=$(($(ceil_div "$P" 100) + $(ceil_div $((2 * P)) 100)))
+	bound=$((LAT * (chains + $(ceil_div "$P" "$CONC"))))
+	echo
+	echo "== extras: steady plans on a seeded team of $P projects x 2 deployments, 2 env vars each (POST /_sim/seed)"
+	sim_reset
+	curl -sS --max-time 300 -X POST --data-binary \
+	    "{\"projects\":$P,\"deploymentsPerProject\":2,\"prefix\":\"p\",\"envPerProject\":2}" \
+	    "$SIM_BASE/_sim/seed" >/dev/null || die "seed failed"
+	sim_state >"$seeded"
+	gen_desired "$none" "$P"
+	gen_desired_env "$envd" "$P"
+
+	echo "   declaring none of section 9: requests must be exactly ceil(P/100) + ceil(2P/100) = $chains"
+	sim_reset_to "$seeded"
+	t0=$(sim_total)
+	f=$WORK/extras-none
+	cp_bench "$f" --desired "$none" --state-dir "$state" plan
+	[ "$(field "$f" exit)" = 0 ] || { tail -n 5 "$WORK/cp.out" >&2; die "plan exited $(field "$f" exit), want 0"; }
+	rq=$(($(sim_total) - t0))
+	verdict "$rq" "$chains"
+	[ "$rq" -ge "$chains" ] || { v=MISSED; MISSED=$((MISSED + 1)); }
+	echo "   wall $(field "$f" wall_ms) ms, $rq requests: $v"
+	row "extras: plan P=$P, nothing of section 9 declared" "$rq requests; wall $(field "$f" wall_ms) ms" "requests = $chains" "$v" "$(cp_cmdline plan)"
+
+	want=$((chains + P))
+	echo "   env declared on every project: requests must be exactly $chains + $P = $want, --concurrency $CONC at a time"
+	echo "   latency bound L x (ceil(P/100) + ceil(2P/100) + ceil(P/$CONC)) = $LAT x $((chains + $(ceil_div "$P" "$CONC"))) = $bound ms"
+	echo "   (the two chains run at once, then the listings: ideal L x (ceil(2P/100) + ceil(P/$CONC)) = $((LAT * ($(ceil_div $((2 * P)) 100) + $(ceil_div "$P" "$CONC")))) ms)"
+	for i in 1 2 3 4 5; do
+		sim_reset_to "$seeded"
+		t0=$(sim_total)
+		f=$WORK/extras-env.$i
+		cp_bench "$f" --desired "$envd" --state-dir "$state" --concurrency "$CONC" plan
+		[ "$(field "$f" exit)" = 0 ] || { tail -n 5 "$WORK/cp.out" >&2; die "plan with env exited $(field "$f" exit), want 0"; }
+		rq=$(($(sim_total) - t0))
+		mif=$(sim_stats | jq .max_in_flight)
+		walls+=("$(field "$f" wall_ms)")
+		printf '   run %d: wall %5d ms  CPU %4d ms  peak RSS %6d KiB  requests %d  most in flight at the simulator %d\n' \
+		    "$i" "$(field "$f" wall_ms)" $(($(field "$f" user_ms) + $(field "$f" sys_ms))) \
+		    "$(field "$f" maxrss_kb)" "$rq" "$mif"
+		[ "$rq" = "$want" ] || { MISSED=$((MISSED + 1)); echo "   requests: $rq, want exactly $want: MISSED"; }
+		[ "$mif" -le "$CONC" ] || { MISSED=$((MISSED + 1)); echo "   $mif in flight, more than --concurrency $CONC: MISSED"; }
+	done
+	w=$(median "${walls[@]}")
+	verdict "$w" "$(awk -v b="$bound" 'BEGIN { print 1.5 * b }')"
+	echo "   median wall $w ms = $(ratio "$w" "$bound") x the bound: $v"
+	row "extras: plan P=$P, env on every project, concurrency $CONC" \
+	    "wall $w ms ($(ratio "$w" "$bound")x of $bound ms); $rq requests (want $want); at most $mif in flight" \
+	    "requests = $want, <= 1.5x bound" "$v" "$(cp_cmdline --concurrency "$CONC" plan) (median of 5)"
+}
+
 # ---- main ----------------------------------------------------------------
 
 sim_start --latency "$LAT" --seed 1 || die "the simulator did not start"
@@ -618,8 +690,8 @@ machine
 echo "simulator: convex-api-sim --latency $LAT (port $SIM_PORT)"
 for b in "${benches[@]}"; do
 	case $b in
-	converge | steady | updates | memory | idle | wan | fingerprint) "bench_$b" ;;
-	*) die "unknown benchmark $b (converge, steady, updates, memory, idle, wan, fingerprint)" ;;
+	converge | steady | updates | memory | idle | wan | fingerprint | extras) "bench_$b" ;;
+	*) die "unknown benchmark $b (converge, steady, updates, memory, idle, wan, fingerprint, extras)" ;;
 	esac
 done
 

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "plan_print.h"
 #include "reconcile.h"
+#include "secrets.h"
 #include "settings.h"
 #include "textesc.h"
 #include "token.h"
@@ -175,6 +176,24 @@ cmd_reconcile_config(const struct settings *s, struct reconcile_config *cfg)
 	cfg->plan.drift = s->drift;
 	cfg->state_dir = s->state_dir;
 	cfg->concurrency = s->concurrency;
+	cfg->keys_dir = s->keys_dir;
+}
+
+static int
+register_secret(const char *value, void *ctx)
+{
+	(void)ctx;
+	return secrets_register(value);
+}
+
+int
+cmd_register_secrets(const struct desired_state *ds)
+{
+	int rc = desired_state_secrets(ds, register_secret, NULL);
+
+	if (rc != 0)
+		log_errorx("out of memory registering the env values as secrets");
+	return rc;
 }
 
 /* The JSON object of SPEC section 4 with "interrupted": "SIGTERM" added. */
@@ -271,6 +290,11 @@ reconcile_once(const struct settings *s, int argc, char **argv, enum reconcile_m
 	diag_free(&d);
 	if (rc != 0) {
 		log_errorx("%s: the desired state is invalid, nothing was done", s->desired);
+		desired_state_free(&ds);
+		return 1;
+	}
+	/* Every env value is masked in every output from here on. */
+	if (cmd_register_secrets(&ds) != 0) {
 		desired_state_free(&ds);
 		return 1;
 	}

@@ -129,6 +129,13 @@ load_desired(struct daemon *d)
 		return rc < 0 ? rc : -EINVAL;
 	}
 	diag_free(&dg);
+	/* Before the state is used or anything about it logged: its env
+	 * values are masked in every output (a failure keeps the old state). */
+	if (cmd_register_secrets(ds) != 0) {
+		desired_state_free(ds);
+		free(ds);
+		return -ENOMEM;
+	}
 	if (d->n_desired_errors > 0)
 		log_info("the desired state is valid again");
 	errors_clear(d);
@@ -531,7 +538,8 @@ reload(struct daemon *d)
 		    ns.request_timeout_ms != d->settings.request_timeout_ms ||
 		    ns.prune != d->settings.prune || ns.max_deletes != d->settings.max_deletes ||
 		    ns.allow_empty != d->settings.allow_empty ||
-		    ns.drift != d->settings.drift;
+		    ns.drift != d->settings.drift ||
+		    !same(ns.keys_dir, d->settings.keys_dir);
 		desired_changed = !same(ns.desired, d->settings.desired);
 		listen_changed = !same(ns.listen, d->settings.listen);
 		follow_changed = ns.follow != d->settings.follow;

@@ -21,4 +21,9 @@ struct reconcile_config;
 void cmd_api_config(const struct settings *s, const char *token, struct api_config *cfg);
 void cmd_reconcile_config(const struct settings *s, struct reconcile_config *cfg);
 
+struct desired_state;
+/* Registers every env value of a desired state with the secret scrubber
+ * (secrets.h), before anything is logged or printed; 0 or -ENOMEM (said). */
+int cmd_register_secrets(const struct desired_state *ds);
+
 #endif

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "model.h"
+#include "plan.h"          /* struct plan_env_change */
 
 /* What went wrong with one call, after its retries. */
 struct api_error {
@@ -120,5 +121,50 @@ int api_get_deployment(struct api_client *c, const char *name, api_deployment_cb
 /* PATCH /deployments/{name} with a JSON object body. */
 int api_update_deployment(struct api_client *c, const char *name,
     const char *json_body, api_done_cb cb, void *arg);
+
+/* ---- SPEC section 9 (api_extras.c) -------------------------------------- */
+
+typedef void (*api_env_cb)(void *arg, int rc, const struct api_error *err,
+    struct observed_env_var *items, size_t n);
+typedef void (*api_domains_cb)(void *arg, int rc, const struct api_error *err,
+    struct observed_domain *items, size_t n);
+typedef void (*api_deploy_keys_cb)(void *arg, int rc,
+    const struct api_error *err, struct observed_deploy_key *items, size_t n);
+/* secret: the new key's secret, registered with the scrubber (secrets.h);
+ * valid during the callback only (then wiped). */
+typedef void (*api_key_created_cb)(void *arg, int rc,
+    const struct api_error *err, const char *secret);
+
+/* Every default env var of a project: all pages of GET
+ * /projects/{id}/list_default_environment_variables, one item per (type,
+ * name) (the API's deploymentTypes groups expanded), a (type, name) listed
+ * twice with different values refused. Items free with
+ * observed_env_var_clear + free. */
+int api_list_env(struct api_client *c, int64_t project_id, api_env_cb cb, void *arg);
+/* POST /projects/{id}/update_default_environment_variables with all n
+ * changes in one request (a remove sends "value": null). Retried like a
+ * GET: setting values is idempotent. The body is wiped once sent. */
+int api_update_env(struct api_client *c, int64_t project_id,
+    const struct plan_env_change *changes, size_t n, api_done_cb cb, void *arg);
+/* GET /deployments/{name}/custom_domains; each item's deployment is `name`. */
+int api_list_custom_domains(struct api_client *c, const char *deployment,
+    api_domains_cb cb, void *arg);
+/* Sent at most once (a create); the next observation decides an
+ * ambiguous one. */
+int api_create_custom_domain(struct api_client *c, const char *deployment,
+    const char *domain, enum desired_destination dest, api_done_cb cb, void *arg);
+/* A 404 answer counts as done (rc 0). */
+int api_delete_custom_domain(struct api_client *c, const char *deployment,
+    const char *domain, enum desired_destination dest, api_done_cb cb, void *arg);
+/* GET /deployments/{name}/list_deploy_keys (a plain array); keys are
+ * matched by name. */
+int api_list_deploy_keys(struct api_client *c, const char *deployment,
+    api_deploy_keys_cb cb, void *arg);
+/* POST /deployments/{name}/create_deploy_key {"name"}: sent at most once. */
+int api_create_deploy_key(struct api_client *c, const char *deployment,
+    const char *name, api_key_created_cb cb, void *arg);
+/* POST /deployments/{name}/delete_deploy_key {"id": name}; 404 is done. */
+int api_delete_deploy_key(struct api_client *c, const char *deployment,
+    const char *name, api_done_cb cb, void *arg);
 
 #endif

@@ -596,3 +596,287 @@ api_deployments_free(struct observed_deployment *items, size_t n)
 		observed_deployment_clear(&items[i]);
 	free(items);
 }
+
+/* ---- SPEC section 9: env vars, custom domains, deploy keys --------------- */
+
+static void
+env_vars_free(struct observed_env_var *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		observed_env_var_clear(&v[i]);
+	free(v);
+}
+
+int
+api_decode_env_page(const char *body, size_t len, int64_t project_id,
+    struct observed_env_var **items, size_t *n, struct api_page *page,
+    char *err, size_t errlen)
+{
+	struct observed_env_var *v = NULL;
+	const cJSON *arr = NULL, *it, *types, *t;
+	size_t cap = 0, k = 0, i = 0;
+	char where[64];
+	cJSON *root;
+	int rc = 0;
+
+	*items = NULL;
+	*n = 0;
+	if ((rc = open_page(body, len, &root, &arr, page, err, errlen)) != 0)
+		return rc;
+	if (!cJSON_IsArray(arr)) {
+		rc = fail(err, errlen, NULL, "items", "expected an array");
+		goto out;
+	}
+	/* At most 4 entries per item (one per type): sized once (one more,
+	 * so the array exists even for an empty page). */
+	cap = (size_t)cJSON_GetArraySize(arr) * 4;
+	if ((v = calloc(cap + 1, sizeof(*v))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	cJSON_ArrayForEach(it, arr) {
+		const cJSON *name, *value;
+		size_t before = k;
+
+		snprintf(where, sizeof(where), "items[%zu]", i++);
+		if (!cJSON_IsObject(it)) {
+			rc = fail(err, errlen, where, NULL, "expected an object");
+			goto out;
+		}
+		name = member(it, "name");
+		value = member(it, "value");
+		types = member(it, "deploymentTypes");
+		if (name == NULL || !cJSON_IsString(name) || name->valuestring[0] == '\0') {
+			rc = fail(err, errlen, where, "name", "expected a non-empty string");
+			goto out;
+		}
+		/* The value is a secret: its problems are named, never shown. */
+		if (value == NULL || !cJSON_IsString(value)) {
+			rc = fail(err, errlen, where, "value", "expected a string");
+			goto out;
+		}
+		if (types == NULL || !cJSON_IsArray(types)) {
+			rc = fail(err, errlen, where, "deploymentTypes", "expected an array");
+			goto out;
+		}
+		cJSON_ArrayForEach(t, types) {
+			enum dep_type dt;
+
+			if (!cJSON_IsString(t) || dep_type_parse(t->valuestring, &dt) != 0) {
+				rc = fail(err, errlen, where, "deploymentTypes",
+				    "an unknown deployment type");
+				goto out;
+			}
+			/* A type named twice in one item counts once. */
+			for (size_t j = before; j < k; j++)
+				if (v[j].type == dt)
+					goto next_type;
+			if (k == cap) {
+				rc = fail(err, errlen, where, "deploymentTypes",
+				    "more than 4 types");
+				goto out;
+			}
+			v[k].project_id = project_id;
+			v[k].type = dt;
+			if ((v[k].name = strdup(name->valuestring)) == NULL ||
+			    (v[k].value = strdup(value->valuestring)) == NULL) {
+				k++;
+				rc = -ENOMEM;
+				goto out;
+			}
+			k++;
+next_type:
+			;
+		}
+	}
+out:
+	if (rc != 0) {
+		env_vars_free(v, k);
+		api_page_clear(page);
+	} else if (k == 0) {
+		free(v);
+	} else {
+		*items = v;
+		*n = k;
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int
+destination_parse(const char *s, enum desired_destination *out)
+{
+	if (s == NULL)
+		return -EINVAL;
+	if (strcmp(s, "convexCloud") == 0)
+		*out = DESIRED_DEST_CONVEX_CLOUD;
+	else if (strcmp(s, "convexSite") == 0)
+		*out = DESIRED_DEST_CONVEX_SITE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int
+api_decode_domains(const char *body, size_t len, const char *deployment,
+    struct observed_domain **items, size_t *n, char *err, size_t errlen)
+{
+	struct observed_domain *v = NULL;
+	const cJSON *arr, *it;
+	size_t count, k = 0;
+	char where[64], *dest = NULL;
+	cJSON *root;
+	int rc = 0;
+
+	*items = NULL;
+	*n = 0;
+	if ((root = parse(body, len, err, errlen)) == NULL)
+		return -EBADMSG;
+	if (!cJSON_IsObject(root)) {
+		rc = fail(err, errlen, NULL, NULL, "expected a JSON object");
+		goto out;
+	}
+	if ((arr = member(root, "domains")) == NULL || !cJSON_IsArray(arr)) {
+		rc = fail(err, errlen, NULL, "domains", "expected an array");
+		goto out;
+	}
+	count = (size_t)cJSON_GetArraySize(arr);
+	if ((v = calloc(count + 1, sizeof(*v))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	cJSON_ArrayForEach(it, arr) {
+		struct observed_domain *d;
+
+		if (k >= count)
+			break;
+		d = &v[k];
+
+		snprintf(where, sizeof(where), "domains[%zu]", k);
+		if (!cJSON_IsObject(it)) {
+			rc = fail(err, errlen, where, NULL, "expected an object");
+			goto out;
+		}
+		k++;
+		if ((rc = get_str(it, "domain", true, &d->domain, where, err, errlen)) != 0 ||
+		    (rc = get_str(it, "requestDestination", true, &dest, where, err,
+		    errlen)) != 0 ||
+		    (rc = get_int(it, "verificationTime", false, &d->verification_time,
+		    where, err, errlen)) != 0 ||
+		    (rc = get_int(it, "creationTime", false, &d->create_time, where,
+		    err, errlen)) != 0)
+			goto out;
+		if (destination_parse(dest, &d->destination) != 0) {
+			rc = fail(err, errlen, where, "requestDestination",
+			    "unknown destination \"%.64s\"", dest ? dest : "");
+			goto out;
+		}
+		free(dest);
+		dest = NULL;
+		if ((d->deployment = strdup(deployment)) == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+out:
+	free(dest);
+	if (rc != 0) {
+		for (size_t i = 0; i < k; i++)
+			observed_domain_clear(&v[i]);
+		free(v);
+	} else if (k == 0) {
+		free(v);
+	} else {
+		*items = v;
+		*n = k;
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+api_decode_deploy_keys(const char *body, size_t len, const char *deployment,
+    struct observed_deploy_key **items, size_t *n, char *err, size_t errlen)
+{
+	struct observed_deploy_key *v = NULL;
+	const cJSON *it;
+	size_t count, k = 0;
+	char where[64];
+	cJSON *root;
+	int rc = 0;
+
+	*items = NULL;
+	*n = 0;
+	if ((root = parse(body, len, err, errlen)) == NULL)
+		return -EBADMSG;
+	if (!cJSON_IsArray(root)) {
+		rc = fail(err, errlen, NULL, NULL, "expected a JSON array");
+		goto out;
+	}
+	count = (size_t)cJSON_GetArraySize(root);
+	if ((v = calloc(count + 1, sizeof(*v))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	cJSON_ArrayForEach(it, root) {
+		struct observed_deploy_key *d;
+
+		if (k >= count)
+			break;
+		d = &v[k];
+
+		snprintf(where, sizeof(where), "[%zu]", k);
+		if (!cJSON_IsObject(it)) {
+			rc = fail(err, errlen, where, NULL, "expected an object");
+			goto out;
+		}
+		k++;
+		if ((rc = get_str(it, "name", true, &d->name, where, err, errlen)) != 0 ||
+		    (rc = get_int(it, "creationTime", false, &d->create_time, where,
+		    err, errlen)) != 0)
+			goto out;
+		if ((d->deployment = strdup(deployment)) == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+out:
+	if (rc != 0) {
+		for (size_t i = 0; i < k; i++)
+			observed_deploy_key_clear(&v[i]);
+		free(v);
+	} else if (k == 0) {
+		free(v);
+	} else {
+		*items = v;
+		*n = k;
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+api_decode_created_deploy_key(const char *body, size_t len, char **secret,
+    char *err, size_t errlen)
+{
+	const cJSON *key;
+	cJSON *root;
+	int rc = 0;
+
+	*secret = NULL;
+	if ((root = parse(body, len, err, errlen)) == NULL)
+		return -EBADMSG;
+	if (!cJSON_IsObject(root))
+		rc = fail(err, errlen, NULL, NULL, "expected a JSON object");
+	else if ((key = member(root, "deployKey")) == NULL || !cJSON_IsString(key) ||
+	    key->valuestring[0] == '\0')
+		rc = fail(err, errlen, NULL, "deployKey", "expected a non-empty string");
+	else if ((*secret = strdup(key->valuestring)) == NULL)
+		rc = -ENOMEM;
+	/* The parsed copy of the secret goes with the tree: wipe it first. */
+	if (root != NULL && cJSON_IsObject(root) &&
+	    (key = member(root, "deployKey")) != NULL && cJSON_IsString(key))
+		explicit_bzero(key->valuestring, strlen(key->valuestring));
+	cJSON_Delete(root);
+	return rc;
+}

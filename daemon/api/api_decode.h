@@ -63,6 +63,26 @@ int api_decode_token_details(const char *body, size_t len,
 int api_decode_error_body(const char *body, size_t len,
     char *code, size_t codelen, char *message, size_t msglen);
 
+/* SPEC section 9. A page of list_default_environment_variables
+ * ({"items":[{"deploymentTypes":[...],"name","value"}],"pagination"}):
+ * one entry per (type, name), project_id set on each. page->n_items counts
+ * the JSON items (groups). Errors never quote a value. */
+int api_decode_env_page(const char *body, size_t len, int64_t project_id,
+    struct observed_env_var **items, size_t *n, struct api_page *page,
+    char *err, size_t errlen);
+/* {"domains":[{"domain","requestDestination","verificationTime"?,
+ * "creationTime"?,...}]}; each item's deployment is a copy of `deployment`. */
+int api_decode_domains(const char *body, size_t len, const char *deployment,
+    struct observed_domain **items, size_t *n, char *err, size_t errlen);
+/* [{"name","creationTime"?,...}] (list_deploy_keys); `name` is required:
+ * keys are matched by it. */
+int api_decode_deploy_keys(const char *body, size_t len, const char *deployment,
+    struct observed_deploy_key **items, size_t *n, char *err, size_t errlen);
+/* {"deployKey": SECRET}: *secret allocated, non-empty. Errors never quote
+ * it. */
+int api_decode_created_deploy_key(const char *body, size_t len, char **secret,
+    char *err, size_t errlen);
+
 void api_page_clear(struct api_page *p);
 void api_token_info_clear(struct api_token_info *t);
 /* Free n items and the array itself; accept NULL. */

@@ -499,6 +499,9 @@ static const struct settings_row rows[] = {
 	{ "state_dir", "state-dir", NULL, "/var/lib/convex-provisioner", NULL,
 	  "DIR", "ledger, lock and journal of actions", p_path, OFF(state_dir),
 	  0, 0, SETTINGS_PLAIN },
+	{ "keys_dir", "keys-dir", NULL, NULL, "state_dir/keys", "DIR",
+	  "secret files of the deploy keys this tool creates (0600, in folders "
+	  "0700)", p_path, OFF(keys_dir), 0, 0, SETTINGS_PLAIN },
 	{ "listen", "listen", NULL, "127.0.0.1:9464", NULL, "ADDR",
 	  "status and metrics endpoint of run (\"\" disables)", p_listen,
 	  OFF(listen), 0, 0, SETTINGS_PLAIN },
@@ -536,10 +539,11 @@ free_values(struct settings *s)
 	free(s->token_file);
 	free(s->desired);
 	free(s->state_dir);
+	free(s->keys_dir);
 	free(s->listen);
 	free(s->ca_file);
 	free(s->config_file);
-	s->api_url = s->token_file = s->desired = s->state_dir = NULL;
+	s->api_url = s->token_file = s->desired = s->state_dir = s->keys_dir = NULL;
 	s->listen = s->ca_file = s->config_file = NULL;
 }
 

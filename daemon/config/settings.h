@@ -43,6 +43,7 @@ struct settings {
 	bool allow_empty;
 	enum drift_mode drift;    /* SPEC section 8: correct or report */
 	char *state_dir;
+	char *keys_dir;           /* deploy key secrets; NULL: state_dir/keys */
 	char *listen;             /* "" disables */
 	enum log_level log_level;
 	enum log_format log_format;

@@ -133,6 +133,39 @@ observed_deployment_url(const struct observed_deployment *d, char *buf,
 }
 
 void
+observed_env_var_clear(struct observed_env_var *v)
+{
+	if (v->value != NULL)
+		explicit_bzero(v->value, strlen(v->value));
+	free(v->name);
+	free(v->value);
+	memset(v, 0, sizeof(*v));
+}
+
+void
+observed_domain_clear(struct observed_domain *d)
+{
+	free(d->deployment);
+	free(d->domain);
+	memset(d, 0, sizeof(*d));
+}
+
+void
+observed_deploy_key_clear(struct observed_deploy_key *k)
+{
+	free(k->deployment);
+	free(k->name);
+	memset(k, 0, sizeof(*k));
+}
+
+void
+observed_listed_clear(struct observed_listed *l)
+{
+	free(l->deployment);
+	memset(l, 0, sizeof(*l));
+}
+
+void
 observed_state_free(struct observed_state *os)
 {
 	if (os == NULL)
@@ -143,6 +176,18 @@ observed_state_free(struct observed_state *os)
 	for (size_t i = 0; i < os->n_deployments; i++)
 		observed_deployment_clear(&os->deployments[i]);
 	free(os->deployments);
+	for (size_t i = 0; i < os->n_env_vars; i++)
+		observed_env_var_clear(&os->env_vars[i]);
+	free(os->env_vars);
+	for (size_t i = 0; i < os->n_domains; i++)
+		observed_domain_clear(&os->domains[i]);
+	free(os->domains);
+	for (size_t i = 0; i < os->n_deploy_keys; i++)
+		observed_deploy_key_clear(&os->deploy_keys[i]);
+	free(os->deploy_keys);
+	for (size_t i = 0; i < os->n_listed; i++)
+		observed_listed_clear(&os->listed[i]);
+	free(os->listed);
 	memset(os, 0, sizeof(*os));
 }
 
@@ -160,6 +205,11 @@ ledger_clear(struct ledger *l)
 		free(l->deployments[i].reference);
 	}
 	free(l->deployments);
+	for (size_t i = 0; i < l->n_deploy_keys; i++) {
+		free(l->deploy_keys[i].deployment);
+		free(l->deploy_keys[i].name);
+	}
+	free(l->deploy_keys);
 	for (size_t i = 0; i < l->n_conflicts; i++) {
 		free(l->conflicts[i].project);
 		free(l->conflicts[i].reference);

@@ -168,11 +168,60 @@ struct observed_deployment {
 	char *url;
 };
 
+/* SPEC section 9. A default environment variable of a project, one entry
+ * per (type, name): the API's groups (`deploymentTypes`) expanded. The
+ * value is a secret: compared, never shown (it is wiped when freed). */
+struct observed_env_var {
+	int64_t project_id;
+	char *name;
+	char *value;
+	enum dep_type type;
+};
+
+/* A custom domain of a deployment. */
+struct observed_domain {
+	char *deployment;            /* deployment name */
+	char *domain;
+	int64_t verification_time;   /* ms since the epoch; 0: pending */
+	int64_t create_time;
+	enum desired_destination destination;
+};
+
+/* A deploy key of a deployment, by name (its secret is never listed). */
+struct observed_deploy_key {
+	char *deployment;            /* deployment name */
+	char *name;
+	int64_t create_time;
+	bool secret_file;            /* a declared key: its secret file exists
+	                              * under keys_dir (the observation stats
+	                              * it, so the plan stays pure) */
+};
+
+/* The per-resource listings an observation made. The plan acts on the env
+ * of a project, or the domains or keys of a deployment, only when its
+ * listing is here: nothing is done on what was not seen. */
+enum observed_listing { LISTED_ENV = 0, LISTED_DOMAINS, LISTED_DEPLOY_KEYS };
+
+struct observed_listed {
+	int64_t project_id;          /* LISTED_ENV */
+	char *deployment;            /* the others: the deployment's name */
+	enum observed_listing kind;
+};
+
 struct observed_state {
 	struct observed_project *projects;
 	size_t n_projects;
 	struct observed_deployment *deployments;
 	size_t n_deployments;
+	/* SPEC section 9, for the resources that declare them. */
+	struct observed_env_var *env_vars;
+	size_t n_env_vars;
+	struct observed_domain *domains;
+	size_t n_domains;
+	struct observed_deploy_key *deploy_keys;
+	size_t n_deploy_keys;
+	struct observed_listed *listed;
+	size_t n_listed;
 };
 
 void observed_project_clear(struct observed_project *p);
@@ -189,6 +238,10 @@ bool observed_deployment_same(const struct observed_deployment *a,
 const char *observed_deployment_url(const struct observed_deployment *d,
     char *buf, size_t n);
 void observed_state_free(struct observed_state *os); /* frees contents, not os */
+void observed_env_var_clear(struct observed_env_var *v);   /* wipes the value */
+void observed_domain_clear(struct observed_domain *d);
+void observed_deploy_key_clear(struct observed_deploy_key *k);
+void observed_listed_clear(struct observed_listed *l);
 
 /* ---- ledger ----------------------------------------------------------- */
 
@@ -209,6 +262,13 @@ struct ledger_deployment {
 	char *reference;
 	bool created;
 	bool protect;
+};
+
+/* A deploy key this tool created (SPEC section 9): only these may ever be
+ * pruned. Keyed by (deployment name, key name). */
+struct ledger_deploy_key {
+	char *deployment;
+	char *name;
 };
 
 /* What a create intent names (reconcile/intents.h): a project by name, a
@@ -233,6 +293,8 @@ struct ledger {
 	size_t n_projects;
 	struct ledger_deployment *deployments;
 	size_t n_deployments;
+	struct ledger_deploy_key *deploy_keys;
+	size_t n_deploy_keys;
 	struct ledger_conflict *conflicts;   /* in memory only, see above */
 	size_t n_conflicts;
 };

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "index.h"
+#include "plan_extras.h"
 #include "plan_update.h"
 
 /* Why a candidate delete may not run. */
@@ -55,10 +56,11 @@ struct ctx {
 	bool *dep_held;           /* per observed deployment: a candidate of a
 	                           * rename conflict (nothing is done to it) */
 	bool changes_moved;       /* the cands' changes belong to the plan now */
+	struct plan_extras *extras;   /* env, domains, deploy keys (SPEC 9) */
 };
 
 static const char *const guard_names[] = {
-	"empty_desired", "max_deletes", "protected", "conflict"
+	"empty_desired", "max_deletes", "protected", "conflict", "key_file_missing"
 };
 static const char *const reason_names[] = { "declared", "absent", "prune" };
 
@@ -89,6 +91,12 @@ plan_count(const struct plan *p, enum plan_op op)
 	return n;
 }
 
+size_t
+plan_count_updates(const struct plan *p)
+{
+	return plan_count(p, PLAN_UPDATE) + plan_count(p, PLAN_RENAME);
+}
+
 void
 plan_free(struct plan *p)
 {
@@ -99,6 +107,7 @@ plan_free(struct plan *p)
 	free(p->actions);
 	free(p->drift);
 	free(p->blocked);
+	arena_free(&p->arena);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -257,6 +266,7 @@ ctx_free(struct ctx *c)
 	free(c->conflicts);
 	index_free(&c->des_old);
 	free(c->dep_held);
+	plan_extras_free(c->extras);
 }
 
 static const struct ledger_project *
@@ -1032,14 +1042,15 @@ create_all(struct ctx *c, size_t pi)
 {
 	const struct desired_project *dp = &c->ds->projects[pi];
 	struct cand *x = add_cand(c, PLAN_CREATE, PLAN_PROJECT, REASON_DECLARED, dp->name, 0);
-	size_t parent;
+	size_t parent, at;
 	int rc;
 
 	if (x == NULL)
 		return -ENOMEM;
 	x->a.want_project = dp;
 	parent = x->orig;
-	if ((rc = after_create_project(c, parent, dp)) != 0)
+	if ((rc = after_create_project(c, parent, dp)) != 0 ||
+	    (rc = plan_extras_project(c->extras, dp, NULL, parent)) != 0)
 		return rc;
 	for (size_t j = 0; j < dp->n_deployments; j++) {
 		const struct desired_deployment *dd = &dp->deployments[j];
@@ -1052,7 +1063,11 @@ create_all(struct ctx *c, size_t pi)
 		x->a.reference = dd->reference;
 		x->a.want = dd;
 		x->a.parent = parent;
-		if ((rc = after_create_deployment(c, x->orig, dp->name, 0, dd)) != 0)
+		/* x may move as the next calls add candidates */
+		at = x->orig;
+		if ((rc = after_create_deployment(c, at, dp->name, 0, dd)) != 0 ||
+		    (rc = plan_extras_deployment(c->extras, dp->name, 0, dd, NULL,
+		    at)) != 0)
 			return rc;
 	}
 	return 0;
@@ -1064,7 +1079,7 @@ diff_project(struct ctx *c, size_t pi, size_t opi)
 {
 	const struct desired_project *dp = &c->ds->projects[pi];
 	const struct observed_project *op = &c->os->projects[opi];
-	size_t from = c->n_cands;
+	size_t from = c->n_cands, at;
 	int rc;
 
 	if ((rc = update_project(c, pi, opi)) != 0)
@@ -1100,11 +1115,14 @@ diff_project(struct ctx *c, size_t pi, size_t opi)
 			rc = delete_deployment(c, op, dp, dd, od, REASON_ABSENT);
 		else if (old_deps(c, opi, dd, NULL) > 0)
 			rc = 0;   /* old and new both live: rename_deployment */
-		else
-			rc = compare(c, pi, opi, dd, od);
+		else if ((rc = compare(c, pi, opi, dd, od)) == 0)
+			rc = plan_extras_deployment(c->extras, dp->name, op->id, dd,
+			    od, PLAN_NO_PARENT);
 		if (rc)
 			return rc;
 	}
+	if ((rc = plan_extras_project(c->extras, dp, op, PLAN_NO_PARENT)) != 0)
+		return rc;
 	for (size_t j = 0; j < dp->n_deployments; j++) {
 		const struct desired_deployment *dd = &dp->deployments[j];
 		size_t g = c->dep_off[pi] + j;
@@ -1124,7 +1142,10 @@ diff_project(struct ctx *c, size_t pi, size_t opi)
 			return -ENOMEM;
 		x->a.reference = dd->reference;
 		x->a.want = dd;
-		if ((rc = after_create_deployment(c, x->orig, dp->name, op->id, dd)) != 0)
+		at = x->orig;
+		if ((rc = after_create_deployment(c, at, dp->name, op->id, dd)) != 0 ||
+		    (rc = plan_extras_deployment(c->extras, dp->name, op->id, dd,
+		    NULL, at)) != 0)
 			return rc;
 	}
 	return default_swaps(c, pi, opi, from);
@@ -1191,11 +1212,16 @@ diff_undeclared(struct ctx *c)
 static int
 group_of(const struct plan_action *a)
 {
+	/* Env, domains and deploy keys (their deletes too) come after the
+	 * creates and updates they may wait for and before the deletes that
+	 * destroy data, as the executor runs them. */
+	if (a->kind != PLAN_PROJECT && a->kind != PLAN_DEPLOYMENT)
+		return 4;
 	if (a->op == PLAN_UPDATE || a->op == PLAN_RENAME)
 		return a->kind == PLAN_PROJECT ? 1 : 3;
 	if (a->op == PLAN_CREATE)
 		return a->kind == PLAN_PROJECT ? 0 : 2;
-	return a->kind == PLAN_DEPLOYMENT ? 4 : 5;
+	return a->kind == PLAN_DEPLOYMENT ? 5 : 6;
 }
 
 static int
@@ -1213,6 +1239,14 @@ cmp_cand(const void *pa, const void *pb)
 	if (x->a.project_id != y->a.project_id)
 		return x->a.project_id < y->a.project_id ? -1 : 1;
 	if ((c = strcmp(nz(x->a.deployment_name), nz(y->a.deployment_name))) != 0)
+		return c;
+	if ((c = (int)x->a.kind - (int)y->a.kind) != 0)
+		return c;
+	if ((c = strcmp(nz(plan_extras_name(&x->a)), nz(plan_extras_name(&y->a)))) != 0)
+		return c;
+	/* One domain deleted and created again (a new destination): the
+	 * delete first, as the create waits for it. */
+	if ((c = (x->a.op == PLAN_CREATE) - (y->a.op == PLAN_CREATE)) != 0)
 		return c;
 	return (x->orig > y->orig) - (x->orig < y->orig);
 }
@@ -1372,20 +1406,24 @@ parents_first(struct ctx *c)
 static int
 finish(struct ctx *c, struct plan *out)
 {
-	size_t *pos_of = NULL, n_creates = 0, n_prune = 0, n_del, i;
+	size_t *pos_of = NULL, *final_of = NULL, n_prune = 0, n_del = 0, i;
 	struct plan_blocked *b;
+	bool hold = false;
 
 	out->actions = calloc(c->n_cands + 1, sizeof(*out->actions));
 	out->blocked = calloc(c->n_conflicts + c->n_cands + 2, sizeof(*out->blocked));
 	pos_of = calloc(c->n_cands + 1, sizeof(*pos_of));
-	if (!out->actions || !out->blocked || !pos_of) {
+	final_of = calloc(c->n_cands + 1, sizeof(*final_of));
+	if (!out->actions || !out->blocked || !pos_of || !final_of) {
 		free(pos_of);
+		free(final_of);
 		return -ENOMEM;
 	}
 	if (c->n_cands > 1)
 		qsort(c->cands, c->n_cands, sizeof(*c->cands), cmp_cand);
 	if (parents_first(c) != 0) {
 		free(pos_of);
+		free(final_of);
 		return -ENOMEM;
 	}
 	for (i = 0; i < c->n_cands; i++)
@@ -1396,11 +1434,11 @@ finish(struct ctx *c, struct plan *out)
 	for (i = 0; i < c->n_conflicts; i++)
 		out->blocked[out->n_blocked++] = c->conflicts[i];
 
-	/* Creates sort before every delete and are never dropped, so a
-	 * create's sorted position is also its final index. */
+	/* What the files protect is held; the rest of the deletes (of every
+	 * kind: projects, deployments, domains, deploy keys) is what the
+	 * global guards count. */
 	for (i = 0; i < c->n_cands; i++) {
 		const struct cand *x = &c->cands[i];
-		struct plan_action *a;
 
 		if (x->prot != PROT_NONE) {
 			b = add_blocked(out, GUARD_PROTECTED);
@@ -1408,38 +1446,52 @@ finish(struct ctx *c, struct plan *out)
 			b->reference = x->a.kind == PLAN_DEPLOYMENT ? x->a.reference : NULL;
 			protected_message(x, b);
 			out->n_held++;
-			continue;
+		} else if (x->a.op == PLAN_DELETE) {
+			n_del++;
+			if (x->a.reason == REASON_PRUNE)
+				n_prune++;
 		}
-		a = &out->actions[out->n_actions++];
-		*a = x->a;
-		if (a->parent != PLAN_NO_PARENT)
-			a->parent = pos_of[a->parent];
-		if (a->op != PLAN_DELETE)
-			n_creates++;
-		else if (a->reason == REASON_PRUNE)
-			n_prune++;
 	}
-	free(pos_of);
-	c->changes_moved = true;
-
-	n_del = out->n_actions - n_creates;
 	if (!c->any_present && n_prune > 0 && !c->set->allow_empty) {
 		b = add_blocked(out, GUARD_EMPTY_DESIRED);
 		msgf(b->message, sizeof(b->message),
 		    "nothing is declared and prune would delete %zu resource%s; "
 		    "set allow_empty to allow it", n_prune, n_prune == 1 ? "" : "s");
-		out->n_held += n_del;
-		out->n_actions = n_creates;
-		n_del = 0;
-	}
-	if (n_del > c->set->max_deletes) {
+		hold = true;
+	} else if (n_del > c->set->max_deletes) {
 		b = add_blocked(out, GUARD_MAX_DELETES);
 		msgf(b->message, sizeof(b->message),
 		    "%zu delete%s planned, at most %u allowed", n_del,
 		    n_del == 1 ? "" : "s", c->set->max_deletes);
-		out->n_held += n_del;
-		out->n_actions = n_creates;
+		hold = true;
 	}
+	if (hold)
+		out->n_held += n_del;
+
+	/* A parent always sorts before its children: an action whose parent
+	 * was held is held with it (a domain created again after its delete). */
+	for (i = 0; i < c->n_cands; i++) {
+		const struct cand *x = &c->cands[i];
+		struct plan_action *a;
+		size_t p;
+
+		final_of[i] = SIZE_MAX;
+		if (x->prot != PROT_NONE || (hold && x->a.op == PLAN_DELETE))
+			continue;
+		p = x->a.parent == PLAN_NO_PARENT ? SIZE_MAX : pos_of[x->a.parent];
+		if (x->a.parent != PLAN_NO_PARENT && (p >= i || final_of[p] == SIZE_MAX)) {
+			out->n_held++;
+			continue;
+		}
+		final_of[i] = out->n_actions;
+		a = &out->actions[out->n_actions++];
+		*a = x->a;
+		if (a->parent != PLAN_NO_PARENT)
+			a->parent = final_of[p];
+	}
+	free(pos_of);
+	free(final_of);
+	c->changes_moved = true;
 
 	if (c->n_drift > 1)
 		qsort(c->drift, c->n_drift, sizeof(*c->drift), cmp_drift);
@@ -1447,7 +1499,22 @@ finish(struct ctx *c, struct plan *out)
 	out->n_drift = c->n_drift;
 	c->drift = NULL;
 	c->n_drift = 0;
-	return 0;
+	return plan_extras_finish(c->extras, out);
+}
+
+/* The extras' emitter (plan_extras.h): a candidate like any other. */
+static struct plan_action *
+emit_extras(void *arg, enum plan_op op, enum plan_kind kind,
+    enum plan_reason reason, const char *project, int64_t project_id,
+    size_t parent, size_t *index)
+{
+	struct cand *x = add_cand(arg, op, kind, reason, project, project_id);
+
+	if (x == NULL)
+		return NULL;
+	x->a.parent = parent;
+	*index = x->orig;
+	return &x->a;
 }
 
 int
@@ -1466,6 +1533,8 @@ plan_build(const struct desired_state *desired,
 	c.led = ledger ? ledger : &no_ledger;
 	c.set = settings;
 	if ((rc = ctx_init(&c)) == 0 &&
+	    (rc = plan_extras_new(observed, c.led, settings, &(const struct
+	    plan_extras_emit){ emit_extras, &c }, &c.extras)) == 0 &&
 	    (rc = diff_declared(&c)) == 0 &&
 	    (rc = diff_undeclared(&c)) == 0)
 		rc = finish(&c, out);

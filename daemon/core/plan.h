@@ -35,8 +35,6 @@ int drift_mode_parse(const char *s, enum drift_mode *out);   /* 0 or -EINVAL */
 
 enum plan_reason { REASON_DECLARED = 0, REASON_ABSENT, REASON_PRUNE };
 
-const char *plan_op_name(enum plan_op op);        /* "create", "update", ... */
-const char *plan_kind_name(enum plan_kind kind);  /* "project", ... */
 
 /* The fields an update or a rename of a project or a deployment changes
  * (SPEC section 8), in the order they are shown. */
@@ -73,7 +71,33 @@ const char *plan_field_name(enum plan_field f);
  * unset. Uses buf (32 bytes are enough) for what it formats. */
 const char *plan_change_text(const struct plan_change *c, bool to, char *buf,
     size_t n);
-enum guard { GUARD_EMPTY_DESIRED = 0, GUARD_MAX_DELETES, GUARD_PROTECTED, GUARD_CONFLICT };
+
+enum guard { GUARD_EMPTY_DESIRED = 0, GUARD_MAX_DELETES, GUARD_PROTECTED, GUARD_CONFLICT,
+	GUARD_KEY_FILE };   /* a declared deploy key is live, its secret file gone */
+
+/* One change of a project's default environment variables (SPEC section
+ * 9): `changed` is a set whose value differs from the live one. */
+enum plan_env_op { PLAN_ENV_SET = 0, PLAN_ENV_CHANGED, PLAN_ENV_REMOVE };
+
+struct plan_env_change {
+	const char *name;
+	const char *value;            /* into the desired state (NULL for a
+	                               * remove): a secret, sent to the API and
+	                               * never printed, logged or saved */
+	enum dep_type type;
+	enum plan_env_op change;
+};
+
+const char *plan_env_op_name(enum plan_env_op op);   /* "set", "changed", "remove" */
+
+/* A declared custom domain that is live and not yet verified. */
+struct plan_pending_domain {
+	const char *project;
+	const char *reference;
+	const char *deployment_name;
+	const char *domain;
+	enum desired_destination destination;
+};
 
 struct plan_action {
 	enum plan_op op;
@@ -101,6 +125,17 @@ struct plan_action {
 	size_t n_changes;
 
 	/* ---- env, domains, deploy keys (SPEC section 9) ---- */
+	/* PLAN_ENV (op PLAN_UPDATE): every change of the project's default
+	 * env vars, by type (dev, prod, preview, custom) then name; sent in
+	 * one request. The project is project_id, or the parent's result. */
+	const struct plan_env_change *env;
+	size_t n_env;
+	/* PLAN_DOMAIN and PLAN_DEPLOY_KEY: `reference` names the deployment,
+	 * `deployment_name` too when it is live (else it is the parent's
+	 * result: a domain or key of a deployment created in this plan). */
+	const char *domain;
+	enum desired_destination destination;
+	const char *key_name;
 };
 
 struct plan_drift {
@@ -141,6 +176,16 @@ struct plan {
 	struct plan_blocked *blocked;
 	size_t n_blocked;
 	size_t n_held;                /* deletes a guard removed from actions */
+
+	/* SPEC section 9: declared custom domains pending verification, and
+	 * how many env vars, domains and deploy keys the files manage on the
+	 * resources this plan found live or creates. */
+	struct plan_pending_domain *pending_domains;
+	size_t n_pending_domains;
+	size_t n_managed_env_vars;
+	size_t n_managed_domains;
+	size_t n_managed_deploy_keys;
+	struct arena arena;           /* the env changes and pending domains */
 };
 
 /* 0, or -ENOMEM (then *out is empty). The semantics, rule by rule, are in
@@ -152,7 +197,13 @@ int plan_build(const struct desired_state *desired,
     const struct plan_settings *settings, struct plan *out);
 void plan_free(struct plan *p);
 const char *guard_name(enum guard g);     /* "max_deletes", ... */
+/* "create", "delete", "update", "rename"; "project", "deployment", "env",
+ * "domain", "deploy_key" (output, audit trail, metric labels). */
+const char *plan_op_name(enum plan_op op);
+const char *plan_kind_name(enum plan_kind kind);
 const char *plan_reason_name(enum plan_reason r);   /* "declared", ... */
 size_t plan_count(const struct plan *p, enum plan_op op);
+/* Updates as the summary counts them: updates, renames and env updates. */
+size_t plan_count_updates(const struct plan *p);
 
 #endif

@@ -35,6 +35,31 @@ add_changes(cJSON *o, const cJSON *changes)
 	return 1;
 }
 
+/* "changes": [{"type","name","change"}]: which names, never a value. */
+static int
+add_env_changes(cJSON *o, const struct audit_entry *e)
+{
+	cJSON *arr;
+
+	if (e->n_env == 0)
+		return 1;
+	if ((arr = cJSON_AddArrayToObject(o, "changes")) == NULL)
+		return 0;
+	for (size_t i = 0; i < e->n_env; i++) {
+		cJSON *c = cJSON_CreateObject();
+
+		if (c == NULL || !cJSON_AddItemToArray(arr, c)) {
+			cJSON_Delete(c);
+			return 0;
+		}
+		if (!cJSON_AddStringToObject(c, "type", dep_type_name(e->env[i].type)) ||
+		    !cJSON_AddStringToObject(c, "name", e->env[i].name) ||
+		    !cJSON_AddStringToObject(c, "change", plan_env_op_name(e->env[i].change)))
+			return 0;
+	}
+	return 1;
+}
+
 char *
 audit_format(const struct audit_entry *e, double unix_time)
 {
@@ -56,6 +81,10 @@ audit_format(const struct audit_entry *e, double unix_time)
 	    add_opt_string(o, "reference", e->reference) &&
 	    add_opt_string(o, "name", e->name) &&
 	    add_changes(o, e->changes) &&
+	    add_opt_string(o, "domain", e->domain) &&
+	    add_opt_string(o, "destination", e->destination) &&
+	    add_opt_string(o, "key", e->key) &&
+	    add_env_changes(o, e) &&
 	    cJSON_AddStringToObject(o, "result", e->result) &&
 	    add_opt_string(o, "error", e->error) &&
 	    (raw = cJSON_PrintUnformatted(o)) != NULL) {

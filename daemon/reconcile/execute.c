@@ -11,6 +11,7 @@
 
 #include "api_update.h"
 #include "audit.h"
+#include "keyfile.h"
 #include "ledger.h"
 #include "log.h"
 #include "plan_print.h"
@@ -57,6 +58,11 @@ struct exec_call {
 
 static void advance(struct execution *x);
 static void release_children(struct execution *x, size_t parent);
+/* SPEC section 9: env, domains, deploy keys (at the end of this file). */
+static int send_extras(struct execution *x, struct exec_call *call,
+    int64_t project_id);
+static void audit_extras(struct execution *x, const struct plan_action *a,
+    const struct action_result *r);
 
 static enum phase
 phase_of(const struct plan_action *a)
@@ -158,6 +164,11 @@ audit(struct execution *x, const struct plan_action *a, const struct action_resu
 	};
 	int rc;
 
+	if (a->kind != PLAN_PROJECT && a->kind != PLAN_DEPLOYMENT) {
+		cJSON_Delete(changes);
+		audit_extras(x, a, r);
+		return;
+	}
 	if (x->paths.audit == NULL) {
 		cJSON_Delete(changes);
 		return;
@@ -270,7 +281,8 @@ on_deployment_created(void *arg, int rc, const struct api_error *err,
 	} else {
 		call_failed(x, call->index, rc ? rc : -EIO, err);
 	}
-	/* What create does not take is patched right after it. */
+	/* What create does not take is patched right after it; its domains
+	 * and deploy keys go now too. Or never. */
 	release_children(x, call->index);
 	call_done(call);
 }
@@ -416,7 +428,9 @@ send_action(struct execution *x, size_t i, int64_t project_id)
 
 	if (call == NULL)
 		return -ENOMEM;
-	if (is_patch(a))
+	if (a->kind != PLAN_PROJECT && a->kind != PLAN_DEPLOYMENT)
+		rc = send_extras(x, call, project_id);
+	else if (is_patch(a))
 		rc = send_update(x, i, call, project_id);
 	else if (a->op == PLAN_CREATE && a->kind == PLAN_PROJECT)
 		rc = api_create_project(x->client, x->team, a->project, on_project_created, call);
@@ -470,7 +484,9 @@ pump(struct execution *x)
 		x->running++;
 		if ((rc = send_action(x, i, project_id)) != 0) {
 			x->running--;
-			call_failed(x, i, rc, NULL);
+			/* Unless the sender said why already (send_extras). */
+			if (x->results[i].state != ACTION_FAILED)
+				call_failed(x, i, rc, NULL);
 			end_unsent(x, i);
 		}
 	}
@@ -493,8 +509,10 @@ parent_failed(const struct plan_action *par)
 {
 	if (par->op == PLAN_CREATE && par->kind == PLAN_PROJECT)
 		return "not started: its project could not be created";
-	if (par->op == PLAN_CREATE)
+	if (par->op == PLAN_CREATE && par->kind == PLAN_DEPLOYMENT)
 		return "not started: its deployment could not be created";
+	if (par->kind == PLAN_DOMAIN)
+		return "not started: the domain's old entry could not be deleted";
 	return "not started: the old default could not be unset first";
 }
 
@@ -505,12 +523,13 @@ static void
 release_children(struct execution *x, size_t parent)
 {
 	const struct action_result *pr = &x->results[parent];
+	const struct plan_action *pa = &x->plan->actions[parent];
 
 	for (size_t c = x->first_child[parent]; c != PLAN_NO_PARENT; c = x->next_sibling[c]) {
 		if (pr->state == ACTION_OK)
 			start_one(x, c);
 		else
-			skip(x, c, parent_failed(&x->plan->actions[parent]));
+			skip(x, c, parent_failed(pa));
 	}
 }
 
@@ -652,4 +671,165 @@ execute_results_free(struct action_result *r, size_t n)
 		free(r[i].error);
 	}
 	free(r);
+}
+
+/* ---- env, domains, deploy keys (SPEC section 9) ------------------------- */
+
+/* The live deployment an action is about: its own, or (a domain or key of
+ * a deployment created in this plan) its parent's result. */
+static const char *
+deployment_of(const struct execution *x, const struct plan_action *a)
+{
+	if (a->deployment_name != NULL)
+		return a->deployment_name;
+	if (a->parent != PLAN_NO_PARENT)
+		return x->results[a->parent].deployment_name;
+	return NULL;
+}
+
+static void
+audit_extras(struct execution *x, const struct plan_action *a,
+    const struct action_result *r)
+{
+	struct audit_entry e = {
+		.op = plan_op_name(a->op),
+		.kind = plan_kind_name(a->kind),
+		.project = a->project,
+		.project_id = a->project_id ? a->project_id :
+		    (a->parent != PLAN_NO_PARENT ? x->results[a->parent].project_id : 0),
+		.reference = a->reference,
+		.name = a->kind == PLAN_ENV ? NULL : deployment_of(x, a),
+		.result = r->state == ACTION_OK ? "ok" : "error",
+		.error = r->state == ACTION_OK ? NULL : r->error,
+		.domain = a->kind == PLAN_DOMAIN ? a->domain : NULL,
+		.destination = a->kind == PLAN_DOMAIN ?
+		    desired_destination_name(a->destination) : NULL,
+		.key = a->kind == PLAN_DEPLOY_KEY ? a->key_name : NULL,
+		.env = a->kind == PLAN_ENV ? a->env : NULL,
+		.n_env = a->kind == PLAN_ENV ? a->n_env : 0,
+	};
+	int rc;
+
+	if (x->paths.audit == NULL)
+		return;
+	if ((rc = audit_append(x->paths.audit, &e)) != 0)
+		log_errorx("audit: cannot append to %s: %s", x->paths.audit, strerror(-rc));
+}
+
+/* Env updates and domains: nothing to record but the result. */
+static void
+on_extras_done(void *arg, int rc, const struct api_error *err)
+{
+	struct exec_call *call = arg;
+	struct execution *x = call->x;
+
+	if (rc == 0)
+		x->results[call->index].state = ACTION_OK;
+	else
+		call_failed(x, call->index, rc, err);
+	/* A domain created again after its delete waits for this one. */
+	release_children(x, call->index);
+	call_done(call);
+}
+
+/* A new key: recorded as ours, and its secret (registered with the
+ * scrubber by the API client) written to its file and nowhere else. */
+static void
+on_key_created(void *arg, int rc, const struct api_error *err, const char *secret)
+{
+	struct exec_call *call = arg;
+	struct execution *x = call->x;
+	const struct plan_action *a = &x->plan->actions[call->index];
+	struct action_result *r = &x->results[call->index];
+	const char *dep = deployment_of(x, a);
+	char why[600], msg[900];
+
+	if (rc != 0 || secret == NULL) {
+		call_failed(x, call->index, rc ? rc : -EIO, err);
+		call_done(call);
+		return;
+	}
+	if (ledger_add_deploy_key(x->ledger, dep, a->key_name) != 0)
+		log_errorx("ledger: out of memory recording deploy key \"%s\"", a->key_name);
+	ledger_changed(x);
+	if (keyfile_write(x->paths.keys_dir, a->project, a->reference,
+	    a->key_name, secret, why, sizeof(why)) != 0) {
+		snprintf(msg, sizeof(msg), "the key was created but its secret could "
+		    "not be saved (%s); it is shown only once: delete the key and "
+		    "apply again (docs/recovery.md)", why);
+		set_error(r, ACTION_FAILED, msg);
+	} else {
+		r->state = ACTION_OK;
+	}
+	call_done(call);
+}
+
+static void
+on_key_deleted(void *arg, int rc, const struct api_error *err)
+{
+	struct exec_call *call = arg;
+	struct execution *x = call->x;
+	const struct plan_action *a = &x->plan->actions[call->index];
+	char why[600];
+
+	if (rc == 0) {
+		x->results[call->index].state = ACTION_OK;
+		ledger_remove_deploy_key(x->ledger, a->deployment_name, a->key_name);
+		ledger_changed(x);
+		/* A revoked secret is of no use to anyone: its file goes too. */
+		if (x->paths.keys_dir != NULL &&
+		    keyfile_remove(x->paths.keys_dir, a->project, a->reference,
+		    a->key_name, why, sizeof(why)) != 0)
+			log_warnx("deploy key \"%s\" deleted, but its file stays: %s",
+			    a->key_name, why);
+	} else {
+		call_failed(x, call->index, rc, err);
+	}
+	call_done(call);
+}
+
+/* The creates (a domain, a key) are sent from here alone, so a record of
+ * intent (SPEC section 11) can be made before each one is sent. */
+static int
+send_extras_create(struct execution *x, struct exec_call *call,
+    const struct plan_action *a, const char *dep)
+{
+	char why[600];
+	int rc;
+
+	if (a->kind == PLAN_DOMAIN)
+		return api_create_custom_domain(x->client, dep, a->domain,
+		    a->destination, on_extras_done, call);
+	/* The key's folder first: a secret that could not be saved would be
+	 * lost (the API shows it once), so no folder, no key. */
+	if (x->paths.keys_dir == NULL) {
+		set_error(&x->results[call->index], ACTION_FAILED,
+		    "no keys_dir: the key's secret would have nowhere to go");
+		return -ENOENT;
+	}
+	if ((rc = keyfile_prepare(x->paths.keys_dir, a->project, a->reference,
+	    a->key_name, why, sizeof(why))) != 0) {
+		set_error(&x->results[call->index], ACTION_FAILED, why);
+		return rc;
+	}
+	return api_create_deploy_key(x->client, dep, a->key_name, on_key_created, call);
+}
+
+static int
+send_extras(struct execution *x, struct exec_call *call, int64_t project_id)
+{
+	const struct plan_action *a = &x->plan->actions[call->index];
+	const char *dep = deployment_of(x, a);
+
+	if (a->kind == PLAN_ENV)
+		return api_update_env(x->client, project_id, a->env, a->n_env,
+		    on_extras_done, call);
+	if (dep == NULL)
+		return -EINVAL;
+	if (a->op == PLAN_CREATE)
+		return send_extras_create(x, call, a, dep);
+	if (a->kind == PLAN_DOMAIN)
+		return api_delete_custom_domain(x->client, dep, a->domain,
+		    a->destination, on_extras_done, call);
+	return api_delete_deploy_key(x->client, dep, a->key_name, on_key_deleted, call);
 }

@@ -33,6 +33,8 @@ struct action_result {
 struct execute_paths {
 	const char *ledger;   /* NULL: do not persist (tests) */
 	const char *audit;    /* NULL: no audit trail */
+	const char *keys_dir; /* deploy key secrets (keyfile.h); NULL: no key
+	                       * can be created */
 };
 
 /* Called once per finished action (metrics, logs). */

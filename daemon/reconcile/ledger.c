@@ -46,6 +46,10 @@ add_id(cJSON *o, const char *key, int64_t v)
 	return jsonint_add(o, key, v);
 }
 
+static bool keys_to_json(cJSON *root, const struct ledger *l);
+static int keys_from_json(const cJSON *root, struct ledger *out, char *err,
+    size_t errlen);
+
 char *
 ledger_to_json(const struct ledger *l)
 {
@@ -82,6 +86,8 @@ ledger_to_json(const struct ledger *l)
 		    !cJSON_AddBoolToObject(o, "protect", d->protect))
 			goto out;
 	}
+	if (!keys_to_json(root, l))
+		goto out;
 	text = cJSON_Print(root);
 out:
 	cJSON_Delete(root);
@@ -205,7 +211,8 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 		d->created = created;
 		d->protect = protect;
 	}
-	rc = 0;
+	if ((rc = keys_from_json(root, out, err, errlen)) != 0)
+		goto fail;
 	goto out;
 fail:
 	ledger_clear(out);
@@ -598,6 +605,7 @@ void
 ledger_remove_deployment(struct ledger *l, const char *name)
 {
 	compact_deployments(l, dep_named, name);
+	ledger_forget_deploy_keys_of(l, name);
 }
 
 void
@@ -841,5 +849,231 @@ ledger_sync(struct ledger *l, const struct desired_state *ds,
 	/* Entries that record nothing any more are dropped. */
 	changed |= compact_projects(l, project_unmarked, NULL) > 0;
 	changed |= compact_deployments(l, deployment_unmarked, NULL) > 0;
+	if ((rc = ledger_sync_deploy_keys(l, os)) < 0)
+		return rc;
+	changed |= rc;
 	return changed;
+}
+
+/* ---- deploy keys (SPEC section 9) ----------------------------------------- */
+
+/* "deployKeys": [{"deployment": NAME, "name": KEY}] — names only, never a
+ * secret. Absent in a ledger written before keys existed: none. */
+static bool
+keys_to_json(cJSON *root, const struct ledger *l)
+{
+	cJSON *ks = cJSON_AddArrayToObject(root, "deployKeys");
+
+	if (ks == NULL)
+		return false;
+	for (size_t i = 0; i < l->n_deploy_keys; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (o == NULL || !cJSON_AddItemToArray(ks, o)) {
+			cJSON_Delete(o);
+			return false;
+		}
+		if (!cJSON_AddStringToObject(o, "deployment", l->deploy_keys[i].deployment) ||
+		    !cJSON_AddStringToObject(o, "name", l->deploy_keys[i].name))
+			return false;
+	}
+	return true;
+}
+
+static int
+keys_from_json(const cJSON *root, struct ledger *out, char *err, size_t errlen)
+{
+	const cJSON *ks = cJSON_GetObjectItemCaseSensitive(root, "deployKeys"), *it;
+
+	if (ks == NULL)
+		return 0;
+	if (!cJSON_IsArray(ks)) {
+		seterr(err, errlen, "%s", "\"deployKeys\" must be an array");
+		return -EBADMSG;
+	}
+	cJSON_ArrayForEach(it, ks) {
+		const char *dep = get_str(it, "deployment"), *name = get_str(it, "name");
+
+		if (dep == NULL || *dep == '\0' || name == NULL || *name == '\0') {
+			seterr(err, errlen, "%s", "a deploy key entry lacks deployment or name");
+			return -EBADMSG;
+		}
+		if (ledger_add_deploy_key(out, dep, name) != 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+cmp_key_at(const struct ledger_deploy_key *k, const char *deployment, const char *name)
+{
+	int c = strcmp(k->deployment, deployment);
+
+	return c ? c : strcmp(k->name, name);
+}
+
+/* Kept sorted by (deployment, name); *at is where the key is or would go. */
+static struct ledger_deploy_key *
+bsearch_key(const struct ledger *l, const char *deployment, const char *name,
+    size_t *at)
+{
+	size_t lo = 0, hi = l->n_deploy_keys;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_key_at(&l->deploy_keys[mid], deployment, name);
+
+		if (c == 0) {
+			*at = mid;
+			return &l->deploy_keys[mid];
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return NULL;
+}
+
+struct ledger_deploy_key *
+ledger_find_deploy_key(const struct ledger *l, const char *deployment,
+    const char *name)
+{
+	size_t at;
+
+	return bsearch_key(l, deployment, name, &at);
+}
+
+int
+ledger_add_deploy_key(struct ledger *l, const char *deployment, const char *name)
+{
+	struct ledger_deploy_key e, *nk;
+	size_t at;
+
+	if (bsearch_key(l, deployment, name, &at) != NULL)
+		return 0;
+	e.deployment = strdup(deployment);
+	e.name = strdup(name);
+	nk = (e.deployment && e.name) ? realloc(l->deploy_keys,
+	    (l->n_deploy_keys + 1) * sizeof(*nk)) : NULL;
+	if (nk == NULL) {
+		free(e.deployment);
+		free(e.name);
+		return -ENOMEM;
+	}
+	l->deploy_keys = nk;
+	memmove(&nk[at + 1], &nk[at], (l->n_deploy_keys - at) * sizeof(*nk));
+	nk[at] = e;
+	l->n_deploy_keys++;
+	return 0;
+}
+
+/* Drops the keys drop() names; returns how many. */
+static size_t
+compact_keys(struct ledger *l, bool (*drop)(const struct ledger_deploy_key *,
+    const void *), const void *arg)
+{
+	size_t w = 0, n = l->n_deploy_keys;
+
+	for (size_t r = 0; r < n; r++) {
+		if (drop(&l->deploy_keys[r], arg)) {
+			free(l->deploy_keys[r].deployment);
+			free(l->deploy_keys[r].name);
+		} else {
+			l->deploy_keys[w++] = l->deploy_keys[r];
+		}
+	}
+	l->n_deploy_keys = w;
+	return n - w;
+}
+
+struct key_id {
+	const char *deployment;
+	const char *name;
+};
+
+static bool
+key_is(const struct ledger_deploy_key *k, const void *arg)
+{
+	const struct key_id *id = arg;
+
+	return strcmp(k->deployment, id->deployment) == 0 &&
+	    (id->name == NULL || strcmp(k->name, id->name) == 0);
+}
+
+void
+ledger_remove_deploy_key(struct ledger *l, const char *deployment, const char *name)
+{
+	struct key_id id = { deployment, name };
+
+	compact_keys(l, key_is, &id);
+}
+
+void
+ledger_forget_deploy_keys_of(struct ledger *l, const char *deployment)
+{
+	struct key_id id = { deployment, NULL };
+
+	compact_keys(l, key_is, &id);
+}
+
+/* A key is gone when its deployment is, or when its deployment's keys
+ * were listed and it was not among them. */
+struct key_sync {
+	const struct observed_state *os;
+	struct index deployments;    /* live deployments by name */
+	struct index listed;         /* key listings by deployment name */
+	struct index keys;           /* listed keys by deployment name */
+};
+
+static bool
+key_gone(const struct ledger_deploy_key *k, const void *arg)
+{
+	const struct key_sync *ks = arg;
+	size_t first, n;
+
+	if (index_find(&ks->deployments, k->deployment, 0) == NULL)
+		return true;
+	if (index_find(&ks->listed, k->deployment, 0) == NULL)
+		return false;
+	n = index_range_str(&ks->keys, k->deployment, &first);
+	for (size_t i = first; i < first + n; i++)
+		if (strcmp(ks->os->deploy_keys[ks->keys.items[i].pos].name, k->name) == 0)
+			return false;
+	return true;
+}
+
+int
+ledger_sync_deploy_keys(struct ledger *l, const struct observed_state *os)
+{
+	struct key_sync ks = { .os = os };
+	size_t n_listed = 0, changed = 0;
+
+	if (l->n_deploy_keys == 0)
+		return 0;
+	for (size_t i = 0; i < os->n_listed; i++)
+		n_listed += os->listed[i].kind == LISTED_DEPLOY_KEYS;
+	if (index_init(&ks.deployments, os->n_deployments) != 0 ||
+	    index_init(&ks.listed, n_listed) != 0 ||
+	    index_init(&ks.keys, os->n_deploy_keys) != 0) {
+		index_free(&ks.deployments);
+		index_free(&ks.listed);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < os->n_deployments; i++)
+		index_set(&ks.deployments, i, os->deployments[i].name, 0, i);
+	for (size_t i = 0, k = 0; i < os->n_listed; i++)
+		if (os->listed[i].kind == LISTED_DEPLOY_KEYS)
+			index_set(&ks.listed, k++, os->listed[i].deployment, 0, i);
+	for (size_t i = 0; i < os->n_deploy_keys; i++)
+		index_set(&ks.keys, i, os->deploy_keys[i].deployment, 0, i);
+	index_sort(&ks.deployments);
+	index_sort(&ks.listed);
+	index_sort(&ks.keys);
+	changed = compact_keys(l, key_gone, &ks);
+	index_free(&ks.deployments);
+	index_free(&ks.listed);
+	index_free(&ks.keys);
+	return changed > 0;
 }

@@ -62,4 +62,16 @@ struct ledger_deployment *ledger_find_deployment(const struct ledger *l, const c
 int ledger_sync(struct ledger *l, const struct desired_state *ds,
     const struct observed_state *os);
 
+/* Deploy keys this tool created (SPEC section 9), by (deployment name,
+ * key name); in the file as "deployKeys", names only. */
+int ledger_add_deploy_key(struct ledger *l, const char *deployment, const char *name);
+void ledger_remove_deploy_key(struct ledger *l, const char *deployment,
+    const char *name);
+void ledger_forget_deploy_keys_of(struct ledger *l, const char *deployment);
+struct ledger_deploy_key *ledger_find_deploy_key(const struct ledger *l,
+    const char *deployment, const char *name);
+/* Part of ledger_sync: forgets the keys whose deployment is gone, or whose
+ * deployment's keys were listed without them. 1 when something changed. */
+int ledger_sync_deploy_keys(struct ledger *l, const struct observed_state *os);
+
 #endif

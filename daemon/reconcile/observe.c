@@ -9,6 +9,7 @@
 
 #include "index.h"
 #include "ledger.h"
+#include "observe_extras.h"
 
 struct observe {
 	struct api_client *client;
@@ -24,6 +25,8 @@ struct observe {
 	char error[768];
 	bool projects_done;
 	bool need_per_project;  /* team-wide deployments route is missing */
+	const char *keys_dir;   /* where deploy key secrets live (SPEC 9) */
+	bool extras_started;    /* the listings of observe_extras.c */
 };
 
 static void
@@ -115,14 +118,32 @@ dedupe_deployments(struct observe *o)
 	return rc;
 }
 
+static void on_extras(void *arg, int rc, const char *error);
+
 static void
 finish(struct observe *o)
 {
 	struct observed_state empty = { 0 };
+	int rc;
 
-	if (o->rc == 0 && o->need_per_project &&
+	if (o->rc == 0 && o->need_per_project && !o->extras_started &&
 	    (o->rc = dedupe_deployments(o)) == -ENOMEM)
 		snprintf(o->error, sizeof(o->error), "out of memory");
+	/* The main chains are complete: now the env, domains and keys of
+	 * what declares them (SPEC section 9); they come back here. */
+	if (o->rc == 0 && !o->extras_started) {
+		o->extras_started = true;
+		rc = observe_extras_start(o->client, o->ds, &o->os, o->keys_dir,
+		    on_extras, o);
+		if (rc == 0)
+			return;
+		if (rc < 0) {
+			o->rc = rc;
+			snprintf(o->error, sizeof(o->error), "cannot start the "
+			    "listings of env, domains and deploy keys: %s",
+			    strerror(-rc));
+		}
+	}
 
 	if (o->rc != 0) {
 		observed_state_free(&o->os);
@@ -305,15 +326,36 @@ start_per_project(struct observe *o)
 		finish(o);
 }
 
+static void
+on_extras(void *arg, int rc, const char *error)
+{
+	struct observe *o = arg;
+
+	if (rc != 0) {
+		o->rc = rc;
+		snprintf(o->error, sizeof(o->error), "%s", error);
+	}
+	finish(o);
+}
+
 int
 observe_start(struct api_client *c, int64_t team, const struct desired_state *ds,
     const struct ledger *ledger, enum prune_mode prune, observe_cb cb, void *arg)
+{
+	return observe_start_keys(c, team, ds, ledger, prune, NULL, cb, arg);
+}
+
+int
+observe_start_keys(struct api_client *c, int64_t team,
+    const struct desired_state *ds, const struct ledger *ledger,
+    enum prune_mode prune, const char *keys_dir, observe_cb cb, void *arg)
 {
 	struct observe *o = calloc(1, sizeof(*o));
 	int rc;
 
 	if (o == NULL)
 		return -ENOMEM;
+	o->keys_dir = keys_dir;
 	o->client = c;
 	o->ds = ds;
 	o->ledger = ledger;

@@ -23,5 +23,12 @@ typedef void (*observe_cb)(void *arg, int rc, const char *error,
 int observe_start(struct api_client *c, int64_t team,
     const struct desired_state *ds, const struct ledger *ledger,
     enum prune_mode prune, observe_cb cb, void *arg);
+/* The same, then (SPEC section 9) the env, custom domains and deploy keys
+ * of the declared resources that declare them (observe_extras.h), with
+ * each declared live key's secret file looked for under keys_dir (which
+ * must stay valid until the callback; NULL: no file is known). */
+int observe_start_keys(struct api_client *c, int64_t team,
+    const struct desired_state *ds, const struct ledger *ledger,
+    enum prune_mode prune, const char *keys_dir, observe_cb cb, void *arg);
 
 #endif

@@ -172,6 +172,11 @@ put_update(struct buf *out, const struct plan_action *a, unsigned flags)
 	return 0;
 }
 
+static int put_extras_action(struct buf *out, const struct plan *p,
+    const struct action_result *res, size_t i, unsigned flags);
+static int put_result(struct buf *out, const struct plan *p,
+    const struct action_result *res, size_t i);
+
 static int
 put_action(struct buf *out, const struct plan *p, const struct action_result *res,
     size_t i, unsigned flags)
@@ -181,6 +186,8 @@ put_action(struct buf *out, const struct plan *p, const struct action_result *re
 	char tmp[200];
 	int rc;
 
+	if (a->kind != PLAN_PROJECT && a->kind != PLAN_DEPLOYMENT)
+		return put_extras_action(out, p, res, i, flags);
 	if (a->op == PLAN_UPDATE || a->op == PLAN_RENAME)
 		rc = put_update(out, a, flags);
 	else if ((rc = put_sign(out, create ? '+' : '-', create ? GREEN : RED, flags)) ||
@@ -248,6 +255,9 @@ put_drift(struct buf *out, const struct plan_drift *d, unsigned flags)
 	return PUT(out, "\n");
 }
 
+static int put_pending(struct buf *out, const struct plan_pending_domain *d,
+    unsigned flags);
+
 static int
 put_blocked(struct buf *out, const struct plan_blocked *b, unsigned flags)
 {
@@ -260,12 +270,6 @@ put_blocked(struct buf *out, const struct plan_blocked *b, unsigned flags)
 	return PUT(out, "\n");
 }
 
-/* summary.update: updates and renames. */
-static size_t
-n_update(const struct plan *p)
-{
-	return plan_count(p, PLAN_UPDATE) + plan_count(p, PLAN_RENAME);
-}
 
 int
 plan_print_text(const struct plan *p, const struct action_result *results,
@@ -283,6 +287,9 @@ plan_print_text(const struct plan *p, const struct action_result *results,
 	for (i = 0; i < p->n_blocked; i++)
 		if ((rc = put_blocked(out, &p->blocked[i], flags)))
 			return rc;
+	for (i = 0; i < p->n_pending_domains; i++)
+		if ((rc = put_pending(out, &p->pending_domains[i], flags)))
+			return rc;
 
 	if (p->n_actions == 0 && p->n_drift == 0 && p->n_blocked == 0)
 		return buf_appendf(out, "No changes. The team matches the files.\n");
@@ -299,9 +306,9 @@ plan_print_text(const struct plan *p, const struct action_result *results,
 		    ok, failed, skipped);
 	} else {
 		rc = buf_appendf(out, "Plan: %zu to create, ", plan_count(p, PLAN_CREATE));
-		if (!rc && n_update(p) > 0)
-			rc = buf_appendf(out, "%zu to update, ", n_update(p));
-		if (!rc)
+		if (rc == 0 && plan_count_updates(p) > 0)
+			rc = buf_appendf(out, "%zu to update, ", plan_count_updates(p));
+		if (rc == 0)
 			rc = buf_appendf(out, "%zu to delete, ", plan_count(p, PLAN_DELETE));
 	}
 	if (rc || (rc = buf_appendf(out, "%zu drifted, %zu blocked", p->n_drift, p->n_blocked)))
@@ -327,6 +334,9 @@ add_num(cJSON *o, const char *k, double v)
 	return cJSON_AddNumberToObject(o, k, v) != NULL;
 }
 
+static bool extras_action_json(cJSON *o, const struct plan_action *a);
+static bool result_json(cJSON *o, const struct plan *p,
+    const struct action_result *res, size_t i);
 /* Ids are written exactly, whatever their size (jsonint.h): through a
  * double, 2^53 + 1 would print as another project's id. */
 static bool
@@ -408,6 +418,8 @@ action_json(cJSON *arr, const struct plan *p, const struct action_result *res, s
 		cJSON_Delete(o);
 		return false;
 	}
+	if (a->kind != PLAN_PROJECT && a->kind != PLAN_DEPLOYMENT)
+		return extras_action_json(o, a) && result_json(o, p, res, i);
 	ok = add_str(o, "op", plan_op_name(a->op)) &&
 	    add_str(o, "kind", dep ? "deployment" : "project") &&
 	    add_str(o, "project", a->project);
@@ -488,6 +500,8 @@ blocked_json(cJSON *arr, const struct plan_blocked *b)
 	    (b->reference == NULL || add_str(o, "reference", b->reference));
 }
 
+static bool pending_json(cJSON *root, const struct plan *p);
+
 cJSON *
 plan_to_cjson(const struct plan *p, const struct action_result *results)
 {
@@ -509,11 +523,13 @@ plan_to_cjson(const struct plan *p, const struct action_result *results)
 	for (i = 0; ok && i < p->n_blocked; i++)
 		ok = blocked_json(blocked, &p->blocked[i]);
 	ok = ok && add_num(sum, "create", (double)plan_count(p, PLAN_CREATE)) &&
-	    add_num(sum, "update", (double)n_update(p)) &&
+	    add_num(sum, "update", (double)plan_count_updates(p)) &&
 	    add_num(sum, "delete", (double)plan_count(p, PLAN_DELETE)) &&
 	    add_num(sum, "drift", (double)p->n_drift) &&
 	    add_num(sum, "blocked", (double)p->n_blocked) &&
-	    add_num(sum, "held", (double)p->n_held);
+	    add_num(sum, "held", (double)p->n_held) &&
+	    add_num(sum, "pending_domains", (double)p->n_pending_domains) &&
+	    pending_json(root, p);
 	if (ok && results != NULL) {
 		size_t n_ok = 0, n_failed = 0;
 
@@ -554,4 +570,189 @@ plan_print_json(const struct plan *p, const struct action_result *results,
 		rc = PUT(out, "\n");
 	free(clean);
 	return rc;
+}
+
+/* ---- env, domains, deploy keys (SPEC section 9) ------------------------- */
+
+/* ": ok", ": error: ...", ": skipped: ..." after apply; nothing for a plan. */
+static int
+put_result(struct buf *out, const struct plan *p, const struct action_result *res,
+    size_t i)
+{
+	char tmp[200];
+	int rc;
+
+	if (res == NULL)
+		return 0;
+	switch (res[i].state) {
+	case ACTION_OK:
+		return PUT(out, ": ok");
+	case ACTION_FAILED:
+		if (!(rc = PUT(out, ": error: ")))
+			rc = put_escaped(out, error_of(&res[i]), false);
+		return rc;
+	default:
+		if (!(rc = PUT(out, ": skipped: ")))
+			rc = put_escaped(out, skip_reason(p, res, i, tmp, sizeof(tmp)), false);
+		return rc;
+	}
+}
+
+/* One line per change, never a value: "+ env shop prod NAME",
+ * "~ env shop prod NAME (value changed)", "- env shop prod NAME". */
+static int
+put_env_action(struct buf *out, const struct plan *p, const struct action_result *res,
+    size_t i, unsigned flags)
+{
+	const struct plan_action *a = &p->actions[i];
+	int rc;
+
+	for (size_t k = 0; k < a->n_env; k++) {
+		const struct plan_env_change *ch = &a->env[k];
+		char sign = ch->change == PLAN_ENV_SET ? '+' :
+		    ch->change == PLAN_ENV_CHANGED ? '~' : '-';
+		const char *colour = ch->change == PLAN_ENV_SET ? GREEN :
+		    ch->change == PLAN_ENV_CHANGED ? YELLOW : RED;
+
+		if ((rc = put_sign(out, sign, colour, flags)) ||
+		    (rc = PUT(out, "env ")) ||
+		    (rc = put_escaped(out, a->project, false)) ||
+		    (rc = buf_appendf(out, " %s ", dep_type_name(ch->type))) ||
+		    (rc = put_escaped(out, ch->name, false)) ||
+		    (ch->change == PLAN_ENV_CHANGED && (rc = PUT(out, " (value changed)"))) ||
+		    (rc = put_result(out, p, res, i)) ||
+		    (rc = PUT(out, "\n")))
+			return rc;
+	}
+	return 0;
+}
+
+/* "+ create domain "shop/production" api.example.com (convexCloud)",
+ * "- delete deploy key "shop/production" ci (happy-otter-123)". */
+static int
+put_extras_action(struct buf *out, const struct plan *p,
+    const struct action_result *res, size_t i, unsigned flags)
+{
+	const struct plan_action *a = &p->actions[i];
+	bool create = a->op == PLAN_CREATE, domain = a->kind == PLAN_DOMAIN;
+	int rc;
+
+	if (a->kind == PLAN_ENV)
+		return put_env_action(out, p, res, i, flags);
+	if ((rc = put_sign(out, create ? '+' : '-', create ? GREEN : RED, flags)) ||
+	    (rc = buf_appendf(out, "%s %s ", create ? "create" : "delete",
+	    domain ? "domain" : "deploy key")) ||
+	    (rc = put_quoted(out, a->project, nz(a->reference))) ||
+	    (rc = PUT(out, " ")) ||
+	    (rc = put_escaped(out, domain ? a->domain : a->key_name, false)))
+		return rc;
+	if (domain && (rc = buf_appendf(out, " (%s",
+	    desired_destination_name(a->destination))))
+		return rc;
+	if (a->deployment_name != NULL && !create &&
+	    ((rc = buf_appendf(out, "%s", domain ? ", " : " (")) ||
+	    (rc = put_escaped(out, a->deployment_name, false)) ||
+	    (!domain && (rc = PUT(out, ")")))))
+		return rc;
+	if (domain && (rc = PUT(out, ")")))
+		return rc;
+	if ((rc = put_result(out, p, res, i)))
+		return rc;
+	return PUT(out, "\n");
+}
+
+/* "? pending domain "shop/production" api.example.com (convexCloud):
+ * not verified yet". */
+static int
+put_pending(struct buf *out, const struct plan_pending_domain *d, unsigned flags)
+{
+	int rc;
+
+	if ((rc = put_sign(out, '?', YELLOW, flags)) ||
+	    (rc = PUT(out, "pending domain ")) ||
+	    (rc = put_quoted(out, d->project, nz(d->reference))) ||
+	    (rc = PUT(out, " ")) ||
+	    (rc = put_escaped(out, d->domain, false)) ||
+	    (rc = buf_appendf(out, " (%s): not verified yet\n",
+	    desired_destination_name(d->destination))))
+		return rc;
+	return 0;
+}
+
+static bool
+result_json(cJSON *o, const struct plan *p, const struct action_result *res, size_t i)
+{
+	char tmp[200];
+
+	if (res == NULL)
+		return true;
+	switch (res[i].state) {
+	case ACTION_OK:
+		return add_str(o, "result", "ok");
+	case ACTION_FAILED:
+		return add_str(o, "result", "error") &&
+		    add_str(o, "error", error_of(&res[i])) &&
+		    (!res[i].ambiguous || cJSON_AddBoolToObject(o, "ambiguous", 1) != NULL);
+	default:
+		return add_str(o, "result", "skipped") &&
+		    add_str(o, "error", skip_reason(p, res, i, tmp, sizeof(tmp)));
+	}
+}
+
+/* Names, types and kinds of change: never a value (SPEC section 9). */
+static bool
+extras_action_json(cJSON *o, const struct plan_action *a)
+{
+	bool ok = add_str(o, "op", plan_op_name(a->op)) &&
+	    add_str(o, "kind", plan_kind_name(a->kind)) &&
+	    add_str(o, "project", a->project);
+	cJSON *changes;
+
+	if (ok && a->kind == PLAN_ENV) {
+		ok = (a->project_id == 0 || add_id(o, "id", a->project_id)) &&
+		    (changes = cJSON_AddArrayToObject(o, "changes")) != NULL;
+		for (size_t k = 0; ok && k < a->n_env; k++) {
+			cJSON *c = cJSON_CreateObject();
+
+			if (c == NULL || !cJSON_AddItemToArray(changes, c)) {
+				cJSON_Delete(c);
+				return false;
+			}
+			ok = add_str(c, "type", dep_type_name(a->env[k].type)) &&
+			    add_str(c, "name", a->env[k].name) &&
+			    add_str(c, "change", plan_env_op_name(a->env[k].change));
+		}
+	} else if (ok) {
+		ok = add_str(o, "reference", a->reference) &&
+		    (a->deployment_name == NULL || add_str(o, "name", a->deployment_name));
+		if (ok && a->kind == PLAN_DOMAIN)
+			ok = add_str(o, "domain", a->domain) &&
+			    add_str(o, "destination", desired_destination_name(a->destination));
+		else if (ok)
+			ok = add_str(o, "key", a->key_name);
+	}
+	return ok && add_str(o, "reason", plan_reason_name(a->reason));
+}
+
+static bool
+pending_json(cJSON *root, const struct plan *p)
+{
+	cJSON *arr = cJSON_AddArrayToObject(root, "pending_domains");
+	bool ok = arr != NULL;
+
+	for (size_t i = 0; ok && i < p->n_pending_domains; i++) {
+		const struct plan_pending_domain *d = &p->pending_domains[i];
+		cJSON *o = cJSON_CreateObject();
+
+		if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			return false;
+		}
+		ok = add_str(o, "project", d->project) &&
+		    add_str(o, "reference", d->reference) &&
+		    add_str(o, "name", d->deployment_name) &&
+		    add_str(o, "domain", d->domain) &&
+		    add_str(o, "destination", desired_destination_name(d->destination));
+	}
+	return ok;
 }

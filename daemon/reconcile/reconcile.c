@@ -50,8 +50,10 @@ reconciler_init(struct reconciler *r, uv_loop_t *loop, struct api_client *c,
 	r->ledger_path = join(cfg->state_dir, "ledger.json");
 	r->audit_path = join(cfg->state_dir, "actions.jsonl");
 	r->intents_path = join(cfg->state_dir, "intents.jsonl");
+	r->keys_dir = cfg->keys_dir ? strdup(cfg->keys_dir) : join(cfg->state_dir, "keys");
+	r->cfg.keys_dir = r->keys_dir;
 	if (r->state_dir == NULL || r->ledger_path == NULL || r->audit_path == NULL ||
-	    r->intents_path == NULL) {
+	    r->intents_path == NULL || r->keys_dir == NULL) {
 		reconciler_cleanup(r);
 		return -ENOMEM;
 	}
@@ -69,7 +71,9 @@ reconciler_cleanup(struct reconciler *r)
 	free(r->ledger_path);
 	free(r->audit_path);
 	free(r->intents_path);
+	free(r->keys_dir);
 	r->state_dir = r->ledger_path = r->audit_path = r->intents_path = NULL;
+	r->keys_dir = NULL;
 }
 
 void
@@ -233,7 +237,7 @@ static void
 execute(struct reconciler *r)
 {
 	struct reconcile_outcome *out = r->out;
-	struct execute_paths paths = { r->ledger_path, r->audit_path };
+	struct execute_paths paths = { r->ledger_path, r->audit_path, r->keys_dir };
 	char err[256] = "";
 	int rc;
 
@@ -354,8 +358,8 @@ on_observed(void *arg, int rc, const char *error, struct observed_state *os)
 static void
 observe(struct reconciler *r)
 {
-	int rc = observe_start(r->client, r->team, r->ds, &r->ledger,
-	    r->cfg.plan.prune, on_observed, r);
+	int rc = observe_start_keys(r->client, r->team, r->ds, &r->ledger,
+	    r->cfg.plan.prune, r->keys_dir, on_observed, r);
 
 	if (rc != 0)
 		fail(r, rc, "cannot start the observation: %s", strerror(-rc));
@@ -536,8 +540,8 @@ reconcile_start(struct reconciler *r, const struct desired_state *ds,
 	if (r->team == 0)
 		rc = api_token_details(r->client, on_team, r);
 	else
-		rc = observe_start(r->client, r->team, ds, &r->ledger,
-		    r->cfg.plan.prune, on_observed, r);
+		rc = observe_start_keys(r->client, r->team, ds, &r->ledger,
+		    r->cfg.plan.prune, r->keys_dir, on_observed, r);
 	if (rc != 0) {
 		log_errorx("cannot send the first request: %s", strerror(-rc));
 		free(r->out);

@@ -19,6 +19,7 @@ struct reconcile_config {
 	struct plan_settings plan;
 	const char *state_dir;    /* ledger.json and actions.jsonl live here */
 	unsigned concurrency;     /* actions in flight at most (0: no limit) */
+	const char *keys_dir;     /* deploy key secrets; NULL: state_dir/keys */
 };
 
 struct reconcile_outcome {
@@ -48,6 +49,7 @@ struct reconciler {
 	char *state_dir;
 	char *ledger_path;
 	char *audit_path;
+	char *keys_dir;
 	char *intents_path;
 	struct intents intents;   /* open create intents, read with the ledger */
 	bool intents_clean;       /* the file is exactly `intents`: appendable */

@@ -32,6 +32,9 @@ struct daemon_last {
 	size_t n_drift;
 	struct status_blocked *blocked;
 	size_t n_blocked;
+	struct status_pending_domain *pending_domains;   /* SPEC section 9 */
+	size_t n_pending_domains;
+	size_t managed_env_vars, managed_domains, managed_deploy_keys;
 	char **strings;            /* every string the arrays above point to */
 	size_t n_strings;
 };

@@ -29,6 +29,7 @@ daemon_last_clear(struct daemon_last *l)
 	free(l->strings);
 	free(l->drift);
 	free(l->blocked);
+	free(l->pending_domains);
 	free(l->error);
 	memset(l, 0, sizeof(*l));
 }
@@ -49,7 +50,7 @@ static void
 remember(struct daemon_last *l, const struct reconcile_outcome *o, int code)
 {
 	const struct plan *p = &o->plan;
-	size_t cap = p->n_drift * 5 + p->n_blocked * 2;
+	size_t cap = p->n_drift * 5 + p->n_blocked * 2 + p->n_pending_domains * 3;
 
 	daemon_last_clear(l);
 	l->finished = (int64_t)time(NULL);
@@ -59,14 +60,19 @@ remember(struct daemon_last *l, const struct reconcile_outcome *o, int code)
 		l->error = strdup(o->error);
 	l->n_create = (unsigned)plan_count(p, PLAN_CREATE);
 	l->n_delete = (unsigned)plan_count(p, PLAN_DELETE);
-	l->n_update = (unsigned)(plan_count(p, PLAN_UPDATE) + plan_count(p, PLAN_RENAME));
 	l->n_failed = (unsigned)o->n_failed;
+	l->n_update = (unsigned)plan_count_updates(p);
+	l->managed_env_vars = p->n_managed_env_vars;
+	l->managed_domains = p->n_managed_domains;
+	l->managed_deploy_keys = p->n_managed_deploy_keys;
 	if (cap == 0)
 		return;
 	l->strings = calloc(cap, sizeof(*l->strings));
 	l->drift = calloc(p->n_drift + 1, sizeof(*l->drift));
 	l->blocked = calloc(p->n_blocked + 1, sizeof(*l->blocked));
-	if (l->strings == NULL || l->drift == NULL || l->blocked == NULL) {
+	l->pending_domains = calloc(p->n_pending_domains + 1, sizeof(*l->pending_domains));
+	if (l->strings == NULL || l->drift == NULL || l->blocked == NULL ||
+	    l->pending_domains == NULL) {
 		log_errorx("status: out of memory keeping the last reconcile");
 		return;
 	}
@@ -83,6 +89,14 @@ remember(struct daemon_last *l, const struct reconcile_outcome *o, int code)
 		struct status_blocked *s = &l->blocked[l->n_blocked++];
 		s->guard = guard_name(p->blocked[i].guard);
 		s->message = keep(l, p->blocked[i].message, cap);
+	}
+	for (size_t i = 0; i < p->n_pending_domains; i++) {
+		const struct plan_pending_domain *d = &p->pending_domains[i];
+		struct status_pending_domain *s = &l->pending_domains[l->n_pending_domains++];
+		s->project = keep(l, d->project, cap);
+		s->reference = keep(l, d->reference, cap);
+		s->domain = keep(l, d->domain, cap);
+		s->destination = desired_destination_name(d->destination);
 	}
 }
 
@@ -101,6 +115,12 @@ daemon_report(struct daemon *d, const struct reconcile_outcome *o)
 	if (o->rc == 0) {
 		metrics_set(d->metrics, METRIC_DRIFT_RESOURCES, (double)o->plan.n_drift);
 		metrics_set(d->metrics, METRIC_OBSERVED_PROJECTS, (double)o->observed.n_projects);
+		metrics_set(d->metrics, METRIC_MANAGED_ENV_VARS, (double)o->plan.n_managed_env_vars);
+		metrics_set(d->metrics, METRIC_MANAGED_DOMAINS, (double)o->plan.n_managed_domains);
+		metrics_set(d->metrics, METRIC_MANAGED_DEPLOY_KEYS,
+		    (double)o->plan.n_managed_deploy_keys);
+		metrics_set(d->metrics, METRIC_DOMAINS_PENDING,
+		    (double)o->plan.n_pending_domains);
 		for (size_t i = 0; i < o->plan.n_blocked; i++)
 			metrics_guard(d->metrics, guard_name(o->plan.blocked[i].guard));
 	}
@@ -230,6 +250,11 @@ daemon_status_json(void *arg)
 		.n_drift = d->last.n_drift,
 		.blocked = d->last.blocked,
 		.n_blocked = d->last.n_blocked,
+		.pending_domains = d->last.pending_domains,
+		.n_pending_domains = d->last.n_pending_domains,
+		.managed_env_vars = d->last.managed_env_vars,
+		.managed_domains = d->last.managed_domains,
+		.managed_deploy_keys = d->last.managed_deploy_keys,
 		.desired_path = d->settings.desired,
 		.desired_follow = daemon_follow(d),
 		.desired_fingerprint = d->desired ? fp : NULL,

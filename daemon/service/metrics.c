@@ -69,6 +69,18 @@ static const struct mdef defs[METRIC_COUNT] = {
 	[METRIC_LAST_SUCCESS_TIMESTAMP] = { METRICS_PREFIX "last_success_timestamp_seconds",
 	    MT_GAUGE, "Unix time of the last reconcile that ended ok (0: none yet).",
 	    0, { NULL }, NULL, 0 },
+	[METRIC_MANAGED_ENV_VARS] = { METRICS_PREFIX "managed_env_vars", MT_GAUGE,
+	    "Default environment variables the files declare on projects found live or created, at the last complete observation.",
+	    0, { NULL }, NULL, 0 },
+	[METRIC_MANAGED_DOMAINS] = { METRICS_PREFIX "managed_domains", MT_GAUGE,
+	    "Custom domains the files declare on deployments found live or created, at the last complete observation.",
+	    0, { NULL }, NULL, 0 },
+	[METRIC_MANAGED_DEPLOY_KEYS] = { METRICS_PREFIX "managed_deploy_keys", MT_GAUGE,
+	    "Deploy keys the files declare on deployments found live or created, at the last complete observation.",
+	    0, { NULL }, NULL, 0 },
+	[METRIC_DOMAINS_PENDING] = { METRICS_PREFIX "domains_pending_verification", MT_GAUGE,
+	    "Declared custom domains that are live but not verified yet, at the last complete observation.",
+	    0, { NULL }, NULL, 0 },
 	[METRIC_DESIRED_RELOADS_TOTAL] = { METRICS_PREFIX "desired_reloads_total",
 	    MT_COUNTER,
 	    "Reloads of the desired state, by what found the files changed (watch, timer, sighup, api).",
@@ -83,7 +95,7 @@ static const char *const known_results[] = {
 	METRICS_RESULT_OK, METRICS_RESULT_ERROR, METRICS_RESULT_BLOCKED
 };
 static const char *const known_guards[] = {
-	"empty_desired", "max_deletes", "protected", "conflict"
+	"empty_desired", "max_deletes", "protected", "conflict", "key_file_missing"
 };
 static const char *const known_triggers[] = {
 	METRICS_TRIGGER_WATCH, METRICS_TRIGGER_TIMER, METRICS_TRIGGER_SIGHUP,

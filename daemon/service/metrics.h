@@ -28,6 +28,11 @@ enum metric_id {
 	METRIC_GUARD_BLOCKED_TOTAL,        /* counter {guard} */
 	METRIC_DESIRED_STATE_ERRORS,       /* gauge */
 	METRIC_LAST_SUCCESS_TIMESTAMP,     /* gauge, unix seconds */
+	/* SPEC section 9, from the last complete observation: */
+	METRIC_MANAGED_ENV_VARS,           /* gauge */
+	METRIC_MANAGED_DOMAINS,            /* gauge */
+	METRIC_MANAGED_DEPLOY_KEYS,        /* gauge */
+	METRIC_DOMAINS_PENDING,            /* gauge */
 	METRIC_DESIRED_RELOADS_TOTAL,      /* counter {trigger} */
 	METRIC_WATCH_FAILURES_TOTAL,       /* counter {reason} */
 	METRIC_COUNT
@@ -84,8 +89,8 @@ int metrics_reconcile(struct metrics *m, const char *result, double seconds,
  * a concrete path; status <= 0 (no HTTP answer) is counted as "error". */
 int metrics_api_request(struct metrics *m, const char *route, long status,
     double seconds);
-/* One action: op "create"/"delete", kind "project"/"deployment",
- * result "ok"/"error". */
+/* One action: op "create"/"delete"/"update", kind "project"/"deployment"/
+ * "env"/"domain"/"deploy_key", result "ok"/"error". */
 int metrics_action(struct metrics *m, const char *op, const char *kind,
     const char *result);
 /* A guard held something back ("empty_desired", "max_deletes", ...). */

@@ -514,6 +514,30 @@ push(cJSON *a, cJSON *v, bool *ok)
 	}
 }
 
+/* SPEC section 9: the domains waiting for verification (by name) and
+ * what the files manage. */
+static void
+extras_json(cJSON *o, const struct status_snapshot *s, bool *ok)
+{
+	cJSON *pending = cJSON_CreateArray(), *managed = cJSON_CreateObject();
+
+	for (size_t i = 0; pending && i < s->n_pending_domains; i++) {
+		const struct status_pending_domain *d = &s->pending_domains[i];
+		cJSON *e = cJSON_CreateObject();
+
+		put(e, "project", str_or_null(d->project), ok);
+		put(e, "reference", str_or_null(d->reference), ok);
+		put(e, "domain", str_or_null(d->domain), ok);
+		put(e, "destination", str_or_null(d->destination), ok);
+		push(pending, e, ok);
+	}
+	put(o, "pending_domains", pending, ok);
+	put(managed, "env_vars", jsonint_create((int64_t)s->managed_env_vars), ok);
+	put(managed, "domains", jsonint_create((int64_t)s->managed_domains), ok);
+	put(managed, "deploy_keys", jsonint_create((int64_t)s->managed_deploy_keys), ok);
+	put(o, "managed", managed, ok);
+}
+
 /* Every integer of the document is written exactly (jsonint.h), as the
  * plan's JSON writes ids: a count or an id through a double is rounded
  * from 2^53 on. */
@@ -556,6 +580,7 @@ last_reconcile(const struct status_snapshot *s, bool *ok)
 		push(blocked, e, ok);
 	}
 	put(o, "blocked", blocked, ok);
+	extras_json(o, s, ok);
 	return o;
 }
 

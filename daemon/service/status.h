@@ -72,6 +72,14 @@ struct status_blocked {
 	const char *message;
 };
 
+/* A declared custom domain that is live but not verified yet. */
+struct status_pending_domain {
+	const char *project;
+	const char *reference;
+	const char *domain;
+	const char *destination;
+};
+
 /* Plain data the daemon fills from its last reconcile; strings are
  * borrowed, NULL is written as null. Times are unix seconds, 0: never. */
 struct status_snapshot {
@@ -89,11 +97,16 @@ struct status_snapshot {
 	int64_t last_success;
 	int64_t last_observation;    /* last complete observation */
 	unsigned n_create, n_delete, n_failed;   /* the summary */
-	unsigned n_update;                       /* updates and renames */
+	unsigned n_update;                       /* updates and renames, env
+	                                          * updates among them */
 	const struct status_drift *drift;
 	size_t n_drift;
 	const struct status_blocked *blocked;
 	size_t n_blocked;
+	/* SPEC section 9 (last complete observation): */
+	const struct status_pending_domain *pending_domains;
+	size_t n_pending_domains;
+	size_t managed_env_vars, managed_domains, managed_deploy_keys;
 
 	const char *desired_path;
 	const char *desired_follow;  /* "watch" or "poll": how changes are seen */

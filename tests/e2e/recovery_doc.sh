@@ -19,8 +19,8 @@ desired a.yaml <<'YAML'
 projects:
   - name: shop
     deployments:
-      - {reference: staging, type: dev}
-      - {reference: review-1, type: preview}
+      - {reference: staging, type: dev, deploy_keys: [ci, gone-key]}
+      - {reference: review-1, type: preview, deploy_keys: [rk]}
   - name: gone-soon
   - name: ours-later-removed
 YAML
@@ -30,26 +30,29 @@ desired a.yaml <<'YAML'
 projects:
   - name: shop
     deployments:
-      - {reference: staging, type: dev}
-      - {reference: review-1, type: preview}
+      - {reference: staging, type: dev, deploy_keys: [ci]}
+      - {reference: review-1, type: preview, deploy_keys: [rk]}
   - name: gone-soon
     state: absent
   - name: ours-later-removed
 YAML
-cp_expect 0 apply --team 1
+cp_expect 0 apply --team 1 --prune owned
 # Made by hand: never ours.
 sim_post /teams/1/create_project '{"projectName":"manual"}' >/dev/null
 
 # The rebuilt ledger names what the real one names (protect marks aside:
 # the page says the next reconcile records them again).
 norm='{p: [.projects[] | {id, name, created}] | sort_by(.id),
-       d: [.deployments[] | {name, projectId, project, reference, created}] | sort_by(.name)}'
+       d: [.deployments[] | {name, projectId, project, reference, created}] | sort_by(.name),
+       k: [.deployKeys[] | {deployment, name}] | sort_by(.deployment, .name)}'
 jq -s -f "$prog" "$CP_STATE/actions.jsonl" >"$CP_WORK/rebuilt.json" ||
 	e2e_fail "the documented jq program failed on actions.jsonl"
 assert_eq "$(jq -cS "$norm" "$CP_WORK/rebuilt.json")" "$(jq -cS "$norm" "$CP_STATE/ledger.json")" \
 	"rebuilt ledger"
 assert_eq "$(jq '[.projects[] | select(.name == "gone-soon")] | length' "$CP_WORK/rebuilt.json")" 0 \
 	"a deleted project is not in the rebuilt ledger"
+assert_eq "$(jq -c '[.deployKeys[].name] | sort' "$CP_WORK/rebuilt.json")" '["ci","rk"]' \
+	"deploy keys rebuilt, the deleted one left out"
 
 # Lose the ledger: owned prunes nothing.
 desired a.yaml <<'YAML'

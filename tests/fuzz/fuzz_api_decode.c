@@ -138,6 +138,76 @@ check_page(int rc, const struct api_page *pg)
 		FUZZ_CHECK(!pg->has_more && pg->next_cursor == NULL);
 }
 
+/* SPEC section 9: env pages (each entry a known type, a name, a value; at
+ * most 4 per item, no type twice for one name in one item), domains (a
+ * known destination, the deployment given), deploy keys (a name) and a
+ * created key's secret (non-empty). */
+static void
+check_extras(const char *body, size_t size)
+{
+	struct observed_env_var *env = NULL;
+	struct observed_domain *dom = NULL;
+	struct observed_deploy_key *keys = NULL;
+	struct api_page page;
+	char err[ERRLEN], *secret = NULL;
+	size_t n = 0;
+	int rc;
+
+	err[0] = '\0';
+	rc = api_decode_env_page(body, size, 7, &env, &n, &page, err, sizeof(err));
+	check_err(rc, err);
+	check_accept(rc);
+	check_page(rc, &page);
+	FUZZ_CHECK(rc == 0 || (env == NULL && n == 0));
+	FUZZ_CHECK(rc != 0 || n <= 4 * page.n_items);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		FUZZ_CHECK(env[i].project_id == 7 && (unsigned)env[i].type <= DEP_CUSTOM);
+		FUZZ_CHECK(env[i].name != NULL && env[i].name[0] != '\0' && env[i].value != NULL);
+		check_shown(env[i].name);
+	}
+	for (size_t i = 0; i < n; i++)
+		observed_env_var_clear(&env[i]);
+	free(env);
+	api_page_clear(&page);
+
+	err[0] = '\0';
+	n = 0;
+	rc = api_decode_domains(body, size, "happy-otter-1", &dom, &n, err, sizeof(err));
+	check_err(rc, err);
+	check_accept(rc);
+	FUZZ_CHECK(rc == 0 || (dom == NULL && n == 0));
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		FUZZ_CHECK(dom[i].domain != NULL && strcmp(dom[i].deployment, "happy-otter-1") == 0);
+		FUZZ_CHECK(dom[i].destination == DESIRED_DEST_CONVEX_CLOUD ||
+		    dom[i].destination == DESIRED_DEST_CONVEX_SITE);
+		check_shown(dom[i].domain);
+	}
+	for (size_t i = 0; i < n; i++)
+		observed_domain_clear(&dom[i]);
+	free(dom);
+
+	err[0] = '\0';
+	n = 0;
+	rc = api_decode_deploy_keys(body, size, "happy-otter-1", &keys, &n, err, sizeof(err));
+	check_err(rc, err);
+	check_accept(rc);
+	FUZZ_CHECK(rc == 0 || (keys == NULL && n == 0));
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		FUZZ_CHECK(keys[i].name != NULL && !keys[i].secret_file);
+		check_shown(keys[i].name);
+	}
+	for (size_t i = 0; i < n; i++)
+		observed_deploy_key_clear(&keys[i]);
+	free(keys);
+
+	err[0] = '\0';
+	rc = api_decode_created_deploy_key(body, size, &secret, err, sizeof(err));
+	check_err(rc, err);
+	check_accept(rc);
+	FUZZ_CHECK(rc == 0 ? (secret != NULL && secret[0] != '\0') : secret == NULL);
+	free(secret);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -239,5 +309,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_accept(rc);
 	FUZZ_CHECK(memchr(code, '\0', sizeof(code)) != NULL);
 	FUZZ_CHECK(memchr(message, '\0', sizeof(message)) != NULL);
+	check_extras(body, size);
 	return 0;
 }

@@ -72,7 +72,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct intents in, back;
-	struct observed_state os = { ps, 4, ds, 4 };
+	struct observed_state os = { .projects = ps, .n_projects = 4,
+	    .deployments = ds, .n_deployments = 4 };
 	struct desired_state desired = { .projects = dps, .n_projects = 2 };
 	struct intents_report rep;
 	struct ledger l = { 0 };

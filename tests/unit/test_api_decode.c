@@ -534,6 +534,158 @@ test_nul_and_trailing_refused(void **state)
 	}
 }
 
+
+/* ---- SPEC section 9 ---------------------------------------------------- */
+
+static void
+test_env_page(void **state)
+{
+	const char *body = "{\"items\":["
+	    "{\"deploymentTypes\":[\"dev\",\"prod\"],\"name\":\"SITE_URL\",\"value\":\"https://x\"},"
+	    "{\"deploymentTypes\":[\"preview\",\"preview\"],\"name\":\"A\",\"value\":\"\"},"
+	    "{\"deploymentTypes\":[],\"name\":\"NONE\",\"value\":\"v\"}],"
+	    "\"pagination\":{\"hasMore\":true,\"nextCursor\":\"c2\"}}";
+	struct observed_env_var *v;
+	struct api_page page;
+	char err[256];
+	size_t n;
+	(void)state;
+
+	assert_int_equal(api_decode_env_page(body, strlen(body), 44, &v, &n, &page,
+	    err, sizeof(err)), 0);
+	/* Groups expanded, a type named twice counted once. */
+	assert_int_equal(n, 3);
+	assert_int_equal(page.n_items, 3);
+	assert_true(page.has_more);
+	assert_string_equal(page.next_cursor, "c2");
+	assert_int_equal(v[0].project_id, 44);
+	assert_int_equal(v[0].type, DEP_DEV);
+	assert_int_equal(v[1].type, DEP_PROD);
+	assert_string_equal(v[1].name, "SITE_URL");
+	assert_string_equal(v[1].value, "https://x");
+	assert_int_equal(v[2].type, DEP_PREVIEW);
+	assert_string_equal(v[2].value, "");
+	for (size_t i = 0; i < n; i++)
+		observed_env_var_clear(&v[i]);
+	free(v);
+	api_page_clear(&page);
+}
+
+/* A bad item is named; its value is never quoted. */
+static void
+test_env_page_errors(void **state)
+{
+	static const struct { const char *body, *want; } rows[] = {
+	    { "{\"items\":[{\"deploymentTypes\":[\"qa\"],\"name\":\"A\",\"value\":\"s3cret-v\"}],"
+	      "\"pagination\":{\"hasMore\":false}}", "items[0].deploymentTypes: an unknown deployment type" },
+	    { "{\"items\":[{\"deploymentTypes\":[\"dev\"],\"name\":\"A\",\"value\":7}],"
+	      "\"pagination\":{\"hasMore\":false}}", "items[0].value: expected a string" },
+	    { "{\"items\":[{\"deploymentTypes\":[\"dev\"],\"value\":\"s3cret-v\"}],"
+	      "\"pagination\":{\"hasMore\":false}}", "items[0].name: expected a non-empty string" },
+	    { "{\"items\":[{\"deploymentTypes\":\"dev\",\"name\":\"A\",\"value\":\"s3cret-v\"}],"
+	      "\"pagination\":{\"hasMore\":false}}", "items[0].deploymentTypes: expected an array" },
+	    { "{\"items\":[]}", "pagination: missing" },
+	};
+	struct observed_env_var *v;
+	struct api_page page;
+	char err[256];
+	size_t n;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(api_decode_env_page(rows[i].body, strlen(rows[i].body), 1,
+		    &v, &n, &page, err, sizeof(err)), -EBADMSG);
+		assert_string_equal(err, rows[i].want);
+		assert_null(strstr(err, "s3cret"));
+		assert_null(v);
+		assert_int_equal(n, 0);
+		assert_null(page.next_cursor);
+	}
+}
+
+static void
+test_domains(void **state)
+{
+	const char *body = "{\"domains\":["
+	    "{\"creationTime\":5,\"deploymentName\":\"x\",\"domain\":\"a.example.com\","
+	    "\"requestDestination\":\"convexCloud\",\"verificationTime\":null},"
+	    "{\"creationTime\":6,\"domain\":\"b.example.com\","
+	    "\"requestDestination\":\"convexSite\",\"verificationTime\":1700000000000}]}";
+	struct observed_domain *d;
+	char err[256];
+	size_t n;
+	(void)state;
+
+	assert_int_equal(api_decode_domains(body, strlen(body), "happy-otter-1", &d, &n,
+	    err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(d[0].deployment, "happy-otter-1");
+	assert_string_equal(d[0].domain, "a.example.com");
+	assert_int_equal(d[0].destination, DESIRED_DEST_CONVEX_CLOUD);
+	assert_int_equal(d[0].verification_time, 0);
+	assert_int_equal(d[0].create_time, 5);
+	assert_int_equal(d[1].destination, DESIRED_DEST_CONVEX_SITE);
+	assert_int_equal(d[1].verification_time, 1700000000000LL);
+	for (size_t i = 0; i < n; i++)
+		observed_domain_clear(&d[i]);
+	free(d);
+
+	body = "{\"domains\":[{\"domain\":\"a.example.com\",\"requestDestination\":\"convexMoon\"}]}";
+	assert_int_equal(api_decode_domains(body, strlen(body), "x", &d, &n, err,
+	    sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "domains[0].requestDestination: unknown destination \"convexMoon\"");
+	body = "[]";
+	assert_int_equal(api_decode_domains(body, strlen(body), "x", &d, &n, err,
+	    sizeof(err)), -EBADMSG);
+	body = "{\"domains\":[]}";
+	assert_int_equal(api_decode_domains(body, strlen(body), "x", &d, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	assert_null(d);
+}
+
+static void
+test_deploy_keys(void **state)
+{
+	const char *body = "[{\"allowedActions\":[],\"creationTime\":7,\"id\":500000000,"
+	    "\"name\":\"ci\"},{\"creationTime\":8,\"id\":500000001,\"name\":\"x.y\"}]";
+	struct observed_deploy_key *k;
+	char err[256], *secret;
+	size_t n;
+	(void)state;
+
+	assert_int_equal(api_decode_deploy_keys(body, strlen(body), "happy-otter-1", &k,
+	    &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(k[0].name, "ci");
+	assert_string_equal(k[1].deployment, "happy-otter-1");
+	assert_int_equal(k[1].create_time, 8);
+	assert_false(k[0].secret_file);
+	for (size_t i = 0; i < n; i++)
+		observed_deploy_key_clear(&k[i]);
+	free(k);
+	/* Keys are matched by name: one without is refused. */
+	body = "[{\"creationTime\":7,\"id\":500000000}]";
+	assert_int_equal(api_decode_deploy_keys(body, strlen(body), "x", &k, &n, err,
+	    sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "[0].name: missing");
+
+	body = "{\"deployKey\":\"prod:happy-otter-1|eyJ2MiI6Isecret\"}";
+	assert_int_equal(api_decode_created_deploy_key(body, strlen(body), &secret, err,
+	    sizeof(err)), 0);
+	assert_string_equal(secret, "prod:happy-otter-1|eyJ2MiI6Isecret");
+	free(secret);
+	body = "{\"deployKey\":\"\"}";
+	assert_int_equal(api_decode_created_deploy_key(body, strlen(body), &secret, err,
+	    sizeof(err)), -EBADMSG);
+	assert_null(secret);
+	body = "{\"deployKey\":\"prod:a|eyJ";   /* cut short: never quoted */
+	assert_int_equal(api_decode_created_deploy_key(body, strlen(body), &secret, err,
+	    sizeof(err)), -EBADMSG);
+	assert_null(strstr(err, "eyJ"));
+}
+
 int
 main(void)
 {
@@ -550,6 +702,10 @@ main(void)
 		cmocka_unit_test(test_error_body),
 		cmocka_unit_test(test_length_respected),
 		cmocka_unit_test(test_nul_and_trailing_refused),
+		cmocka_unit_test(test_env_page),
+		cmocka_unit_test(test_env_page_errors),
+		cmocka_unit_test(test_domains),
+		cmocka_unit_test(test_deploy_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,8 +103,8 @@ run_plan(struct run *r)
 static void
 run_start(struct run *r, unsigned limit)
 {
-	struct execute_paths none = { NULL, NULL };
-	struct execute_paths files = { r->e->ledger_path, r->e->audit_path };
+	struct execute_paths none = { NULL, NULL, NULL };
+	struct execute_paths files = { r->e->ledger_path, r->e->audit_path, NULL };
 	cJSON *lines = audit_lines(r->e->audit_path);
 
 	r->audit_base = lines != NULL ? cJSON_GetArraySize(lines) : 0;

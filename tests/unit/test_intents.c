@@ -277,7 +277,8 @@ static struct observed_deployment live_blog_deps[] = {
 static void
 test_from_plan(void **state)
 {
-	struct observed_state os = { live_blog, 1, live_blog_deps, 1 };
+	struct observed_state os = { .projects = live_blog, .n_projects = 1,
+	    .deployments = live_blog_deps, .n_deployments = 1 };
 	struct plan_settings set = { .prune = PRUNE_NONE, .max_deletes = 10 };
 	struct intents in = { 0 };
 	struct plan p;
@@ -349,7 +350,8 @@ test_adopts_one(void **state)
 		{ .id = 2, .name = "dry-dog-2", .project_id = 9007199254740993LL,
 		  .type = DEP_DEV, .reference = "staging", .create_time = T0 + 30 },
 	};
-	struct observed_state os = { ps, 2, ds, 2 };
+	struct observed_state os = { .projects = ps, .n_projects = 2,
+	    .deployments = ds, .n_deployments = 2 };
 	struct intents in = { 0 };
 	struct ledger l = { 0 };
 	struct intents_report rep;
@@ -396,7 +398,8 @@ test_skew(void **state)
 	struct observed_project ps[] = {
 		{ .id = 11, .name = "shop", .create_time = 0 },
 	};
-	struct observed_state os = { ps, 1, NULL, 0 };
+	struct observed_state os = { .projects = ps, .n_projects = 1,
+	    .deployments = NULL, .n_deployments = 0 };
 	struct intents_report rep;
 	(void)state;
 
@@ -438,7 +441,8 @@ test_completed(void **state)
 		{ .id = 5, .name = "shop", .create_time = T0 + 1 },
 		{ .id = 6, .name = "shop", .create_time = T0 + 2 },
 	};
-	struct observed_state os = { ps, 2, NULL, 0 };
+	struct observed_state os = { .projects = ps, .n_projects = 2,
+	    .deployments = NULL, .n_deployments = 0 };
 	struct intents in = { 0 };
 	struct ledger l = { 0 };
 	struct intents_report rep;
@@ -475,7 +479,8 @@ test_conflict(void **state)
 		{ .id = 3, .name = "old-owl-3", .project_id = 21, .type = DEP_PROD,
 		  .reference = "production", .create_time = T0 - 100 * MINUTE },
 	};
-	struct observed_state os = { ps, 1, ds, 3 };
+	struct observed_state os = { .projects = ps, .n_projects = 1,
+	    .deployments = ds, .n_deployments = 3 };
 	struct plan_settings set = { .prune = PRUNE_ALL, .max_deletes = 10 };
 	struct intents in = { 0 }, back;
 	struct ledger l = { 0 };
@@ -552,7 +557,8 @@ test_expired(void **state)
 	struct observed_project ps[] = {
 		{ .id = 31, .name = "shop", .create_time = T0 + INTENTS_MAX_AGE_MS },
 	};
-	struct observed_state os = { ps, 1, NULL, 0 };
+	struct observed_state os = { .projects = ps, .n_projects = 1,
+	    .deployments = NULL, .n_deployments = 0 };
 	struct intents in = { 0 };
 	struct ledger l = { 0 };
 	struct intents_report rep;
@@ -583,7 +589,8 @@ test_unmatched(void **state)
 		{ .id = 41, .name = "blog", .create_time = T0 - 100 * MINUTE },
 		{ .id = 42, .name = "undeclared", .create_time = T0 - 100 * MINUTE },
 	};
-	struct observed_state os = { ps, 2, NULL, 0 };
+	struct observed_state os = { .projects = ps, .n_projects = 2,
+	    .deployments = NULL, .n_deployments = 0 };
 	struct intents in = { 0 };
 	struct ledger l = { 0 };
 	struct intents_report rep;
@@ -611,7 +618,8 @@ test_unmatched(void **state)
 static void
 test_settle(void **state)
 {
-	struct observed_state os = { live_blog, 1, live_blog_deps, 1 };
+	struct observed_state os = { .projects = live_blog, .n_projects = 1,
+	    .deployments = live_blog_deps, .n_deployments = 1 };
 	struct plan_settings set = { .prune = PRUNE_NONE, .max_deletes = 10 };
 	struct action_result r[4];
 	struct intents in = { 0 };

@@ -488,6 +488,72 @@ test_many_sorted(void **state)
 	ledger_clear(&l);
 }
 
+
+/* SPEC section 9: the keys this tool created, by name only, kept through a
+ * save and load, forgotten once gone; an older ledger without them loads. */
+static void
+test_deploy_keys(void **state)
+{
+	struct ledger l = { 0 }, back = { 0 };
+	struct observed_state os = { 0 };
+	struct observed_deployment deps[2] = { { 0 } };
+	struct observed_deploy_key live[1] = { { 0 } };
+	struct observed_listed listed[1] = { { 0 } };
+	struct desired_state ds = { 0 };
+	char err[256], *text;
+	(void)state;
+
+	assert_int_equal(ledger_add_deploy_key(&l, "b-dep", "ci"), 0);
+	assert_int_equal(ledger_add_deploy_key(&l, "a-dep", "z"), 0);
+	assert_int_equal(ledger_add_deploy_key(&l, "a-dep", "a"), 0);
+	assert_int_equal(ledger_add_deploy_key(&l, "a-dep", "a"), 0);
+	assert_int_equal(ledger_add_deploy_key(&l, "c-dep", "k"), 0);
+	assert_int_equal(l.n_deploy_keys, 4);
+	assert_string_equal(l.deploy_keys[0].name, "a");
+	assert_non_null(ledger_find_deploy_key(&l, "b-dep", "ci"));
+	assert_null(ledger_find_deploy_key(&l, "b-dep", "a"));
+	text = ledger_to_json(&l);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"deployKeys\""));
+	assert_int_equal(ledger_from_json(text, strlen(text), &back, err, sizeof(err)), 0);
+	free(text);
+	assert_int_equal(back.n_deploy_keys, 4);
+	assert_non_null(ledger_find_deploy_key(&back, "a-dep", "z"));
+	ledger_clear(&back);
+
+	/* a-dep listed with only "a" live: "z" goes; b-dep not listed: kept;
+	 * c-dep gone: its key goes. */
+	deps[0].name = (char *)"a-dep";
+	deps[1].name = (char *)"b-dep";
+	live[0].deployment = (char *)"a-dep";
+	live[0].name = (char *)"a";
+	listed[0].kind = LISTED_DEPLOY_KEYS;
+	listed[0].deployment = (char *)"a-dep";
+	os.deployments = deps;
+	os.n_deployments = 2;
+	os.deploy_keys = live;
+	os.n_deploy_keys = 1;
+	os.listed = listed;
+	os.n_listed = 1;
+	assert_int_equal(ledger_sync(&l, &ds, &os), 1);
+	assert_int_equal(l.n_deploy_keys, 2);
+	assert_non_null(ledger_find_deploy_key(&l, "a-dep", "a"));
+	assert_non_null(ledger_find_deploy_key(&l, "b-dep", "ci"));
+	assert_int_equal(ledger_sync(&l, &ds, &os), 0);
+	ledger_remove_deploy_key(&l, "a-dep", "a");
+	ledger_forget_deploy_keys_of(&l, "b-dep");
+	assert_int_equal(l.n_deploy_keys, 0);
+	ledger_clear(&l);
+
+	/* Written before keys existed: no "deployKeys", none. A bad one is damage. */
+	text = (char *)"{\"version\":1,\"projects\":[],\"deployments\":[]}";
+	assert_int_equal(ledger_from_json(text, strlen(text), &back, err, sizeof(err)), 0);
+	assert_int_equal(back.n_deploy_keys, 0);
+	text = (char *)"{\"version\":1,\"projects\":[],\"deployments\":[],\"deployKeys\":[{\"name\":\"x\"}]}";
+	assert_int_equal(ledger_from_json(text, strlen(text), &back, err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "a deploy key entry lacks deployment or name");
+}
+
 int
 main(void)
 {
@@ -504,6 +570,7 @@ main(void)
 		cmocka_unit_test(test_sync_forgets_gone),
 		cmocka_unit_test(test_sync_follows_renames),
 		cmocka_unit_test(test_many_sorted),
+		cmocka_unit_test(test_deploy_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,6 +53,10 @@ test_fresh_registry_declares_everything(void **state)
 		{ "convex_provisioner_guard_blocked_total", "counter" },
 		{ "convex_provisioner_desired_state_errors", "gauge" },
 		{ "convex_provisioner_last_success_timestamp_seconds", "gauge" },
+		{ "convex_provisioner_managed_env_vars", "gauge" },
+		{ "convex_provisioner_managed_domains", "gauge" },
+		{ "convex_provisioner_managed_deploy_keys", "gauge" },
+		{ "convex_provisioner_domains_pending_verification", "gauge" },
 		{ "convex_provisioner_desired_reloads_total", "counter" },
 		{ "convex_provisioner_watch_failures_total", "counter" },
 	};
@@ -81,6 +85,7 @@ test_fresh_registry_declares_everything(void **state)
 	assert_true(value_of(&doc, "convex_provisioner_guard_blocked_total{guard=\"empty_desired\"}") == 0);
 	assert_true(value_of(&doc, "convex_provisioner_guard_blocked_total{guard=\"protected\"}") == 0);
 	assert_true(value_of(&doc, "convex_provisioner_guard_blocked_total{guard=\"conflict\"}") == 0);
+	assert_true(value_of(&doc, "convex_provisioner_guard_blocked_total{guard=\"key_file_missing\"}") == 0);
 	for (size_t i = 0; i < 4; i++) {
 		static const char *const triggers[] = { "watch", "timer", "sighup", "api" };
 		char series[128];

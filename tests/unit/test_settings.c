@@ -498,12 +498,12 @@ static const struct {
 	{ "intervall: 5m\n", "cfg.yaml:1:1: error: unknown key \"intervall\" "
 	  "(expected one of: api_url, team_id, token_file, desired, follow, interval, "
 	  "jitter, concurrency, request_timeout, prune, max_deletes, "
-	  "allow_empty, drift, state_dir, listen, log_level, log_format, "
+	  "allow_empty, drift, state_dir, keys_dir, listen, log_level, log_format, "
 	  "ca_file)\n" },
 	{ "json: true\n", "cfg.yaml:1:1: error: unknown key \"json\" (expected "
 	  "one of: api_url, team_id, token_file, desired, follow, interval, jitter, "
 	  "concurrency, request_timeout, prune, max_deletes, allow_empty, "
-	  "drift, state_dir, listen, log_level, log_format, ca_file)\n" },
+	  "drift, state_dir, keys_dir, listen, log_level, log_format, ca_file)\n" },
 	{ "token: s3cr3t-value\n", "cfg.yaml:1:1: error: the API token may not "
 	  "be in the settings file; use token_file (--token-file), "
 	  "$CREDENTIALS_DIRECTORY/convex-token or the CONVEX_ACCESS_TOKEN "
@@ -527,7 +527,7 @@ static const struct {
 	  "cfg.yaml:2:1: error: unknown key \"bogus\" (expected one of: api_url, "
 	  "team_id, token_file, desired, follow, interval, jitter, concurrency, "
 	  "request_timeout, prune, max_deletes, allow_empty, drift, state_dir, "
-	  "listen, log_level, log_format, ca_file)\n"
+	  "keys_dir, listen, log_level, log_format, ca_file)\n"
 	  "cfg.yaml:3:14: error: concurrency: \"0\" is out of range (1 to 256)\n" },
 };
 

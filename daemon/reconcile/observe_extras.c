@@ -1,0 +1,414 @@
+/* observe_extras.c: the per-resource listings of SPEC section 9 (env of a
+ * project, custom domains and deploy keys of a deployment), started once
+ * the two main chains have matched the declared resources. */
+#include "observe_extras.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "index.h"
+#include "keypath.h"
+
+struct extras_obs;
+
+/* One listing in flight: which resource it is about. */
+struct listing_ctx {
+	struct extras_obs *x;
+	const struct desired_project *dp;
+	const struct desired_deployment *dd;   /* domains and keys */
+	int64_t project_id;
+	char *deployment;                      /* the live deployment's name */
+};
+
+struct extras_obs {
+	struct api_client *client;
+	struct observed_state *os;
+	const char *keys_dir;
+	observe_extras_cb cb;
+	void *arg;
+	size_t cap_env, cap_domains, cap_keys, cap_listed;
+	int pending;
+	int rc;
+	char error[768];
+};
+
+static void
+fail(struct extras_obs *x, int rc, const char *what, const struct listing_ctx *l,
+    const struct api_error *err)
+{
+	char detail[700];
+
+	if (x->rc != 0)
+		return;       /* the first failure is the cause */
+	x->rc = rc;
+	if (err != NULL)
+		api_error_format(err, detail, sizeof(detail));
+	else
+		snprintf(detail, sizeof(detail), "%s", strerror(-rc));
+	if (l->dd != NULL)
+		snprintf(x->error, sizeof(x->error), "listing the %s of deployment "
+		    "\"%s/%s\" (%s): %s", what, l->dp->name, l->dd->reference,
+		    l->deployment, detail);
+	else
+		snprintf(x->error, sizeof(x->error), "listing the %s of project "
+		    "\"%s\" (%lld): %s", what, l->dp->name, (long long)l->project_id,
+		    detail);
+}
+
+/* Room for `more` elements of `size` bytes at the end of *arr. */
+static int
+reserve(void **arr, size_t *cap, size_t n, size_t more, size_t size)
+{
+	size_t ncap = *cap ? *cap : 16;
+	void *p;
+
+	if (n + more <= *cap)
+		return 0;
+	while (ncap < n + more)
+		ncap *= 2;
+	if ((p = realloc(*arr, ncap * size)) == NULL)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static int
+add_listed(struct extras_obs *x, enum observed_listing kind, int64_t project_id,
+    const char *deployment)
+{
+	struct observed_state *os = x->os;
+	struct observed_listed *l;
+
+	if (reserve((void **)&os->listed, &x->cap_listed, os->n_listed, 1,
+	    sizeof(*os->listed)) != 0)
+		return -ENOMEM;
+	l = &os->listed[os->n_listed];
+	memset(l, 0, sizeof(*l));
+	l->kind = kind;
+	l->project_id = project_id;
+	if (deployment != NULL && (l->deployment = strdup(deployment)) == NULL)
+		return -ENOMEM;
+	os->n_listed++;
+	return 0;
+}
+
+static void
+ctx_free(struct listing_ctx *l)
+{
+	free(l->deployment);
+	free(l);
+}
+
+/* One listing ended: the last one reports. */
+static void
+done_one(struct listing_ctx *l)
+{
+	struct extras_obs *x = l->x;
+
+	ctx_free(l);
+	if (--x->pending > 0)
+		return;
+	x->cb(x->arg, x->rc, x->rc ? x->error : NULL);
+	free(x);
+}
+
+static void
+on_env(void *arg, int rc, const struct api_error *err,
+    struct observed_env_var *items, size_t n)
+{
+	struct listing_ctx *l = arg;
+	struct extras_obs *x = l->x;
+	struct observed_state *os = x->os;
+
+	if (rc == 0 && x->rc == 0 &&
+	    (rc = reserve((void **)&os->env_vars, &x->cap_env, os->n_env_vars, n,
+	    sizeof(*items))) == 0 &&
+	    (rc = add_listed(x, LISTED_ENV, l->project_id, NULL)) == 0) {
+		if (n > 0)
+			memcpy(os->env_vars + os->n_env_vars, items, n * sizeof(*items));
+		os->n_env_vars += n;
+		n = 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		observed_env_var_clear(&items[i]);
+	free(items);
+	if (rc != 0)
+		fail(x, rc, "default environment variables", l, err);
+	done_one(l);
+}
+
+static void
+on_domains(void *arg, int rc, const struct api_error *err,
+    struct observed_domain *items, size_t n)
+{
+	struct listing_ctx *l = arg;
+	struct extras_obs *x = l->x;
+	struct observed_state *os = x->os;
+
+	/* Two entries for one domain: only a broken listing says that. */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		for (size_t j = i + 1; rc == 0 && j < n; j++)
+			if (strcmp(items[i].domain, items[j].domain) == 0)
+				rc = -EBADMSG;
+	if (rc == -EBADMSG && err == NULL) {
+		fail(x, rc, "custom domains (a domain listed twice)", l, NULL);
+	} else if (rc == 0 && x->rc == 0 &&
+	    (rc = reserve((void **)&os->domains, &x->cap_domains, os->n_domains, n,
+	    sizeof(*items))) == 0 &&
+	    (rc = add_listed(x, LISTED_DOMAINS, 0, l->deployment)) == 0) {
+		if (n > 0)
+			memcpy(os->domains + os->n_domains, items, n * sizeof(*items));
+		os->n_domains += n;
+		n = 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		observed_domain_clear(&items[i]);
+	free(items);
+	if (rc != 0)
+		fail(x, rc, "custom domains", l, err);
+	done_one(l);
+}
+
+/* The secret file of a declared key: a regular file at its path. */
+static bool
+secret_file_exists(const struct extras_obs *x, const struct listing_ctx *l,
+    const char *key)
+{
+	char rel[KEYPATH_MAX], path[KEYPATH_MAX + 4096];
+	struct stat st;
+
+	if (x->keys_dir == NULL ||
+	    keypath_relative(rel, sizeof(rel), l->dp->name, l->dd->reference, key) != 0)
+		return false;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", x->keys_dir, rel) >= sizeof(path))
+		return false;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void
+on_keys(void *arg, int rc, const struct api_error *err,
+    struct observed_deploy_key *items, size_t n)
+{
+	struct listing_ctx *l = arg;
+	struct extras_obs *x = l->x;
+	struct observed_state *os = x->os;
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		for (size_t j = i + 1; rc == 0 && j < n; j++)
+			if (strcmp(items[i].name, items[j].name) == 0)
+				rc = -EBADMSG;
+	if (rc == -EBADMSG && err == NULL) {
+		fail(x, rc, "deploy keys (a name listed twice)", l, NULL);
+	} else if (rc == 0) {
+		for (size_t i = 0; i < n; i++)
+			for (size_t k = 0; k < l->dd->n_deploy_keys; k++)
+				if (strcmp(items[i].name, l->dd->deploy_keys[k]) == 0)
+					items[i].secret_file = secret_file_exists(x, l,
+					    items[i].name);
+		if (x->rc == 0 &&
+		    (rc = reserve((void **)&os->deploy_keys, &x->cap_keys,
+		    os->n_deploy_keys, n, sizeof(*items))) == 0 &&
+		    (rc = add_listed(x, LISTED_DEPLOY_KEYS, 0, l->deployment)) == 0) {
+			if (n > 0)
+				memcpy(os->deploy_keys + os->n_deploy_keys, items, n * sizeof(*items));
+			os->n_deploy_keys += n;
+			n = 0;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		observed_deploy_key_clear(&items[i]);
+	free(items);
+	if (rc != 0)
+		fail(x, rc, "deploy keys", l, err);
+	done_one(l);
+}
+
+/* ---- matching --------------------------------------------------------- */
+
+/* The live project a declared one stands for: its name, live once; else,
+ * when its name is not live, the one `renamed_from` name that is live
+ * once. NULL when none or ambiguous (a conflict: nothing is done). */
+static const struct observed_project *
+match_project(const struct observed_state *os, const struct index *by_name,
+    const struct desired_project *dp)
+{
+	const struct observed_project *found = NULL;
+	size_t first, n = index_range_str(by_name, dp->name, &first);
+
+	if (n == 1)
+		return &os->projects[by_name->items[first].pos];
+	if (n > 1)
+		return NULL;
+	for (size_t i = 0; i < dp->n_renamed_from; i++) {
+		n = index_range_str(by_name, dp->renamed_from[i], &first);
+		if (n == 0)
+			continue;
+		if (n > 1 || found != NULL)
+			return NULL;
+		found = &os->projects[by_name->items[first].pos];
+	}
+	return found;
+}
+
+/* How many live deployments of the project carry `reference` (one of
+ * them in *out). Two are a conflict (a lost create's answer, SPEC 11): the
+ * plan leaves them alone, so they are not listed. */
+static size_t
+live_refs(const struct observed_state *os, const struct index *by_ref,
+    int64_t project_id, const char *reference,
+    const struct observed_deployment **out)
+{
+	size_t first, n = index_range_str(by_ref, reference, &first), k = 0;
+
+	for (size_t i = first; i < first + n; i++) {
+		if (by_ref->items[i].num != project_id)
+			continue;
+		*out = &os->deployments[by_ref->items[i].pos];
+		k++;
+	}
+	return k;
+}
+
+static const struct observed_deployment *
+match_deployment(const struct observed_state *os, const struct index *by_ref,
+    int64_t project_id, const struct desired_deployment *dd)
+{
+	const struct observed_deployment *found = NULL, *od = NULL;
+	size_t n = live_refs(os, by_ref, project_id, dd->reference, &od);
+
+	if (n == 1)
+		return od;
+	if (n > 1)
+		return NULL;
+	for (size_t i = 0; i < dd->n_renamed_from; i++) {
+		n = live_refs(os, by_ref, project_id, dd->renamed_from[i], &od);
+		if (n == 0)
+			continue;
+		if (n > 1 || found != NULL)
+			return NULL;
+		found = od;
+	}
+	return found;
+}
+
+static bool
+env_declared(const struct desired_project *dp)
+{
+	for (int t = 0; dp->env != NULL && t < 4; t++)
+		if (dp->env[t].declared)
+			return true;
+	return false;
+}
+
+static int
+start_one(struct extras_obs *x, int what, const struct desired_project *dp,
+    const struct desired_deployment *dd, int64_t project_id, const char *deployment)
+{
+	struct listing_ctx *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (l == NULL)
+		return -ENOMEM;
+	l->x = x;
+	l->dp = dp;
+	l->dd = dd;
+	l->project_id = project_id;
+	if (deployment != NULL && (l->deployment = strdup(deployment)) == NULL) {
+		free(l);
+		return -ENOMEM;
+	}
+	x->pending++;
+	if (what == LISTED_ENV)
+		rc = api_list_env(x->client, project_id, on_env, l);
+	else if (what == LISTED_DOMAINS)
+		rc = api_list_custom_domains(x->client, deployment, on_domains, l);
+	else
+		rc = api_list_deploy_keys(x->client, deployment, on_keys, l);
+	if (rc != 0) {
+		x->pending--;
+		ctx_free(l);
+	}
+	return rc;
+}
+
+int
+observe_extras_start(struct api_client *c, const struct desired_state *ds,
+    struct observed_state *os, const char *keys_dir, observe_extras_cb cb,
+    void *arg)
+{
+	struct index by_name, by_ref;
+	struct extras_obs *x;
+	int rc = 0;
+
+	if (index_init(&by_name, os->n_projects) != 0)
+		return -ENOMEM;
+	if (index_init(&by_ref, os->n_deployments) != 0) {
+		index_free(&by_name);
+		return -ENOMEM;
+	}
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		index_free(&by_name);
+		index_free(&by_ref);
+		return -ENOMEM;
+	}
+	x->client = c;
+	x->os = os;
+	x->keys_dir = keys_dir;
+	x->cb = cb;
+	x->arg = arg;
+	for (size_t i = 0; i < os->n_projects; i++)
+		index_set(&by_name, i, os->projects[i].name, os->projects[i].id, i);
+	for (size_t i = 0; i < os->n_deployments; i++)
+		index_set(&by_ref, i, os->deployments[i].reference,
+		    os->deployments[i].project_id, i);
+	index_sort(&by_name);
+	index_sort(&by_ref);
+
+	/* pending counts one for this loop, so no callback can see zero
+	 * while listings are still being started. */
+	x->pending = 1;
+	for (size_t i = 0; rc == 0 && i < ds->n_projects; i++) {
+		const struct desired_project *dp = &ds->projects[i];
+		const struct observed_project *op;
+
+		if (dp->absent || (op = match_project(os, &by_name, dp)) == NULL)
+			continue;
+		if (env_declared(dp))
+			rc = start_one(x, LISTED_ENV, dp, NULL, op->id, NULL);
+		for (size_t j = 0; rc == 0 && j < dp->n_deployments; j++) {
+			const struct desired_deployment *dd = &dp->deployments[j];
+			const struct observed_deployment *od;
+
+			if (dd->absent || (!dd->domains_declared && !dd->deploy_keys_declared) ||
+			    (od = match_deployment(os, &by_ref, op->id, dd)) == NULL)
+				continue;
+			if (dd->domains_declared)
+				rc = start_one(x, LISTED_DOMAINS, dp, dd, op->id, od->name);
+			if (rc == 0 && dd->deploy_keys_declared)
+				rc = start_one(x, LISTED_DEPLOY_KEYS, dp, dd, op->id, od->name);
+		}
+	}
+	index_free(&by_name);
+	index_free(&by_ref);
+	if (rc != 0 && x->pending == 1) {
+		free(x);
+		return rc;
+	}
+	if (rc != 0 && x->rc == 0) {
+		x->rc = rc;
+		snprintf(x->error, sizeof(x->error), "cannot start the listings of env, "
+		    "domains and deploy keys: %s", strerror(-rc));
+	}
+	if (x->pending == 1) {
+		free(x);
+		return 1;       /* nothing declares any of it */
+	}
+	/* Drop this loop's count; the listings in flight report. Callbacks
+	 * never run from inside the calls that start them (api.h). */
+	x->pending--;
+	return 0;
+}
