@@ -231,6 +231,9 @@ dp_start() {
 	local target=$1
 	shift
 	[ -x "$DELAY_PROXY" ] || e2e_fail "no delay proxy at $DELAY_PROXY"
+	# The old file goes first: the child truncates it only once it runs, so
+	# a quick look could read the previous proxy's port.
+	rm -f "$SIM_DIR/dp.out"
 	"$DELAY_PROXY" --target "127.0.0.1:$target" "$@" >"$SIM_DIR/dp.out" 2>"$SIM_DIR/dp.err" &
 	DP_PID=$!
 	DP_PORT=$(_wait_port "$DP_PID" "$SIM_DIR/dp.out" "delay_proxy") || exit 1
