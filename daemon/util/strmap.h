@@ -26,5 +26,8 @@ int strmap_put(struct strmap *m, const char *key, size_t len, size_t value,
 /* 1 and *value if present, else 0. */
 int strmap_get(const struct strmap *m, const char *key, size_t len,
     size_t *value);
+/* The map's own copy of the key equal to (key, len), or NULL if absent:
+ * what an interning table needs. */
+const char *strmap_key(const struct strmap *m, const char *key, size_t len);
 
 #endif
