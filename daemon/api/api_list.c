@@ -26,6 +26,7 @@
 #include "api_call.h"
 #include "api_decode.h"
 #include "log.h"
+#include "strmap.h"
 
 #define PAGE_LIMIT 100
 #define MAX_PAGES 10000
@@ -36,12 +37,6 @@
 
 /* ---- cursor loop guard --------------------------------------------------- */
 
-struct strset {
-	char **slots;
-	size_t cap;
-	size_t n;
-};
-
 static uint64_t
 fnv1a(const char *s)
 {
@@ -50,46 +45,6 @@ fnv1a(const char *s)
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
 	return h;
-}
-
-/* 1: added, 0: was already there, -ENOMEM. */
-static int
-strset_add(struct strset *s, const char *k)
-{
-	size_t i;
-
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 64;
-		char **ns = calloc(ncap, sizeof(char *));
-		if (ns == NULL)
-			return -ENOMEM;
-		for (size_t j = 0; j < s->cap; j++) {
-			if (s->slots[j] == NULL)
-				continue;
-			for (i = fnv1a(s->slots[j]) % ncap; ns[i]; i = (i + 1) % ncap)
-				;
-			ns[i] = s->slots[j];
-		}
-		free(s->slots);
-		s->slots = ns;
-		s->cap = ncap;
-	}
-	for (i = fnv1a(k) % s->cap; s->slots[i]; i = (i + 1) % s->cap)
-		if (strcmp(s->slots[i], k) == 0)
-			return 0;
-	if ((s->slots[i] = strdup(k)) == NULL)
-		return -ENOMEM;
-	s->n++;
-	return 1;
-}
-
-static void
-strset_free(struct strset *s)
-{
-	for (size_t i = 0; i < s->cap; i++)
-		free(s->slots[i]);
-	free(s->slots);
-	memset(s, 0, sizeof(*s));
 }
 
 /* ---- items seen: by id, and deployments by name ---------------------------- */
@@ -138,8 +93,10 @@ struct listing {
 	struct observed_deployment *deployments;
 	size_t n;
 	size_t cap;
+	struct strpool strings;  /* of the kept items (model.h) */
 	size_t pages;
-	struct strset cursors;
+	struct strmap cursors;   /* every cursor sent, keys in cursor_bytes */
+	struct arena cursor_bytes;
 	struct seen by_id;
 	struct seen by_name;    /* deployments */
 	size_t raw_items;       /* as sent, repeats and local ones included */
@@ -214,12 +171,15 @@ seen_add(struct listing *l, struct seen *s, size_t k, bool by_name)
 	return 0;
 }
 
+/* The kept items' strings are in l->strings: the arrays go as they are. */
 static void
 listing_free(struct listing *l)
 {
-	api_projects_free(l->projects, l->n);
-	api_deployments_free(l->deployments, l->n);
-	strset_free(&l->cursors);
+	free(l->projects);
+	free(l->deployments);
+	strpool_free(&l->strings);
+	strmap_free(&l->cursors);
+	arena_free(&l->cursor_bytes);
 	seen_free(&l->by_id);
 	seen_free(&l->by_name);
 	free(l);
@@ -232,18 +192,33 @@ listing_finish(struct listing *l, int rc, const struct api_error *err)
 		log_warnx("api: the server listed %zu %s twice (same id, same "
 		    "fields): each is counted once", l->repeats,
 		    lists_projects(l) ? "projects" : "deployments");
-	if (l->kind == LIST_PROJECTS || l->kind == LIST_PROJECTS_LEGACY) {
+	/* The arrays grew by doubling: handed out at their size (SPEC
+	 * section 12), they stay that way for the whole reconcile. */
+	if (rc == 0 && l->n > 0 && l->n < l->cap) {
+		size_t size = lists_projects(l) ? sizeof(*l->projects) :
+		    sizeof(*l->deployments);
+		void **arr = lists_projects(l) ? (void **)&l->projects :
+		    (void **)&l->deployments;
+		void *p = realloc(*arr, l->n * size);
+		if (p != NULL) {
+			*arr = p;
+			l->cap = l->n;
+		}
+	}
+	if (rc != 0)
+		strpool_free(&l->strings);   /* never a partial result */
+	if (lists_projects(l)) {
 		struct observed_project *items = rc == 0 ? l->projects : NULL;
 		size_t n = rc == 0 ? l->n : 0;
 		if (rc == 0)
 			l->projects = NULL;
-		l->cb.projects(l->arg, rc, err, items, n);
+		l->cb.projects(l->arg, rc, err, items, n, &l->strings);
 	} else {
 		struct observed_deployment *items = rc == 0 ? l->deployments : NULL;
 		size_t n = rc == 0 ? l->n : 0;
 		if (rc == 0)
 			l->deployments = NULL;
-		l->cb.deployments(l->arg, rc, err, items, n);
+		l->cb.deployments(l->arg, rc, err, items, n, &l->strings);
 	}
 	if (rc == 0)
 		l->n = 0;
@@ -287,6 +262,40 @@ deployment_bytes(const struct observed_deployment *d)
 	return sizeof(*d) + slen(d->name) + slen(d->reference) +
 	    slen(d->region) + slen(d->class_name) + slen(d->url) +
 	    4 * sizeof(uint32_t);
+}
+
+/* Appends item p to the listing, its strings moved into l->strings (the
+ * decoder's copies freed: one pool instead of a malloc per string). On
+ * -ENOMEM p is left as it was. */
+static int
+keep_project(struct listing *l, struct observed_project *p)
+{
+	struct observed_project *k = &l->projects[l->n];
+
+	*k = *p;
+	if ((k->name = strpool_add(&l->strings, p->name)) == NULL ||
+	    (p->slug != NULL && (k->slug = strpool_add(&l->strings, p->slug)) == NULL))
+		return -ENOMEM;
+	observed_project_clear(p);
+	return 0;
+}
+
+/* Region and class take a handful of values: interned. */
+static int
+keep_deployment(struct listing *l, struct observed_deployment *d)
+{
+	struct observed_deployment *k = &l->deployments[l->n];
+	struct strpool *sp = &l->strings;
+
+	*k = *d;
+	if ((k->name = strpool_add(sp, d->name)) == NULL ||
+	    (d->reference != NULL && (k->reference = strpool_add(sp, d->reference)) == NULL) ||
+	    (d->region != NULL && (k->region = strpool_intern(sp, d->region)) == NULL) ||
+	    (d->class_name != NULL && (k->class_name = strpool_intern(sp, d->class_name)) == NULL) ||
+	    (d->url != NULL && (k->url = strpool_add(sp, d->url)) == NULL))
+		return -ENOMEM;
+	observed_deployment_clear(d);
+	return 0;
 }
 
 /*
@@ -359,10 +368,11 @@ absorb(struct listing *l, const struct api_call *call,
 			    "holds more than %u MiB: refused", LIST_MAX_BYTES >> 20);
 			goto drop_rest;
 		}
-		if (proj)
-			l->projects[l->n] = pv[i];
-		else
-			l->deployments[l->n] = dv[i];
+		if ((proj ? keep_project(l, &pv[i]) : keep_deployment(l, &dv[i])) != 0) {
+			rc = -ENOMEM;
+			call_set_err(e, call, 0, "RequestError", "out of memory");
+			goto drop_rest;
+		}
 		l->n++;
 		if (seen_add(l, &l->by_id, l->n - 1, false) != 0 ||
 		    (!proj && seen_add(l, &l->by_name, l->n - 1, true) != 0)) {
@@ -390,6 +400,23 @@ drop_rest:
 
 static void on_page(struct api_call *call, int rc, const struct api_error *err,
     const char *body, size_t len);
+
+/* 1: a cursor not seen before (kept), 0: sent before, -ENOMEM. */
+static int
+cursor_add(struct listing *l, const char *cursor)
+{
+	size_t len = strlen(cursor);
+	char *copy;
+	int rc;
+
+	if (strmap_get(&l->cursors, cursor, len, NULL) == 1)
+		return 0;
+	if ((copy = arena_strndup(&l->cursor_bytes, cursor, len)) == NULL)
+		return -ENOMEM;
+	if ((rc = strmap_put(&l->cursors, copy, len, 0, NULL)) < 0)
+		return rc;
+	return 1;
+}
 
 static int
 page_start(struct listing *l, const char *cursor)
@@ -572,7 +599,7 @@ on_page(struct api_call *call, int rc, const struct api_error *err,
 		listing_finish(l, -EFBIG, &e);
 		return;
 	}
-	if ((added = strset_add(&l->cursors, page.next_cursor)) <= 0 ||
+	if ((added = cursor_add(l, page.next_cursor)) <= 0 ||
 	    l->pages >= MAX_PAGES) {
 		api_page_clear(&page);
 		if (added < 0)
