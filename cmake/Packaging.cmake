@@ -47,7 +47,7 @@ if(CP_DPKG_SHLIBDEPS)
 else()
   message(STATUS "dpkg-shlibdeps not found (package dpkg-dev): .deb dependencies listed by hand")
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libc6, libuv1, libcurl4, libyaml-0-2, libcjson1, libmicrohttpd12, libsystemd0")
+      "libc6, libuv1, libcurl4, libyaml-0-2, libcjson1, libmicrohttpd12")
 endif()
 
 # Maintainer scripts and conffiles, written into the build folder.
