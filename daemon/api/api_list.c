@@ -192,6 +192,12 @@ listing_finish(struct listing *l, int rc, const struct api_error *err)
 		log_warnx("api: the server listed %zu %s twice (same id, same "
 		    "fields): each is counted once", l->repeats,
 		    lists_projects(l) ? "projects" : "deployments");
+	/* What only the listing needed goes before the callback, which may
+	 * plan on the whole observation (SPEC section 12). */
+	seen_free(&l->by_id);
+	seen_free(&l->by_name);
+	strmap_free(&l->cursors);
+	arena_free(&l->cursor_bytes);
 	/* The arrays grew by doubling: handed out at their size (SPEC
 	 * section 12), they stay that way for the whole reconcile. */
 	if (rc == 0 && l->n > 0 && l->n < l->cap) {

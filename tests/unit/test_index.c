@@ -1,0 +1,90 @@
+/* test_index.c: index_sort (an in-place heap sort since issue 15) orders
+ * by (str, num) and keeps the caller's order among equal keys, as the
+ * stable sort before it did; lookups find what was set. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "index.h"
+
+static int
+before(const struct index_item *a, const struct index_item *b)
+{
+	int c = strcmp(a->str ? a->str : "", b->str ? b->str : "");
+
+	if (c != 0)
+		return c < 0;
+	if (a->num != b->num)
+		return a->num < b->num;
+	return a->pos < b->pos;
+}
+
+static void
+test_sort_orders_and_is_stable(void **state)
+{
+	static const char *names[] = { "shop", "blog", NULL, "docs", "", "blog" };
+	struct index ix;
+	size_t n = 5000, i, first, m;
+	unsigned seed = 15;
+	(void)state;
+
+	assert_int_equal(index_init(&ix, n), 0);
+	for (i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		/* Few distinct keys: many equal ones, whose order must stay. */
+		index_set(&ix, i, names[(seed >> 16) % 6], (int64_t)((seed >> 8) % 7) - 3, i);
+	}
+	index_sort(&ix);
+	for (i = 1; i < n; i++)
+		assert_true(before(&ix.items[i - 1], &ix.items[i]));
+	m = index_range_str(&ix, "blog", &first);
+	assert_true(m > 0);
+	for (i = first; i < first + m; i++)
+		assert_string_equal(ix.items[i].str, "blog");
+	m = index_range_str(&ix, "docs", &first);
+	assert_true(m > 0);
+	assert_string_equal(index_find(&ix, "docs", ix.items[first].num)->str, "docs");
+	assert_int_equal(index_find(&ix, "docs", ix.items[first].num)->num,
+	    ix.items[first].num);
+	assert_null(index_find(&ix, "docs", 1000));
+	assert_null(index_find(&ix, "nope", 0));
+	index_free(&ix);
+}
+
+static void
+test_small(void **state)
+{
+	struct index ix;
+	(void)state;
+
+	assert_int_equal(index_init(&ix, 0), 0);
+	index_sort(&ix);
+	assert_null(index_find(&ix, "x", 0));
+	index_free(&ix);
+	assert_int_equal(index_init(&ix, 3), 0);
+	index_set(&ix, 0, NULL, 9, 0);
+	index_set(&ix, 1, NULL, -1, 1);
+	index_set(&ix, 2, NULL, INT64_MAX, 2);
+	index_sort(&ix);
+	assert_int_equal(ix.items[0].num, -1);
+	assert_int_equal(ix.items[1].num, 9);
+	assert_int_equal(ix.items[2].num, INT64_MAX);
+	assert_int_equal(index_find(&ix, NULL, INT64_MAX)->pos, 2);
+	index_free(&ix);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sort_orders_and_is_stable),
+		cmocka_unit_test(test_small),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
