@@ -1,6 +1,7 @@
 /* test_index.c: index_sort (an in-place heap sort since issue 15) orders
  * by (str, num) and keeps the caller's order among equal keys, as the
- * stable sort before it did; lookups find what was set. */
+ * stable sort before it did; lookups find what was set. pindex (positions
+ * only, keys read from the caller's array) orders and finds the same. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "index.h"
+#include "pindex.h"
 
 static int
 before(const struct index_item *a, const struct index_item *b)
@@ -78,12 +80,81 @@ test_small(void **state)
 	index_free(&ix);
 }
 
+struct row {
+	const char *name;
+	int64_t id;
+};
+
+static void
+row_key(const void *ctx, size_t pos, const char **str, int64_t *num)
+{
+	const struct row *r = &((const struct row *)ctx)[pos];
+
+	*str = r->name;
+	*num = r->id;
+}
+
+/* The same rows in an index and a pindex: the same order, the same
+ * answers, for every key and a few that are not there. */
+static void
+test_pindex_matches_index(void **state)
+{
+	static const char *names[] = { "shop", "blog", NULL, "docs", "", "blog" };
+	struct row rows[3000];
+	struct index ix;
+	struct pindex px;
+	size_t n = 3000, i, f1, f2, m1, m2;
+	unsigned seed = 7;
+	(void)state;
+
+	assert_int_equal(index_init(&ix, n), 0);
+	for (i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		rows[i].name = names[(seed >> 16) % 6];
+		rows[i].id = (int64_t)((seed >> 4) % 11) - 5;
+		if (i == 17)
+			rows[i].id = INT64_MAX;
+		index_set(&ix, i, rows[i].name, rows[i].id, i);
+	}
+	index_sort(&ix);
+	assert_int_equal(pindex_build(&px, n, row_key, rows), 0);
+	assert_int_equal(px.n, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(pindex_pos(&px, i), ix.items[i].pos);
+	for (i = 0; i < 6; i++) {
+		m1 = index_range_str(&ix, names[i], &f1);
+		m2 = pindex_range_str(&px, names[i], &f2);
+		assert_int_equal(m1, m2);
+		assert_int_equal(f1, f2);
+	}
+	assert_int_equal(pindex_range_str(&px, "nope", &f2), 0);
+	for (i = 0; i < n; i++) {
+		const struct index_item *it = index_find(&ix, rows[i].name, rows[i].id);
+		size_t at = pindex_find(&px, rows[i].name, rows[i].id);
+		assert_non_null(it);
+		assert_int_equal(at, it->pos);
+		assert_int_equal(rows[at].id, rows[i].id);
+	}
+	assert_int_equal(pindex_find(&px, "shop", 1000), SIZE_MAX);
+	assert_int_equal(pindex_find(&px, "nope", 0), SIZE_MAX);
+	pindex_free(&px);
+	pindex_free(&px);
+	pindex_free(NULL);
+	index_free(&ix);
+	/* Empty. */
+	assert_int_equal(pindex_build(&px, 0, row_key, rows), 0);
+	assert_int_equal(pindex_find(&px, "x", 0), SIZE_MAX);
+	assert_int_equal(pindex_range_str(&px, "x", &f1), 0);
+	pindex_free(&px);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sort_orders_and_is_stable),
 		cmocka_unit_test(test_small),
+		cmocka_unit_test(test_pindex_matches_index),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
