@@ -286,7 +286,9 @@ keep_project(struct listing *l, struct observed_project *p)
 	return 0;
 }
 
-/* Region and class take a handful of values: interned. */
+/* Region and class take a handful of values, references mostly a few
+ * ("production", "development" in every project): interned (bounded:
+ * strpool.h). */
 static int
 keep_deployment(struct listing *l, struct observed_deployment *d)
 {
@@ -295,7 +297,7 @@ keep_deployment(struct listing *l, struct observed_deployment *d)
 
 	*k = *d;
 	if ((k->name = strpool_add(sp, d->name)) == NULL ||
-	    (d->reference != NULL && (k->reference = strpool_add(sp, d->reference)) == NULL) ||
+	    (d->reference != NULL && (k->reference = strpool_intern(sp, d->reference)) == NULL) ||
 	    (d->region != NULL && (k->region = strpool_intern(sp, d->region)) == NULL) ||
 	    (d->class_name != NULL && (k->class_name = strpool_intern(sp, d->class_name)) == NULL) ||
 	    (d->url != NULL && (k->url = strpool_add(sp, d->url)) == NULL))

@@ -3,6 +3,7 @@
 #include "ledger.h"
 #include "index.h"
 #include "jsonint.h"
+#include "pindex.h"
 #include "readfile.h"
 
 #include <cjson/cJSON.h>
@@ -616,20 +617,42 @@ ledger_remove_project(struct ledger *l, int64_t id)
 }
 
 /* Lookups over one complete observation and the desired state, built once
- * per sync so that large teams stay O(n log n). */
+ * per sync so that large teams stay O(n log n); positions only where they
+ * cover every resource (pindex.h, SPEC section 12). */
 struct sync_index {
-	struct index projects_by_id;       /* observed projects */
-	struct index deployments_by_name;  /* observed deployments */
-	struct index declared_by_name;     /* desired projects */
+	struct pindex projects_by_id;      /* observed projects */
+	struct pindex deployments_by_name; /* observed deployments */
+	struct pindex declared_by_name;    /* desired projects */
 	struct index declared_by_old;      /* their renamed_from names */
 };
 
 static void
+key_project_id(const void *ctx, size_t pos, const char **str, int64_t *num)
+{
+	*str = NULL;
+	*num = ((const struct observed_state *)ctx)->projects[pos].id;
+}
+
+static void
+key_deployment_name(const void *ctx, size_t pos, const char **str, int64_t *num)
+{
+	*str = ((const struct observed_state *)ctx)->deployments[pos].name;
+	*num = 0;
+}
+
+static void
+key_declared_name(const void *ctx, size_t pos, const char **str, int64_t *num)
+{
+	*str = ((const struct desired_state *)ctx)->projects[pos].name;
+	*num = 0;
+}
+
+static void
 sync_index_free(struct sync_index *x)
 {
-	index_free(&x->projects_by_id);
-	index_free(&x->deployments_by_name);
-	index_free(&x->declared_by_name);
+	pindex_free(&x->projects_by_id);
+	pindex_free(&x->deployments_by_name);
+	pindex_free(&x->declared_by_name);
 	index_free(&x->declared_by_old);
 }
 
@@ -642,26 +665,18 @@ sync_index_build(struct sync_index *x, const struct desired_state *ds,
 	memset(x, 0, sizeof(*x));
 	for (size_t i = 0; i < ds->n_projects; i++)
 		n_old += ds->projects[i].n_renamed_from;
-	if (index_init(&x->projects_by_id, os->n_projects) != 0 ||
-	    index_init(&x->deployments_by_name, os->n_deployments) != 0 ||
-	    index_init(&x->declared_by_name, ds->n_projects) != 0 ||
-	    index_init(&x->declared_by_old, n_old) != 0) {
+	if (index_init(&x->declared_by_old, n_old) != 0 ||
+	    pindex_build(&x->projects_by_id, os->n_projects, key_project_id, os) != 0 ||
+	    pindex_build(&x->deployments_by_name, os->n_deployments,
+	    key_deployment_name, os) != 0 ||
+	    pindex_build(&x->declared_by_name, ds->n_projects, key_declared_name, ds) != 0) {
 		sync_index_free(x);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < os->n_projects; i++)
-		index_set(&x->projects_by_id, i, NULL, os->projects[i].id, i);
-	for (size_t i = 0; i < os->n_deployments; i++)
-		index_set(&x->deployments_by_name, i, os->deployments[i].name, 0, i);
-	for (size_t i = 0; i < ds->n_projects; i++) {
-		index_set(&x->declared_by_name, i, ds->projects[i].name, 0, i);
+	for (size_t i = 0; i < ds->n_projects; i++)
 		for (size_t j = 0; j < ds->projects[i].n_renamed_from; j++)
 			index_set(&x->declared_by_old, k++, ds->projects[i].renamed_from[j], 0, i);
-	}
 	index_sort(&x->declared_by_old);
-	index_sort(&x->projects_by_id);
-	index_sort(&x->deployments_by_name);
-	index_sort(&x->declared_by_name);
 	return 0;
 }
 
@@ -669,11 +684,13 @@ static const struct desired_project *
 find_declared(const struct sync_index *x, const struct desired_state *ds,
     const char *name)
 {
-	const struct index_item *it = index_find(&x->declared_by_name, name, 0);
+	size_t at = pindex_find(&x->declared_by_name, name, 0);
+	const struct index_item *it;
 
+	if (at != SIZE_MAX)
+		return &ds->projects[at];
 	/* Not declared by this name: perhaps an earlier one (a rename). */
-	if (it == NULL)
-		it = index_find(&x->declared_by_old, name, 0);
+	it = index_find(&x->declared_by_old, name, 0);
 	return it ? &ds->projects[it->pos] : NULL;
 }
 
@@ -695,13 +712,13 @@ static int
 follow_names(struct ledger *l, const struct sync_index *x,
     const struct observed_state *os)
 {
-	const struct index_item *it;
+	size_t at;
 	int changed = 0, rc;
 
 	for (size_t i = 0; i < l->n_projects; i++) {
-		it = index_find(&x->projects_by_id, NULL, l->projects[i].id);
-		if (it != NULL &&
-		    (rc = set_name(&l->projects[i].name, os->projects[it->pos].name)) != 0) {
+		at = pindex_find(&x->projects_by_id, NULL, l->projects[i].id);
+		if (at != SIZE_MAX &&
+		    (rc = set_name(&l->projects[i].name, os->projects[at].name)) != 0) {
 			if (rc < 0)
 				return rc;
 			changed = 1;
@@ -710,17 +727,17 @@ follow_names(struct ledger *l, const struct sync_index *x,
 	for (size_t i = 0; i < l->n_deployments; i++) {
 		struct ledger_deployment *d = &l->deployments[i];
 		const struct observed_deployment *od;
-		const struct index_item *p;
+		size_t p;
 
-		if ((it = index_find(&x->deployments_by_name, d->name, 0)) == NULL)
+		if ((at = pindex_find(&x->deployments_by_name, d->name, 0)) == SIZE_MAX)
 			continue;
-		od = &os->deployments[it->pos];
+		od = &os->deployments[at];
 		if ((rc = set_name(&d->reference, od->reference)) < 0)
 			return rc;
 		changed |= rc;
-		p = index_find(&x->projects_by_id, NULL, od->project_id);
-		if (p != NULL &&
-		    (rc = set_name(&d->project, os->projects[p->pos].name)) != 0) {
+		p = pindex_find(&x->projects_by_id, NULL, od->project_id);
+		if (p != SIZE_MAX &&
+		    (rc = set_name(&d->project, os->projects[p].name)) != 0) {
 			if (rc < 0)
 				return rc;
 			changed = 1;
@@ -733,9 +750,9 @@ static const struct observed_project *
 find_live_project(const struct sync_index *x, const struct observed_state *os,
     int64_t id)
 {
-	const struct index_item *it = index_find(&x->projects_by_id, NULL, id);
+	size_t at = pindex_find(&x->projects_by_id, NULL, id);
 
-	return it ? &os->projects[it->pos] : NULL;
+	return at != SIZE_MAX ? &os->projects[at] : NULL;
 }
 
 /* Sets `protect` on an entry to what the files declare; returns 1 if that
@@ -798,13 +815,15 @@ record_protect(struct ledger *l, const struct sync_index *x,
 static bool
 project_gone(const struct ledger_project *p, const void *x)
 {
-	return index_find(&((const struct sync_index *)x)->projects_by_id, NULL, p->id) == NULL;
+	return pindex_find(&((const struct sync_index *)x)->projects_by_id, NULL,
+	    p->id) == SIZE_MAX;
 }
 
 static bool
 deployment_gone(const struct ledger_deployment *d, const void *x)
 {
-	return index_find(&((const struct sync_index *)x)->deployments_by_name, d->name, 0) == NULL;
+	return pindex_find(&((const struct sync_index *)x)->deployments_by_name,
+	    d->name, 0) == SIZE_MAX;
 }
 
 static bool

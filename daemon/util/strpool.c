@@ -42,7 +42,8 @@ strpool_intern(struct strpool *p, const char *s)
 		return NULL;
 	/* Out of memory for the table: the copy is still good, only not
 	 * shared with the next one. */
-	(void)strmap_put(&p->interned, copy, len, 0, NULL);
+	if (p->interned.n < STRPOOL_INTERN_MAX)
+		(void)strmap_put(&p->interned, copy, len, 0, NULL);
 	return copy;
 }
 

@@ -23,8 +23,12 @@ void strpool_free(struct strpool *p);   /* accepts NULL; leaves it empty */
 /* A copy of s in the pool; NULL for s NULL or on ENOMEM (tell them apart
  * by s). */
 char *strpool_add(struct strpool *p, const char *s);
-/* The pool's one copy of s (made on first use): for values that repeat.
- * NULL for s NULL or on ENOMEM. */
+/* The pool's one copy of s (made on first use): for values that repeat
+ * (a region, a class, a reference such as "production"). Past
+ * STRPOOL_INTERN_MAX distinct values new ones are only copied, so values
+ * that do not repeat cost no table (and a server cannot grow it without
+ * bound). NULL for s NULL or on ENOMEM. */
+#define STRPOOL_INTERN_MAX 512
 char *strpool_intern(struct strpool *p, const char *s);
 /* dst takes every string of src (no copy: the chunks change hands); src is
  * left empty. Strings interned in src are no longer found by dst's

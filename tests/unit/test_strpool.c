@@ -70,6 +70,34 @@ test_many_strings_stay_put(void **state)
 	strpool_free(&p);
 }
 
+/* Past STRPOOL_INTERN_MAX distinct values, interning only copies: still
+ * right, and the table stops growing. */
+static void
+test_intern_bound(void **state)
+{
+	struct strpool p;
+	char buf[32], *a, *b;
+	size_t i, cap;
+	(void)state;
+
+	strpool_init(&p);
+	for (i = 0; i < STRPOOL_INTERN_MAX; i++) {
+		snprintf(buf, sizeof(buf), "ref-%zu", i);
+		assert_non_null(strpool_intern(&p, buf));
+	}
+	cap = p.interned.cap;
+	a = strpool_intern(&p, "one-more");
+	b = strpool_intern(&p, "one-more");
+	assert_string_equal(a, "one-more");
+	assert_string_equal(b, "one-more");
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(p.interned.n, STRPOOL_INTERN_MAX);
+	assert_int_equal(p.interned.cap, cap);
+	/* The first ones are still shared. */
+	assert_ptr_equal(strpool_intern(&p, "ref-0"), strpool_intern(&p, "ref-0"));
+	strpool_free(&p);
+}
+
 static void
 test_move(void **state)
 {
@@ -132,6 +160,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_and_intern),
 		cmocka_unit_test(test_many_strings_stay_put),
+		cmocka_unit_test(test_intern_bound),
 		cmocka_unit_test(test_move),
 		cmocka_unit_test(test_arena_move_into_empty),
 	};
