@@ -44,6 +44,8 @@ set(CPACK_DEBIAN_PACKAGE_SUGGESTS "git")
 find_program(CP_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(CP_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+  # Loaded with dlopen by the status endpoint, so not read off the binary.
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libmicrohttpd12")
 else()
   message(STATUS "dpkg-shlibdeps not found (package dpkg-dev): .deb dependencies listed by hand")
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
