@@ -78,12 +78,13 @@ struct desired_deployment {
 	char **deploy_keys;      /* key names, n_deploy_keys, in file order */
 	int64_t expires_at_ms;   /* ms since the epoch, with DESIRED_EXPIRES_AT */
 	struct src_loc loc;
-	enum dep_type type;
-	enum tristate is_default;
 	uint16_t n_renamed_from;
 	uint16_t n_domains;
 	uint16_t n_deploy_keys;
-	/* enum tristate and enum desired_expires, in a byte each: */
+	/* enum dep_type, enum tristate and enum desired_expires, in a byte
+	 * each (20,000 deployments: 88 bytes each, not 96): */
+	unsigned char type;      /* enum dep_type */
+	signed char is_default;  /* enum tristate */
 	signed char dashboard_edit_confirmation;
 	signed char send_logs_to_client;
 	unsigned char expires;
@@ -106,10 +107,10 @@ struct desired_project {
 	char *slug;              /* NULL: not declared */
 	char **renamed_from;     /* earlier names, n_renamed_from of them */
 	struct desired_deployment *deployments;
-	size_t n_deployments;
 	struct desired_env *env; /* NULL: no env declared; else 4 of them,
 	                          * indexed by enum dep_type */
 	struct src_loc loc;
+	uint32_t n_deployments;  /* (64 bytes a project, not 72) */
 	uint16_t n_renamed_from;
 	bool absent;             /* state: absent */
 	bool protect;

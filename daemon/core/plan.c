@@ -41,11 +41,13 @@ struct ctx {
 	                           * (reference, project index) */
 	struct index led_proj;    /* ledger projects by id */
 	struct index led_dep;     /* ledger deployments by name */
-	size_t *dep_off;          /* first global index of each desired project's deployments */
+	/* Positions in 32 bits (states are far below 2^32 items: ctx_init
+	 * checks), half the memory of size_t at the peak of a plan. */
+	uint32_t *dep_off;        /* first global index of each desired project's deployments */
 	uint32_t *dep_proj;       /* per global desired deployment: its project */
 	bool *matched;            /* per global desired deployment: found live */
-	size_t *by_proj;          /* observed deployment positions grouped by project */
-	size_t *proj_start;       /* by_proj[proj_start[i] .. proj_start[i+1]) */
+	uint32_t *by_proj;        /* observed deployment positions grouped by project */
+	uint32_t *proj_start;     /* by_proj[proj_start[i] .. proj_start[i+1]) */
 	bool any_present;
 
 	struct cand *cands;
@@ -213,6 +215,9 @@ ctx_init(struct ctx *c)
 		n_dd += ds->projects[i].n_deployments;
 		n_old += ds->projects[i].n_renamed_from;
 	}
+	if (ds->n_projects >= UINT32_MAX || n_dd >= UINT32_MAX ||
+	    os->n_projects >= UINT32_MAX || os->n_deployments >= UINT32_MAX)
+		return -EFBIG;
 	if (index_init(&c->led_proj, n_lp) ||
 	    index_init(&c->led_dep, n_ld) ||
 	    index_init(&c->des_old, n_old))
@@ -226,15 +231,13 @@ ctx_init(struct ctx *c)
 	if (!c->dep_off || !c->dep_proj || !c->matched || !c->by_proj ||
 	    !c->proj_start || !c->dep_held)
 		return -ENOMEM;
-	if (ds->n_projects > UINT32_MAX)
-		return -EFBIG;
 
 	for (i = 0, k = 0; i < ds->n_projects; i++) {
-		c->dep_off[i] = k;
+		c->dep_off[i] = (uint32_t)k;
 		for (j = 0; j < ds->projects[i].n_deployments; j++, k++)
 			c->dep_proj[k] = (uint32_t)i;
 	}
-	c->dep_off[ds->n_projects] = k;
+	c->dep_off[ds->n_projects] = (uint32_t)k;
 	if ((rc = pindex_build(&c->obs_name, os->n_projects, key_obs_name, os)) != 0 ||
 	    (rc = pindex_build(&c->obs_id, os->n_projects, key_obs_id, os)) != 0 ||
 	    (rc = pindex_build(&c->des_name, ds->n_projects, key_des_name, ds)) != 0 ||
@@ -261,7 +264,7 @@ ctx_init(struct ctx *c)
 	for (i = 0; i < os->n_projects; i++)
 		c->proj_start[i + 1] += c->proj_start[i];
 	{
-		size_t *fill = calloc(os->n_projects + 1, sizeof(*fill));
+		uint32_t *fill = calloc(os->n_projects + 1, sizeof(*fill));
 
 		if (fill == NULL)
 			return -ENOMEM;
@@ -269,7 +272,7 @@ ctx_init(struct ctx *c)
 			size_t at = pindex_find(&c->obs_id, NULL,
 			    os->deployments[i].project_id);
 			if (at != SIZE_MAX)
-				c->by_proj[c->proj_start[at] + fill[at]++] = i;
+				c->by_proj[c->proj_start[at] + fill[at]++] = (uint32_t)i;
 		}
 		free(fill);
 	}
