@@ -378,7 +378,6 @@ load_deployment(struct loader *l, struct proj_ctx *pc)
 	memset(dc, 0, sizeof(*dc));
 	desired_deployment_init(&dc->dd);
 	dc->dd.expires = DESIRED_EXPIRES_UNSET;
-	dc->dd.loc.file = l->file;
 	dc->dd.loc.line = m.line;
 	dc->dd.loc.col = m.col;
 	dc->m = dl_at(&m);
