@@ -37,14 +37,13 @@ struct ctx {
 	struct pindex obs_name;   /* observed projects by (name, id) */
 	struct pindex obs_id;     /* observed projects by id */
 	struct pindex des_name;   /* desired projects by name */
-	struct pindex des_dep;    /* desired deployments (global index) by
-	                           * (reference, project index) */
+	uint32_t *des_dep;        /* global desired deployment indexes, each
+	                           * project's slice sorted by reference */
 	struct index led_proj;    /* ledger projects by id */
 	struct index led_dep;     /* ledger deployments by name */
 	/* Positions in 32 bits (states are far below 2^32 items: ctx_init
 	 * checks), half the memory of size_t at the peak of a plan. */
 	uint32_t *dep_off;        /* first global index of each desired project's deployments */
-	uint32_t *dep_proj;       /* per global desired deployment: its project */
 	bool *matched;            /* per global desired deployment: found live */
 	uint32_t *by_proj;        /* observed deployment positions grouped by project */
 	uint32_t *proj_start;     /* by_proj[proj_start[i] .. proj_start[i+1]) */
@@ -191,14 +190,19 @@ key_des_name(const void *ctx, size_t pos, const char **str, int64_t *num)
 	*num = 0;
 }
 
+/* The deployments of one desired project, by reference. */
+struct dep_key {
+	const struct ctx *c;
+	size_t pi;
+};
+
 static void
 key_des_dep(const void *ctx, size_t global, const char **str, int64_t *num)
 {
-	const struct ctx *c = ctx;
-	size_t pi = c->dep_proj[global];
+	const struct dep_key *k = ctx;
 
-	*str = c->ds->projects[pi].deployments[global - c->dep_off[pi]].reference;
-	*num = (int64_t)pi;
+	*str = k->c->ds->projects[k->pi].deployments[global - k->c->dep_off[k->pi]].reference;
+	*num = 0;
 }
 
 static int
@@ -223,25 +227,28 @@ ctx_init(struct ctx *c)
 	    index_init(&c->des_old, n_old))
 		return -ENOMEM;
 	c->dep_off = calloc(ds->n_projects + 1, sizeof(*c->dep_off));
-	c->dep_proj = calloc(n_dd + 1, sizeof(*c->dep_proj));
+	c->des_dep = calloc(n_dd + 1, sizeof(*c->des_dep));
 	c->matched = calloc(n_dd + 1, sizeof(*c->matched));
 	c->by_proj = calloc(os->n_deployments + 1, sizeof(*c->by_proj));
 	c->proj_start = calloc(os->n_projects + 1, sizeof(*c->proj_start));
 	c->dep_held = calloc(os->n_deployments + 1, sizeof(*c->dep_held));
-	if (!c->dep_off || !c->dep_proj || !c->matched || !c->by_proj ||
+	if (!c->dep_off || !c->des_dep || !c->matched || !c->by_proj ||
 	    !c->proj_start || !c->dep_held)
 		return -ENOMEM;
 
 	for (i = 0, k = 0; i < ds->n_projects; i++) {
+		struct dep_key dk = { c, i };
+
 		c->dep_off[i] = (uint32_t)k;
 		for (j = 0; j < ds->projects[i].n_deployments; j++, k++)
-			c->dep_proj[k] = (uint32_t)i;
+			c->des_dep[k] = (uint32_t)k;
+		pindex_sort(c->des_dep + c->dep_off[i], ds->projects[i].n_deployments,
+		    key_des_dep, &dk);
 	}
 	c->dep_off[ds->n_projects] = (uint32_t)k;
 	if ((rc = pindex_build(&c->obs_name, os->n_projects, key_obs_name, os)) != 0 ||
 	    (rc = pindex_build(&c->obs_id, os->n_projects, key_obs_id, os)) != 0 ||
-	    (rc = pindex_build(&c->des_name, ds->n_projects, key_des_name, ds)) != 0 ||
-	    (rc = pindex_build(&c->des_dep, n_dd, key_des_dep, c)) != 0)
+	    (rc = pindex_build(&c->des_name, ds->n_projects, key_des_name, ds)) != 0)
 		return rc;
 	for (i = 0, k = 0; i < ds->n_projects; i++)
 		for (j = 0; j < ds->projects[i].n_renamed_from; j++, k++)
@@ -263,19 +270,16 @@ ctx_init(struct ctx *c)
 	}
 	for (i = 0; i < os->n_projects; i++)
 		c->proj_start[i + 1] += c->proj_start[i];
-	{
-		uint32_t *fill = calloc(os->n_projects + 1, sizeof(*fill));
-
-		if (fill == NULL)
-			return -ENOMEM;
-		for (i = 0; i < os->n_deployments; i++) {
-			size_t at = pindex_find(&c->obs_id, NULL,
-			    os->deployments[i].project_id);
-			if (at != SIZE_MAX)
-				c->by_proj[c->proj_start[at] + fill[at]++] = (uint32_t)i;
-		}
-		free(fill);
+	/* Each project's start serves as its cursor while placing, ending at
+	 * the next project's start; then everything moves up one. */
+	for (i = 0; i < os->n_deployments; i++) {
+		size_t at = pindex_find(&c->obs_id, NULL, os->deployments[i].project_id);
+		if (at != SIZE_MAX)
+			c->by_proj[c->proj_start[at]++] = (uint32_t)i;
 	}
+	for (i = os->n_projects; i > 0; i--)
+		c->proj_start[i] = c->proj_start[i - 1];
+	c->proj_start[0] = 0;
 	return 0;
 }
 
@@ -285,8 +289,7 @@ ctx_free(struct ctx *c)
 	pindex_free(&c->obs_name);
 	pindex_free(&c->obs_id);
 	pindex_free(&c->des_name);
-	pindex_free(&c->des_dep);
-	free(c->dep_proj);
+	free(c->des_dep);
 	index_free(&c->led_proj);
 	index_free(&c->led_dep);
 	free(c->dep_off);
@@ -327,7 +330,10 @@ ledger_dep_of(const struct ctx *c, const char *name)
 static size_t
 desired_dep_at(const struct ctx *c, size_t pi, const char *ref)
 {
-	return pindex_find(&c->des_dep, nz(ref), (int64_t)pi);
+	struct dep_key dk = { c, pi };
+
+	return pindex_search(c->des_dep + c->dep_off[pi],
+	    c->dep_off[pi + 1] - c->dep_off[pi], key_des_dep, &dk, nz(ref), 0);
 }
 
 static const struct desired_deployment *

@@ -32,6 +32,13 @@ size_t pindex_range_str(const struct pindex *ix, const char *str, size_t *first)
 /* The position of the item with exactly (str, num), or SIZE_MAX. */
 size_t pindex_find(const struct pindex *ix, const char *str, int64_t num);
 
+/* The same over an array of positions the caller owns (a slice of a
+ * larger index, say): sorts pos[0 .. n-1] by key, or finds the position
+ * keyed exactly (str, num) in a slice so sorted (SIZE_MAX if none). */
+void pindex_sort(uint32_t *pos, size_t n, pindex_key_fn key, const void *ctx);
+size_t pindex_search(const uint32_t *pos, size_t n, pindex_key_fn key,
+    const void *ctx, const char *str, int64_t num);
+
 /* The position of the i-th item in the sorted order. */
 static inline size_t
 pindex_pos(const struct pindex *ix, size_t i)

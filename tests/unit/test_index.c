@@ -148,6 +148,30 @@ test_pindex_matches_index(void **state)
 	pindex_free(&px);
 }
 
+/* pindex_sort and pindex_search on a slice the caller owns. */
+static void
+test_pindex_slice(void **state)
+{
+	static struct row rows[] = {
+		{ "staging", 0 }, { "production", 0 }, { "dev", 0 }, { "a", 0 },
+		{ "production", 1 },
+	};
+	uint32_t pos[] = { 1, 2, 0, 4 };        /* a slice: 3 is left out */
+	(void)state;
+
+	pindex_sort(pos, 4, row_key, rows);
+	assert_int_equal(pos[0], 2);            /* dev */
+	assert_int_equal(pos[1], 1);            /* production, 0 */
+	assert_int_equal(pos[2], 4);            /* production, 1 */
+	assert_int_equal(pos[3], 0);            /* staging */
+	assert_int_equal(pindex_search(pos, 4, row_key, rows, "production", 1), 4);
+	assert_int_equal(pindex_search(pos, 4, row_key, rows, "staging", 0), 0);
+	assert_int_equal(pindex_search(pos, 4, row_key, rows, "a", 0), SIZE_MAX);
+	assert_int_equal(pindex_search(pos, 0, row_key, rows, "dev", 0), SIZE_MAX);
+	pindex_sort(pos, 1, row_key, rows);     /* nothing to do */
+	assert_int_equal(pos[0], 2);
+}
+
 int
 main(void)
 {
@@ -155,6 +179,7 @@ main(void)
 		cmocka_unit_test(test_sort_orders_and_is_stable),
 		cmocka_unit_test(test_small),
 		cmocka_unit_test(test_pindex_matches_index),
+		cmocka_unit_test(test_pindex_slice),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
