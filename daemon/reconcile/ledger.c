@@ -3,6 +3,8 @@
 #include "ledger.h"
 #include "index.h"
 #include "jsonint.h"
+#include "jsonscan.h"
+#include "jsonspan.h"
 #include "pindex.h"
 #include "readfile.h"
 
@@ -127,26 +129,160 @@ get_bool(const cJSON *o, const char *key, bool *out)
 	return 0;
 }
 
+/* One project entry (an element of "projects"). */
+static int
+project_from_json(const cJSON *it, struct ledger *out, char *err, size_t errlen)
+{
+	int64_t id;
+	const char *name = get_str(it, "name");
+	bool created, protect;
+	struct ledger_project *p;
+
+	if (get_id(it, "id", &id) || name == NULL ||
+	    get_bool(it, "created", &created) || get_bool(it, "protect", &protect)) {
+		seterr(err, errlen, "%s", "a project entry lacks id, name, created or protect");
+		return -EBADMSG;
+	}
+	if (ledger_add_project(out, id, name) != 0)
+		return -ENOMEM;
+	p = ledger_find_project(out, id);
+	p->created = created;
+	p->protect = protect;
+	return 0;
+}
+
+/* One deployment entry (an element of "deployments"). */
+static int
+deployment_from_json(const cJSON *it, struct ledger *out, char *err,
+    size_t errlen)
+{
+	int64_t pid;
+	const char *name = get_str(it, "name");
+	const char *project = get_str(it, "project");
+	const char *ref = get_str(it, "reference");
+	bool created, protect;
+	struct ledger_deployment *d;
+
+	if (name == NULL || *name == '\0' || project == NULL || ref == NULL ||
+	    get_id(it, "projectId", &pid) || get_bool(it, "created", &created) ||
+	    get_bool(it, "protect", &protect)) {
+		seterr(err, errlen, "%s", "a deployment entry lacks name, projectId, project, reference, created or protect");
+		return -EBADMSG;
+	}
+	if (ledger_add_deployment(out, name, pid, project, ref) != 0)
+		return -ENOMEM;
+	d = ledger_find_deployment(out, name);
+	d->created = created;
+	d->protect = protect;
+	return 0;
+}
+
+/* Parses text[start..end) as one JSON value (numbers keep their text:
+ * jsonint.h); NULL with err. */
+static cJSON *
+parse_span(const char *text, size_t start, size_t end, char *err, size_t errlen)
+{
+	char why[200];
+	cJSON *v = jsonint_parse(text + start, end - start, why, sizeof(why));
+
+	if (v == NULL)
+		seterr(err, errlen, "at byte %zu: %s", start, why);
+	return v;
+}
+
+/* Reads each element of the array at text[start..) with fn, parsing one
+ * element at a time: a ledger of 30,000 entries never becomes one tree
+ * (SPEC section 12). */
+static int
+entries_from_json(const char *text, size_t len, size_t start,
+    int (*fn)(const cJSON *, struct ledger *, char *, size_t),
+    struct ledger *out, char *err, size_t errlen)
+{
+	size_t at = start, s, e;
+	cJSON *it;
+	int rc;
+
+	while (jsonspan_element(text, len, &at, &s, &e) == 1) {
+		if ((it = parse_span(text, s, e, err, errlen)) == NULL)
+			return -EBADMSG;
+		rc = fn(it, out, err, errlen);
+		cJSON_Delete(it);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * The document is checked whole first (one JSON value, no NUL, nothing
+ * after it: jsonscan.h's rules) without building anything; then every
+ * top-level member but "projects" and "deployments" goes into a small tree
+ * (version, deployKeys, what a later version adds), and the entries of
+ * those two are read one at a time. Only the first of a repeated member
+ * counts, as with cJSON's lookups.
+ */
 int
 ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
     size_t errlen)
 {
-	cJSON *root;
-	const cJSON *ps, *ds, *ver, *it;
-	char why[200];
+	cJSON *root = NULL, *key, *v;
+	const cJSON *ver;
+	size_t at = 0, top, k, ke, s, e, ps = 0, ds = 0;
+	bool have_ps = false, have_ds = false;
 	int rc = -EBADMSG;
 
 	memset(out, 0, sizeof(*out));
-	/* One document, no NUL in any name, nothing after it (jsonscan.h):
-	 * two documents one after the other are damage, not the first one.
-	 * Numbers keep their text, so ids are read exactly (jsonint.h). */
-	if ((root = jsonint_parse(text, len, why, sizeof(why))) == NULL) {
-		seterr(err, errlen, "%s", why);
+	if (text == NULL || len == 0) {
+		seterr(err, errlen, "%s", "empty, expected JSON");
 		goto out;
 	}
-	if (!cJSON_IsObject(root)) {
+	if ((at = jsonscan_find_nul(text, len)) < len) {
+		seterr(err, errlen, "a string holds a NUL character (\\u0000) "
+		    "at byte %zu: such a name cannot be matched exactly, refused", at);
+		goto out;
+	}
+	at = 0;
+	if (jsonspan_skip(text, len, &at) != 0) {
+		seterr(err, errlen, "invalid JSON near byte %zu", at);
+		goto out;
+	}
+	if ((at = jsonspan_space(text, len, at)) < len) {
+		seterr(err, errlen, "data after the JSON document at byte %zu "
+		    "(a second document?)", at);
+		goto out;
+	}
+	top = jsonspan_space(text, len, 0);
+	if (text[top] != '{') {
 		seterr(err, errlen, "%s", "not a JSON object");
 		goto out;
+	}
+	if ((root = cJSON_CreateObject()) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (at = top; jsonspan_member(text, len, &at, &k, &ke, &s, &e) == 1;) {
+		if ((key = parse_span(text, k, ke, err, errlen)) == NULL)
+			goto out;
+		if (strcmp(key->valuestring, "projects") == 0 ||
+		    strcmp(key->valuestring, "deployments") == 0) {
+			bool p = key->valuestring[0] == 'p';
+			if (!(p ? have_ps : have_ds)) {
+				*(p ? &ps : &ds) = s;
+				*(p ? &have_ps : &have_ds) = true;
+			}
+		} else if (cJSON_GetObjectItemCaseSensitive(root, key->valuestring) == NULL) {
+			if ((v = parse_span(text, s, e, err, errlen)) == NULL) {
+				cJSON_Delete(key);
+				goto out;
+			}
+			if (!cJSON_AddItemToObject(root, key->valuestring, v)) {
+				cJSON_Delete(v);
+				cJSON_Delete(key);
+				rc = -ENOMEM;
+				goto out;
+			}
+		}
+		cJSON_Delete(key);
 	}
 	/* A version from the future is not damage: its protect marks may be
 	 * in a shape this build cannot read, and moving it aside would lose
@@ -165,54 +301,15 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 		rc = -EPROTONOSUPPORT;
 		goto out;
 	}
-	ps = cJSON_GetObjectItemCaseSensitive(root, "projects");
-	ds = cJSON_GetObjectItemCaseSensitive(root, "deployments");
-	if (!cJSON_IsArray(ps) || !cJSON_IsArray(ds)) {
+	if (!have_ps || !have_ds || text[ps] != '[' || text[ds] != '[') {
 		seterr(err, errlen, "%s", "\"projects\" and \"deployments\" must be arrays");
 		goto out;
 	}
-	cJSON_ArrayForEach(it, ps) {
-		int64_t id;
-		const char *name = get_str(it, "name");
-		bool created, protect;
-		struct ledger_project *p;
-
-		if (get_id(it, "id", &id) || name == NULL ||
-		    get_bool(it, "created", &created) || get_bool(it, "protect", &protect)) {
-			seterr(err, errlen, "%s", "a project entry lacks id, name, created or protect");
-			goto fail;
-		}
-		if (ledger_add_project(out, id, name) != 0) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		p = ledger_find_project(out, id);
-		p->created = created;
-		p->protect = protect;
-	}
-	cJSON_ArrayForEach(it, ds) {
-		int64_t pid;
-		const char *name = get_str(it, "name");
-		const char *project = get_str(it, "project");
-		const char *ref = get_str(it, "reference");
-		bool created, protect;
-		struct ledger_deployment *d;
-
-		if (name == NULL || *name == '\0' || project == NULL || ref == NULL ||
-		    get_id(it, "projectId", &pid) || get_bool(it, "created", &created) ||
-		    get_bool(it, "protect", &protect)) {
-			seterr(err, errlen, "%s", "a deployment entry lacks name, projectId, project, reference, created or protect");
-			goto fail;
-		}
-		if (ledger_add_deployment(out, name, pid, project, ref) != 0) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		d = ledger_find_deployment(out, name);
-		d->created = created;
-		d->protect = protect;
-	}
-	if ((rc = keys_from_json(root, out, err, errlen)) != 0)
+	if ((rc = entries_from_json(text, len, ps, project_from_json, out, err,
+	    errlen)) != 0 ||
+	    (rc = entries_from_json(text, len, ds, deployment_from_json, out, err,
+	    errlen)) != 0 ||
+	    (rc = keys_from_json(root, out, err, errlen)) != 0)
 		goto fail;
 	goto out;
 fail:
