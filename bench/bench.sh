@@ -355,12 +355,36 @@ bench_memory() {
 		    "peak RSS $(field "$f" maxrss_kb) KiB (RssAnon $(field "$f" anon_kb) KiB); wall $(field "$f" wall_ms) ms; $rq requests" \
 		    "<= 16384 KiB" "$v" "$(cp_cmdline plan)"
 	done
+	bench_memory_created
 	bench_memory_slope
 	bench_validate_memory
 	# For scale: the process with nothing to do (shared libraries, TLS).
 	"$CPRUN" "$WORK/memory.version" "$BIN" --version >/dev/null
 	echo "   (for scale: convex-provisioner --version peaks at $(field "$WORK/memory.version" maxrss_kb) KiB, nearly all of it"
 	echo "    shared libraries' pages: libcrypto, libc, gnutls, libcurl ...)"
+}
+
+# The same plan on a team this tool created: the ledger then records all
+# 30,000 resources (ledger.json of about 3.9 MB), which the seeded team's
+# plan above does not load. The apply that makes it runs at latency 0
+# (untimed).
+bench_memory_created() {
+	local f state=$WORK/state-mem-created
+	sim_reset
+	sim_config '{"latencyMs":0,"latencyJitterMs":0}'
+	rm -rf "$state"
+	cp_bench "$WORK/memory.created-apply" --desired "$WORK/mem-one.yaml" --state-dir "$state" \
+	    --concurrency "$CONC" apply
+	[ "$(field "$WORK/memory.created-apply" exit)" = 0 ] || { tail -n 5 "$WORK/cp.err" >&2; die "apply of $PM projects exited $(field "$WORK/memory.created-apply" exit)"; }
+	sim_config "{\"latencyMs\":$LAT}"
+	f=$WORK/memory.created
+	cp_bench "$f" --desired "$WORK/mem-one.yaml" --state-dir "$state" plan
+	[ "$(field "$f" exit)" = 0 ] || { tail -n 5 "$WORK/cp.err" >&2; die "plan on the created team exited $(field "$f" exit), want 0"; }
+	echo "   the same in one file, on a team this tool created (ledger of $((3 * PM)) entries, $(du -k "$state/ledger.json" | cut -f1) KiB):"
+	printf '     peak RSS %6d KiB (%s MiB), RssAnon %d KiB; wall %d ms\n' "$(field "$f" maxrss_kb)" \
+	    "$(awk -v k="$(field "$f" maxrss_kb)" 'BEGIN { printf "%.1f", k / 1024 }')" "$(field "$f" anon_kb)" "$(field "$f" wall_ms)"
+	row "memory plan P=$PM (one file), team created by this tool (ledger of $((3 * PM)) entries)" \
+	    "peak RSS $(field "$f" maxrss_kb) KiB (RssAnon $(field "$f" anon_kb) KiB)" "(figure)" "-" "$(cp_cmdline plan)"
 }
 
 # The cost of one more resource: plan in one file at PM and at PM2
