@@ -2,6 +2,7 @@
  * protected resources. */
 #include "ledger.h"
 #include "index.h"
+#include "jsonget.h"
 #include "jsonint.h"
 #include "jsonscan.h"
 #include "jsonspan.h"
@@ -97,36 +98,21 @@ out:
 	return text;
 }
 
-/* Reads an integer id that must be a whole, positive number, exactly
- * (2^53 + 1 and INT64_MAX included: jsonint.h). */
+/* An id: a whole, positive number, read exactly (2^53 + 1 and INT64_MAX
+ * included: jsonget.h). */
 static int
 get_id(const cJSON *o, const char *key, int64_t *out)
 {
-	int64_t v;
-
-	if (jsonint_get(cJSON_GetObjectItemCaseSensitive(o, key), &v) != 0 || v < 1)
-		return -1;
-	*out = v;
-	return 0;
+	return jsonget_int(o, key, out) != 0 || *out < 1 ? -1 : 0;
 }
 
+/* A string member, or NULL (absent, null or not a string). */
 static const char *
 get_str(const cJSON *o, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	const char *s;
 
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int
-get_bool(const cJSON *o, const char *key, bool *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (!cJSON_IsBool(v))
-		return -1;
-	*out = cJSON_IsTrue(v);
-	return 0;
+	return jsonget_str(o, key, &s) == 0 ? s : NULL;
 }
 
 /* One project entry (an element of "projects"). */
@@ -139,7 +125,7 @@ project_from_json(const cJSON *it, struct ledger *out, char *err, size_t errlen)
 	struct ledger_project *p;
 
 	if (get_id(it, "id", &id) || name == NULL ||
-	    get_bool(it, "created", &created) || get_bool(it, "protect", &protect)) {
+	    jsonget_bool(it, "created", &created) || jsonget_bool(it, "protect", &protect)) {
 		seterr(err, errlen, "%s", "a project entry lacks id, name, created or protect");
 		return -EBADMSG;
 	}
@@ -164,8 +150,8 @@ deployment_from_json(const cJSON *it, struct ledger *out, char *err,
 	struct ledger_deployment *d;
 
 	if (name == NULL || *name == '\0' || project == NULL || ref == NULL ||
-	    get_id(it, "projectId", &pid) || get_bool(it, "created", &created) ||
-	    get_bool(it, "protect", &protect)) {
+	    get_id(it, "projectId", &pid) || jsonget_bool(it, "created", &created) ||
+	    jsonget_bool(it, "protect", &protect)) {
 		seterr(err, errlen, "%s", "a deployment entry lacks name, projectId, project, reference, created or protect");
 		return -EBADMSG;
 	}
