@@ -115,6 +115,7 @@ seen_find(const struct listing *l, const struct seen *s, int64_t id,
 {
 	size_t i;
 
+	*slot = 0;
 	if (s->cap == 0)
 		return 0;
 	for (i = mix((uint64_t)id) % s->cap; s->slots[i] != 0;
