@@ -312,7 +312,7 @@ test_from_plan(void **state)
 /* ---- resolution ------------------------------------------------------- */
 
 struct events {
-	int adopted, conflict, gone, expired;
+	int adopted, conflict, gone, expired, lost;
 	int64_t last_id;
 	char last_name[64];
 };
@@ -331,6 +331,7 @@ on_event(void *arg, enum intent_event ev, const struct intent *it, int64_t id,
 	case INTENT_CONFLICT: e->conflict++; break;
 	case INTENT_CONFLICT_GONE: e->gone++; break;
 	case INTENT_EXPIRED: e->expired++; break;
+	case INTENT_LOST_SECRET: e->lost++; break;
 	}
 }
 
