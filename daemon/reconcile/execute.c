@@ -788,6 +788,8 @@ on_key_deleted(void *arg, int rc, const struct api_error *err)
 	} else {
 		call_failed(x, call->index, rc, err);
 	}
+	/* A key whose secret was lost is created again after this one. */
+	release_children(x, call->index);
 	call_done(call);
 }
 
