@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "intents.h"
+#include "keyfile.h"
 #include "ledger.h"
 #include "log.h"
 #include "observe.h"
@@ -233,6 +234,23 @@ write_batch(struct reconciler *r)
 	return 0;
 }
 
+/* The secret files of deploy keys follow the declared names (SPEC
+ * section 8): moved before any action, so a delete or a new key finds
+ * them where the files say. A failure is reported, never fatal: the file
+ * is found at its old path again next time (keyfile_locate). */
+static void
+follow_key_renames(struct reconciler *r)
+{
+	char err[3000] = "";
+	size_t moved = 0;
+
+	if (keyfile_follow_renames(r->keys_dir, r->ds, &moved, err, sizeof(err)) != 0)
+		log_warnx("deploy key files: %s", err);
+	if (moved > 0)
+		log_info("deploy key files: %zu moved to the path of their renamed "
+		    "project or deployment", moved);
+}
+
 static void
 execute(struct reconciler *r)
 {
@@ -259,6 +277,7 @@ execute(struct reconciler *r)
 		on_executed(r, rc);
 		return;
 	}
+	follow_key_renames(r);
 	if (out->plan.n_actions == 0 && !r->stopping) {
 		on_executed(r, 0);
 		return;
