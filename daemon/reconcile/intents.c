@@ -566,10 +566,19 @@ intents_settle(struct intents *in, const struct plan *p,
 		if (it->action != INTENT_NO_ACTION && it->action < p->n_actions) {
 			enum action_state st = results[it->action].state;
 
+			bool named = it->kind == INTENT_DOMAIN ||
+			    it->kind == INTENT_DEPLOY_KEY;
+
 			/* A lost secret's intent goes only with its new
-			 * key: the old one may still be live. */
+			 * key: the old one may still be live. A domain or
+			 * key create the API definitely refused (a 4xx:
+			 * say, a person made that name just before) made
+			 * nothing: its intent must not later match what a
+			 * person made, least of all a key it would delete. */
 			settled = (!it->lost_secret && (st == ACTION_SKIPPED ||
-			    st == ACTION_PENDING)) || (st == ACTION_OK && ledger_saved);
+			    st == ACTION_PENDING || (named && st == ACTION_FAILED &&
+			    !results[it->action].ambiguous))) ||
+			    (st == ACTION_OK && ledger_saved);
 		}
 		it->action = INTENT_NO_ACTION;
 		if (settled)

@@ -191,8 +191,11 @@ int intents_resolve(struct intents *in, const struct desired_state *ds,
 
 /* After an execution of plan p (results parallel to its actions): drops
  * the intents of its creates that are settled: never sent (skipped), or
- * done and, when ledger_saved, durably recorded. Failed creates keep
- * theirs for the next observation. Returns true when `in` changed. */
+ * done and, when ledger_saved, durably recorded; for a domain or a key,
+ * also a create that failed without being ambiguous (refused, never
+ * made). Other failed creates keep theirs for the next observation; a
+ * lost secret's intent (kept by intents_resolve) goes only with its new
+ * key, done and saved. Returns true when `in` changed. */
 bool intents_settle(struct intents *in, const struct plan *p,
     const struct action_result *results, bool ledger_saved);
 

@@ -178,4 +178,34 @@ cp_expect 2 plan --team 1 --json
 assert_eq "$(json_field '.actions | length')" 0 "nothing to do after the rename"
 assert_eq "$(json_field '[.blocked[] | select(.guard == "key_file_missing")] | length')" 1 "only the person's key reported"
 assert_eq "$(key_count live ci)" 1 "the key itself untouched"
+
+# 8. A key create the API refused (400: nothing made) drops its intent, so
+#    a person's key made under that name afterwards is never taken for
+#    ours: reported, never deleted. An answer lost the same way (act, then
+#    502) keeps it, and that key is replaced.
+sed -i '/reference: staging/,/deploy_keys/ s/deploy_keys: \[ci\]$/deploy_keys: [ci, later, lost]/' "$CP_DESIRED/shop.yaml"
+grep -c 'later, lost' "$CP_DESIRED/shop.yaml" | grep -qx 1 || e2e_fail "staging's keys not changed: $(cat "$CP_DESIRED/shop.yaml")"
+curl -sS --max-time 20 -X POST --data-binary '{"route":"POST /deployments/{name}/create_deploy_key","responses":[
+    {"status":400,"body":"{\"code\":\"BadRequest\",\"message\":\"refused\"}"},
+    {"act":true,"status":502,"body":"bad gateway"}]}' "$SIM_BASE/_sim/script" >/dev/null
+cp_expect 1 apply --team 1 --json
+assert_eq "$(json_field '[.actions[] | select(.kind == "deploy_key" and .result == "error")] | length')" 2 "two failed key creates"
+curl -sS --max-time 20 -X POST "$SIM_BASE/_sim/script/clear" >/dev/null
+refused=$(json_field '[.actions[] | select(.kind == "deploy_key" and .result == "error" and (.ambiguous | not))][0].key')
+lost=$(json_field '[.actions[] | select(.kind == "deploy_key" and .result == "error" and .ambiguous)][0].key')
+[ -n "$refused" ] && [ -n "$lost" ] && [ "$refused" != null ] && [ "$lost" != null ] ||
+    e2e_fail "one refused, one ambiguous: $CP_OUT"
+assert_eq "$(key_count staging "$refused")" 0 "the refused key was not made"
+assert_eq "$(key_count staging "$lost")" 1 "the lost one was"
+assert_eq "$(jq -sc '[.[] | select(.kind == "deploy_key") | .name]' "$INTENTS")" "[\"$lost\"]" "only the lost create's intent open"
+person_post "/deployments/$STAGING/create_deploy_key" "{\"name\":\"$refused\"}" >/dev/null
+refused_id=$(key_field staging "$refused" id)
+cp_expect 3 apply --team 1
+assert_eq "$(key_field staging "$refused" id)" "$refused_id" "a person's key after a refused create: untouched"
+[ -e "$KEYS/store/staging/$refused" ] && e2e_fail "a file for the person's key"
+[ -f "$KEYS/store/staging/$lost" ] || e2e_fail "the lost key was not replaced"
+secret_matches "$KEYS/store/staging/$lost" staging "$lost" || e2e_fail "the replaced key's file"
+cp_expect 2 plan --team 1 --json
+assert_eq "$(json_field '.actions | length')" 0 "nothing to do"
+assert_eq "$(json_field '[.blocked[] | select(.guard == "key_file_missing")] | length')" 2 "the person's two keys reported"
 echo "all reconcile_adopt checks passed"

@@ -998,6 +998,8 @@ test_lost_secret_settle(void **state)
 			r[0].state = ACTION_OK;
 			r[1].state = ACTION_OK;
 		}
+		/* the lost answer: ambiguous, as the API client says it */
+		r[1].ambiguous = r[1].state == ACTION_FAILED;
 		intents_settle(&in, &p, r, true);
 		assert_int_equal(in.n, outcome == 0 ? 1 : outcome == 1 ? 2 : 0);
 		if (outcome < 2)
@@ -1005,6 +1007,54 @@ test_lost_secret_settle(void **state)
 		plan_free(&p);
 		ledger_clear(&l);
 		intents_free(&in);
+	}
+}
+
+/* A domain or key create that failed: kept when its outcome is unknown
+ * (ambiguous), dropped when the API refused it (nothing was made, and a
+ * key a person makes under that name later must never match it). A
+ * deployment's failed create keeps its intent either way, as before. */
+static void
+test_named_refused_settle(void **state)
+{
+	struct observed_listed listed[] = {
+		{ .deployment = "old-owl-70", .kind = LISTED_DOMAINS },
+		{ .deployment = "old-owl-70", .kind = LISTED_DEPLOY_KEYS },
+	};
+	struct observed_state os = { .projects = live_blog, .n_projects = 1,
+	    .deployments = live_blog_deps, .n_deployments = 1,
+	    .listed = listed, .n_listed = 2 };
+	struct plan_settings set = { .prune = PRUNE_NONE, .max_deletes = 10 };
+	struct action_result r[8];
+	(void)state;
+
+	for (int ambiguous = 0; ambiguous < 2; ambiguous++) {
+		struct intents in = { 0 };
+		size_t named = 0, other = 0;
+		struct plan p;
+
+		assert_int_equal(plan_build(&named_desired, &os, NULL, &set, &p), 0);
+		assert_int_equal(p.n_actions, 5);
+		assert_int_equal(intents_from_plan(&in, &p, T0), 5);
+		memset(r, 0, sizeof(r));
+		for (size_t i = 0; i < p.n_actions; i++) {
+			r[i].state = ACTION_FAILED;
+			r[i].ambiguous = ambiguous;
+		}
+		intents_settle(&in, &p, r, true);
+		for (size_t i = 0; i < in.n; i++) {
+			if (in.items[i].kind == INTENT_DOMAIN ||
+			    in.items[i].kind == INTENT_DEPLOY_KEY)
+				named++;
+			else
+				other++;
+		}
+		/* project and deployment of news kept; the domain and the two
+		 * keys only when their outcome is unknown */
+		assert_int_equal(other, 2);
+		assert_int_equal(named, ambiguous ? 3 : 0);
+		intents_free(&in);
+		plan_free(&p);
 	}
 }
 
@@ -1027,6 +1077,7 @@ main(void)
 		cmocka_unit_test(test_named_from_plan),
 		cmocka_unit_test(test_named_resolve),
 		cmocka_unit_test(test_lost_secret_settle),
+		cmocka_unit_test(test_named_refused_settle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
