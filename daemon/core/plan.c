@@ -656,6 +656,26 @@ update_or_drift(struct ctx *c, size_t pi, size_t opi,
 	size_t n = plan_deployment_changes(dd, od, ch);
 	struct cand *x;
 
+	/* The default flag is one per type: on a deployment whose live type
+	 * is not the declared one, setting it would take the flag from the
+	 * live default of the other type, and with two such declarations the
+	 * flag would move back and forth on every apply. Reported only. */
+	if (dd->type != od->type) {
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (ch[i].field != PLAN_FIELD_DEFAULT) {
+				ch[k++] = ch[i];
+				continue;
+			}
+			if (add_drift(c, project, od, plan_field_name(ch[i].field),
+			    plan_change_text(&ch[i], true, b1, sizeof(b1)),
+			    plan_change_text(&ch[i], false, b2, sizeof(b2))))
+				return -ENOMEM;
+			c->drift[c->n_drift - 1].reason = PLAN_WHY_DEFAULT_TYPE;
+		}
+		n = k;
+	}
 	if (n == 0)
 		return 0;
 	if (c->set->drift == DRIFT_REPORT) {
