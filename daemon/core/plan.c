@@ -1421,6 +1421,67 @@ parents_first(struct ctx *c)
 	return rc;
 }
 
+static int
+cmp_domain_cand(const void *pa, const void *pb)
+{
+	const struct cand *x = *(const struct cand *const *)pa;
+	const struct cand *y = *(const struct cand *const *)pb;
+
+	return strcmp(nz(x->a.domain), nz(y->a.domain));
+}
+
+/* A custom domain is one name in the whole team: one moved from a
+ * deployment to another in one edit is created only once its old entry is
+ * deleted (the API refuses it before). The create waits for that delete;
+ * when it already waits for its new deployment's create, the delete waits
+ * for that create instead (so the domain stays where it is if its new home
+ * cannot be made) and the executor looks past the delete for the
+ * deployment's name. A domain that goes with a deleted deployment is not
+ * waited for: deletes that destroy data run last, and the create fails
+ * once, then converges (docs/reconcile.md). */
+static int
+domain_moves(struct ctx *c)
+{
+	struct cand **del;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_cands; i++)
+		n += c->cands[i].a.kind == PLAN_DOMAIN && c->cands[i].a.op == PLAN_DELETE;
+	if (n == 0)
+		return 0;
+	if ((del = malloc(n * sizeof(*del))) == NULL)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < c->n_cands; i++)
+		if (c->cands[i].a.kind == PLAN_DOMAIN && c->cands[i].a.op == PLAN_DELETE)
+			del[n++] = &c->cands[i];
+	qsort(del, n, sizeof(*del), cmp_domain_cand);
+	for (size_t i = 0; i < c->n_cands; i++) {
+		struct cand *x = &c->cands[i];
+		struct cand *key = x, **hit, *d;
+
+		if (x->a.kind != PLAN_DOMAIN || x->a.op != PLAN_CREATE)
+			continue;
+		hit = bsearch(&key, del, n, sizeof(*del), cmp_domain_cand);
+		if (hit == NULL)
+			continue;
+		/* The same deployment's delete is already the parent (a new
+		 * destination); a domain is listed once per team, so there
+		 * is at most one other. */
+		d = *hit;
+		if (x->a.parent == d->orig)
+			continue;
+		if (x->a.parent != PLAN_NO_PARENT) {
+			if (d->a.parent != PLAN_NO_PARENT)
+				continue;
+			d->a.parent = x->a.parent;
+		}
+		x->a.parent = d->orig;
+	}
+	free(del);
+	return 0;
+}
+
 /* Sorts, remaps parents, applies the guards (rules 7 to 10 and 13) and
  * moves the result into *out. */
 static int
@@ -1556,7 +1617,8 @@ plan_build(const struct desired_state *desired,
 	    (rc = plan_extras_new(observed, c.led, settings, &(const struct
 	    plan_extras_emit){ emit_extras, &c }, &c.extras)) == 0 &&
 	    (rc = diff_declared(&c)) == 0 &&
-	    (rc = diff_undeclared(&c)) == 0)
+	    (rc = diff_undeclared(&c)) == 0 &&
+	    (rc = domain_moves(&c)) == 0)
 		rc = finish(&c, out);
 	ctx_free(&c);
 	if (rc != 0)
