@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cdefs.h"
 #include "diag.h"
 #include "secrets.h"
 #include "ytree.h"
@@ -521,7 +522,7 @@ static const struct settings_row rows[] = {
 	  "error, not a warning", p_bool, OFF(strict), 0, 0, SETTINGS_BOOL },
 };
 
-#define N_ROWS (sizeof(rows) / sizeof(rows[0]))
+#define N_ROWS CP_NELEM(rows)
 
 const struct settings_row *
 settings_rows(size_t *n)
