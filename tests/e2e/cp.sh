@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/e2e/cp.sh: helpers to run convex-provisioner against the simulator
 # started by lib.sh's sim_start. Source lib.sh first.
 

@@ -86,6 +86,7 @@ set_sim '{"errorRate":0}'
 printf '%s-rotated\n' "$CANARY" >"$CP_WORK/creds/convex-token"
 kill -HUP "$DM_PID"
 n401() { sim_stats | jq '[.requests[] | .["401"] // 0] | add // 0'; }
+# shellcheck disable=SC2034 # read by the condition wait_for evaluates
 before=$(n401)
 wait_for 20 "a 401" '[ "$(n401)" -gt "$before" ]'
 printf '%s\n' "$CANARY" >"$CP_WORK/creds/convex-token"
