@@ -48,6 +48,12 @@ desired() {
 	cat >"$CP_DESIRED/$1"
 }
 
+# fixture NAME [DEST]: copies tests/fixtures/desired/NAME into the desired
+# folder as DEST (default NAME); the files several scripts share.
+fixture() {
+	desired "${2:-$1}" <"$CP_SOURCE_DIR/tests/fixtures/desired/$1"
+}
+
 # Counts in the simulator's state.
 live_projects() { sim_state | jq '[.projects[]] | length'; }
 live_projects_named() { sim_state | jq --arg n "$1" '[.projects[] | select(.name == $n)] | length'; }

@@ -20,15 +20,7 @@ mkdir -m 700 "$CP_WORK/secret" "$CP_WORK/creds"
 LOGS=$CP_WORK/logs
 mkdir "$LOGS"
 
-desired shop.yaml <<'YAML'
-projects:
-  - name: shop
-    deployments:
-      - reference: production
-        type: prod
-        class: s16
-  - name: blog
-YAML
+fixture shop-blog.yaml shop.yaml
 
 # 1. plan and apply at debug level: token from the environment (cp_run),
 #    then from a file; text and JSON output; a failing apply (every request
