@@ -118,7 +118,7 @@ int intents_add_named(struct intents *in, enum intent_kind kind,
     const char *deployment, const char *name, int64_t time_ms);
 const char *intent_kind_name(enum intent_kind k);   /* "project", ... */
 
-/* ---- the file ---------------------------------------------------------- */
+/* ---- the file (intents_file.c) ------------------------------------------ */
 
 /* Parses the lines of an intents file (pure, for tests and the fuzzer).
  * A line that is not one intent of a known version and kind (a line torn
