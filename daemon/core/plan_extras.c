@@ -495,10 +495,11 @@ diff_domains(struct plan_extras *x, const char *project, int64_t project_id,
 static struct plan_action *
 emit_key(struct plan_extras *x, enum plan_op op, enum plan_reason reason,
     const char *project, int64_t project_id, const struct desired_deployment *dd,
-    const struct observed_deployment *od, const char *name, size_t parent)
+    const struct observed_deployment *od, const char *name, size_t parent,
+    size_t *index)
 {
 	struct plan_action *a = emit(x, op, PLAN_DEPLOY_KEY, reason, project,
-	    project_id, parent, NULL);
+	    project_id, parent, index);
 
 	if (a != NULL) {
 		a->reference = dd->reference;
@@ -555,7 +556,8 @@ diff_keys(struct plan_extras *x, const char *project, int64_t project_id,
 		x->n_keys += dd->n_deploy_keys;
 		for (size_t i = 0; i < dd->n_deploy_keys; i++)
 			if (emit_key(x, PLAN_CREATE, REASON_DECLARED, project,
-			    project_id, dd, NULL, dd->deploy_keys[i], parent) == NULL)
+			    project_id, dd, NULL, dd->deploy_keys[i], parent,
+			    NULL) == NULL)
 				return -ENOMEM;
 		return 0;
 	}
@@ -577,13 +579,28 @@ diff_keys(struct plan_extras *x, const char *project, int64_t project_id,
 		probe.name = (char *)(uintptr_t)name;
 		at = lo + lower_bound(x->key + lo, hi - lo, &probe, cmp_key);
 		if (at < hi && strcmp(nz(x->key[at]->name), name) == 0) {
-			if (!x->key[at]->secret_file &&
-			    key_file_blocked(x, project, dd, od, name) != 0)
+			size_t del;
+
+			if (x->key[at]->secret_file)
+				continue;
+			/* Made by a create of ours whose answer (and secret)
+			 * was lost (an open intent says so, SPEC section 11):
+			 * nobody holds it, so it is replaced. Any other key
+			 * without its file is only reported. */
+			if (!x->key[at]->lost_secret) {
+				if (key_file_blocked(x, project, dd, od, name) != 0)
+					return -ENOMEM;
+				continue;
+			}
+			if (emit_key(x, PLAN_DELETE, REASON_DECLARED, project,
+			    project_id, dd, od, name, PLAN_NO_PARENT, &del) == NULL ||
+			    emit_key(x, PLAN_CREATE, REASON_DECLARED, project,
+			    project_id, dd, od, name, del, NULL) == NULL)
 				return -ENOMEM;
 			continue;
 		}
 		if (emit_key(x, PLAN_CREATE, REASON_DECLARED, project, project_id,
-		    dd, od, name, PLAN_NO_PARENT) == NULL)
+		    dd, od, name, PLAN_NO_PARENT, NULL) == NULL)
 			return -ENOMEM;
 	}
 	/* Undeclared live keys: only ours, and only when prune says so.
@@ -598,7 +615,7 @@ diff_keys(struct plan_extras *x, const char *project, int64_t project_id,
 		    !ledger_has_key(x, od->name, nz(live->name)))
 			continue;
 		if (emit_key(x, PLAN_DELETE, REASON_PRUNE, project, project_id, dd,
-		    od, live->name, PLAN_NO_PARENT) == NULL)
+		    od, live->name, PLAN_NO_PARENT, NULL) == NULL)
 			return -ENOMEM;
 	}
 	return 0;

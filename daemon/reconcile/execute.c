@@ -529,6 +529,9 @@ parent_failed(const struct plan_action *par)
 		return "not started: its deployment could not be created";
 	if (par->kind == PLAN_DOMAIN)
 		return "not started: the domain's old entry could not be deleted";
+	if (par->kind == PLAN_DEPLOY_KEY)
+		return "not started: the key whose secret was lost could not be "
+		    "deleted first";
 	return "not started: the old default could not be unset first";
 }
 
@@ -804,6 +807,8 @@ on_key_deleted(void *arg, int rc, const struct api_error *err)
 	} else {
 		call_failed(x, call->index, rc, err);
 	}
+	/* A key whose secret was lost is created again after this one. */
+	release_children(x, call->index);
 	call_done(call);
 }
 
@@ -827,6 +832,15 @@ send_extras_create(struct execution *x, struct exec_call *call,
 		return -ENOENT;
 	}
 	if ((rc = keyfile_prepare(x->paths.keys_dir, a->project, a->reference,
+	    a->key_name, why, sizeof(why))) != 0) {
+		set_error(&x->results[call->index], ACTION_FAILED, why);
+		return rc;
+	}
+	/* A file left there belongs to a key that is no longer live (the
+	 * plan creates only a key it did not find): its secret is revoked.
+	 * Gone before the create, so a create whose answer is lost never
+	 * looks held (intents.h: a key with a secret file is completed). */
+	if ((rc = keyfile_remove(x->paths.keys_dir, a->project, a->reference,
 	    a->key_name, why, sizeof(why))) != 0) {
 		set_error(&x->results[call->index], ACTION_FAILED, why);
 		return rc;

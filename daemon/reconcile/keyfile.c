@@ -15,6 +15,7 @@
 
 #include "cdefs.h"
 #include "keypath.h"
+#include "model.h"
 
 static void CP_PRINTF(3, 4)
 seterr(char *err, size_t n, const char *fmt, ...)
@@ -253,4 +254,135 @@ keyfile_remove(const char *keys_dir, const char *project,
 	}
 	close(dfd);
 	return rc;
+}
+
+/* ---- renames (SPEC section 8): the file follows the declared names ------ */
+
+/* A regular file at the key's path (as observation has always looked:
+ * stat, so a link to a file counts). */
+static bool
+exists_at(const char *keys_dir, const char *project, const char *reference,
+    const char *key)
+{
+	char path[KEYPATH_MAX + PATH_MAX];
+	struct stat st;
+
+	if (keyfile_path(path, sizeof(path), keys_dir, project, reference, key) != 0)
+		return false;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int
+keyfile_locate(const char *keys_dir, const struct desired_project *dp,
+    const struct desired_deployment *dd, const char *key,
+    const char **project, const char **reference)
+{
+	*project = dp->name;
+	*reference = dd->reference;
+	if (keys_dir == NULL)
+		return -ENOENT;
+	if (exists_at(keys_dir, dp->name, dd->reference, key))
+		return 0;
+	/* Every earlier (project, reference) pair: the deployment renamed,
+	 * the project renamed, or both. renamed_from names are declared
+	 * nowhere else (desired_checks.c), so these paths are nobody else's. */
+	for (size_t i = 0; i <= dp->n_renamed_from; i++) {
+		const char *p = i == 0 ? dp->name : dp->renamed_from[i - 1];
+
+		for (size_t j = 0; j <= dd->n_renamed_from; j++) {
+			const char *r = j == 0 ? dd->reference : dd->renamed_from[j - 1];
+
+			if ((i == 0 && j == 0) || !exists_at(keys_dir, p, r, key))
+				continue;
+			*project = p;
+			*reference = r;
+			return 1;
+		}
+	}
+	return -ENOENT;
+}
+
+int
+keyfile_move(const char *keys_dir, const char *from_project,
+    const char *from_reference, const char *to_project, const char *to_reference,
+    const char *key, char *err, size_t errlen)
+{
+	char from[KEYPATH_MAX], to[KEYPATH_MAX];
+	const char *sleaf, *dleaf;
+	int rc, sfd, dfd;
+
+	if ((rc = keypath_relative(from, sizeof(from), from_project, from_reference,
+	    key)) != 0 || (rc = keypath_relative(to, sizeof(to), to_project,
+	    to_reference, key)) != 0) {
+		seterr(err, errlen, "no path for the key's secret file: %s", strerror(-rc));
+		return rc;
+	}
+	if ((rc = make_base(keys_dir, err, errlen)) != 0)
+		return rc;
+	if ((sfd = open_dirs(keys_dir, from, false, &sleaf, err, errlen)) < 0)
+		return sfd;
+	if ((dfd = open_dirs(keys_dir, to, true, &dleaf, err, errlen)) < 0) {
+		close(sfd);
+		return dfd;
+	}
+	/* A hard link, then the old name goes: the new path appears whole,
+	 * an existing file there is never replaced, and at every moment the
+	 * secret is under one name at least. */
+	if (linkat(sfd, sleaf, dfd, dleaf, 0) != 0) {
+		rc = -errno;
+		seterr(err, errlen, "cannot move %s/%s to %s/%s: %s", keys_dir, from,
+		    keys_dir, to, rc == -EEXIST ? "a file is there already" :
+		    strerror(-rc));
+	} else if (fsync(dfd) != 0) {
+		rc = -errno;
+		seterr(err, errlen, "cannot sync the folder of %s/%s: %s", keys_dir,
+		    to, strerror(-rc));
+	} else if (unlinkat(sfd, sleaf, 0) != 0 || fsync(sfd) != 0) {
+		rc = -errno;
+		seterr(err, errlen, "%s/%s is moved but its old name %s/%s stays: %s",
+		    keys_dir, to, keys_dir, from, strerror(-rc));
+	}
+	close(sfd);
+	close(dfd);
+	return rc;
+}
+
+int
+keyfile_follow_renames(const char *keys_dir, const struct desired_state *ds,
+    size_t *moved, char *err, size_t errlen)
+{
+	int first = 0;
+
+	*moved = 0;
+	if (keys_dir == NULL)
+		return 0;
+	for (size_t i = 0; i < ds->n_projects; i++) {
+		const struct desired_project *dp = &ds->projects[i];
+
+		if (dp->absent)
+			continue;
+		for (size_t j = 0; j < dp->n_deployments; j++) {
+			const struct desired_deployment *dd = &dp->deployments[j];
+
+			if (dd->absent || (dp->n_renamed_from == 0 && dd->n_renamed_from == 0))
+				continue;
+			for (size_t k = 0; k < dd->n_deploy_keys; k++) {
+				const char *key = dd->deploy_keys[k], *p, *r;
+				char why[KEYPATH_MAX * 2 + 600];
+				int rc;
+
+				if (keyfile_locate(keys_dir, dp, dd, key, &p, &r) != 1)
+					continue;
+				rc = keyfile_move(keys_dir, p, r, dp->name, dd->reference,
+				    key, why, sizeof(why));
+				if (rc == 0)
+					(*moved)++;
+				else if (first == 0) {
+					first = rc;
+					seterr(err, errlen, "%s", why);
+				}
+			}
+		}
+	}
+	return first;
 }

@@ -185,7 +185,8 @@ desired_entry(struct fixture *f, char **tok, int n)
 /*
  * "P id name"; "D name project_id reference type"; "V project_id type
  * NAME=value"; "O deployment domain dest [verified]"; "Y deployment key
- * [nofile]"; "LE project_id", "LD deployment", "LK deployment" (the
+ * [nofile|lost]" (lost: no file, and an open create intent of this tool
+ * matched it: its secret was lost); "LE project_id", "LD deployment", "LK deployment" (the
  * listings that were made).
  */
 static void
@@ -240,7 +241,9 @@ observed_entry(struct fixture *f, char **tok, int n)
 		k = &os->deploy_keys[os->n_deploy_keys++];
 		k->deployment = sdup(tok[1]);
 		k->name = sdup(tok[2]);
-		k->secret_file = !(n > 3 && strcmp(tok[3], "nofile") == 0);
+		k->lost_secret = n > 3 && strcmp(tok[3], "lost") == 0;
+		k->secret_file = !(n > 3 && (strcmp(tok[3], "nofile") == 0 ||
+		    k->lost_secret));
 	} else {
 		struct observed_listed *l;
 
@@ -436,10 +439,15 @@ check_invariants(const struct plan *p)
 				assert_int_equal(par->op, PLAN_CREATE);
 				assert_int_equal(par->kind, PLAN_PROJECT);
 			} else if (a->kind == PLAN_DOMAIN || a->kind == PLAN_DEPLOY_KEY) {
-				/* A new deployment's, or a domain after its delete. */
+				/* A new deployment's, a domain after its delete,
+				 * or a key whose secret was lost after its delete. */
 				assert_true((par->op == PLAN_CREATE && par->kind == PLAN_DEPLOYMENT) ||
 				    (a->op == PLAN_CREATE && par->op == PLAN_DELETE &&
-				    par->kind == PLAN_DOMAIN && strcmp(par->domain, a->domain) == 0));
+				    par->kind == PLAN_DOMAIN && strcmp(par->domain, a->domain) == 0) ||
+				    (par->op == PLAN_DELETE && par->kind == PLAN_DEPLOY_KEY &&
+				    a->kind == PLAN_DEPLOY_KEY && a->op == PLAN_CREATE &&
+				    strcmp(par->key_name, a->key_name) == 0 &&
+				    strcmp(par->deployment_name, a->deployment_name) == 0));
 				/* A new deployment's name comes from its parent
 				 * (a moved domain's delete only waits for it). */
 				if (par->kind == PLAN_DEPLOYMENT && a->op == PLAN_CREATE)
@@ -653,6 +661,27 @@ static const struct row rows[] = {
 	  .ledger = "K happy-otter-1 ci",
 	  .blocked = { "key_file_missing" },
 	  .managed = { 0, 0, 1 } },
+	/* SPEC section 11: a create of ours whose answer was lost made it;
+	 * nobody holds its secret, so it is deleted and created again (the
+	 * create waits for the delete), whatever prune says. */
+	{ .name = "key_whose_secret_was_lost_is_replaced",
+	  .desired = SHOP_DECL "; K ci; K nightly",
+	  .observed = SHOP_LIVE "; Y happy-otter-1 ci; Y happy-otter-1 nightly lost; LK happy-otter-1",
+	  .ledger = "K happy-otter-1 ci; K happy-otter-1 nightly",
+	  .actions = { "delete key shop/production nightly on=happy-otter-1 declared",
+	               "create key shop/production nightly parent=0 declared" },
+	  .managed = { 0, 0, 2 } },
+	{ .name = "lost_secret_replacement_held_by_max_deletes",
+	  .desired = SHOP_DECL "; K ci",
+	  .observed = SHOP_LIVE "; Y happy-otter-1 ci lost; LK happy-otter-1",
+	  .ledger = "K happy-otter-1 ci",
+	  .settings = "max=0",
+	  .blocked = { "max_deletes" }, .held = 2,
+	  .managed = { 0, 0, 1 } },
+	{ .name = "lost_secret_of_undeclared_key_is_not_replaced",
+	  .desired = SHOP_DECL "; K -",
+	  .observed = SHOP_LIVE "; Y happy-otter-1 ci lost; LK happy-otter-1",
+	  .ledger = "K happy-otter-1 ci" },
 	{ .name = "persons_key_with_declared_name_is_blocked_not_recreated",
 	  .desired = SHOP_DECL "; K ci",
 	  .observed = SHOP_LIVE "; Y happy-otter-1 ci nofile; LK happy-otter-1",
