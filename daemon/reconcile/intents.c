@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdefs.h"
 #include "index.h"
 #include "ledger.h"
+#include "nametab.h"
 
 static const char *const kind_names[] = { "project", "deployment", "domain",
 	"deploy_key" };
@@ -16,9 +18,18 @@ static const char *const kind_names[] = { "project", "deployment", "domain",
 const char *
 intent_kind_name(enum intent_kind k)
 {
-	if ((unsigned)k >= sizeof(kind_names) / sizeof(kind_names[0]))
-		return "?";
-	return kind_names[k];
+	return nametab_name(kind_names, CP_NELEM(kind_names), (unsigned)k);
+}
+
+int
+intent_kind_parse(const char *s, enum intent_kind *out)
+{
+	int k = nametab_find(kind_names, CP_NELEM(kind_names), s);
+
+	if (k < 0)
+		return -EINVAL;
+	*out = (enum intent_kind)k;
+	return 0;
 }
 
 static void

@@ -117,6 +117,8 @@ int intents_add_named(struct intents *in, enum intent_kind kind,
     const char *project, int64_t project_id, const char *reference,
     const char *deployment, const char *name, int64_t time_ms);
 const char *intent_kind_name(enum intent_kind k);   /* "project", ... */
+/* The kind named s: 0, or -EINVAL. */
+int intent_kind_parse(const char *s, enum intent_kind *out);
 
 /* ---- the file (intents_file.c) ------------------------------------------ */
 

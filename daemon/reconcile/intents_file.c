@@ -21,18 +21,6 @@
 
 #define INTENTS_VERSION 1
 
-static int
-kind_parse(const char *s, enum intent_kind *out)
-{
-	for (int k = 0; strcmp(intent_kind_name((enum intent_kind)k), "?") != 0; k++) {
-		if (strcmp(s, intent_kind_name((enum intent_kind)k)) == 0) {
-			*out = (enum intent_kind)k;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 /* ---- lines ------------------------------------------------------------- */
 
 /* {"version":1,"kind":"deployment","project":"shop","projectId":12,
@@ -92,7 +80,7 @@ from_line(const char *text, size_t len, struct intents *out)
 	deployment = get_str(o, "deployment");
 	name = get_str(o, "name");
 	if (jsonint_get(cJSON_GetObjectItemCaseSensitive(o, "version"), &version) != 0 ||
-	    version != INTENTS_VERSION || kind == NULL || kind_parse(kind, &k) != 0 ||
+	    version != INTENTS_VERSION || kind == NULL || intent_kind_parse(kind, &k) != 0 ||
 	    project == NULL || *project == '\0' ||
 	    jsonint_get(cJSON_GetObjectItemCaseSensitive(o, "time"), &time_ms) != 0 ||
 	    time_ms <= 0)
