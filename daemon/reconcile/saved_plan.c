@@ -217,7 +217,7 @@ saved_plan_write(const char *path, const struct saved_plan_input *in,
 	char *text = NULL, *clean = NULL, *tmp = NULL, seal[SHA256_HEX_LEN];
 	struct buf b;
 	size_t len;
-	int fd = -1, rc = -ENOMEM;
+	int fd, rc = -ENOMEM;
 
 	buf_init(&b, SAVED_PLAN_MAX_BYTES);
 	if (root == NULL || (text = cJSON_Print(root)) == NULL ||
@@ -253,7 +253,6 @@ saved_plan_write(const char *path, const struct saved_plan_input *in,
 		rc = -errno;
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
-	fd = -1;
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = -errno;
 	if (rc != 0) {

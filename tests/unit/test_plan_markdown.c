@@ -163,7 +163,7 @@ test_hostile_names(void **state)
 	static const char *const names[] = {
 		"a|b", "<img src=x onerror=alert(1)>", "`code` **bold**",
 		"</details><script>x</script>", "line\nbreak | x", "[link](http://evil)",
-		"@everyone #1 $x$ ~~s~~ &amp;", "back\\slash|", "\xe2\x80\xae" "rtl\x9b" "x",
+		"@everyone #1 $x$ ~~s~~ &amp;", "back\\slash|", "\xe2\x80\xaertl\x9bx",
 	};
 	struct plan_action acts[sizeof(names) / sizeof(names[0])];
 	struct plan p = { .actions = acts, .n_actions = sizeof(acts) / sizeof(acts[0]) };
