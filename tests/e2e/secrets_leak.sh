@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Env values and deploy key secrets never show (SPEC section 9): plan, plan
-# --json, apply, apply --json and the daemon (logs at debug, text and JSON)
+# Env values and deploy key secrets never show (SPEC sections 9 and 13):
+# plan, plan --json, plan --format markdown --out (the saved plan), apply,
+# apply --json, apply FILE, show (text and JSON) and the daemon (logs at debug, text and JSON)
 # run with env values from the files, from {file:} and from {env:}, create
 # deploy keys, change values, meet API errors that quote a value or a key's
 # secret back; then every byte they wrote (stdout, stderr, /status,
