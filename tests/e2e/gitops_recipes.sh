@@ -121,6 +121,21 @@ echo "$CI_ERR" | grep -qF 'no longer in the plan: + create project "shop"' || e2
 assert_eq "$(live_deployments)" 0 "a stale plan created a deployment"
 # A fresh plan is applied, exactly: what it lists, then nothing to do.
 ci_expect 0 convex-plan
+# ... but not with other settings than it was made with (before any request).
+rc=0
+(cd "$REPO" && CONVEX_ACCESS_TOKEN="$SIM_TOKEN" CONVEX_PROVISION_HOST="$SIM_BASE" \
+    STRIPE_SECRET="$SECRET" "$CP_BIN" -c provisioner.yaml --desired convex/ \
+    --state-dir "$CONVEX_STATE_DIR" --prune all apply convex.plan) 2>"$CP_WORK/set.err" || rc=$?
+assert_eq "$rc" 1 "apply FILE with another prune"
+grep -q 'prune is all, the plan was made with owned' "$CP_WORK/set.err" ||
+    e2e_fail "the setting is not named: $(cat "$CP_WORK/set.err")"
+# Usage: markdown and --out are for plan only; --json and --format disagree.
+for args in "apply --format markdown" "show --out x.plan" "plan --json --format text" \
+    "plan extra-argument" "apply a.plan b.plan"; do
+	rc=0
+	(cd "$REPO" && "$CP_BIN" -c provisioner.yaml $args) >/dev/null 2>&1 || rc=$?
+	assert_eq "$rc" 1 "usage error: $args"
+done
 ci_expect 0 convex-apply
 echo "$CI_ERR" | grep -q 'the plan is unchanged: applying it' || e2e_fail "no apply: $CI_ERR"
 assert_eq "$(live_projects_named shop)" 1 "one shop"
