@@ -157,6 +157,14 @@ keyfile=$(echo "$out" | jq -r '.projects[0].deployments[] | select(.reference ==
 [ -s "$keyfile" ] || e2e_fail "show names a deploy key file that is not there: $keyfile"
 echo "$out" | grep -q "$(cat "$keyfile")" && e2e_fail "show prints a deploy key's secret"
 
+# A failed observation (a token the API refuses): exit 1, no inventory.
+rc=0
+out=$(cd "$REPO" && CONVEX_ACCESS_TOKEN=not-the-token CONVEX_PROVISION_HOST="$SIM_BASE" \
+    CONVEX_TEAM_ID=1 STRIPE_SECRET="$SECRET" "$CP_BIN" -c provisioner.yaml --desired convex/ \
+    --state-dir "$CONVEX_STATE_DIR" show 2>/dev/null) || rc=$?
+assert_eq "$rc" 1 "show after a failed observation"
+assert_eq "$out" "" "show printed an inventory without an observation"
+
 # ---- 4. The daemon following the branch: the git-sync unit's command.
 sync_cmd=$(sed -n "s/^ExecStart=\/bin\/sh -ec '\(.*\)'$/\1/p" \
     "$CP_SOURCE_DIR/systemd/convex-provisioner-git-sync.service" | sed 's/\$\$/$/g')
