@@ -18,7 +18,6 @@
 #include "reconcile.h"
 #include "saved_plan.h"
 #include "settings.h"
-#include "textesc.h"
 
 int
 cmd_saved_begin(struct cmd_saved *cs, const struct settings *s,
@@ -99,15 +98,14 @@ cmd_saved_gate(void *arg, const struct reconcile_outcome *out, char *msg,
 		buf_reset(&why);
 		buf_appendf(&why, "  a detail not shown in the plan changed\n");
 	}
-	fprintf(stderr, "The saved plan %s (made %s) is no longer what apply "
-	    "would do:\n", cs->apply_file, cs->saved.created);
-	/* One line at a time: the names in them are escaped already, the
-	 * file paths are escaped here. */
+	/* One log line each (text or JSON logs alike); the names in them are
+	 * escaped already, the log escapes the rest. */
+	log_errorx("saved plan %s (made %s) is no longer what apply would do:",
+	    cs->apply_file, cs->saved.created);
 	for (size_t i = 0, st = 0; i < why.len; i++) {
 		if (why.data[i] != '\n')
 			continue;
-		textesc_file(stderr, why.data + st, i - st, 0);
-		fputc('\n', stderr);
+		log_errorx("%.*s", (int)(i - st), why.data + st);
 		st = i + 1;
 	}
 	buf_free(&why);
