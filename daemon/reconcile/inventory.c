@@ -9,12 +9,106 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "index.h"
 #include "jsonint.h"
 #include "keyfile.h"
 #include "plan.h"
 #include "textesc.h"
 
 #define PUT(b, lit) buf_append((b), (lit), sizeof(lit) - 1)
+
+/* Lookups built once per inventory, so a team of 10,000 projects costs
+ * O(n log n), not a scan of every deployment per project. */
+struct lookup {
+	struct index projects;     /* name -> position (num: position) */
+	struct index refs;         /* (reference, project id) -> deployment */
+	struct index domains;      /* deployment name -> domains, in order */
+	struct index keys;         /* deployment name -> deploy keys */
+	size_t *by_project;        /* deployment positions by (project, position) */
+	const struct observed_state *os;
+};
+
+static int
+cmp_by_project(const void *a, const void *b, void *arg)
+{
+	const struct observed_state *os = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int64_t pi = os->deployments[i].project_id;
+	int64_t pj = os->deployments[j].project_id;
+
+	if (pi != pj)
+		return pi < pj ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+static void
+lookup_free(struct lookup *lk)
+{
+	index_free(&lk->projects);
+	index_free(&lk->refs);
+	index_free(&lk->domains);
+	index_free(&lk->keys);
+	free(lk->by_project);
+	memset(lk, 0, sizeof(*lk));
+}
+
+static int
+lookup_build(struct lookup *lk, const struct observed_state *os)
+{
+	size_t i;
+
+	memset(lk, 0, sizeof(*lk));
+	lk->os = os;
+	if (index_init(&lk->projects, os->n_projects) != 0 ||
+	    index_init(&lk->refs, os->n_deployments) != 0 ||
+	    index_init(&lk->domains, os->n_domains) != 0 ||
+	    index_init(&lk->keys, os->n_deploy_keys) != 0 ||
+	    (os->n_deployments > 0 &&
+	    (lk->by_project = calloc(os->n_deployments, sizeof(size_t))) == NULL)) {
+		lookup_free(lk);
+		return -ENOMEM;
+	}
+	for (i = 0; i < os->n_projects; i++)
+		index_set(&lk->projects, i, os->projects[i].name, (int64_t)i, i);
+	for (i = 0; i < os->n_deployments; i++) {
+		index_set(&lk->refs, i, os->deployments[i].reference,
+		    os->deployments[i].project_id, i);
+		lk->by_project[i] = i;
+	}
+	for (i = 0; i < os->n_domains; i++)
+		index_set(&lk->domains, i, os->domains[i].deployment, (int64_t)i, i);
+	for (i = 0; i < os->n_deploy_keys; i++)
+		index_set(&lk->keys, i, os->deploy_keys[i].deployment, (int64_t)i, i);
+	index_sort(&lk->projects);
+	index_sort(&lk->refs);
+	index_sort(&lk->domains);
+	index_sort(&lk->keys);
+	if (os->n_deployments > 0)
+		qsort_r(lk->by_project, os->n_deployments, sizeof(size_t),
+		    cmp_by_project, (void *)os);
+	return 0;
+}
+
+/* The deployments of a project: *first in by_project, how many returned. */
+static size_t
+deployments_of(const struct lookup *lk, int64_t project_id, size_t *first)
+{
+	size_t lo = 0, hi = lk->os->n_deployments, n = 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (lk->os->deployments[lk->by_project[mid]].project_id < project_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	while (lo + n < lk->os->n_deployments &&
+	    lk->os->deployments[lk->by_project[lo + n]].project_id == project_id)
+		n++;
+	return n;
+}
 
 static const struct desired_deployment *
 declared_dep(const struct desired_project *p, const char *reference)
@@ -26,30 +120,18 @@ declared_dep(const struct desired_project *p, const char *reference)
 }
 
 static const struct observed_project *
-live_project(const struct observed_state *os, const char *name, size_t *count)
+live_project(const struct lookup *lk, const char *name, size_t *count)
 {
-	const struct observed_project *found = NULL;
+	size_t first;
 
-	*count = 0;
-	for (size_t i = 0; i < os->n_projects; i++) {
-		if (strcmp(os->projects[i].name, name) == 0) {
-			if (found == NULL)
-				found = &os->projects[i];
-			(*count)++;
-		}
-	}
-	return found;
+	*count = index_range_str(&lk->projects, name, &first);
+	return *count > 0 ? &lk->os->projects[lk->projects.items[first].pos] : NULL;
 }
 
 static bool
-is_live(const struct observed_state *os, int64_t project_id, const char *reference)
+is_live(const struct lookup *lk, int64_t project_id, const char *reference)
 {
-	for (size_t i = 0; i < os->n_deployments; i++)
-		if (os->deployments[i].project_id == project_id &&
-		    os->deployments[i].reference != NULL &&
-		    strcmp(os->deployments[i].reference, reference) == 0)
-			return true;
-	return false;
+	return index_find(&lk->refs, reference, project_id) != NULL;
 }
 
 /* "never" or RFC 3339, as plans show expiry (plan_change_text). */
@@ -62,19 +144,29 @@ expiry_text(int64_t ms, char *tmp, size_t n)
 }
 
 static bool
-key_live(const struct observed_state *os, const char *deployment, const char *key,
+key_live(const struct lookup *lk, const char *deployment, const char *key,
     bool *file)
 {
-	for (size_t i = 0; i < os->n_deploy_keys; i++) {
-		const struct observed_deploy_key *k = &os->deploy_keys[i];
+	size_t first, n = index_range_str(&lk->keys, deployment, &first);
 
-		if (strcmp(k->deployment, deployment) == 0 && strcmp(k->name, key) == 0) {
+	for (size_t i = 0; i < n; i++) {
+		const struct observed_deploy_key *k =
+		    &lk->os->deploy_keys[lk->keys.items[first + i].pos];
+
+		if (strcmp(k->name, key) == 0) {
 			*file = k->secret_file;
 			return true;
 		}
 	}
 	*file = false;
 	return false;
+}
+
+/* The pending domains of a deployment: how many, *first in lk->domains. */
+static size_t
+domains_of(const struct lookup *lk, const char *deployment, size_t *first)
+{
+	return index_range_str(&lk->domains, deployment, first);
 }
 
 /* ---- JSON -------------------------------------------------------------- */
@@ -87,11 +179,13 @@ add_str_or_null(cJSON *o, const char *k, const char *v)
 }
 
 static bool
-dep_json(cJSON *arr, const struct inventory *inv, const struct desired_project *dp,
-    const struct observed_deployment *d, const struct desired_deployment *want)
+dep_json(cJSON *arr, const struct inventory *inv, const struct lookup *lk,
+    const struct desired_project *dp, const struct observed_deployment *d,
+    const struct desired_deployment *want)
 {
 	cJSON *o = cJSON_CreateObject(), *pend, *keys;
 	char url[512], tmp[40];
+	size_t first, n;
 	bool ok;
 
 	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
@@ -117,11 +211,13 @@ dep_json(cJSON *arr, const struct inventory *inv, const struct desired_project *
 	    expiry_text(d->expires_at, tmp, sizeof(tmp)) : NULL) &&
 	    (pend = cJSON_AddArrayToObject(o, "pending_domains")) != NULL &&
 	    (keys = cJSON_AddArrayToObject(o, "deploy_keys")) != NULL;
-	for (size_t i = 0; ok && i < inv->os->n_domains; i++) {
-		const struct observed_domain *m = &inv->os->domains[i];
+	n = domains_of(lk, d->name, &first);
+	for (size_t i = 0; ok && i < n; i++) {
+		const struct observed_domain *m =
+		    &lk->os->domains[lk->domains.items[first + i].pos];
 		cJSON *x;
 
-		if (m->verification_time != 0 || strcmp(m->deployment, d->name) != 0)
+		if (m->verification_time != 0)
 			continue;
 		ok = (x = cJSON_CreateObject()) != NULL && cJSON_AddItemToArray(pend, x) &&
 		    cJSON_AddStringToObject(x, "domain", m->domain) &&
@@ -130,7 +226,7 @@ dep_json(cJSON *arr, const struct inventory *inv, const struct desired_project *
 	}
 	for (size_t i = 0; ok && want != NULL && i < want->n_deploy_keys; i++) {
 		char path[4096];
-		bool file, live = key_live(inv->os, d->name, want->deploy_keys[i], &file);
+		bool file, live = key_live(lk, d->name, want->deploy_keys[i], &file);
 		cJSON *x;
 
 		if (keyfile_path(path, sizeof(path), inv->keys_dir, dp->name,
@@ -145,75 +241,83 @@ dep_json(cJSON *arr, const struct inventory *inv, const struct desired_project *
 	return ok;
 }
 
-static bool
-project_json(cJSON *arr, const struct inventory *inv, const struct desired_project *dp)
+/* One project's object; NULL on ENOMEM. */
+static cJSON *
+project_json(const struct inventory *inv, const struct lookup *lk,
+    const struct desired_project *dp)
 {
 	cJSON *o = cJSON_CreateObject(), *deps;
-	size_t count;
-	const struct observed_project *lp = live_project(inv->os, dp->name, &count);
+	size_t count, first, n;
+	const struct observed_project *lp = live_project(lk, dp->name, &count);
 	bool ok;
 
-	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
-		cJSON_Delete(o);
-		return false;
-	}
+	if (o == NULL)
+		return NULL;
 	ok = cJSON_AddStringToObject(o, "name", dp->name) &&
 	    cJSON_AddStringToObject(o, "state", dp->absent ? "absent" : "present") &&
 	    cJSON_AddBoolToObject(o, "live", count > 0) &&
 	    (count <= 1 || jsonint_add(o, "conflict", (int64_t)count));
-	if (!ok || lp == NULL || count > 1)
-		return ok;
-	ok = jsonint_add(o, "id", lp->id) && add_str_or_null(o, "slug", lp->slug) &&
-	    (deps = cJSON_AddArrayToObject(o, "deployments")) != NULL;
-	for (size_t i = 0; ok && i < inv->os->n_deployments; i++) {
-		const struct observed_deployment *d = &inv->os->deployments[i];
+	if (ok && lp != NULL && count == 1) {
+		ok = jsonint_add(o, "id", lp->id) && add_str_or_null(o, "slug", lp->slug) &&
+		    (deps = cJSON_AddArrayToObject(o, "deployments")) != NULL;
+		n = ok ? deployments_of(lk, lp->id, &first) : 0;
+		for (size_t i = 0; ok && i < n; i++) {
+			const struct observed_deployment *d =
+			    &lk->os->deployments[lk->by_project[first + i]];
 
-		if (d->project_id == lp->id)
-			ok = dep_json(deps, inv, dp, d, declared_dep(dp, d->reference));
+			ok = dep_json(deps, inv, lk, dp, d, declared_dep(dp, d->reference));
+		}
+		for (size_t i = 0; ok && i < dp->n_deployments; i++)
+			if (!dp->deployments[i].absent &&
+			    !is_live(lk, lp->id, dp->deployments[i].reference))
+				ok = dep_json(deps, inv, lk, dp, NULL, &dp->deployments[i]);
 	}
-	for (size_t i = 0; ok && i < dp->n_deployments; i++)
-		if (!dp->deployments[i].absent &&
-		    !is_live(inv->os, lp->id, dp->deployments[i].reference))
-			ok = dep_json(deps, inv, dp, NULL, &dp->deployments[i]);
-	return ok;
-}
-
-cJSON *
-inventory_to_cjson(const struct inventory *inv)
-{
-	cJSON *root = cJSON_CreateObject(), *projects;
-	bool ok = root != NULL && jsonint_add(root, "team_id", inv->team_id) &&
-	    (projects = cJSON_AddArrayToObject(root, "projects")) != NULL;
-
-	for (size_t i = 0; ok && i < inv->ds->n_projects; i++)
-		ok = project_json(projects, inv, &inv->ds->projects[i]);
 	if (!ok) {
-		cJSON_Delete(root);
+		cJSON_Delete(o);
 		return NULL;
 	}
-	return root;
+	return o;
 }
 
-int
-inventory_print_json(const struct inventory *inv, struct buf *out)
+/* Appends the compact JSON of one item, made valid UTF-8 with its secrets
+ * masked (textesc.h). */
+static int
+put_item(struct buf *out, cJSON *item)
 {
-	cJSON *root = inventory_to_cjson(inv);
-	char *s, *clean;
+	char *s = item != NULL ? cJSON_PrintUnformatted(item) : NULL, *clean;
 	int rc;
 
-	if (root == NULL)
-		return -ENOMEM;
-	s = cJSON_Print(root);
-	cJSON_Delete(root);
+	cJSON_Delete(item);
 	if (s == NULL)
 		return -ENOMEM;
-	clean = textesc_json_clean(s);   /* valid UTF-8, secrets masked */
+	clean = textesc_json_clean(s);
 	cJSON_free(s);
 	if (clean == NULL)
 		return -ENOMEM;
-	if ((rc = buf_append(out, clean, strlen(clean))) == 0)
-		rc = PUT(out, "\n");
+	rc = buf_append(out, clean, strlen(clean));
 	free(clean);
+	return rc;
+}
+
+/* One project per line inside the object, each built, printed and freed
+ * in turn: a team of 10,000 projects never holds one tree of them all. */
+int
+inventory_print_json(const struct inventory *inv, struct buf *out)
+{
+	struct lookup lk;
+	int rc;
+
+	if ((rc = lookup_build(&lk, inv->os)) != 0)
+		return rc;
+	rc = buf_appendf(out, "{\"team_id\": %lld, \"projects\": [",
+	    (long long)inv->team_id);
+	for (size_t i = 0; rc == 0 && i < inv->ds->n_projects; i++) {
+		if ((rc = buf_appendf(out, "%s\n  ", i > 0 ? "," : "")) == 0)
+			rc = put_item(out, project_json(inv, &lk, &inv->ds->projects[i]));
+	}
+	if (rc == 0)
+		rc = buf_appendf(out, "%s]}\n", inv->ds->n_projects > 0 ? "\n" : "");
+	lookup_free(&lk);
 	return rc;
 }
 
@@ -227,10 +331,12 @@ put_esc(struct buf *out, const char *s)
 }
 
 static int
-dep_text(struct buf *out, const struct inventory *inv, const struct desired_project *dp,
-    const struct observed_deployment *d, const struct desired_deployment *want)
+dep_text(struct buf *out, const struct inventory *inv, const struct lookup *lk,
+    const struct desired_project *dp, const struct observed_deployment *d,
+    const struct desired_deployment *want)
 {
 	char url[512], tmp[40];
+	size_t first, n;
 	int rc;
 
 	if ((rc = PUT(out, "  deployment \"")) ||
@@ -249,10 +355,12 @@ dep_text(struct buf *out, const struct inventory *inv, const struct desired_proj
 	    (rc = buf_appendf(out, "\n    expires: %s\n", d->expires_at != 0 ?
 	    expiry_text(d->expires_at, tmp, sizeof(tmp)) : "never")))
 		return rc;
-	for (size_t i = 0; i < inv->os->n_domains; i++) {
-		const struct observed_domain *m = &inv->os->domains[i];
+	n = domains_of(lk, d->name, &first);
+	for (size_t i = 0; i < n; i++) {
+		const struct observed_domain *m =
+		    &lk->os->domains[lk->domains.items[first + i].pos];
 
-		if (m->verification_time != 0 || strcmp(m->deployment, d->name) != 0)
+		if (m->verification_time != 0)
 			continue;
 		if ((rc = PUT(out, "    pending domain: ")) || (rc = put_esc(out, m->domain)) ||
 		    (rc = buf_appendf(out, " (%s): not verified yet\n",
@@ -261,7 +369,7 @@ dep_text(struct buf *out, const struct inventory *inv, const struct desired_proj
 	}
 	for (size_t i = 0; want != NULL && i < want->n_deploy_keys; i++) {
 		char path[4096];
-		bool file, live = key_live(inv->os, d->name, want->deploy_keys[i], &file);
+		bool file, live = key_live(lk, d->name, want->deploy_keys[i], &file);
 
 		if (keyfile_path(path, sizeof(path), inv->keys_dir, dp->name,
 		    want->reference, want->deploy_keys[i]) != 0)
@@ -276,46 +384,54 @@ dep_text(struct buf *out, const struct inventory *inv, const struct desired_proj
 	return 0;
 }
 
+static int
+project_text(struct buf *out, const struct inventory *inv, const struct lookup *lk,
+    const struct desired_project *dp)
+{
+	size_t count, first, n;
+	const struct observed_project *lp = live_project(lk, dp->name, &count);
+	int rc;
+
+	if ((rc = PUT(out, "project \"")) || (rc = put_esc(out, dp->name)) ||
+	    (rc = PUT(out, "\"")))
+		return rc;
+	if (count > 1)
+		return buf_appendf(out, ": %zu live projects carry this name "
+		    "(conflict)\n", count);
+	if (lp == NULL)
+		return buf_appendf(out, ": not live%s\n", dp->absent ?
+		    " (declared absent)" : "");
+	if ((rc = buf_appendf(out, " (id %lld, slug ", (long long)lp->id)) ||
+	    (rc = put_esc(out, lp->slug)) ||
+	    (rc = buf_appendf(out, ")%s\n", dp->absent ?
+	    ": declared absent, still live" : "")))
+		return rc;
+	n = deployments_of(lk, lp->id, &first);
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		const struct observed_deployment *d =
+		    &lk->os->deployments[lk->by_project[first + k]];
+
+		rc = dep_text(out, inv, lk, dp, d, declared_dep(dp, d->reference));
+	}
+	for (size_t k = 0; rc == 0 && k < dp->n_deployments; k++)
+		if (!dp->deployments[k].absent &&
+		    !is_live(lk, lp->id, dp->deployments[k].reference))
+			rc = dep_text(out, inv, lk, dp, NULL, &dp->deployments[k]);
+	return rc;
+}
+
 int
 inventory_print_text(const struct inventory *inv, struct buf *out)
 {
-	int rc = 0;
+	struct lookup lk;
+	int rc;
 
 	if (inv->ds->n_projects == 0)
 		return PUT(out, "No projects are declared.\n");
-	for (size_t i = 0; rc == 0 && i < inv->ds->n_projects; i++) {
-		const struct desired_project *dp = &inv->ds->projects[i];
-		size_t count;
-		const struct observed_project *lp = live_project(inv->os, dp->name, &count);
-
-		if ((rc = PUT(out, "project \"")) || (rc = put_esc(out, dp->name)) ||
-		    (rc = PUT(out, "\"")))
-			break;
-		if (count > 1) {
-			rc = buf_appendf(out, ": %zu live projects carry this name "
-			    "(conflict)\n", count);
-			continue;
-		}
-		if (lp == NULL) {
-			rc = buf_appendf(out, ": not live%s\n", dp->absent ?
-			    " (declared absent)" : "");
-			continue;
-		}
-		if ((rc = buf_appendf(out, " (id %lld, slug ", (long long)lp->id)) ||
-		    (rc = put_esc(out, lp->slug)) ||
-		    (rc = buf_appendf(out, ")%s\n", dp->absent ?
-		    ": declared absent, still live" : "")))
-			break;
-		for (size_t k = 0; rc == 0 && k < inv->os->n_deployments; k++) {
-			const struct observed_deployment *d = &inv->os->deployments[k];
-
-			if (d->project_id == lp->id)
-				rc = dep_text(out, inv, dp, d, declared_dep(dp, d->reference));
-		}
-		for (size_t k = 0; rc == 0 && k < dp->n_deployments; k++)
-			if (!dp->deployments[k].absent &&
-			    !is_live(inv->os, lp->id, dp->deployments[k].reference))
-				rc = dep_text(out, inv, dp, NULL, &dp->deployments[k]);
-	}
+	if ((rc = lookup_build(&lk, inv->os)) != 0)
+		return rc;
+	for (size_t i = 0; rc == 0 && i < inv->ds->n_projects; i++)
+		rc = project_text(out, inv, &lk, &inv->ds->projects[i]);
+	lookup_free(&lk);
 	return rc;
 }

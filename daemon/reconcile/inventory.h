@@ -11,8 +11,6 @@
 
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
 #include "buf.h"
 #include "model.h"
 
@@ -23,9 +21,9 @@ struct inventory {
 	int64_t team_id;
 };
 
-/* NULL on ENOMEM. Ids are raw items with their exact digits (jsonint.h). */
-cJSON *inventory_to_cjson(const struct inventory *inv);
-/* One JSON object and a newline; 0, -ENOMEM or -E2BIG. */
+/* One JSON object (a line per project: built and freed one at a time) and
+ * a newline; ids exact whatever their size (jsonint.h). 0, -ENOMEM or
+ * -E2BIG. */
 int inventory_print_json(const struct inventory *inv, struct buf *out);
 /* 0, -ENOMEM or -E2BIG. */
 int inventory_print_text(const struct inventory *inv, struct buf *out);
