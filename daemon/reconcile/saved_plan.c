@@ -22,15 +22,15 @@
 #include "textesc.h"
 
 /* The file ends: MARKER, 64 hex digits, TAIL. */
-#define MARKER ",\n\t\"seal\":\t\""
-#define TAIL "\"\n}\n"
+#define MARKER SAVED_PLAN_SEAL_HEAD
+#define TAIL SAVED_PLAN_SEAL_TAIL
 #define SEAL_LABEL "convex-provisioner saved plan seal v1"
 
 /* Lines of a difference shown at most, each way. */
 #define EXPLAIN_MAX_LINES 40
 
-static void
-seal_of(const char *text, size_t len, const struct plan_digest_key *key,
+void
+saved_plan_seal(const char *text, size_t len, const struct plan_digest_key *key,
     char out[SHA256_HEX_LEN])
 {
 	struct hmac_sha256 h;
@@ -235,7 +235,7 @@ saved_plan_write(const char *path, const struct saved_plan_input *in,
 		goto out;
 	}
 	len -= 2;
-	seal_of(clean, len, key, seal);
+	saved_plan_seal(clean, len, key, seal);
 	if ((rc = buf_append(&b, clean, len)) || (rc = buf_append(&b, MARKER, strlen(MARKER))) ||
 	    (rc = buf_append(&b, seal, strlen(seal))) || (rc = buf_append(&b, TAIL, strlen(TAIL)))) {
 		snprintf(err, errlen, "%s", rc == -E2BIG ? "the plan is too large to save" :
@@ -406,7 +406,7 @@ check_seal(const char *text, size_t len, const char *json_seal,
 	at = len - tl - hl - ml;
 	memcpy(got, text + at + ml, hl);
 	got[hl] = '\0';
-	seal_of(text, at, key, want);
+	saved_plan_seal(text, at, key, want);
 	if (!is_hex64(got) || json_seal == NULL || strcmp(got, json_seal) != 0 ||
 	    !plan_digest_equal(got, want)) {
 		snprintf(err, errlen, "its seal does not match: it was edited after "

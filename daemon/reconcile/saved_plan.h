@@ -76,6 +76,14 @@ int saved_plan_read(const char *path, const struct plan_digest_key *key,
 int saved_plan_parse(const char *text, size_t len, const struct plan_digest_key *key,
     struct saved_plan *out, char *err, size_t errlen);
 void saved_plan_free(struct saved_plan *sp);   /* NULL ok */
+/* The seal of text[0..len) (every byte before the seal member), as hex:
+ * what saved_plan_write appends and saved_plan_parse checks (tests). */
+void saved_plan_seal(const char *text, size_t len, const struct plan_digest_key *key,
+    char out[SHA256_HEX_LEN]);
+/* The bytes a sealed file ends with: SAVED_PLAN_SEAL_HEAD, the seal, then
+ * SAVED_PLAN_SEAL_TAIL (tests build files with them). */
+#define SAVED_PLAN_SEAL_HEAD ",\n\t\"seal\":\t\""
+#define SAVED_PLAN_SEAL_TAIL "\"\n}\n"
 
 /* Whether the plan can be applied with these settings: the same API URL,
  * team (0: any, the saved one is used) and plan settings. 0, or -EINVAL
