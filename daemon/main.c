@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cdefs.h"
 #include "commands.h"
 #include "daemon.h"
 #include "diag.h"
@@ -33,7 +34,7 @@ static const struct command commands[] = {
 	  "the daemon: reconcile on a timer and when the files change" },
 };
 
-#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define N_COMMANDS CP_NELEM(commands)
 
 static void
 usage(FILE *f)

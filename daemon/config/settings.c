@@ -4,7 +4,6 @@
  * precedence is the order of the passes and nothing else. */
 #include "settings.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -14,7 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cdefs.h"
 #include "diag.h"
+#include "loopback.h"
+#include "nametab.h"
 #include "secrets.h"
 #include "ytree.h"
 
@@ -151,30 +153,6 @@ p_path(const struct settings_row *r, const char *v, struct settings *s,
 		return -EINVAL;
 	}
 	return set_string(r, s, v);
-}
-
-/* Host part of an http(s) URL, for the loopback rule. */
-static bool
-loopback_host(const char *h, size_t n)
-{
-	char host[64];
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (n == 0 || n >= sizeof(host))
-		return false;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (strcasecmp(host, "localhost") == 0)
-		return true;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (host[0] == '[' && host[n - 1] == ']') {
-		host[n - 1] = '\0';
-		if (inet_pton(AF_INET6, host + 1, &a6) == 1)
-			return memcmp(&a6, &in6addr_loopback, sizeof(a6)) == 0;
-	}
-	return false;
 }
 
 /* A plain http:// base is refused unless the host is loopback, so the
@@ -430,8 +408,7 @@ static const char *const format_names[] = {
 const char *
 settings_format_name(enum output_format f)
 {
-	return (unsigned)f < sizeof(format_names) / sizeof(format_names[0]) ?
-	    format_names[f] : "?";
+	return nametab_name(format_names, CP_NELEM(format_names), (unsigned)f);
 }
 
 static int
@@ -439,16 +416,15 @@ p_format(const struct settings_row *r, const char *v, struct settings *s,
     char *err, size_t len)
 {
 	char b[DIAG_QUOTE_MAX];
+	int f = nametab_find(format_names, CP_NELEM(format_names), v);
 
-	for (int f = FORMAT_TEXT; f <= FORMAT_MARKDOWN; f++) {
-		if (strcmp(v, format_names[f]) == 0) {
-			*FIELD(s, r, enum output_format) = (enum output_format)f;
-			return 0;
-		}
+	if (f <= FORMAT_DEFAULT) {   /* "default" is not a format to ask for */
+		snprintf(err, len, "invalid format %s (expected text, json or "
+		    "markdown)", q(b, sizeof(b), v));
+		return -EINVAL;
 	}
-	snprintf(err, len, "invalid format %s (expected text, json or markdown)",
-	    q(b, sizeof(b), v));
-	return -EINVAL;
+	*FIELD(s, r, enum output_format) = (enum output_format)f;
+	return 0;
 }
 
 int
@@ -569,7 +545,7 @@ static const struct settings_row rows[] = {
 	  "error, not a warning", p_bool, OFF(strict), 0, 0, SETTINGS_BOOL },
 };
 
-#define N_ROWS (sizeof(rows) / sizeof(rows[0]))
+#define N_ROWS CP_NELEM(rows)
 
 const struct settings_row *
 settings_rows(size_t *n)

@@ -6,13 +6,15 @@
 #include "plan_extras.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdefs.h"
 #include "keypath.h"
+#include "nametab.h"
+#include "strcut.h"
 
 struct plan_extras {
 	const struct observed_state *os;
@@ -46,9 +48,7 @@ static const char *const env_op_names[] = { "set", "changed", "remove" };
 const char *
 plan_env_op_name(enum plan_env_op op)
 {
-	if ((unsigned)op >= sizeof(env_op_names) / sizeof(env_op_names[0]))
-		return "?";
-	return env_op_names[op];
+	return nametab_name(env_op_names, CP_NELEM(env_op_names), (unsigned)op);
 }
 
 const char *
@@ -229,21 +229,6 @@ ledger_has_key(const struct plan_extras *x, const char *deployment, const char *
 }
 
 /* ---- output ------------------------------------------------------------ */
-
-static void __attribute__((format(printf, 3, 4)))
-msgf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		dst[0] = '\0';
-	else if ((size_t)r >= n && n > 4)
-		memcpy(dst + n - 4, "...", 4);
-}
 
 static struct plan_blocked *
 add_blocked(struct plan_extras *x)
@@ -547,7 +532,7 @@ key_file_blocked(struct plan_extras *x, const char *project,
 	b->guard = GUARD_KEY_FILE;
 	b->project = project;
 	b->reference = dd->reference;
-	msgf(b->message, sizeof(b->message),
+	strcut_printf(b->message, sizeof(b->message),
 	    "deploy key \"%s\" of \"%s/%s\" (%s) is live but its secret file "
 	    "is missing%s: it is never recreated silently (a key's secret is "
 	    "shown once); restore the file, or delete the key and apply "

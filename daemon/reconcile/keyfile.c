@@ -13,9 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cdefs.h"
 #include "keypath.h"
 
-static void __attribute__((format(printf, 3, 4)))
+static void CP_PRINTF(3, 4)
 seterr(char *err, size_t n, const char *fmt, ...)
 {
 	va_list ap;

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cdefs.h"
 #include "intents.h"
 #include "ledger.h"
 #include "log.h"
@@ -112,7 +113,7 @@ finish(struct reconciler *r)
 	r->done(r->done_arg, out);
 }
 
-static void __attribute__((format(printf, 3, 4)))
+static void CP_PRINTF(3, 4)
 fail(struct reconciler *r, int rc, const char *fmt, ...)
 {
 	va_list ap;
@@ -408,7 +409,7 @@ check_state_files(const struct reconciler *r)
 	char path[4200];
 	struct stat st;
 
-	for (size_t i = 0; i < sizeof(state_files) / sizeof(state_files[0]); i++) {
+	for (size_t i = 0; i < CP_NELEM(state_files); i++) {
 		snprintf(path, sizeof(path), "%s/%s", r->state_dir, state_files[i]);
 		if (lstat(path, &st) != 0) {
 			if (errno == ENOENT || errno == ENOTDIR)

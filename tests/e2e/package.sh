@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # tests/e2e/package.sh: `cmake --install` with DESTDIR (prefixes /usr and /usr/local) and the .deb from cpack place exactly the files docs/install.md lists; the package's control fields, conffiles and maintainer scripts.
 set -eu
 : "${CP_BUILD_DIR:?CP_BUILD_DIR must be set (ctest sets it)}"
