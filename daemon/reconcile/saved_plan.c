@@ -5,16 +5,15 @@
 #include "saved_plan.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "atomicfile.h"
 #include "jsonint.h"
 #include "plan_print.h"
 #include "readfile.h"
@@ -168,62 +167,19 @@ build(const struct saved_plan_input *in)
 	return root;
 }
 
-static int
-fsync_dir(const char *path)
-{
-	char *dir = strdup(path), *slash;
-	int fd, rc = 0;
-
-	if (dir == NULL)
-		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0)
-		rc = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return rc;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 saved_plan_write(const char *path, const struct saved_plan_input *in,
     const struct plan_digest_key *key, char *err, size_t errlen)
 {
 	cJSON *root = build(in);
-	char *text = NULL, *clean = NULL, *tmp = NULL, seal[SHA256_HEX_LEN];
+	char *text = NULL, *clean = NULL, seal[SHA256_HEX_LEN];
 	struct buf b;
 	size_t len;
-	int fd, rc = -ENOMEM;
+	int rc = -ENOMEM;
 
 	buf_init(&b, SAVED_PLAN_MAX_BYTES);
 	if (root == NULL || (text = cJSON_Print(root)) == NULL ||
-	    (clean = textesc_json_clean(text)) == NULL ||
-	    asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
-		tmp = NULL;
+	    (clean = textesc_json_clean(text)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -242,29 +198,8 @@ saved_plan_write(const char *path, const struct saved_plan_input *in,
 		    "out of memory");
 		goto out;
 	}
-	/* A fresh temporary file, never one someone put there (a link). */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if ((rc = write_all(fd, b.data, b.len)) == 0 && fsync(fd) != 0)
-		rc = -errno;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
-		unlink(tmp);
-		goto out;
-	}
-	if ((rc = fsync_dir(path)) != 0)
-		snprintf(err, errlen, "cannot sync the folder of %s: %s", path,
-		    strerror(-rc));
+	rc = atomicfile_write(path, b.data, b.len, err, errlen);
 out:
-	free(tmp);
 	free(clean);
 	cJSON_free(text);
 	cJSON_Delete(root);
