@@ -16,6 +16,7 @@
 #include "cdefs.h"
 #include "diag.h"
 #include "loopback.h"
+#include "nametab.h"
 #include "secrets.h"
 #include "ytree.h"
 
@@ -399,6 +400,46 @@ p_log_format(const struct settings_row *r, const char *v, struct settings *s,
 	return 0;
 }
 
+static const char *const format_names[] = {
+	[FORMAT_DEFAULT] = "default", [FORMAT_TEXT] = "text",
+	[FORMAT_JSON] = "json", [FORMAT_MARKDOWN] = "markdown",
+};
+
+const char *
+settings_format_name(enum output_format f)
+{
+	return nametab_name(format_names, CP_NELEM(format_names), (unsigned)f);
+}
+
+static int
+p_format(const struct settings_row *r, const char *v, struct settings *s,
+    char *err, size_t len)
+{
+	char b[DIAG_QUOTE_MAX];
+	int f = nametab_find(format_names, CP_NELEM(format_names), v);
+
+	if (f <= FORMAT_DEFAULT) {   /* "default" is not a format to ask for */
+		snprintf(err, len, "invalid format %s (expected text, json or "
+		    "markdown)", q(b, sizeof(b), v));
+		return -EINVAL;
+	}
+	*FIELD(s, r, enum output_format) = (enum output_format)f;
+	return 0;
+}
+
+int
+settings_output_format(const struct settings *s, enum output_format *out)
+{
+	if (s->format == FORMAT_DEFAULT) {
+		*out = s->json ? FORMAT_JSON : FORMAT_TEXT;
+		return 0;
+	}
+	if (s->json && s->format != FORMAT_JSON)
+		return -EINVAL;
+	*out = s->format;
+	return 0;
+}
+
 /* HOST:PORT, [V6]:PORT, or "" (disabled). */
 static int
 p_listen(const struct settings_row *r, const char *v, struct settings *s,
@@ -493,6 +534,12 @@ static const struct settings_row rows[] = {
 	{ NULL, "json", NULL, "false", NULL, NULL,
 	  "plan and apply print one JSON object on stdout", p_bool, OFF(json),
 	  0, 0, SETTINGS_BOOL },
+	{ NULL, "format", NULL, NULL, "text (json with --json)", "FORMAT",
+	  "how plan, apply and show print: text, json, or markdown (plan only: "
+	  "a pull-request comment)", p_format, OFF(format), 0, 0, SETTINGS_PLAIN },
+	{ NULL, "out", NULL, NULL, "not saved", "FILE",
+	  "plan: also save the plan to FILE (0600, no secrets) for a later "
+	  "`apply FILE`", p_path, OFF(out), 0, 0, SETTINGS_PLAIN },
 	{ NULL, "strict", NULL, "false", NULL, NULL,
 	  "validate: an env value whose {file:} or {env:} cannot be read is an "
 	  "error, not a warning", p_bool, OFF(strict), 0, 0, SETTINGS_BOOL },
@@ -520,6 +567,8 @@ free_values(struct settings *s)
 	free(s->listen);
 	free(s->ca_file);
 	free(s->config_file);
+	free(s->out);
+	s->out = NULL;
 	s->api_url = s->token_file = s->desired = s->state_dir = s->keys_dir = NULL;
 	s->listen = s->ca_file = s->config_file = NULL;
 }

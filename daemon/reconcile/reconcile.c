@@ -384,6 +384,14 @@ on_observed(void *arg, int rc, const char *error, struct observed_state *os)
 		finish(r);
 		return;
 	}
+	if (r->gate != NULL) {
+		char msg[sizeof(out->error)] = "";
+
+		if (r->gate(r->gate_arg, out, msg, sizeof(msg)) != 0) {
+			fail(r, -ECANCELED, "%s", msg);
+			return;
+		}
+	}
 	/* A stopped apply still goes through the executor: it marks every
 	 * action SKIPPED, so the outcome says "not converged" (exit 1). */
 	execute(r);
