@@ -6,8 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "atomicfile.h"
 #include "jsonint.h"
 #include "readfile.h"
 
@@ -214,40 +213,6 @@ intents_load(const char *path, struct intents *out, size_t *bad, bool *clean,
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-fsync_dir_of(const char *path)
-{
-	char copy[PATH_MAX];
-	int fd, rc = 0;
-
-	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
-		return -ENAMETOOLONG;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) != 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 /* Opens path for writing without following a link or blocking on a FIFO;
  * it must be a regular file. *created: it did not exist. */
 static int
@@ -294,7 +259,7 @@ intents_append(const char *path, const struct intents *in, size_t from,
 	}
 	rc = fstat(fd, &st) == 0 ? 0 : -errno;
 	if (rc == 0)
-		rc = write_all(fd, text, strlen(text));
+		rc = atomicfile_write_all(fd, text, strlen(text));
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -errno;
 	if (rc != 0) {
@@ -309,7 +274,7 @@ intents_append(const char *path, const struct intents *in, size_t from,
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
 	}
 	free(text);
-	if (rc == 0 && created && (rc = fsync_dir_of(path)) != 0)
+	if (rc == 0 && created && (rc = atomicfile_sync_dir(path)) != 0)
 		snprintf(err, errlen, "cannot sync the folder of %s: %s", path,
 		    strerror(-rc));
 	return rc;
@@ -330,7 +295,7 @@ truncate_file(const char *path, char *err, size_t errlen)
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
 	if (rc == 0 && created)
-		rc = fsync_dir_of(path);
+		rc = atomicfile_sync_dir(path);
 	if (rc != 0)
 		snprintf(err, errlen, "cannot empty %s: %s", path, strerror(-rc));
 	return rc;
@@ -339,9 +304,8 @@ truncate_file(const char *path, char *err, size_t errlen)
 int
 intents_save(const char *path, const struct intents *in, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX], *text;
-	bool created;
-	int fd, rc;
+	char *text;
+	int rc;
 
 	if (in->n == 0) {
 		struct stat st;
@@ -350,40 +314,12 @@ intents_save(const char *path, const struct intents *in, char *err, size_t errle
 			return 0;
 		return truncate_file(path, err, errlen);
 	}
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
 	if ((text = intents_to_text(in, 0)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	/* A fresh temporary file, as ledger_save makes one. */
-	if (unlink(tmp) != 0 && errno != ENOENT) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot remove %s: %s", tmp, strerror(-rc));
-		free(text);
-		return rc;
-	}
-	if ((fd = open_regular(tmp, 0, &created)) < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(-fd));
-		free(text);
-		return fd;
-	}
-	rc = write_all(fd, text, strlen(text));
-	if (rc == 0 && fsync(fd) != 0)
-		rc = -errno;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
+	rc = atomicfile_write(path, text, strlen(text), err, errlen);
 	free(text);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
-		unlink(tmp);
-		return rc;
-	}
-	if ((rc = fsync_dir_of(path)) != 0)
-		snprintf(err, errlen, "cannot sync the folder of %s: %s", path,
-		    strerror(-rc));
 	return rc;
 }
 

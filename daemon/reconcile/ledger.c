@@ -1,6 +1,7 @@
 /* ledger.c: load, save (atomically) and edit the ledger of created and
  * protected resources. */
 #include "ledger.h"
+#include "atomicfile.h"
 #include "index.h"
 #include "jsonint.h"
 #include "readfile.h"
@@ -9,8 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
-#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -247,86 +246,24 @@ ledger_load(const char *path, struct ledger *out, char *err, size_t errlen)
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Makes the rename durable: fsync the folder that holds the file. */
-static int
-fsync_dir_of(const char *path)
-{
-	char copy[PATH_MAX];
-	int fd, rc = 0;
-
-	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
-		return -ENAMETOOLONG;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) != 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 int
 ledger_save(const char *path, const struct ledger *l, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX];
-	char *text;
-	int fd, rc;
+	char *text, *nl;
+	size_t len;
+	int rc;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
 	if ((text = ledger_to_json(l)) == NULL)
 		return -ENOMEM;
-	/* A fresh file every time: whatever a crash (or someone) left at the
-	 * temporary name goes first, and O_EXCL | O_NOFOLLOW never opens a
-	 * FIFO (which would block), a link or a file of someone else's. */
-	if (unlink(tmp) != 0 && errno != ENOENT) {
-		rc = -errno;
-		seterr(err, errlen, "cannot remove %s: %s", tmp, strerror(errno));
+	len = strlen(text);
+	if ((nl = realloc(text, len + 2)) == NULL) {
 		free(text);
-		return rc;
+		return -ENOMEM;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		seterr(err, errlen, "cannot create %s: %s", tmp, strerror(-rc));
-		free(text);
-		return rc;
-	}
-	rc = write_all(fd, text, strlen(text));
-	if (rc == 0)
-		rc = write_all(fd, "\n", 1);
-	if (rc == 0 && fsync(fd) != 0)
-		rc = -errno;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
+	text = nl;
+	memcpy(text + len, "\n", 2);
+	rc = atomicfile_write(path, text, len + 1, err, errlen);
 	free(text);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc != 0) {
-		seterr(err, errlen, "cannot write %s: %s", path, strerror(-rc));
-		unlink(tmp);
-		return rc;
-	}
-	if ((rc = fsync_dir_of(path)) != 0)
-		seterr(err, errlen, "cannot sync the folder of %s: %s", path,
-		    strerror(-rc));
 	return rc;
 }
 

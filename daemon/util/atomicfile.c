@@ -9,9 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static int
-write_all(int fd, const char *p, size_t len)
+int
+atomicfile_write_all(int fd, const void *data, size_t len)
 {
+	const char *p = data;
+
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 
@@ -26,9 +28,8 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* Makes the rename durable: fsync the folder that holds the file. */
-static int
-fsync_dir_of(const char *path)
+int
+atomicfile_sync_dir(const char *path)
 {
 	char copy[PATH_MAX];
 	int fd, rc = 0;
@@ -51,9 +52,7 @@ atomicfile_write(const char *path, const void *data, size_t len, char *err,
 	char tmp[PATH_MAX];
 	int fd, rc;
 
-	/* The pid in the name: two writers of one path never share it. */
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-	    (int)sizeof(tmp)) {
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(ENAMETOOLONG));
 		return -ENAMETOOLONG;
 	}
@@ -70,7 +69,7 @@ atomicfile_write(const char *path, const void *data, size_t len, char *err,
 		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		return rc;
 	}
-	rc = write_all(fd, data, len);
+	rc = atomicfile_write_all(fd, data, len);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -errno;
 	if (close(fd) != 0 && rc == 0)
@@ -82,7 +81,7 @@ atomicfile_write(const char *path, const void *data, size_t len, char *err,
 		unlink(tmp);
 		return rc;
 	}
-	if ((rc = fsync_dir_of(path)) != 0)
+	if ((rc = atomicfile_sync_dir(path)) != 0)
 		snprintf(err, errlen, "cannot sync the folder of %s: %s", path,
 		    strerror(-rc));
 	return rc;
