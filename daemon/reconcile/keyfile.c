@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,21 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cdefs.h"
 #include "keypath.h"
 #include "model.h"
-
-static void CP_PRINTF(3, 4)
-seterr(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || n == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-}
+#include "strcut.h"
 
 int
 keyfile_path(char *out, size_t n, const char *keys_dir, const char *project,
@@ -61,7 +50,7 @@ make_base(const char *keys_dir, char *err, size_t errlen)
 	size_t len = strlen(keys_dir);
 
 	if (len == 0 || len >= sizeof(path)) {
-		seterr(err, errlen, "keys_dir \"%s\" is not a usable path", keys_dir);
+		strcut_printf(err, errlen, "keys_dir \"%s\" is not a usable path", keys_dir);
 		return -EINVAL;
 	}
 	memcpy(path, keys_dir, len + 1);
@@ -72,7 +61,7 @@ make_base(const char *keys_dir, char *err, size_t errlen)
 		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
 			int rc = -errno;
 
-			seterr(err, errlen, "cannot make %s: %s", path, strerror(errno));
+			strcut_printf(err, errlen, "cannot make %s: %s", path, strerror(errno));
 			return rc;
 		}
 		if (i < len)
@@ -96,7 +85,7 @@ open_dirs(const char *keys_dir, const char *rel, bool make, const char **leaf,
 	*leaf = NULL;
 	if ((dfd = open(keys_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		rc = errno_rc();
-		seterr(err, errlen, "cannot open %s: %s", keys_dir, strerror(errno));
+		strcut_printf(err, errlen, "cannot open %s: %s", keys_dir, strerror(errno));
 		return rc;
 	}
 	while ((slash = strchr(p, '/')) != NULL) {
@@ -135,7 +124,7 @@ fail:
 		    fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
 			rc = -ELOOP;
 	}
-	seterr(err, errlen, "%s/%.*s: %s", keys_dir, (int)(p - rel + strlen(comp)),
+	strcut_printf(err, errlen, "%s/%.*s: %s", keys_dir, (int)(p - rel + strlen(comp)),
 	    rel, rc == -ELOOP ? "a symbolic link, not followed" : strerror(-rc));
 	close(dfd);
 	return rc;
@@ -150,7 +139,7 @@ keyfile_prepare(const char *keys_dir, const char *project,
 	int rc, dfd;
 
 	if ((rc = keypath_relative(rel, sizeof(rel), project, reference, key)) != 0) {
-		seterr(err, errlen, "no path for the key's secret file: %s", strerror(-rc));
+		strcut_printf(err, errlen, "no path for the key's secret file: %s", strerror(-rc));
 		return rc;
 	}
 	if ((rc = make_base(keys_dir, err, errlen)) != 0)
@@ -158,23 +147,6 @@ keyfile_prepare(const char *keys_dir, const char *project,
 	if ((dfd = open_dirs(keys_dir, rel, true, &leaf, err, errlen)) < 0)
 		return dfd;
 	close(dfd);
-	return 0;
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }
 
@@ -188,7 +160,7 @@ keyfile_write(const char *keys_dir, const char *project,
 	int rc, dfd, fd;
 
 	if ((rc = keypath_relative(rel, sizeof(rel), project, reference, key)) != 0) {
-		seterr(err, errlen, "no path for the key's secret file: %s", strerror(-rc));
+		strcut_printf(err, errlen, "no path for the key's secret file: %s", strerror(-rc));
 		return rc;
 	}
 	if ((dfd = open_dirs(keys_dir, rel, true, &leaf, err, errlen)) < 0)
@@ -209,7 +181,7 @@ keyfile_write(const char *keys_dir, const char *project,
 		rc = -errno;
 		goto out;
 	}
-	rc = write_all(fd, secret, strlen(secret));
+	rc = atomicfile_write_all(fd, secret, strlen(secret));
 	if (rc == 0 && fchmod(fd, 0600) != 0)
 		rc = -errno;
 	if (rc == 0 && fsync(fd) != 0)
@@ -224,7 +196,7 @@ keyfile_write(const char *keys_dir, const char *project,
 		rc = -errno;
 out:
 	if (rc != 0)
-		seterr(err, errlen, "cannot write %s/%s: %s", keys_dir, rel, strerror(-rc));
+		strcut_printf(err, errlen, "cannot write %s/%s: %s", keys_dir, rel, strerror(-rc));
 	close(dfd);
 	return rc;
 }
@@ -248,7 +220,7 @@ keyfile_remove(const char *keys_dir, const char *project,
 	rc = 0;
 	if (unlinkat(dfd, leaf, 0) != 0 && errno != ENOENT) {
 		rc = -errno;
-		seterr(err, errlen, "cannot remove %s/%s: %s", keys_dir, rel, strerror(errno));
+		strcut_printf(err, errlen, "cannot remove %s/%s: %s", keys_dir, rel, strerror(errno));
 	} else if (fsync(dfd) != 0) {
 		rc = -errno;
 	}
@@ -314,7 +286,7 @@ keyfile_move(const char *keys_dir, const char *from_project,
 	if ((rc = keypath_relative(from, sizeof(from), from_project, from_reference,
 	    key)) != 0 || (rc = keypath_relative(to, sizeof(to), to_project,
 	    to_reference, key)) != 0) {
-		seterr(err, errlen, "no path for the key's secret file: %s", strerror(-rc));
+		strcut_printf(err, errlen, "no path for the key's secret file: %s", strerror(-rc));
 		return rc;
 	}
 	if ((rc = make_base(keys_dir, err, errlen)) != 0)
@@ -330,16 +302,16 @@ keyfile_move(const char *keys_dir, const char *from_project,
 	 * secret is under one name at least. */
 	if (linkat(sfd, sleaf, dfd, dleaf, 0) != 0) {
 		rc = -errno;
-		seterr(err, errlen, "cannot move %s/%s to %s/%s: %s", keys_dir, from,
+		strcut_printf(err, errlen, "cannot move %s/%s to %s/%s: %s", keys_dir, from,
 		    keys_dir, to, rc == -EEXIST ? "a file is there already" :
 		    strerror(-rc));
 	} else if (fsync(dfd) != 0) {
 		rc = -errno;
-		seterr(err, errlen, "cannot sync the folder of %s/%s: %s", keys_dir,
+		strcut_printf(err, errlen, "cannot sync the folder of %s/%s: %s", keys_dir,
 		    to, strerror(-rc));
 	} else if (unlinkat(sfd, sleaf, 0) != 0 || fsync(sfd) != 0) {
 		rc = -errno;
-		seterr(err, errlen, "%s/%s is moved but its old name %s/%s stays: %s",
+		strcut_printf(err, errlen, "%s/%s is moved but its old name %s/%s stays: %s",
 		    keys_dir, to, keys_dir, from, strerror(-rc));
 	}
 	close(sfd);
@@ -379,7 +351,7 @@ keyfile_follow_renames(const char *keys_dir, const struct desired_state *ds,
 					(*moved)++;
 				else if (first == 0) {
 					first = rc;
-					seterr(err, errlen, "%s", why);
+					strcut_printf(err, errlen, "%s", why);
 				}
 			}
 		}

@@ -5,13 +5,13 @@
 #include "index.h"
 #include "jsonint.h"
 #include "readfile.h"
+#include "strcut.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +21,6 @@
 
 #define LEDGER_VERSION 1
 #define LEDGER_MAX_BYTES (64u << 20)
-
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || n == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-}
 
 /* cJSON prints a number with 15 significant digits whenever that reads
  * back "close enough", which rounds ids of 10^15 and more (the ledger
@@ -139,11 +127,11 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 	 * two documents one after the other are damage, not the first one.
 	 * Numbers keep their text, so ids are read exactly (jsonint.h). */
 	if ((root = jsonint_parse(text, len, why, sizeof(why))) == NULL) {
-		seterr(err, errlen, "%s", why);
+		strcut_printf(err, errlen, "%s", why);
 		goto out;
 	}
 	if (!cJSON_IsObject(root)) {
-		seterr(err, errlen, "%s", "not a JSON object");
+		strcut_printf(err, errlen, "%s", "not a JSON object");
 		goto out;
 	}
 	/* A version from the future is not damage: its protect marks may be
@@ -152,11 +140,11 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 	ver = cJSON_GetObjectItemCaseSensitive(root, "version");
 	if (!cJSON_IsNumber(ver) || !(ver->valuedouble >= 1) ||
 	    ver->valuedouble != floor(ver->valuedouble)) {
-		seterr(err, errlen, "%s", "missing or invalid \"version\"");
+		strcut_printf(err, errlen, "%s", "missing or invalid \"version\"");
 		goto out;
 	}
 	if (ver->valuedouble > LEDGER_VERSION) {
-		seterr(err, errlen, "written by a newer version of "
+		strcut_printf(err, errlen, "written by a newer version of "
 		    "convex-provisioner (ledger version %.0f; this one reads "
 		    "version %d)", ver->valuedouble < 1e15 ? ver->valuedouble :
 		    1e15, LEDGER_VERSION);
@@ -166,7 +154,7 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 	ps = cJSON_GetObjectItemCaseSensitive(root, "projects");
 	ds = cJSON_GetObjectItemCaseSensitive(root, "deployments");
 	if (!cJSON_IsArray(ps) || !cJSON_IsArray(ds)) {
-		seterr(err, errlen, "%s", "\"projects\" and \"deployments\" must be arrays");
+		strcut_printf(err, errlen, "%s", "\"projects\" and \"deployments\" must be arrays");
 		goto out;
 	}
 	cJSON_ArrayForEach(it, ps) {
@@ -177,7 +165,7 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 
 		if (get_id(it, "id", &id) || name == NULL ||
 		    get_bool(it, "created", &created) || get_bool(it, "protect", &protect)) {
-			seterr(err, errlen, "%s", "a project entry lacks id, name, created or protect");
+			strcut_printf(err, errlen, "%s", "a project entry lacks id, name, created or protect");
 			goto fail;
 		}
 		if (ledger_add_project(out, id, name) != 0) {
@@ -199,7 +187,7 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 		if (name == NULL || *name == '\0' || project == NULL || ref == NULL ||
 		    get_id(it, "projectId", &pid) || get_bool(it, "created", &created) ||
 		    get_bool(it, "protect", &protect)) {
-			seterr(err, errlen, "%s", "a deployment entry lacks name, projectId, project, reference, created or protect");
+			strcut_printf(err, errlen, "%s", "a deployment entry lacks name, projectId, project, reference, created or protect");
 			goto fail;
 		}
 		if (ledger_add_deployment(out, name, pid, project, ref) != 0) {
@@ -234,11 +222,11 @@ ledger_load(const char *path, struct ledger *out, char *err, size_t errlen)
 	if (rc == -ENOENT)
 		return 0;
 	if (rc == -EFBIG) {
-		seterr(err, errlen, "%s", why);
+		strcut_printf(err, errlen, "%s", why);
 		return -EBADMSG;        /* no ledger is that large: damage */
 	}
 	if (rc != 0) {
-		seterr(err, errlen, "%s", why);
+		strcut_printf(err, errlen, "%s", why);
 		return rc;
 	}
 	rc = ledger_from_json(text, len, out, err, errlen);
@@ -825,14 +813,14 @@ keys_from_json(const cJSON *root, struct ledger *out, char *err, size_t errlen)
 	if (ks == NULL)
 		return 0;
 	if (!cJSON_IsArray(ks)) {
-		seterr(err, errlen, "%s", "\"deployKeys\" must be an array");
+		strcut_printf(err, errlen, "%s", "\"deployKeys\" must be an array");
 		return -EBADMSG;
 	}
 	cJSON_ArrayForEach(it, ks) {
 		const char *dep = get_str(it, "deployment"), *name = get_str(it, "name");
 
 		if (dep == NULL || *dep == '\0' || name == NULL || *name == '\0') {
-			seterr(err, errlen, "%s", "a deploy key entry lacks deployment or name");
+			strcut_printf(err, errlen, "%s", "a deploy key entry lacks deployment or name");
 			return -EBADMSG;
 		}
 		if (ledger_add_deploy_key(out, dep, name) != 0)
