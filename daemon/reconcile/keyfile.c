@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
-#include "cdefs.h"
 #include "keypath.h"
 #include "model.h"
 #include "strcut.h"
