@@ -445,12 +445,16 @@ render_action(const struct plan_action *a, char *s, size_t n)
 static void
 render_drift(const struct plan_drift *d, char *s, size_t n)
 {
+	int r;
+
 	if (d->of_project)
-		snprintf(s, n, "%s %s %s %s", d->project, d->field, d->want,
+		r = snprintf(s, n, "%s %s %s %s", d->project, d->field, d->want,
 		    d->have[0] ? d->have : "-");
 	else
-		snprintf(s, n, "%s/%s %s %s %s", d->project, d->reference, d->field,
-		    d->want, d->have[0] ? d->have : "-");
+		r = snprintf(s, n, "%s/%s %s %s %s", d->project, d->reference,
+		    d->field, d->want, d->have[0] ? d->have : "-");
+	if (r < 0 || (size_t)r >= n)
+		fail_msg("drift line cut: %s", s);
 }
 
 static void
