@@ -66,7 +66,10 @@ soak: deps
 	cmake --build $(BENCH_DIR) -j $(JOBS) --target convex-provisioner convex-api-sim
 	CP_SOURCE_DIR=$(CURDIR) CP_BUILD_DIR=$(CURDIR)/$(BENCH_DIR) bash tests/e2e/soak.sh $(SOAK_SECONDS)
 
-demo: build
+# The demo needs the two programs only, not the test suites.
+demo: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target convex-provisioner convex-api-sim
 	@bash scripts/demo.sh $(BUILD_DIR)
 
 install: build

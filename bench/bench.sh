@@ -470,7 +470,7 @@ reconciles() {
 }
 
 bench_idle() {
-	local port url n end ns0 ns1 tk0 tk1 w=0 ns=0 tk=0 hz window per_min v
+	local port url n end ns0 ns1 tk0 tk1 w=0 ns=0 tk=0 hz per_min v
 	[ -f "$WORK/converged.json" ] || bench_converge
 	hz=$(getconf CLK_TCK)
 	echo

@@ -1,7 +1,8 @@
 # cmake/Install.cmake: what `make install`, `cmake --install` and CPack place
 # besides the binary (daemon/CMakeLists.txt installs that): the systemd units,
 # the example settings file, the empty desired-state folder, the man pages
-# (built here from scdoc sources), the docs and the examples.
+# (built here from scdoc sources), the bash completion, the docs and the
+# examples.
 #
 # Paths that depend on the prefix (the units' folder, /etc, the ExecStart=
 # line) are worked out when installing, not when configuring: CPack installs
@@ -45,6 +46,13 @@ foreach(page convex-provisioner.8 convex-provisioner.yaml.5)
   install(FILES "${out}" DESTINATION "${CMAKE_INSTALL_MANDIR}/man${section}")
 endforeach()
 add_custom_target(man ALL DEPENDS ${CP_MAN_OUTPUTS})
+
+# ---- bash completion: bash-completion loads completions/NAME on first use
+# from $XDG_DATA_DIRS (/usr/share, /usr/local/share), so the same relative
+# folder serves the .deb (prefix /usr) and a /usr/local install.
+install(FILES "${PROJECT_SOURCE_DIR}/scripts/bash-completion/convex-provisioner"
+  DESTINATION "${CMAKE_INSTALL_DATADIR}/bash-completion/completions"
+  PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # ---- the units' folder
 if(NOT CP_SYSTEMD_UNITDIR)

@@ -36,8 +36,9 @@ set(CPACK_INSTALL_PREFIX /usr)
 # (/etc/..., /lib/systemd/system) land inside the package.
 set(CPACK_SET_DESTDIR ON)
 set(CPACK_STRIP_FILES ON)
-# For the example git-sync companion units.
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "git")
+# git for the example git-sync companion units; bash-completion loads the
+# completion installed under /usr/share/bash-completion/completions.
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "git, bash-completion")
 
 # Dependencies: read off the binary by dpkg-shlibdeps (package dpkg-dev)
 # when it is there, else the list of libraries it links, by hand.

@@ -1,6 +1,8 @@
-/* cmd_reconcile.c: `plan` and `apply`: one reconcile on a fresh loop, then
- * the plan (and for apply, each action's result) on stdout, as text or as
- * the JSON object of SPEC section 4, and the exit code of that section. */
+/* cmd_reconcile.c: `plan`, `apply` and `show`: one reconcile on a fresh
+ * loop, then the plan (and for apply, each action's result) on stdout, as
+ * text, as the JSON object of SPEC section 4 or (plan) as Markdown, and
+ * the exit code of that section; `show` prints the inventory instead
+ * (SPEC section 13). plan --out FILE and apply FILE: cmd_saved_plan.c. */
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -16,8 +18,10 @@
 #include "commands.h"
 #include "desired.h"
 #include "diag.h"
+#include "inventory.h"
 #include "lock.h"
 #include "log.h"
+#include "plan_markdown.h"
 #include "plan_print.h"
 #include "reconcile.h"
 #include "secrets.h"
@@ -26,6 +30,16 @@
 #include "token.h"
 
 #define OUTPUT_MAX (256u << 20)
+
+enum job_kind { JOB_PLAN, JOB_APPLY, JOB_SHOW };
+
+struct job {
+	enum job_kind kind;
+	enum output_format format;
+	const char *apply_file;   /* apply FILE */
+	const char *keys_dir;     /* show: where deploy key files are */
+	const struct desired_state *ds;
+};
 
 /* apply takes the same lock as `run`: two writers of one ledger would lose
  * each other's records. plan writes nothing and takes no lock. */
@@ -217,41 +231,56 @@ print_json_interrupted(const struct reconcile_outcome *out, const char *sig,
 }
 
 static int
-print_outcome(const struct settings *s, const struct reconcile_outcome *out,
+print_error_json(const struct reconcile_outcome *out, int interrupted)
+{
+	const char *sig = interrupted == SIGTERM ? "SIGTERM" : "SIGINT";
+	cJSON *o = cJSON_CreateObject();
+	char *text, *clean;
+
+	if (o == NULL || !cJSON_AddStringToObject(o, "error", out->error) ||
+	    (interrupted != 0 &&
+	    !cJSON_AddStringToObject(o, "interrupted", sig)) ||
+	    (text = cJSON_PrintUnformatted(o)) == NULL) {
+		cJSON_Delete(o);
+		return -ENOMEM;
+	}
+	/* Valid UTF-8, controls escaped, secrets masked. */
+	clean = textesc_json_clean(text);
+	cJSON_free(text);
+	cJSON_Delete(o);
+	if (clean == NULL)
+		return -ENOMEM;
+	printf("%s\n", clean);
+	free(clean);
+	return 0;
+}
+
+static int
+print_outcome(const struct job *job, const struct reconcile_outcome *out,
     int interrupted)
 {
 	const char *sig = interrupted == SIGTERM ? "SIGTERM" : "SIGINT";
+	bool json = job->format == FORMAT_JSON;
 	struct buf b;
 	int rc;
 
 	buf_init(&b, OUTPUT_MAX);
 	if (out->rc != 0) {
 		log_errorx("%s", out->error);
-		if (s->json) {
-			cJSON *o = cJSON_CreateObject();
-			char *text, *clean;
-			if (o == NULL || !cJSON_AddStringToObject(o, "error", out->error) ||
-			    (interrupted != 0 &&
-			    !cJSON_AddStringToObject(o, "interrupted", sig)) ||
-			    (text = cJSON_PrintUnformatted(o)) == NULL) {
-				cJSON_Delete(o);
-				return -ENOMEM;
-			}
-			/* Valid UTF-8, controls escaped, secrets masked. */
-			clean = textesc_json_clean(text);
-			cJSON_free(text);
-			cJSON_Delete(o);
-			if (clean == NULL)
-				return -ENOMEM;
-			printf("%s\n", clean);
-			free(clean);
-		}
-		return 0;
+		return json ? print_error_json(out, interrupted) : 0;
 	}
-	if (s->json && interrupted != 0)
+	if (job->kind == JOB_SHOW) {
+		struct inventory inv = { job->ds, &out->observed, job->keys_dir,
+		    out->team_id };
+
+		rc = json ? inventory_print_json(&inv, &b) :
+		    inventory_print_text(&inv, &b);
+	} else if (json && interrupted != 0)
 		rc = print_json_interrupted(out, sig, &b);
-	else if (s->json)
+	else if (json)
 		rc = plan_print_json(&out->plan, out->results, 1, &b);
+	else if (job->format == FORMAT_MARKDOWN)
+		rc = plan_print_markdown(&out->plan, NULL, &b);
 	else
 		rc = plan_print_text(&out->plan, out->results,
 		    (isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL) ? PLAN_PRINT_COLOUR : 0, &b);
@@ -265,9 +294,41 @@ print_outcome(const struct settings *s, const struct reconcile_outcome *out,
 	return rc;
 }
 
+/* The arguments and the format each command accepts; 0, or 1 (said). */
 static int
-reconcile_once(const struct settings *s, int argc, char **argv, enum reconcile_mode mode)
+check_usage(const struct settings *s, int argc, char **argv, struct job *job)
 {
+	if (settings_output_format(s, &job->format) != 0) {
+		fprintf(stderr, "error: --json and --format %s contradict each other\n",
+		    settings_format_name(s->format));
+		return 1;
+	}
+	if (job->format == FORMAT_MARKDOWN && job->kind != JOB_PLAN) {
+		fprintf(stderr, "error: --format markdown is for plan only\n");
+		return 1;
+	}
+	if (s->out != NULL && job->kind != JOB_PLAN) {
+		fprintf(stderr, "error: --out FILE is for plan only (then: apply FILE)\n");
+		return 1;
+	}
+	if (job->kind == JOB_APPLY && argc == 2) {
+		job->apply_file = argv[1];
+		return 0;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "error: %s takes no argument%s (use --desired PATH)\n",
+		    argv[0], job->kind == JOB_APPLY ? " but a saved plan FILE" : "");
+		return 1;
+	}
+	return 0;
+}
+
+static int
+reconcile_once(const struct settings *s, int argc, char **argv, enum job_kind kind)
+{
+	enum reconcile_mode mode = kind == JOB_APPLY ? RECONCILE_APPLY : RECONCILE_PLAN;
+	struct job job = { .kind = kind };
+	struct cmd_saved saved;
 	struct desired_state ds = { 0 };
 	struct token tok = { 0 };
 	struct api_config acfg;
@@ -280,10 +341,10 @@ reconcile_once(const struct settings *s, int argc, char **argv, enum reconcile_m
 	char err[512];
 	int rc, code = 1, lock_fd = -1;
 
-	if (argc > 1) {
-		fprintf(stderr, "error: %s takes no argument (use --desired PATH)\n", argv[0]);
+	memset(&saved, 0, sizeof(saved));
+	if (check_usage(s, argc, argv, &job) != 0)
 		return 1;
-	}
+	job.ds = &ds;
 	diag_init(&d);
 	rc = desired_load(s->desired, &ds, &d);
 	diag_print(&d, stderr);
@@ -308,11 +369,21 @@ reconcile_once(const struct settings *s, int argc, char **argv, enum reconcile_m
 		desired_state_free(&ds);
 		return 1;
 	}
-	if (uv_loop_init(&loop) != 0) {
+	/* plan --out, apply FILE: the files' digests, the saved plan checked,
+	 * before any request. */
+	if (cmd_saved_begin(&saved, s, &ds, tok.value, job.apply_file) != 0 ||
+	    uv_loop_init(&loop) != 0) {
+		cmd_saved_end(&saved);
 		token_clear(&tok);
 		lock_release(lock_fd);
 		desired_state_free(&ds);
 		return 1;
+	}
+	cmd_reconcile_config(s, &rcfg);
+	if (saved.have_saved) {
+		if (cmd_saved_check_settings(&saved, s, &rcfg) != 0)
+			goto out_loop;
+		rcfg.team_id = saved.saved.team_id;
 	}
 	cmd_api_config(s, tok.value, &acfg);
 	if (api_client_new(&loop, &acfg, &o.client, &aerr) != 0) {
@@ -320,12 +391,16 @@ reconcile_once(const struct settings *s, int argc, char **argv, enum reconcile_m
 		log_errorx("API client: %s", err);
 		goto out_loop;
 	}
-	cmd_reconcile_config(s, &rcfg);
 	if (reconciler_init(&r, &loop, o.client, &rcfg) != 0) {
 		log_errorx("out of memory");
 		api_client_close(o.client, on_closed, NULL);
 		goto out_loop;
 	}
+	if (saved.have_saved) {
+		r.gate = cmd_saved_gate;
+		r.gate_arg = &saved;
+	}
+	job.keys_dir = r.keys_dir;
 	o.rec = &r;
 	if (open_handles(&o, &loop) != 0) {
 		log_errorx("cannot watch for SIGTERM and SIGINT: nothing was done");
@@ -340,16 +415,23 @@ reconcile_once(const struct settings *s, int argc, char **argv, enum reconcile_m
 	}
 	uv_run(&loop, UV_RUN_DEFAULT);
 	if (o.outcome != NULL) {
-		if ((rc = print_outcome(s, o.outcome, o.interrupted)) != 0)
+		if ((rc = print_outcome(&job, o.outcome, o.interrupted)) != 0)
 			log_errorx("cannot print the result: %s", rc == -EPIPE ?
 			    "stdout cannot be written" : "out of memory");
+		else if (kind == JOB_SHOW)
+			code = o.outcome->rc != 0 ? 1 : 0;
 		else
 			code = reconcile_exit_code(o.outcome);
+		/* plan --out: saved once printed; a plan that cannot be
+		 * saved is an error (exit 1), whatever it says. */
+		if (kind == JOB_PLAN && o.interrupted == 0 &&
+		    cmd_saved_finish(&saved, s, &rcfg, o.outcome) != 0)
+			code = 1;
 		if (o.interrupted != 0) {
 			/* Exit 1: what was asked was not all done. */
 			const char *sig = o.interrupted == SIGTERM ? "SIGTERM" :
 			    "SIGINT";
-			if (mode == RECONCILE_PLAN || o.outcome->rc != 0 ||
+			if (kind != JOB_APPLY || o.outcome->rc != 0 ||
 			    o.outcome->results == NULL)
 				log_errorx("%s was interrupted by %s: nothing was "
 				    "changed", argv[0], sig);
@@ -368,6 +450,7 @@ out_loop:
 	uv_run(&loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&loop) != 0)
 		log_errorx("internal error: a libuv handle was left open");
+	cmd_saved_end(&saved);
 	token_clear(&tok);
 	lock_release(lock_fd);
 	desired_state_free(&ds);
@@ -377,11 +460,17 @@ out_loop:
 int
 cmd_plan(const struct settings *s, int argc, char **argv)
 {
-	return reconcile_once(s, argc, argv, RECONCILE_PLAN);
+	return reconcile_once(s, argc, argv, JOB_PLAN);
 }
 
 int
 cmd_apply(const struct settings *s, int argc, char **argv)
 {
-	return reconcile_once(s, argc, argv, RECONCILE_APPLY);
+	return reconcile_once(s, argc, argv, JOB_APPLY);
+}
+
+int
+cmd_show(const struct settings *s, int argc, char **argv)
+{
+	return reconcile_once(s, argc, argv, JOB_SHOW);
 }

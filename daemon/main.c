@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cdefs.h"
 #include "commands.h"
 #include "daemon.h"
 #include "diag.h"
@@ -22,14 +23,18 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, "[PATH]",
 	  "check the desired state offline (PATH overrides --desired)" },
 	{ "plan", cmd_plan, "",
-	  "observe, diff and print; change nothing (exit 2: changes pending)" },
-	{ "apply", cmd_apply, "",
-	  "one reconcile, then exit (exit 3: a guard held deletes back)" },
+	  "observe, diff and print; change nothing (exit 2: changes pending);\n"
+	  "--out FILE saves it for apply FILE, --format markdown for a review" },
+	{ "apply", cmd_apply, "[FILE]",
+	  "one reconcile, then exit (exit 3: a guard held deletes back);\n"
+	  "FILE: exactly that saved plan, or nothing (exit 1) if it changed" },
+	{ "show", cmd_show, "",
+	  "the declared projects as observed: ids, deployment names, URLs, ..." },
 	{ "run", cmd_run, "",
 	  "the daemon: reconcile on a timer and when the files change" },
 };
 
-#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define N_COMMANDS CP_NELEM(commands)
 
 static void
 usage(FILE *f)
@@ -42,7 +47,15 @@ usage(FILE *f)
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		snprintf(left, sizeof(left), "%s %s", commands[i].name,
 		    commands[i].args);
-		fprintf(f, "  %-24s %s\n", left, commands[i].summary);
+		/* A summary's second line lines up under its first. */
+		fprintf(f, "  %-24s ", left);
+		for (const char *c = commands[i].summary; *c != '\0'; c++) {
+			if (*c == '\n')
+				fprintf(f, "\n  %-24s ", "");
+			else
+				fputc(*c, f);
+		}
+		fputc('\n', f);
 	}
 	fputc('\n', f);
 	settings_usage(f);

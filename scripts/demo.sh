@@ -19,7 +19,7 @@ trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 # Runs the provisioner against the simulator; the token travels in the
 # environment, never on the command line.
-cp() {
+provision() {
 	CONVEX_ACCESS_TOKEN=demo-token "$bin" -c "$work/config.yaml" \
 	    --api-url "http://127.0.0.1:$port/v1" --desired config/examples \
 	    --state-dir "$work/state" "$@"
@@ -40,14 +40,14 @@ step "validate config/examples"
 "$bin" -c "$work/config.yaml" validate config/examples
 
 step "plan: what would change (exit 2: changes pending)"
-rc=0; cp plan || rc=$?
+rc=0; provision plan || rc=$?
 [ $rc -eq 2 ] || { echo "demo: plan exited $rc, expected 2" >&2; exit 1; }
 
 step "apply: make the team match the files"
-cp apply
+provision apply
 
 step "plan again: nothing to do (exit 0)"
-cp plan
+provision plan
 
 step "the ledger of what the provisioner created ($work/state/ledger.json)"
 jq -c '.projects[], .deployments[]' "$work/state/ledger.json" 2>/dev/null || cat "$work/state/ledger.json"

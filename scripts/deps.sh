@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake pkg-config
   libuv1-dev libcurl4-openssl-dev libyaml-dev libcjson-dev
   libmicrohttpd-dev libcmocka-dev
-  curl jq valgrind cppcheck clang-tidy
+  curl jq valgrind cppcheck clang-tidy shellcheck
   scdoc dpkg-dev systemd man-db git python3 python3-jsonschema python3-yaml
   clang libclang-rt-14-dev
   nghttp2-proxy openssl

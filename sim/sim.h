@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sha256.h"
+
 struct cJSON;
 
 #define SIM_MAX_BODY    (1024 * 1024)   /* request bodies above this: 413 */
@@ -38,9 +40,9 @@ uint64_t rng_next(struct rng *r);
 double rng_double(struct rng *r);               /* [0, 1) */
 uint64_t rng_below(struct rng *r, uint64_t n);  /* [0, n) */
 
-/* ---- sha256.c: SHA-256 (stores deploy key secrets as hashes only) */
-#define SIM_SHA256_HEX 65
-void sha256_hex(const void *data, size_t len, char out[SIM_SHA256_HEX]);
+/* ---- daemon/util/sha256.c: SHA-256 (stores deploy key secrets as hashes
+ * only); one implementation, shared with the provisioner */
+#define SIM_SHA256_HEX SHA256_HEX_LEN
 
 /* ---- names.c: the value rules of the API */
 enum dep_type { DT_DEV, DT_PROD, DT_PREVIEW, DT_CUSTOM };

@@ -12,7 +12,6 @@
  * handles. */
 #include "api.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -28,6 +27,7 @@
 #include "api_decode.h"
 #include "http.h"
 #include "log.h"
+#include "loopback.h"
 #include "secrets.h"
 #include "token.h"
 
@@ -483,19 +483,6 @@ call_decode_err(struct api_error *e, const struct api_call *call, const char *wh
 
 /* ---- the client ------------------------------------------------------------ */
 
-static bool
-loopback_host(const char *host)
-{
-	struct in_addr a4;
-
-	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
-	    strcmp(host, "::1") == 0)
-		return true;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	return false;
-}
-
 /* Only https, or http to this machine: the token must not cross a network
  * in clear text. */
 static int
@@ -519,7 +506,7 @@ check_base_url(const char *url, struct api_error *err)
 	} else if (strcasecmp(scheme, "https") == 0) {
 		rc = 0;
 	} else if (strcasecmp(scheme, "http") == 0) {
-		if (!loopback_host(host)) {
+		if (!loopback_host(host, strlen(host))) {
 			snprintf(err->code, sizeof(err->code), "InsecureURL");
 			snprintf(err->message, sizeof(err->message),
 			    "refusing %.300s: plain http would send the token in "

@@ -37,6 +37,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "cdefs.h"
 #include "log.h"
 
 struct sock {
@@ -389,7 +390,7 @@ build_headers(struct http_client *h, struct http_request *r, bool json_body)
 			goto fail;
 		l = t;
 	}
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+	for (size_t i = 0; i < CP_NELEM(fixed); i++) {
 		if (fixed[i] == NULL)
 			continue;
 		if ((t = curl_slist_append(l, fixed[i])) == NULL)

@@ -3,7 +3,6 @@
 #include "token.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "readfile.h"
 #include "secrets.h"
 
 static void
@@ -51,32 +51,22 @@ check_trim(char *s, const char *what, char *err, size_t errlen)
 	return 0;
 }
 
-/* `forbidden` is the set of mode bits that make the file unsafe. */
+/* `forbidden` is the set of mode bits that make the file unsafe. The
+ * token is read onto the stack (readfile_into allocates nothing) and the
+ * stack wiped, whatever happens. */
 static int
 read_file(const char *path, mode_t forbidden, struct token *out, char *err,
     size_t errlen)
 {
-	char buf[TOKEN_MAX + 2];
+	char buf[TOKEN_MAX + 2], what[160];
 	struct stat st;
-	size_t len = 0;
-	ssize_t r;
-	int fd, rc;
+	size_t len;
+	int rc;
 
-	/* O_NONBLOCK: opening a FIFO must not hang the daemon. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "token file %s: %s", path, strerror(errno));
-		return rc;
-	}
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		snprintf(err, errlen, "token file %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "token file %s: not a regular file", path);
-		rc = -EINVAL;
+	rc = readfile_into(path, READFILE_FOLLOW, buf, sizeof(buf) - 1, &len,
+	    &st, what, sizeof(what));
+	if (rc != 0) {
+		snprintf(err, errlen, "token file %s: %s", path, what);
 		goto out;
 	}
 	if ((st.st_mode & forbidden) != 0) {
@@ -87,20 +77,6 @@ read_file(const char *path, mode_t forbidden, struct token *out, char *err,
 		    "others", path);
 		rc = -EPERM;
 		goto out;
-	}
-	while (len < sizeof(buf) - 1) {
-		r = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			snprintf(err, errlen, "token file %s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
 	}
 	buf[len] = '\0';
 	if (len > TOKEN_MAX) {
@@ -115,9 +91,10 @@ read_file(const char *path, mode_t forbidden, struct token *out, char *err,
 		goto out;
 	}
 	{
-		char what[300];
-		snprintf(what, sizeof(what), "token file %s", path);
-		if ((rc = check_trim(buf, what, err, errlen)) != 0)
+		char w[300];
+
+		snprintf(w, sizeof(w), "token file %s", path);
+		if ((rc = check_trim(buf, w, err, errlen)) != 0)
 			goto out;
 	}
 	if ((out->value = strdup(buf)) == NULL) {
@@ -128,7 +105,6 @@ read_file(const char *path, mode_t forbidden, struct token *out, char *err,
 	rc = 0;
 out:
 	wipe(buf, sizeof(buf));
-	close(fd);
 	return rc;
 }
 

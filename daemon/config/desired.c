@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdefs.h"
 #include "desired_files.h"
 #include "desired_int.h"
 
@@ -264,7 +265,7 @@ static const struct key_row key_rows[] = {
 	{ "env", AT_VALUE, dl_key_envvar },
 };
 
-#define N_KEY_ROWS (sizeof(key_rows) / sizeof(key_rows[0]))
+#define N_KEY_ROWS CP_NELEM(key_rows)
 
 static const char *
 where_text(unsigned where)

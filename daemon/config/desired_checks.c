@@ -160,23 +160,11 @@ dl_check_deployments(struct loader *l, const struct proj_ctx *pc)
 
 /* ---- between projects -------------------------------------------------- */
 
-static uint64_t
-hash_text(const char *s, size_t len)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static size_t
 name_slot(const struct name_set *s, const struct desired_project *v,
     const char *name)
 {
-	size_t mask = s->cap - 1, i = (size_t)hash_text(name, strlen(name)) & mask;
+	size_t mask = s->cap - 1, i = (size_t)strmap_hash(name, strlen(name)) & mask;
 
 	while (s->slots[i] != 0 && strcmp(v[s->slots[i] - 1].name, name) != 0)
 		i = (i + 1) & mask;

@@ -5,14 +5,12 @@
 #include "desired_sources.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "desired.h"
+#include "readfile.h"
 #include "siphash.h"
 
 /* What the loader reads of a value file: the value's limit, its newline
@@ -43,32 +41,8 @@ source_key(void)
 int
 desired_source_read(const char *path, char *buf, size_t cap, size_t *len)
 {
-	struct stat st;
-	int fd, rc = 0;
-
-	*len = 0;
-	/* O_NONBLOCK: a FIFO must not hang the load; no O_NOFOLLOW. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0)
-		rc = -errno;
-	else if (!S_ISREG(st.st_mode))
-		rc = -EINVAL;
-	while (rc == 0 && *len < cap) {
-		ssize_t n = read(fd, buf + *len, cap - *len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			rc = -errno;
-		else if (n == 0)
-			break;
-		else
-			*len += (size_t)n;
-	}
-	close(fd);
-	return rc;
+	/* A link is followed: the value's file is the person's to place. */
+	return readfile_into(path, READFILE_FOLLOW, buf, cap, len, NULL, NULL, 0);
 }
 
 static uint64_t

@@ -4,7 +4,6 @@
  * precedence is the order of the passes and nothing else. */
 #include "settings.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -14,7 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cdefs.h"
 #include "diag.h"
+#include "loopback.h"
+#include "nametab.h"
 #include "secrets.h"
 #include "ytree.h"
 
@@ -151,30 +153,6 @@ p_path(const struct settings_row *r, const char *v, struct settings *s,
 		return -EINVAL;
 	}
 	return set_string(r, s, v);
-}
-
-/* Host part of an http(s) URL, for the loopback rule. */
-static bool
-loopback_host(const char *h, size_t n)
-{
-	char host[64];
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (n == 0 || n >= sizeof(host))
-		return false;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (strcasecmp(host, "localhost") == 0)
-		return true;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (host[0] == '[' && host[n - 1] == ']') {
-		host[n - 1] = '\0';
-		if (inet_pton(AF_INET6, host + 1, &a6) == 1)
-			return memcmp(&a6, &in6addr_loopback, sizeof(a6)) == 0;
-	}
-	return false;
 }
 
 /* A plain http:// base is refused unless the host is loopback, so the
@@ -422,6 +400,46 @@ p_log_format(const struct settings_row *r, const char *v, struct settings *s,
 	return 0;
 }
 
+static const char *const format_names[] = {
+	[FORMAT_DEFAULT] = "default", [FORMAT_TEXT] = "text",
+	[FORMAT_JSON] = "json", [FORMAT_MARKDOWN] = "markdown",
+};
+
+const char *
+settings_format_name(enum output_format f)
+{
+	return nametab_name(format_names, CP_NELEM(format_names), (unsigned)f);
+}
+
+static int
+p_format(const struct settings_row *r, const char *v, struct settings *s,
+    char *err, size_t len)
+{
+	char b[DIAG_QUOTE_MAX];
+	int f = nametab_find(format_names, CP_NELEM(format_names), v);
+
+	if (f <= FORMAT_DEFAULT) {   /* "default" is not a format to ask for */
+		snprintf(err, len, "invalid format %s (expected text, json or "
+		    "markdown)", q(b, sizeof(b), v));
+		return -EINVAL;
+	}
+	*FIELD(s, r, enum output_format) = (enum output_format)f;
+	return 0;
+}
+
+int
+settings_output_format(const struct settings *s, enum output_format *out)
+{
+	if (s->format == FORMAT_DEFAULT) {
+		*out = s->json ? FORMAT_JSON : FORMAT_TEXT;
+		return 0;
+	}
+	if (s->json && s->format != FORMAT_JSON)
+		return -EINVAL;
+	*out = s->format;
+	return 0;
+}
+
 /* HOST:PORT, [V6]:PORT, or "" (disabled). */
 static int
 p_listen(const struct settings_row *r, const char *v, struct settings *s,
@@ -516,12 +534,18 @@ static const struct settings_row rows[] = {
 	{ NULL, "json", NULL, "false", NULL, NULL,
 	  "plan and apply print one JSON object on stdout", p_bool, OFF(json),
 	  0, 0, SETTINGS_BOOL },
+	{ NULL, "format", NULL, NULL, "text (json with --json)", "FORMAT",
+	  "how plan, apply and show print: text, json, or markdown (plan only: "
+	  "a pull-request comment)", p_format, OFF(format), 0, 0, SETTINGS_PLAIN },
+	{ NULL, "out", NULL, NULL, "not saved", "FILE",
+	  "plan: also save the plan to FILE (0600, no secrets) for a later "
+	  "`apply FILE`", p_path, OFF(out), 0, 0, SETTINGS_PLAIN },
 	{ NULL, "strict", NULL, "false", NULL, NULL,
 	  "validate: an env value whose {file:} or {env:} cannot be read is an "
 	  "error, not a warning", p_bool, OFF(strict), 0, 0, SETTINGS_BOOL },
 };
 
-#define N_ROWS (sizeof(rows) / sizeof(rows[0]))
+#define N_ROWS CP_NELEM(rows)
 
 const struct settings_row *
 settings_rows(size_t *n)
@@ -543,6 +567,8 @@ free_values(struct settings *s)
 	free(s->listen);
 	free(s->ca_file);
 	free(s->config_file);
+	free(s->out);
+	s->out = NULL;
 	s->api_url = s->token_file = s->desired = s->state_dir = s->keys_dir = NULL;
 	s->listen = s->ca_file = s->config_file = NULL;
 }

@@ -21,6 +21,11 @@ struct diag;
  * only make a reload come sooner. */
 enum desired_follow { FOLLOW_WATCH = 0, FOLLOW_POLL };
 
+/* --format: how plan, apply and show print (SPEC sections 4 and 13).
+ * FORMAT_DEFAULT: not given, text unless --json. */
+enum output_format { FORMAT_DEFAULT = 0, FORMAT_TEXT, FORMAT_JSON,
+	FORMAT_MARKDOWN };
+
 /* A value given on the command line, kept so that a reload (SIGHUP) applies
  * it again over the re-read file: flags keep their precedence. */
 struct settings_flag {
@@ -50,6 +55,8 @@ struct settings {
 	char *ca_file;            /* NULL: system store */
 	char *config_file;        /* the settings file that was read, or NULL */
 	bool json;                /* --json: plan and apply print one object */
+	enum output_format format;   /* --format; see settings_output_format */
+	char *out;                /* --out FILE: plan saves itself there */
 	bool strict;              /* --strict: validate fails on an env value
 	                           * whose {file:} or {env:} cannot be read */
 
@@ -117,5 +124,9 @@ void settings_usage(FILE *f);
 int settings_parse_duration(const char *s, uint64_t *ms);
 int settings_parse_percent(const char *s, unsigned *pct);
 const char *settings_follow_name(enum desired_follow f);   /* "watch", "poll" */
+/* The format the commands print in: --format, else json with --json, else
+ * text. -EINVAL when --json and --format say different things. */
+int settings_output_format(const struct settings *s, enum output_format *out);
+const char *settings_format_name(enum output_format f);   /* "text", ... */
 
 #endif

@@ -6,19 +6,16 @@
 #include "ytree.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml.h>
 
-#include "buf.h"
 #include "diag.h"
+#include "readfile.h"
 #include "strmap.h"
 
 const struct ytree_limits ytree_default_limits = {
@@ -785,57 +782,8 @@ ytree_parse(struct ytree *t, const char *file, const char *data, size_t len,
 int
 ytree_read_file(const char *path, size_t max, char **out, size_t *lenp)
 {
-	char chunk[16384];
-	struct stat st;
-	struct buf b;
-	int fd, rc = 0;
-
-	*out = NULL;
-	*lenp = 0;
-	/* O_NONBLOCK: a FIFO named like a YAML file must not hang us. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	if ((uintmax_t)st.st_size > max) {
-		close(fd);
-		return -EFBIG;
-	}
-	/* The size is checked again while reading: the file may grow. */
-	buf_init(&b, max);
-	for (;;) {
-		ssize_t r = read(fd, chunk, sizeof(chunk));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		if ((rc = buf_append(&b, chunk, (size_t)r)) != 0) {
-			if (rc == -E2BIG)
-				rc = -EFBIG;
-			break;
-		}
-	}
-	close(fd);
-	if (rc != 0) {
-		buf_free(&b);
-		return rc;
-	}
-	*lenp = b.len;
-	*out = buf_steal(&b);
-	return *out != NULL ? 0 : -ENOMEM;
+	/* A desired-state or settings file may be a link (a checkout's). */
+	return readfile_flags(path, READFILE_FOLLOW, max, out, lenp, NULL, 0);
 }
 
 int

@@ -6,26 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdefs.h"
+#include "nametab.h"
+
 static const char *const dep_type_names[] = { "dev", "prod", "preview", "custom" };
 
 const char *
 dep_type_name(enum dep_type t)
 {
-	if ((unsigned)t >= sizeof(dep_type_names) / sizeof(dep_type_names[0]))
-		return "?";
-	return dep_type_names[t];
+	return nametab_name(dep_type_names, CP_NELEM(dep_type_names), (unsigned)t);
 }
 
 int
 dep_type_parse(const char *s, enum dep_type *out)
 {
-	for (size_t i = 0; i < sizeof(dep_type_names) / sizeof(dep_type_names[0]); i++) {
-		if (strcmp(s, dep_type_names[i]) == 0) {
-			*out = (enum dep_type)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = nametab_find(dep_type_names, CP_NELEM(dep_type_names), s);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum dep_type)i;
+	return 0;
 }
 
 char *

@@ -212,6 +212,11 @@ struct observed_deploy_key {
 	bool secret_file;            /* a declared key: its secret file exists
 	                              * under keys_dir (the observation stats
 	                              * it, so the plan stays pure) */
+	bool lost_secret;            /* set when the intents are resolved: made
+	                              * by a create of this tool whose answer,
+	                              * and so its secret, was lost (an open
+	                              * intent matches it, no secret file): the
+	                              * plan deletes it and creates it again */
 };
 
 /* The per-resource listings an observation made. The plan acts on the env
@@ -291,9 +296,10 @@ struct ledger_deploy_key {
 };
 
 /* What a create intent names (reconcile/intents.h): a project by name, a
- * deployment by project and reference. Custom domains (deployment +
- * domain) and deploy keys (deployment + key name) are the next kinds. */
-enum intent_kind { INTENT_PROJECT = 0, INTENT_DEPLOYMENT };
+ * deployment by project and reference, a custom domain by deployment and
+ * domain, a deploy key by deployment and key name. */
+enum intent_kind { INTENT_PROJECT = 0, INTENT_DEPLOYMENT, INTENT_DOMAIN,
+	INTENT_DEPLOY_KEY };
 
 /* An open create intent that two or more live resources match, none of
  * them recorded as created by this tool: which one it made cannot be told.
@@ -303,7 +309,7 @@ enum intent_kind { INTENT_PROJECT = 0, INTENT_DEPLOYMENT };
 struct ledger_conflict {
 	enum intent_kind kind;
 	char *project;           /* project name */
-	char *reference;         /* INTENT_DEPLOYMENT, else NULL */
+	char *reference;         /* all kinds but INTENT_PROJECT, else NULL */
 	size_t candidates;       /* live resources that match (2 or more) */
 };
 

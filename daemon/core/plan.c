@@ -3,16 +3,18 @@
 #include "plan.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdefs.h"
 #include "index.h"
+#include "nametab.h"
 #include "pindex.h"
 #include "plan_extras.h"
 #include "plan_update.h"
+#include "strcut.h"
 
 /* Why a candidate delete may not run. */
 enum prot { PROT_NONE = 0, PROT_SELF, PROT_PROJECT, PROT_HOLDS };
@@ -72,17 +74,13 @@ static const char *const reason_names[] = { "declared", "absent", "prune" };
 const char *
 guard_name(enum guard g)
 {
-	if ((unsigned)g >= sizeof(guard_names) / sizeof(guard_names[0]))
-		return "?";
-	return guard_names[g];
+	return nametab_name(guard_names, CP_NELEM(guard_names), (unsigned)g);
 }
 
 const char *
 plan_reason_name(enum plan_reason r)
 {
-	if ((unsigned)r >= sizeof(reason_names) / sizeof(reason_names[0]))
-		return "?";
-	return reason_names[r];
+	return nametab_name(reason_names, CP_NELEM(reason_names), (unsigned)r);
 }
 
 size_t
@@ -147,22 +145,6 @@ copy_str(char *dst, size_t n, const char *src)
 
 	memcpy(dst, nz(src), len);
 	dst[len] = '\0';
-}
-
-/* snprintf that marks a cut message with "..." rather than cutting silently. */
-static void __attribute__((format(printf, 3, 4)))
-msgf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		dst[0] = '\0';
-	else if ((size_t)r >= n && n > 4)
-		memcpy(dst + n - 4, "...", 4);
 }
 
 /* ---- lookups ---------------------------------------------------------- */
@@ -465,7 +447,7 @@ add_conflict(struct ctx *c, const char *name, size_t first, size_t n)
 	}
 	if (shown < n)
 		snprintf(ids + len, sizeof(ids) - len, " and %zu more", n - shown);
-	msgf(b->message, sizeof(b->message),
+	strcut_printf(b->message, sizeof(b->message),
 	    "%zu live projects are named \"%s\" (ids %s): nothing is done to \"%s\" until %s",
 	    n, name, ids, name,
 	    n == 2 ? "one is removed or renamed" : "all but one are removed or renamed");
@@ -510,7 +492,7 @@ add_intent_conflict(struct ctx *c, const char *project, const char *reference,
 	b->guard = GUARD_CONFLICT;
 	b->project = project;
 	b->reference = reference;
-	msgf(b->message, sizeof(b->message),
+	strcut_printf(b->message, sizeof(b->message),
 	    "%zu live deployments \"%s/%s\" match a create of this tool whose "
 	    "answer was lost: which one it made cannot be told; nothing is done to "
 	    "\"%s/%s\" until %s", candidates, project, reference, project, reference,
@@ -701,6 +683,26 @@ update_or_drift(struct ctx *c, size_t pi, size_t opi,
 	size_t n = plan_deployment_changes(dd, od, ch);
 	struct cand *x;
 
+	/* The default flag is one per type: on a deployment whose live type
+	 * is not the declared one, setting it would take the flag from the
+	 * live default of the other type, and with two such declarations the
+	 * flag would move back and forth on every apply. Reported only. */
+	if (dd->type != od->type) {
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (ch[i].field != PLAN_FIELD_DEFAULT) {
+				ch[k++] = ch[i];
+				continue;
+			}
+			if (add_drift(c, project, od, plan_field_name(ch[i].field),
+			    plan_change_text(&ch[i], true, b1, sizeof(b1)),
+			    plan_change_text(&ch[i], false, b2, sizeof(b2))))
+				return -ENOMEM;
+			c->drift[c->n_drift - 1].reason = PLAN_WHY_DEFAULT_TYPE;
+		}
+		n = k;
+	}
 	if (n == 0)
 		return 0;
 	if (c->set->drift == DRIFT_REPORT) {
@@ -871,7 +873,7 @@ project_rename_conflict(struct ctx *c, size_t pi, size_t n_cur, size_t first_cur
 	}
 	if (shown < total)
 		snprintf(list + len, sizeof(list) - len, " and %zu more", total - shown);
-	msgf(b->message, sizeof(b->message),
+	strcut_printf(b->message, sizeof(b->message),
 	    "%zu live projects could be \"%s\" (its name and renamed_from): %s: "
 	    "nothing is done to \"%s\" until %s", total, dp->name, list, dp->name,
 	    total == 2 ? "one is removed or renamed" : "all but one are removed or renamed");
@@ -923,7 +925,7 @@ deployment_rename_conflict(struct ctx *c, size_t pi, size_t opi,
 	}
 	if (shown < total)
 		snprintf(list + len, sizeof(list) - len, " and %zu more", total - shown);
-	msgf(b->message, sizeof(b->message),
+	strcut_printf(b->message, sizeof(b->message),
 	    "%zu live deployments of project \"%s\" could be \"%s/%s\" (its "
 	    "reference and renamed_from): %s: nothing is done to \"%s/%s\" until %s",
 	    total, project, project, dd->reference, list, project, dd->reference,
@@ -1311,7 +1313,7 @@ field_rank(const char *f)
 	static const char *const order[] = { "name", "slug", "reference", "type",
 		"region", "class", "default", "dashboard_edit_confirmation",
 		"send_logs_to_client", "expires_at" };
-	const int n = (int)(sizeof(order) / sizeof(order[0]));
+	const int n = (int)(CP_NELEM(order));
 
 	for (int i = 0; i < n; i++)
 		if (strcmp(f, order[i]) == 0)
@@ -1340,21 +1342,21 @@ protected_message(const struct cand *x, struct plan_blocked *b)
 	const char *fix = "remove \"protect\" from the files and the ledger first";
 
 	if (x->a.kind == PLAN_DEPLOYMENT && x->prot == PROT_PROJECT)
-		msgf(b->message, sizeof(b->message),
+		strcut_printf(b->message, sizeof(b->message),
 		    "deployment \"%s/%s\" (%s) is protected by its project \"%s\": %s",
 		    nz(x->a.project), nz(x->a.reference), nz(x->a.deployment_name),
 		    nz(x->a.project), fix);
 	else if (x->a.kind == PLAN_DEPLOYMENT)
-		msgf(b->message, sizeof(b->message),
+		strcut_printf(b->message, sizeof(b->message),
 		    "deployment \"%s/%s\" (%s) is protected: %s",
 		    nz(x->a.project), nz(x->a.reference), nz(x->a.deployment_name), fix);
 	else if (x->prot == PROT_HOLDS)
-		msgf(b->message, sizeof(b->message),
+		strcut_printf(b->message, sizeof(b->message),
 		    "project \"%s\" (%lld) holds protected deployment \"%s/%s\" (%s): %s",
 		    nz(x->a.project), (long long)x->a.project_id, nz(x->a.project),
 		    nz(x->holds->reference), nz(x->holds->name), fix);
 	else
-		msgf(b->message, sizeof(b->message),
+		strcut_printf(b->message, sizeof(b->message),
 		    "project \"%s\" (%lld) is protected: %s",
 		    nz(x->a.project), (long long)x->a.project_id, fix);
 }
@@ -1446,6 +1448,67 @@ parents_first(struct ctx *c)
 	return rc;
 }
 
+static int
+cmp_domain_cand(const void *pa, const void *pb)
+{
+	const struct cand *x = *(const struct cand *const *)pa;
+	const struct cand *y = *(const struct cand *const *)pb;
+
+	return strcmp(nz(x->a.domain), nz(y->a.domain));
+}
+
+/* A custom domain is one name in the whole team: one moved from a
+ * deployment to another in one edit is created only once its old entry is
+ * deleted (the API refuses it before). The create waits for that delete;
+ * when it already waits for its new deployment's create, the delete waits
+ * for that create instead (so the domain stays where it is if its new home
+ * cannot be made) and the executor looks past the delete for the
+ * deployment's name. A domain that goes with a deleted deployment is not
+ * waited for: deletes that destroy data run last, and the create fails
+ * once, then converges (docs/reconcile.md). */
+static int
+domain_moves(struct ctx *c)
+{
+	struct cand **del;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_cands; i++)
+		n += c->cands[i].a.kind == PLAN_DOMAIN && c->cands[i].a.op == PLAN_DELETE;
+	if (n == 0)
+		return 0;
+	if ((del = malloc(n * sizeof(*del))) == NULL)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < c->n_cands; i++)
+		if (c->cands[i].a.kind == PLAN_DOMAIN && c->cands[i].a.op == PLAN_DELETE)
+			del[n++] = &c->cands[i];
+	qsort(del, n, sizeof(*del), cmp_domain_cand);
+	for (size_t i = 0; i < c->n_cands; i++) {
+		struct cand *x = &c->cands[i];
+		struct cand *key = x, **hit, *d;
+
+		if (x->a.kind != PLAN_DOMAIN || x->a.op != PLAN_CREATE)
+			continue;
+		hit = bsearch(&key, del, n, sizeof(*del), cmp_domain_cand);
+		if (hit == NULL)
+			continue;
+		/* The same deployment's delete is already the parent (a new
+		 * destination); a domain is listed once per team, so there
+		 * is at most one other. */
+		d = *hit;
+		if (x->a.parent == d->orig)
+			continue;
+		if (x->a.parent != PLAN_NO_PARENT) {
+			if (d->a.parent != PLAN_NO_PARENT)
+				continue;
+			d->a.parent = x->a.parent;
+		}
+		x->a.parent = d->orig;
+	}
+	free(del);
+	return 0;
+}
+
 /* Sorts, remaps parents, applies the guards (rules 7 to 10 and 13) and
  * moves the result into *out. */
 static int
@@ -1499,13 +1562,13 @@ finish(struct ctx *c, struct plan *out)
 	}
 	if (!c->any_present && n_prune > 0 && !c->set->allow_empty) {
 		b = add_blocked(out, GUARD_EMPTY_DESIRED);
-		msgf(b->message, sizeof(b->message),
+		strcut_printf(b->message, sizeof(b->message),
 		    "nothing is declared and prune would delete %zu resource%s; "
 		    "set allow_empty to allow it", n_prune, n_prune == 1 ? "" : "s");
 		hold = true;
 	} else if (n_del > c->set->max_deletes) {
 		b = add_blocked(out, GUARD_MAX_DELETES);
-		msgf(b->message, sizeof(b->message),
+		strcut_printf(b->message, sizeof(b->message),
 		    "%zu delete%s planned, at most %u allowed", n_del,
 		    n_del == 1 ? "" : "s", c->set->max_deletes);
 		hold = true;
@@ -1581,7 +1644,8 @@ plan_build(const struct desired_state *desired,
 	    (rc = plan_extras_new(observed, c.led, settings, &(const struct
 	    plan_extras_emit){ emit_extras, &c }, &c.extras)) == 0 &&
 	    (rc = diff_declared(&c)) == 0 &&
-	    (rc = diff_undeclared(&c)) == 0)
+	    (rc = diff_undeclared(&c)) == 0 &&
+	    (rc = domain_moves(&c)) == 0)
 		rc = finish(&c, out);
 	ctx_free(&c);
 	if (rc != 0)
@@ -1594,21 +1658,18 @@ static const char *const prune_names[] = { "none", "owned", "all" };
 const char *
 prune_mode_name(enum prune_mode m)
 {
-	if ((unsigned)m >= sizeof(prune_names) / sizeof(prune_names[0]))
-		return "?";
-	return prune_names[m];
+	return nametab_name(prune_names, CP_NELEM(prune_names), (unsigned)m);
 }
 
 int
 prune_mode_parse(const char *s, enum prune_mode *out)
 {
-	for (size_t i = 0; i < sizeof(prune_names) / sizeof(prune_names[0]); i++) {
-		if (strcmp(s, prune_names[i]) == 0) {
-			*out = (enum prune_mode)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = nametab_find(prune_names, CP_NELEM(prune_names), s);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum prune_mode)i;
+	return 0;
 }
 
 static const char *const drift_names[] = { "correct", "report" };
@@ -1616,19 +1677,16 @@ static const char *const drift_names[] = { "correct", "report" };
 const char *
 drift_mode_name(enum drift_mode m)
 {
-	if ((unsigned)m >= sizeof(drift_names) / sizeof(drift_names[0]))
-		return "?";
-	return drift_names[m];
+	return nametab_name(drift_names, CP_NELEM(drift_names), (unsigned)m);
 }
 
 int
 drift_mode_parse(const char *s, enum drift_mode *out)
 {
-	for (size_t i = 0; i < sizeof(drift_names) / sizeof(drift_names[0]); i++) {
-		if (strcmp(s, drift_names[i]) == 0) {
-			*out = (enum drift_mode)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = nametab_find(drift_names, CP_NELEM(drift_names), s);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum drift_mode)i;
+	return 0;
 }

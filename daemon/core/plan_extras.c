@@ -6,13 +6,15 @@
 #include "plan_extras.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdefs.h"
 #include "keypath.h"
+#include "nametab.h"
+#include "strcut.h"
 
 struct plan_extras {
 	const struct observed_state *os;
@@ -46,9 +48,7 @@ static const char *const env_op_names[] = { "set", "changed", "remove" };
 const char *
 plan_env_op_name(enum plan_env_op op)
 {
-	if ((unsigned)op >= sizeof(env_op_names) / sizeof(env_op_names[0]))
-		return "?";
-	return env_op_names[op];
+	return nametab_name(env_op_names, CP_NELEM(env_op_names), (unsigned)op);
 }
 
 const char *
@@ -229,21 +229,6 @@ ledger_has_key(const struct plan_extras *x, const char *deployment, const char *
 }
 
 /* ---- output ------------------------------------------------------------ */
-
-static void __attribute__((format(printf, 3, 4)))
-msgf(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		dst[0] = '\0';
-	else if ((size_t)r >= n && n > 4)
-		memcpy(dst + n - 4, "...", 4);
-}
 
 static struct plan_blocked *
 add_blocked(struct plan_extras *x)
@@ -510,10 +495,11 @@ diff_domains(struct plan_extras *x, const char *project, int64_t project_id,
 static struct plan_action *
 emit_key(struct plan_extras *x, enum plan_op op, enum plan_reason reason,
     const char *project, int64_t project_id, const struct desired_deployment *dd,
-    const struct observed_deployment *od, const char *name, size_t parent)
+    const struct observed_deployment *od, const char *name, size_t parent,
+    size_t *index)
 {
 	struct plan_action *a = emit(x, op, PLAN_DEPLOY_KEY, reason, project,
-	    project_id, parent, NULL);
+	    project_id, parent, index);
 
 	if (a != NULL) {
 		a->reference = dd->reference;
@@ -547,7 +533,7 @@ key_file_blocked(struct plan_extras *x, const char *project,
 	b->guard = GUARD_KEY_FILE;
 	b->project = project;
 	b->reference = dd->reference;
-	msgf(b->message, sizeof(b->message),
+	strcut_printf(b->message, sizeof(b->message),
 	    "deploy key \"%s\" of \"%s/%s\" (%s) is live but its secret file "
 	    "is missing%s: it is never recreated silently (a key's secret is "
 	    "shown once); restore the file, or delete the key and apply "
@@ -570,7 +556,8 @@ diff_keys(struct plan_extras *x, const char *project, int64_t project_id,
 		x->n_keys += dd->n_deploy_keys;
 		for (size_t i = 0; i < dd->n_deploy_keys; i++)
 			if (emit_key(x, PLAN_CREATE, REASON_DECLARED, project,
-			    project_id, dd, NULL, dd->deploy_keys[i], parent) == NULL)
+			    project_id, dd, NULL, dd->deploy_keys[i], parent,
+			    NULL) == NULL)
 				return -ENOMEM;
 		return 0;
 	}
@@ -592,13 +579,28 @@ diff_keys(struct plan_extras *x, const char *project, int64_t project_id,
 		probe.name = (char *)(uintptr_t)name;
 		at = lo + lower_bound(x->key + lo, hi - lo, &probe, cmp_key);
 		if (at < hi && strcmp(nz(x->key[at]->name), name) == 0) {
-			if (!x->key[at]->secret_file &&
-			    key_file_blocked(x, project, dd, od, name) != 0)
+			size_t del;
+
+			if (x->key[at]->secret_file)
+				continue;
+			/* Made by a create of ours whose answer (and secret)
+			 * was lost (an open intent says so, SPEC section 11):
+			 * nobody holds it, so it is replaced. Any other key
+			 * without its file is only reported. */
+			if (!x->key[at]->lost_secret) {
+				if (key_file_blocked(x, project, dd, od, name) != 0)
+					return -ENOMEM;
+				continue;
+			}
+			if (emit_key(x, PLAN_DELETE, REASON_DECLARED, project,
+			    project_id, dd, od, name, PLAN_NO_PARENT, &del) == NULL ||
+			    emit_key(x, PLAN_CREATE, REASON_DECLARED, project,
+			    project_id, dd, od, name, del, NULL) == NULL)
 				return -ENOMEM;
 			continue;
 		}
 		if (emit_key(x, PLAN_CREATE, REASON_DECLARED, project, project_id,
-		    dd, od, name, PLAN_NO_PARENT) == NULL)
+		    dd, od, name, PLAN_NO_PARENT, NULL) == NULL)
 			return -ENOMEM;
 	}
 	/* Undeclared live keys: only ours, and only when prune says so.
@@ -613,7 +615,7 @@ diff_keys(struct plan_extras *x, const char *project, int64_t project_id,
 		    !ledger_has_key(x, od->name, nz(live->name)))
 			continue;
 		if (emit_key(x, PLAN_DELETE, REASON_PRUNE, project, project_id, dd,
-		    od, live->name, PLAN_NO_PARENT) == NULL)
+		    od, live->name, PLAN_NO_PARENT, NULL) == NULL)
 			return -ENOMEM;
 	}
 	return 0;

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "cdefs.h"
+#include "nametab.h"
+
 static const char *const op_names[] = { "create", "delete", "update", "rename" };
 static const char *const kind_names[] = {
 	"project", "deployment", "env", "domain", "deploy_key"
@@ -16,24 +19,22 @@ static const char *const field_names[] = {
 	"dashboard_edit_confirmation", "send_logs_to_client", "expires_at",
 };
 
-#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
-
 const char *
 plan_op_name(enum plan_op op)
 {
-	return (unsigned)op < N_OF(op_names) ? op_names[op] : "?";
+	return nametab_name(op_names, CP_NELEM(op_names), (unsigned)op);
 }
 
 const char *
 plan_kind_name(enum plan_kind kind)
 {
-	return (unsigned)kind < N_OF(kind_names) ? kind_names[kind] : "?";
+	return nametab_name(kind_names, CP_NELEM(kind_names), (unsigned)kind);
 }
 
 const char *
 plan_field_name(enum plan_field f)
 {
-	return (unsigned)f < N_OF(field_names) ? field_names[f] : "?";
+	return nametab_name(field_names, CP_NELEM(field_names), (unsigned)f);
 }
 
 static bool

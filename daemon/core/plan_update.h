@@ -13,6 +13,8 @@
 #define PLAN_WHY_TYPE "a deployment's type is never changed by the " \
 	"provisioner: that is a decision for a person"
 #define PLAN_WHY_REGION "the API cannot move a deployment to another region"
+#define PLAN_WHY_DEFAULT_TYPE "the default flag is per type and the live " \
+	"type differs from the declared one"
 
 /* The declared fields of dd that differ from od: reference (a rename),
  * class, default, dashboard_edit_confirmation, send_logs_to_client,

@@ -64,6 +64,21 @@ static int send_extras(struct execution *x, struct exec_call *call,
 static void audit_extras(struct execution *x, const struct plan_action *a,
     const struct action_result *r);
 
+/* The action whose result names an action's project and deployment: its
+ * parent, past the domain deletes it only waits for (a domain moved to a
+ * deployment created in this plan waits for both: the plan chains them).
+ * PLAN_NO_PARENT: the action names them itself. */
+static size_t
+source_of(const struct execution *x, const struct plan_action *a)
+{
+	size_t p = a->parent;
+
+	while (p != PLAN_NO_PARENT && p < x->plan->n_actions &&
+	    x->plan->actions[p].kind == PLAN_DOMAIN)
+		p = x->plan->actions[p].parent;
+	return p < x->plan->n_actions ? p : PLAN_NO_PARENT;
+}
+
 static enum phase
 phase_of(const struct plan_action *a)
 {
@@ -472,8 +487,9 @@ pump(struct execution *x)
 	while (x->ready_head < x->ready_tail && (x->limit == 0 || x->running < x->limit)) {
 		size_t i = x->ready[x->ready_head++];
 		const struct plan_action *a = &x->plan->actions[i];
-		int64_t project_id = a->parent == PLAN_NO_PARENT ?
-		    a->project_id : x->results[a->parent].project_id;
+		size_t src = source_of(x, a);
+		int64_t project_id = src == PLAN_NO_PARENT ?
+		    a->project_id : x->results[src].project_id;
 		int rc;
 
 		if (x->stopping) {
@@ -513,6 +529,9 @@ parent_failed(const struct plan_action *par)
 		return "not started: its deployment could not be created";
 	if (par->kind == PLAN_DOMAIN)
 		return "not started: the domain's old entry could not be deleted";
+	if (par->kind == PLAN_DEPLOY_KEY)
+		return "not started: the key whose secret was lost could not be "
+		    "deleted first";
 	return "not started: the old default could not be unset first";
 }
 
@@ -680,10 +699,12 @@ execute_results_free(struct action_result *r, size_t n)
 static const char *
 deployment_of(const struct execution *x, const struct plan_action *a)
 {
+	size_t src;
+
 	if (a->deployment_name != NULL)
 		return a->deployment_name;
-	if (a->parent != PLAN_NO_PARENT)
-		return x->results[a->parent].deployment_name;
+	if ((src = source_of(x, a)) != PLAN_NO_PARENT)
+		return x->results[src].deployment_name;
 	return NULL;
 }
 
@@ -691,12 +712,13 @@ static void
 audit_extras(struct execution *x, const struct plan_action *a,
     const struct action_result *r)
 {
+	size_t src = source_of(x, a);
 	struct audit_entry e = {
 		.op = plan_op_name(a->op),
 		.kind = plan_kind_name(a->kind),
 		.project = a->project,
 		.project_id = a->project_id ? a->project_id :
-		    (a->parent != PLAN_NO_PARENT ? x->results[a->parent].project_id : 0),
+		    (src != PLAN_NO_PARENT ? x->results[src].project_id : 0),
 		.reference = a->reference,
 		.name = a->kind == PLAN_ENV ? NULL : deployment_of(x, a),
 		.result = r->state == ACTION_OK ? "ok" : "error",
@@ -785,6 +807,8 @@ on_key_deleted(void *arg, int rc, const struct api_error *err)
 	} else {
 		call_failed(x, call->index, rc, err);
 	}
+	/* A key whose secret was lost is created again after this one. */
+	release_children(x, call->index);
 	call_done(call);
 }
 
@@ -808,6 +832,15 @@ send_extras_create(struct execution *x, struct exec_call *call,
 		return -ENOENT;
 	}
 	if ((rc = keyfile_prepare(x->paths.keys_dir, a->project, a->reference,
+	    a->key_name, why, sizeof(why))) != 0) {
+		set_error(&x->results[call->index], ACTION_FAILED, why);
+		return rc;
+	}
+	/* A file left there belongs to a key that is no longer live (the
+	 * plan creates only a key it did not find): its secret is revoked.
+	 * Gone before the create, so a create whose answer is lost never
+	 * looks held (intents.h: a key with a secret file is completed). */
+	if ((rc = keyfile_remove(x->paths.keys_dir, a->project, a->reference,
 	    a->key_name, why, sizeof(why))) != 0) {
 		set_error(&x->results[call->index], ACTION_FAILED, why);
 		return rc;

@@ -36,15 +36,32 @@
  * observation really means "not made" (up to a request the API was still
  * processing when the process died, which no client can know of).
  *
- * Adding a kind (issue 12: a custom domain = deployment + domain; a deploy
- * key = deployment + key name): add it to enum intent_kind (model.h) and
- * to kind_names[] in intents.c, give struct intent its identity fields
- * (the deployment's project and reference, or its name when it was live,
- * and the domain or the key name), map its plan
- * action in intents_from_plan(), write the line in to_line() and read it
- * in from_line(), and give intents_resolve() its candidates (a matcher
- * over the observed domains or keys) and its adoption (the ledger record).
- * A kind with no mapping gets no intent: its creates behave as before.
+ * Custom domains and deploy keys (SPEC sections 9 and 11) are intents of
+ * their own: the deployment's name when it was live when planned (names
+ * never change, so a rename in the same plan does not lose the match),
+ * else its project and reference, as a deployment intent; and the domain
+ * or the key name. Their candidates are the listed domains or keys of that
+ * deployment with that name. A domain has no ledger record (a declared
+ * list is exact whoever made an entry): one candidate only resolves its
+ * intent. A key is ours once adopted (ledger.deploy_keys):
+ *    - a candidate whose secret file exists was completed (its secret was
+ *      written; the ledger record is made again if a save was lost);
+ *    - one candidate and no secret file: its create's answer, and with it
+ *      the secret, was lost. It is recorded as ours and marked
+ *      lost_secret in the observation, and the plan deletes it and creates
+ *      it again. The intent is kept, tied to that new create in
+ *      intents_from_plan, so a crash before the new secret is written
+ *      leaves the key to be replaced again, never held by nobody;
+ *    - a key with no open intent and no secret file is not known to be
+ *      ours: it stays blocked (plan_extras.c), a person's key of that name
+ *      is never deleted.
+ *    An intent whose deployment is live but whose listing of that kind was
+ *    not made (the files no longer declare it) is kept: "none" would only
+ *    mean "not listed".
+ * Adding a kind: add it to enum intent_kind (model.h) and to kind_names[]
+ * in intents.c, map its plan action in intents_from_plan(), check its
+ * fields in from_line(), and give intents_resolve() its candidates and
+ * its adoption. A kind with no mapping gets no intent.
  */
 #ifndef CP_INTENTS_H
 #define CP_INTENTS_H
@@ -73,9 +90,15 @@ struct intent {
 	char *project;           /* project name */
 	int64_t project_id;      /* deployments: the project's id if it was
 	                          * live when planned, else 0 (match by name) */
-	char *reference;         /* deployments */
+	char *reference;         /* deployments, domains, keys */
+	char *deployment;        /* domains, keys: the live deployment's name
+	                          * when planned, else NULL (by reference) */
+	char *name;              /* domains: the domain; keys: the key name */
 	int64_t time_ms;         /* our wall clock when written */
 	bool conflict;           /* once seen with two or more candidates */
+	bool lost_secret;        /* in memory: a key adopted without its
+	                          * secret; settled only by a new create that
+	                          * succeeded (never by one left unsent) */
 	size_t action;           /* in memory: the create of this apply's plan
 	                          * it stands for, or INTENT_NO_ACTION */
 };
@@ -88,9 +111,16 @@ struct intents {
 void intents_free(struct intents *in);   /* frees contents, leaves it empty */
 int intents_add(struct intents *in, enum intent_kind kind, const char *project,
     int64_t project_id, const char *reference, int64_t time_ms);
+/* The same with a domain's or a key's deployment (NULL: not live when
+ * planned) and name. 0 or -ENOMEM. */
+int intents_add_named(struct intents *in, enum intent_kind kind,
+    const char *project, int64_t project_id, const char *reference,
+    const char *deployment, const char *name, int64_t time_ms);
 const char *intent_kind_name(enum intent_kind k);   /* "project", ... */
+/* The kind named s: 0, or -EINVAL. */
+int intent_kind_parse(const char *s, enum intent_kind *out);
 
-/* ---- the file ---------------------------------------------------------- */
+/* ---- the file (intents_file.c) ------------------------------------------ */
 
 /* Parses the lines of an intents file (pure, for tests and the fuzzer).
  * A line that is not one intent of a known version and kind (a line torn
@@ -122,7 +152,9 @@ int intents_save(const char *path, const struct intents *in, char *err,
 /* ---- the batch and its resolution -------------------------------------- */
 
 /* Appends to `in` one intent per create of the plan (action set), stamped
- * now_ms; returns how many, or -ENOMEM. */
+ * now_ms; returns how many, or -ENOMEM. An open deploy key intent kept for
+ * a key whose secret was lost is tied to its new create too (action set),
+ * so it is settled with it. */
 int intents_from_plan(struct intents *in, const struct plan *p, int64_t now_ms);
 
 enum intent_event {
@@ -130,9 +162,12 @@ enum intent_event {
 	INTENT_CONFLICT,         /* two or more candidates (count in id) */
 	INTENT_CONFLICT_GONE,    /* a marked intent with fewer than two: dropped */
 	INTENT_EXPIRED,          /* older than INTENTS_MAX_AGE_MS: dropped */
+	INTENT_LOST_SECRET,      /* a key adopted without its secret: kept */
 };
 /* For the log: `id` is the adopted project's id (or the count of
- * candidates), `name` the adopted deployment's name. */
+ * candidates), `name` the adopted deployment's name (the deployment of an
+ * adopted domain or key). INTENT_LOST_SECRET: a key adopted whose secret
+ * was lost, to be replaced. */
 typedef void (*intent_event_cb)(void *arg, enum intent_event ev,
     const struct intent *it, int64_t id, const char *name);
 
@@ -142,22 +177,27 @@ struct intents_report {
 	size_t unmatched;        /* nothing live: dropped */
 	size_t expired;
 	size_t conflicts;        /* kept, marked, in ledger.conflicts */
+	size_t lost_secrets;     /* keys marked lost_secret (also adopted) */
 	size_t kept;             /* still open afterwards */
 	bool changed;            /* `in` changed: the file should be rewritten */
 };
 
 /* Resolves every open intent against one COMPLETE observation (a partial
  * one would drop intents whose resource it missed): adopts into the
- * ledger, replaces ledger.conflicts, drops what is resolved. Pure apart
- * from the callback. 0 or -ENOMEM. */
+ * ledger, replaces ledger.conflicts, marks the deploy keys whose secret
+ * was lost (observed_deploy_key.lost_secret, its only change to os),
+ * drops what is resolved. Pure apart from the callback. 0 or -ENOMEM. */
 int intents_resolve(struct intents *in, const struct desired_state *ds,
-    const struct observed_state *os, struct ledger *l, int64_t now_ms,
+    struct observed_state *os, struct ledger *l, int64_t now_ms,
     struct intents_report *rep, intent_event_cb cb, void *arg);
 
 /* After an execution of plan p (results parallel to its actions): drops
  * the intents of its creates that are settled: never sent (skipped), or
- * done and, when ledger_saved, durably recorded. Failed creates keep
- * theirs for the next observation. Returns true when `in` changed. */
+ * done and, when ledger_saved, durably recorded; for a domain or a key,
+ * also a create that failed without being ambiguous (refused, never
+ * made). Other failed creates keep theirs for the next observation; a
+ * lost secret's intent (kept by intents_resolve) goes only with its new
+ * key, done and saved. Returns true when `in` changed. */
 bool intents_settle(struct intents *in, const struct plan *p,
     const struct action_result *results, bool ledger_saved);
 

@@ -1,6 +1,7 @@
 /* ledger.c: load, save (atomically) and edit the ledger of created and
  * protected resources. */
 #include "ledger.h"
+#include "atomicfile.h"
 #include "index.h"
 #include "jsonget.h"
 #include "jsonint.h"
@@ -8,15 +9,13 @@
 #include "jsonspan.h"
 #include "pindex.h"
 #include "readfile.h"
+#include "strcut.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
-#include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +25,6 @@
 
 #define LEDGER_VERSION 1
 #define LEDGER_MAX_BYTES (64u << 20)
-
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || n == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-}
 
 /* cJSON prints a number with 15 significant digits whenever that reads
  * back "close enough", which rounds ids of 10^15 and more (the ledger
@@ -126,7 +113,7 @@ project_from_json(const cJSON *it, struct ledger *out, char *err, size_t errlen)
 
 	if (get_id(it, "id", &id) || name == NULL ||
 	    jsonget_bool(it, "created", &created) || jsonget_bool(it, "protect", &protect)) {
-		seterr(err, errlen, "%s", "a project entry lacks id, name, created or protect");
+		strcut_printf(err, errlen, "%s", "a project entry lacks id, name, created or protect");
 		return -EBADMSG;
 	}
 	if (ledger_add_project(out, id, name) != 0)
@@ -152,7 +139,7 @@ deployment_from_json(const cJSON *it, struct ledger *out, char *err,
 	if (name == NULL || *name == '\0' || project == NULL || ref == NULL ||
 	    get_id(it, "projectId", &pid) || jsonget_bool(it, "created", &created) ||
 	    jsonget_bool(it, "protect", &protect)) {
-		seterr(err, errlen, "%s", "a deployment entry lacks name, projectId, project, reference, created or protect");
+		strcut_printf(err, errlen, "%s", "a deployment entry lacks name, projectId, project, reference, created or protect");
 		return -EBADMSG;
 	}
 	if (ledger_add_deployment(out, name, pid, project, ref) != 0)
@@ -172,7 +159,7 @@ parse_span(const char *text, size_t start, size_t end, char *err, size_t errlen)
 	cJSON *v = jsonint_parse(text + start, end - start, why, sizeof(why));
 
 	if (v == NULL)
-		seterr(err, errlen, "at byte %zu: %s", start, why);
+		strcut_printf(err, errlen, "at byte %zu: %s", start, why);
 	return v;
 }
 
@@ -219,27 +206,27 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 
 	memset(out, 0, sizeof(*out));
 	if (text == NULL || len == 0) {
-		seterr(err, errlen, "%s", "empty, expected JSON");
+		strcut_printf(err, errlen, "%s", "empty, expected JSON");
 		goto out;
 	}
 	if ((at = jsonscan_find_nul(text, len)) < len) {
-		seterr(err, errlen, "a string holds a NUL character (\\u0000) "
+		strcut_printf(err, errlen, "a string holds a NUL character (\\u0000) "
 		    "at byte %zu: such a name cannot be matched exactly, refused", at);
 		goto out;
 	}
 	at = 0;
 	if (jsonspan_skip(text, len, &at) != 0) {
-		seterr(err, errlen, "invalid JSON near byte %zu", at);
+		strcut_printf(err, errlen, "invalid JSON near byte %zu", at);
 		goto out;
 	}
 	if ((at = jsonspan_space(text, len, at)) < len) {
-		seterr(err, errlen, "data after the JSON document at byte %zu "
+		strcut_printf(err, errlen, "data after the JSON document at byte %zu "
 		    "(a second document?)", at);
 		goto out;
 	}
 	top = jsonspan_space(text, len, 0);
 	if (text[top] != '{') {
-		seterr(err, errlen, "%s", "not a JSON object");
+		strcut_printf(err, errlen, "%s", "not a JSON object");
 		goto out;
 	}
 	if ((root = cJSON_CreateObject()) == NULL) {
@@ -276,11 +263,11 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 	ver = cJSON_GetObjectItemCaseSensitive(root, "version");
 	if (!cJSON_IsNumber(ver) || !(ver->valuedouble >= 1) ||
 	    ver->valuedouble != floor(ver->valuedouble)) {
-		seterr(err, errlen, "%s", "missing or invalid \"version\"");
+		strcut_printf(err, errlen, "%s", "missing or invalid \"version\"");
 		goto out;
 	}
 	if (ver->valuedouble > LEDGER_VERSION) {
-		seterr(err, errlen, "written by a newer version of "
+		strcut_printf(err, errlen, "written by a newer version of "
 		    "convex-provisioner (ledger version %.0f; this one reads "
 		    "version %d)", ver->valuedouble < 1e15 ? ver->valuedouble :
 		    1e15, LEDGER_VERSION);
@@ -288,7 +275,7 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 		goto out;
 	}
 	if (!have_ps || !have_ds || text[ps] != '[' || text[ds] != '[') {
-		seterr(err, errlen, "%s", "\"projects\" and \"deployments\" must be arrays");
+		strcut_printf(err, errlen, "%s", "\"projects\" and \"deployments\" must be arrays");
 		goto out;
 	}
 	if ((rc = entries_from_json(text, len, ps, project_from_json, out, err,
@@ -319,11 +306,11 @@ ledger_load(const char *path, struct ledger *out, char *err, size_t errlen)
 	if (rc == -ENOENT)
 		return 0;
 	if (rc == -EFBIG) {
-		seterr(err, errlen, "%s", why);
+		strcut_printf(err, errlen, "%s", why);
 		return -EBADMSG;        /* no ledger is that large: damage */
 	}
 	if (rc != 0) {
-		seterr(err, errlen, "%s", why);
+		strcut_printf(err, errlen, "%s", why);
 		return rc;
 	}
 	rc = ledger_from_json(text, len, out, err, errlen);
@@ -331,86 +318,24 @@ ledger_load(const char *path, struct ledger *out, char *err, size_t errlen)
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Makes the rename durable: fsync the folder that holds the file. */
-static int
-fsync_dir_of(const char *path)
-{
-	char copy[PATH_MAX];
-	int fd, rc = 0;
-
-	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
-		return -ENAMETOOLONG;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) != 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 int
 ledger_save(const char *path, const struct ledger *l, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX];
-	char *text;
-	int fd, rc;
+	char *text, *nl;
+	size_t len;
+	int rc;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
 	if ((text = ledger_to_json(l)) == NULL)
 		return -ENOMEM;
-	/* A fresh file every time: whatever a crash (or someone) left at the
-	 * temporary name goes first, and O_EXCL | O_NOFOLLOW never opens a
-	 * FIFO (which would block), a link or a file of someone else's. */
-	if (unlink(tmp) != 0 && errno != ENOENT) {
-		rc = -errno;
-		seterr(err, errlen, "cannot remove %s: %s", tmp, strerror(errno));
+	len = strlen(text);
+	if ((nl = realloc(text, len + 2)) == NULL) {
 		free(text);
-		return rc;
+		return -ENOMEM;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		seterr(err, errlen, "cannot create %s: %s", tmp, strerror(-rc));
-		free(text);
-		return rc;
-	}
-	rc = write_all(fd, text, strlen(text));
-	if (rc == 0)
-		rc = write_all(fd, "\n", 1);
-	if (rc == 0 && fsync(fd) != 0)
-		rc = -errno;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
+	text = nl;
+	memcpy(text + len, "\n", 2);
+	rc = atomicfile_write(path, text, len + 1, err, errlen);
 	free(text);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc != 0) {
-		seterr(err, errlen, "cannot write %s: %s", path, strerror(-rc));
-		unlink(tmp);
-		return rc;
-	}
-	if ((rc = fsync_dir_of(path)) != 0)
-		seterr(err, errlen, "cannot sync the folder of %s: %s", path,
-		    strerror(-rc));
 	return rc;
 }
 
@@ -990,14 +915,14 @@ keys_from_json(const cJSON *root, struct ledger *out, char *err, size_t errlen)
 	if (ks == NULL)
 		return 0;
 	if (!cJSON_IsArray(ks)) {
-		seterr(err, errlen, "%s", "\"deployKeys\" must be an array");
+		strcut_printf(err, errlen, "%s", "\"deployKeys\" must be an array");
 		return -EBADMSG;
 	}
 	cJSON_ArrayForEach(it, ks) {
 		const char *dep = get_str(it, "deployment"), *name = get_str(it, "name");
 
 		if (dep == NULL || *dep == '\0' || name == NULL || *name == '\0') {
-			seterr(err, errlen, "%s", "a deploy key entry lacks deployment or name");
+			strcut_printf(err, errlen, "%s", "a deploy key entry lacks deployment or name");
 			return -EBADMSG;
 		}
 		if (ledger_add_deploy_key(out, dep, name) != 0)

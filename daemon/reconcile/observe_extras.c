@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "index.h"
-#include "keypath.h"
+#include "keyfile.h"
 
 struct extras_obs;
 
@@ -173,20 +173,16 @@ on_domains(void *arg, int rc, const struct api_error *err,
 	done_one(l);
 }
 
-/* The secret file of a declared key: a regular file at its path. */
+/* The secret file of a declared key: a regular file at its path, or at
+ * the path of the names it had before a rename (apply moves it there
+ * before any action: keyfile_follow_renames). */
 static bool
 secret_file_exists(const struct extras_obs *x, const struct listing_ctx *l,
     const char *key)
 {
-	char rel[KEYPATH_MAX], path[KEYPATH_MAX + 4096];
-	struct stat st;
+	const char *p, *r;
 
-	if (x->keys_dir == NULL ||
-	    keypath_relative(rel, sizeof(rel), l->dp->name, l->dd->reference, key) != 0)
-		return false;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", x->keys_dir, rel) >= sizeof(path))
-		return false;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	return keyfile_locate(x->keys_dir, l->dp, l->dd, key, &p, &r) >= 0;
 }
 
 static void

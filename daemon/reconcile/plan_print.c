@@ -275,7 +275,7 @@ int
 plan_print_text(const struct plan *p, const struct action_result *results,
     unsigned flags, struct buf *out)
 {
-	size_t i, ok = 0, failed = 0, skipped = 0;
+	size_t i;
 	int rc;
 
 	for (i = 0; i < p->n_actions; i++)
@@ -290,6 +290,17 @@ plan_print_text(const struct plan *p, const struct action_result *results,
 	for (i = 0; i < p->n_pending_domains; i++)
 		if ((rc = put_pending(out, &p->pending_domains[i], flags)))
 			return rc;
+	if (flags & PLAN_PRINT_ITEMS)
+		return 0;
+	return plan_print_summary(p, results, out);
+}
+
+int
+plan_print_summary(const struct plan *p, const struct action_result *results,
+    struct buf *out)
+{
+	size_t i, ok = 0, failed = 0, skipped = 0;
+	int rc;
 
 	if (p->n_actions == 0 && p->n_drift == 0 && p->n_blocked == 0)
 		return buf_appendf(out, "No changes. The team matches the files.\n");

@@ -13,12 +13,19 @@ struct action_result;   /* execute.h: what apply did with each action */
 
 /* plan_print_text flags. */
 #define PLAN_PRINT_COLOUR 0x1   /* ANSI colours: the caller checks isatty */
+#define PLAN_PRINT_ITEMS  0x2   /* only the item lines (actions, drift,
+                                 * blocked, pending domains): no summary,
+                                 * no "No changes" (plan_markdown.c) */
 
 /* `results` is NULL for a plan, or the executor's array parallel to
  * p->actions after apply.
  * 0, -ENOMEM, or -E2BIG when the buffer's maximum is reached. */
 int plan_print_text(const struct plan *p, const struct action_result *results,
     unsigned flags, struct buf *out);
+/* The summary line alone ("Plan: 1 to create, ... 0 blocked." or "No
+ * changes. ..."), with its newline. */
+int plan_print_summary(const struct plan *p, const struct action_result *results,
+    struct buf *out);
 /* One JSON object and a newline; pretty: indented, else on one line. */
 int plan_print_json(const struct plan *p, const struct action_result *results,
     int pretty, struct buf *out);

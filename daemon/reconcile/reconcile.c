@@ -18,7 +18,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cdefs.h"
 #include "intents.h"
+#include "keyfile.h"
 #include "ledger.h"
 #include "log.h"
 #include "observe.h"
@@ -112,7 +114,7 @@ finish(struct reconciler *r)
 	r->done(r->done_arg, out);
 }
 
-static void __attribute__((format(printf, 3, 4)))
+static void CP_PRINTF(3, 4)
 fail(struct reconciler *r, int rc, const char *fmt, ...)
 {
 	va_list ap;
@@ -233,6 +235,23 @@ write_batch(struct reconciler *r)
 	return 0;
 }
 
+/* The secret files of deploy keys follow the declared names (SPEC
+ * section 8): moved before any action, so a delete or a new key finds
+ * them where the files say. A failure is reported, never fatal: the file
+ * is found at its old path again next time (keyfile_locate). */
+static void
+follow_key_renames(struct reconciler *r)
+{
+	char err[3000] = "";
+	size_t moved = 0;
+
+	if (keyfile_follow_renames(r->keys_dir, r->ds, &moved, err, sizeof(err)) != 0)
+		log_warnx("deploy key files: %s", err);
+	if (moved > 0)
+		log_info("deploy key files: %zu moved to the path of their renamed "
+		    "project or deployment", moved);
+}
+
 static void
 execute(struct reconciler *r)
 {
@@ -259,6 +278,7 @@ execute(struct reconciler *r)
 		on_executed(r, rc);
 		return;
 	}
+	follow_key_renames(r);
 	if (out->plan.n_actions == 0 && !r->stopping) {
 		on_executed(r, 0);
 		return;
@@ -282,6 +302,8 @@ on_intent(void *arg, enum intent_event ev, const struct intent *it, int64_t id,
 	const char *kind = intent_kind_name(it->kind);
 	const char *ref = it->reference != NULL ? it->reference : "";
 	const char *slash = it->reference != NULL ? "/" : "";
+	const char *sp = it->name != NULL ? " " : "";
+	const char *what = it->name != NULL ? it->name : "";
 	const char *note = r->out->mode == RECONCILE_PLAN ? " (plan: not saved)" : "";
 
 	switch (ev) {
@@ -290,28 +312,40 @@ on_intent(void *arg, enum intent_event ev, const struct intent *it, int64_t id,
 			log_info("adopted project \"%s\" (%lld): made by an earlier "
 			    "create whose answer was lost, now recorded as created by "
 			    "this tool%s", it->project, (long long)id, note);
-		else
+		else if (it->kind == INTENT_DEPLOYMENT)
 			log_info("adopted deployment \"%s/%s\" (%s): made by an "
 			    "earlier create whose answer was lost, now recorded as "
 			    "created by this tool%s", it->project, ref,
 			    name != NULL ? name : "?", note);
+		else
+			log_info("adopted %s \"%s/%s\" %s (%s): made by an earlier "
+			    "create whose answer was lost%s%s", kind, it->project, ref,
+			    what, name != NULL ? name : "?",
+			    it->kind == INTENT_DEPLOY_KEY ? ", now recorded as created "
+			    "by this tool" : "", note);
+		break;
+	case INTENT_LOST_SECRET:
+		log_warnx("deploy key \"%s/%s\" %s (%s) was made by a create of "
+		    "this tool whose answer, and so its secret, was lost: it is "
+		    "deleted and created again, and the new secret written%s",
+		    it->project, ref, what, name != NULL ? name : "?", note);
 		break;
 	case INTENT_CONFLICT:
 		log_warnx("%lld live resources match the lost create of %s "
-		    "\"%s%s%s\": which one this tool made cannot be told; nothing "
-		    "is done to it until only one is left (docs/recovery.md)",
-		    (long long)id, kind, it->project, slash, ref);
+		    "\"%s%s%s\"%s%s: which one this tool made cannot be told; "
+		    "nothing is done to it until only one is left (docs/recovery.md)",
+		    (long long)id, kind, it->project, slash, ref, sp, what);
 		break;
 	case INTENT_CONFLICT_GONE:
-		log_info("the conflict over %s \"%s%s%s\" is over: its create "
+		log_info("the conflict over %s \"%s%s%s\"%s%s is over: its create "
 		    "intent is dropped, and what is left is not recorded as ours "
 		    "(a person chose what stayed)%s", kind, it->project, slash, ref,
-		    note);
+		    sp, what, note);
 		break;
 	case INTENT_EXPIRED:
-		log_info("the create intent of %s \"%s%s%s\" is older than %lld h: "
-		    "dropped unexamined%s", kind, it->project, slash, ref,
-		    INTENTS_MAX_AGE_MS / 3600000, note);
+		log_info("the create intent of %s \"%s%s%s\"%s%s is older than "
+		    "%lld h: dropped unexamined%s", kind, it->project, slash, ref,
+		    sp, what, INTENTS_MAX_AGE_MS / 3600000, note);
 		break;
 	}
 }
@@ -349,6 +383,14 @@ on_observed(void *arg, int rc, const char *error, struct observed_state *os)
 	if (out->mode == RECONCILE_PLAN) {
 		finish(r);
 		return;
+	}
+	if (r->gate != NULL) {
+		char msg[sizeof(out->error)] = "";
+
+		if (r->gate(r->gate_arg, out, msg, sizeof(msg)) != 0) {
+			fail(r, -ECANCELED, "%s", msg);
+			return;
+		}
 	}
 	/* A stopped apply still goes through the executor: it marks every
 	 * action SKIPPED, so the outcome says "not converged" (exit 1). */
@@ -400,7 +442,7 @@ check_state_files(const struct reconciler *r)
 	char path[4200];
 	struct stat st;
 
-	for (size_t i = 0; i < sizeof(state_files) / sizeof(state_files[0]); i++) {
+	for (size_t i = 0; i < CP_NELEM(state_files); i++) {
 		snprintf(path, sizeof(path), "%s/%s", r->state_dir, state_files[i]);
 		if (lstat(path, &st) != 0) {
 			if (errno == ENOENT || errno == ENOTDIR)

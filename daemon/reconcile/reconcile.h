@@ -65,6 +65,13 @@ struct reconciler {
 	void *done_arg;
 	uint64_t started_ms;
 
+	/* `apply FILE` (may be NULL): called with the new plan before the
+	 * ledger is saved or anything is sent; non-zero refuses the apply,
+	 * which then fails with the message it wrote and does nothing. */
+	int (*gate)(void *arg, const struct reconcile_outcome *out, char *msg,
+	    size_t len);
+	void *gate_arg;
+
 	/* per finished action, for metrics and logs (may be NULL) */
 	execute_action_cb on_action;
 	void *on_action_arg;

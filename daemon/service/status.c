@@ -23,6 +23,7 @@
 #include <dlfcn.h>
 #include <microhttpd.h>
 
+#include "cdefs.h"
 #include "jsonint.h"
 #include "log.h"
 #include "textesc.h"
@@ -318,10 +319,10 @@ route(struct status_server *s, struct MHD_Connection *c, const char *url,
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+	for (i = 0; i < CP_NELEM(routes); i++)
 		if (strcmp(url, routes[i].path) == 0)
 			break;
-	if (i == sizeof(routes) / sizeof(routes[0]))
+	if (i == CP_NELEM(routes))
 		return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n", NULL);
 	if (routes[i].post ? strcmp(method, MHD_HTTP_METHOD_POST) != 0 : !is_get(method))
 		return answer_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -390,7 +391,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
+    CP_PRINTF(2, 0);
 
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)

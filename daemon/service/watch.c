@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cdefs.h"
 #include "log.h"
 
 #define WATCH_MAX_DEPTH 64
@@ -549,7 +550,7 @@ watch_fault_parse(const char *s, enum watch_fault *out)
 		{ "error", WATCH_FAULT_ERROR },
 	};
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < CP_NELEM(names); i++) {
 		if (strcmp(s, names[i].name) == 0) {
 			*out = names[i].f;
 			return 0;

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "cdefs.h"
+
 struct buf {
 	char *data;     /* always NUL-terminated when non-NULL */
 	size_t len;
@@ -14,7 +16,7 @@ struct buf {
 void buf_init(struct buf *b, size_t max);
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_appendf(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    CP_PRINTF(2, 3);
 void buf_reset(struct buf *b);   /* empties, keeps the allocation */
 void buf_free(struct buf *b);
 /* Hands the data over to the caller (who frees it); the buffer is empty. */

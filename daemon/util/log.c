@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cdefs.h"
+#include "nametab.h"
 #include "textesc.h"
 
 static enum log_level cur_level = LOG_LVL_INFO;
@@ -15,7 +17,7 @@ static enum log_format cur_format = LOG_FMT_TEXT;
 static int under_journald;
 static FILE *out_stream;
 
-static const char *level_names[] = { "error", "warn", "info", "debug" };
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
 /* syslog priorities: err, warning, info, debug */
 static const int level_prio[] = { 3, 4, 6, 7 };
 
@@ -65,13 +67,12 @@ log_set_stream(void *stream)
 int
 log_level_parse(const char *s, enum log_level *out)
 {
-	for (int i = 0; i <= LOG_LVL_DEBUG; i++) {
-		if (strcmp(s, level_names[i]) == 0) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = nametab_find(level_names, CP_NELEM(level_names), s);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum log_level)i;
+	return 0;
 }
 
 int
@@ -154,9 +155,9 @@ emit(enum log_level level, const struct log_field *fields, int nfields,
 	fflush(f);
 }
 
-static void __attribute__((format(printf, 5, 0)))
+static void CP_PRINTF(4, 0)
 vlog(enum log_level level, const struct log_field *fields, int nfields,
-    int with_errno, const char *fmt, va_list ap)
+    const char *fmt, va_list ap)
 {
 	int saved = errno;
 	char msg[2048];
@@ -166,28 +167,23 @@ vlog(enum log_level level, const struct log_field *fields, int nfields,
 		return;
 	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (with_errno) {
-		size_t len = strlen(msg);
-		snprintf(msg + len, sizeof(msg) - len, ": %s", strerror(saved));
-	}
 	emit(level, fields, nfields, msg);
 	errno = saved;
 }
 
-#define DEFINE_LOG(fn, level, with_errno)          \
-	void fn(const char *fmt, ...)              \
-	{                                          \
-		va_list ap;                        \
-		va_start(ap, fmt);                 \
-		vlog(level, NULL, 0, with_errno, fmt, ap); \
-		va_end(ap);                        \
+#define DEFINE_LOG(fn, level)                    \
+	void fn(const char *fmt, ...)            \
+	{                                        \
+		va_list ap;                      \
+		va_start(ap, fmt);               \
+		vlog(level, NULL, 0, fmt, ap);   \
+		va_end(ap);                      \
 	}
 
-DEFINE_LOG(log_errorx, LOG_LVL_ERROR, 0)
-DEFINE_LOG(log_warn, LOG_LVL_WARN, 1)
-DEFINE_LOG(log_warnx, LOG_LVL_WARN, 0)
-DEFINE_LOG(log_info, LOG_LVL_INFO, 0)
-DEFINE_LOG(log_debug, LOG_LVL_DEBUG, 0)
+DEFINE_LOG(log_errorx, LOG_LVL_ERROR)
+DEFINE_LOG(log_warnx, LOG_LVL_WARN)
+DEFINE_LOG(log_info, LOG_LVL_INFO)
+DEFINE_LOG(log_debug, LOG_LVL_DEBUG)
 
 void
 log_fields(enum log_level level, const struct log_field *fields, int n,
@@ -196,6 +192,6 @@ log_fields(enum log_level level, const struct log_field *fields, int n,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(level, fields, n, 0, fmt, ap);
+	vlog(level, fields, n, fmt, ap);
 	va_end(ap);
 }

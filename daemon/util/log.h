@@ -4,6 +4,8 @@
 
 #include <stdarg.h>
 
+#include "cdefs.h"
+
 enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 enum log_format { LOG_FMT_TEXT = 0, LOG_FMT_JSON };
 
@@ -22,10 +24,7 @@ int log_format_parse(const char *s, enum log_format *out);
 /* Redirect output (tests); NULL restores stderr. */
 void log_set_stream(void *stream);
 
-#define CP_PRINTF(a, b) __attribute__((format(printf, a, b)))
-
 void log_errorx(const char *fmt, ...) CP_PRINTF(1, 2);
-void log_warn(const char *fmt, ...) CP_PRINTF(1, 2);  /* appends strerror(errno) */
 void log_warnx(const char *fmt, ...) CP_PRINTF(1, 2);
 void log_info(const char *fmt, ...) CP_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) CP_PRINTF(1, 2);

@@ -21,8 +21,8 @@ strmap_free(struct strmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static uint64_t
-hash(const char *s, size_t len)
+uint64_t
+strmap_hash(const char *s, size_t len)
 {
 	uint64_t h = 14695981039346656037ULL;
 
@@ -37,7 +37,7 @@ static struct strmap_slot *
 find(const struct strmap *m, const char *key, size_t len)
 {
 	size_t mask = m->cap - 1;
-	size_t i = (size_t)hash(key, len) & mask;
+	size_t i = (size_t)strmap_hash(key, len) & mask;
 
 	for (;;) {
 		struct strmap_slot *s = &m->slots[i];

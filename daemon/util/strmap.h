@@ -4,6 +4,7 @@
 #define CP_STRMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct strmap_slot {
 	const char *key;     /* borrowed: must outlive the map */
@@ -29,5 +30,9 @@ int strmap_get(const struct strmap *m, const char *key, size_t len,
 /* The map's own copy of the key equal to (key, len), or NULL if absent:
  * what an interning table needs. */
 const char *strmap_key(const struct strmap *m, const char *key, size_t len);
+
+/* The map's hash of len bytes (FNV-1a), for the compact sets built on
+ * the same idea (desired_checks.c keeps 4-byte indexes, not keys). */
+uint64_t strmap_hash(const char *s, size_t len);
 
 #endif

@@ -89,6 +89,57 @@ unit_text(const unsigned char *s, size_t n, unsigned flags,
 	return len;
 }
 
+/* One unit as the inside of a JSON string (flags: none). */
+static size_t
+unit_json(const unsigned char *s, size_t n, unsigned flags,
+    char esc[TEXTESC_UNIT_MAX], size_t *esclen)
+{
+	unsigned c = s[0], cp;
+	size_t len;
+
+	(void)flags;
+	*esclen = 0;
+	switch (c) {
+	case '"': *esclen = 2; memcpy(esc, "\\\"", 3); return 1;
+	case '\\': *esclen = 2; memcpy(esc, "\\\\", 3); return 1;
+	case '\n': *esclen = 2; memcpy(esc, "\\n", 3); return 1;
+	case '\r': *esclen = 2; memcpy(esc, "\\r", 3); return 1;
+	case '\t': *esclen = 2; memcpy(esc, "\\t", 3); return 1;
+	default: break;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		*esclen = (size_t)snprintf(esc, TEXTESC_UNIT_MAX, "\\u%04x", c);
+		return 1;
+	}
+	if (c < 0x80)
+		return 1;
+	if ((len = textesc_utf8_len(s, n, &cp)) == 0) {
+		*esclen = 6;
+		memcpy(esc, "\\ufffd", 7);
+		return 1;
+	}
+	if (cp <= 0x9f)
+		*esclen = (size_t)snprintf(esc, TEXTESC_UNIT_MAX, "\\u%04x", cp);
+	return len;
+}
+
+/* Quotes, backslashes and C0 are already escaped by cJSON in its output:
+ * only DEL and what lies above ASCII is looked at. */
+static size_t
+unit_json_clean(const unsigned char *s, size_t n, unsigned flags,
+    char esc[TEXTESC_UNIT_MAX], size_t *esclen)
+{
+	if (s[0] < 0x7f) {
+		*esclen = 0;
+		return 1;
+	}
+	return unit_json(s, n, flags, esc, esclen);
+}
+
+/* How one unit is escaped, for the writers below. */
+typedef size_t unit_fn(const unsigned char *s, size_t n, unsigned flags,
+    char esc[TEXTESC_UNIT_MAX], size_t *esclen);
+
 bool
 textesc_is_plain(const char *s, size_t len)
 {
@@ -105,7 +156,8 @@ textesc_is_plain(const char *s, size_t len)
 }
 
 static int
-esc_buf(struct buf *out, const char *s, size_t len, unsigned flags)
+esc_buf(struct buf *out, const char *s, size_t len, unit_fn *unit,
+    unsigned flags)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	char esc[TEXTESC_UNIT_MAX];
@@ -114,7 +166,7 @@ esc_buf(struct buf *out, const char *s, size_t len, unsigned flags)
 
 	/* Runs of plain bytes are appended in one go. */
 	while (i < len) {
-		k = unit_text(p + i, len - i, flags, esc, &el);
+		k = unit(p + i, len - i, flags, esc, &el);
 		if (el == 0) {
 			i += k;
 			continue;
@@ -129,14 +181,14 @@ esc_buf(struct buf *out, const char *s, size_t len, unsigned flags)
 }
 
 static void
-esc_file(FILE *f, const char *s, size_t len, unsigned flags)
+esc_file(FILE *f, const char *s, size_t len, unit_fn *unit, unsigned flags)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	char esc[TEXTESC_UNIT_MAX];
 	size_t i = 0, start = 0, el, k;
 
 	while (i < len) {
-		k = unit_text(p + i, len - i, flags, esc, &el);
+		k = unit(p + i, len - i, flags, esc, &el);
 		if (el == 0) {
 			i += k;
 			continue;
@@ -179,92 +231,13 @@ esc_str(char *out, size_t n, const char *s, size_t len, unsigned flags)
 	return out;
 }
 
-/* One unit as the inside of a JSON string. */
-static size_t
-unit_json(const unsigned char *s, size_t n, char esc[TEXTESC_UNIT_MAX],
-    size_t *esclen)
-{
-	unsigned c = s[0], cp;
-	size_t len;
-
-	*esclen = 0;
-	switch (c) {
-	case '"': *esclen = 2; memcpy(esc, "\\\"", 3); return 1;
-	case '\\': *esclen = 2; memcpy(esc, "\\\\", 3); return 1;
-	case '\n': *esclen = 2; memcpy(esc, "\\n", 3); return 1;
-	case '\r': *esclen = 2; memcpy(esc, "\\r", 3); return 1;
-	case '\t': *esclen = 2; memcpy(esc, "\\t", 3); return 1;
-	default: break;
-	}
-	if (c < 0x20 || c == 0x7f) {
-		*esclen = (size_t)snprintf(esc, TEXTESC_UNIT_MAX, "\\u%04x", c);
-		return 1;
-	}
-	if (c < 0x80)
-		return 1;
-	if ((len = textesc_utf8_len(s, n, &cp)) == 0) {
-		*esclen = 6;
-		memcpy(esc, "\\ufffd", 7);
-		return 1;
-	}
-	if (cp <= 0x9f)
-		*esclen = (size_t)snprintf(esc, TEXTESC_UNIT_MAX, "\\u%04x", cp);
-	return len;
-}
-
-static void
-esc_json_file(FILE *f, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	char esc[TEXTESC_UNIT_MAX];
-	size_t i = 0, start = 0, el, k;
-
-	while (i < len) {
-		k = unit_json(p + i, len - i, esc, &el);
-		if (el == 0) {
-			i += k;
-			continue;
-		}
-		if (i > start)
-			fwrite(s + start, 1, i - start, f);
-		fwrite(esc, 1, el, f);
-		i += k;
-		start = i;
-	}
-	if (i > start)
-		fwrite(s + start, 1, i - start, f);
-}
-
 static char *
 esc_json_clean(const char *json, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)json;
-	char esc[TEXTESC_UNIT_MAX];
-	size_t i = 0, start = 0, el, k;
 	struct buf b;
 
 	buf_init(&b, SIZE_MAX / 2);
-	/* Quotes, backslashes and C0 are already escaped by cJSON: only DEL
-	 * and what lies above ASCII is looked at. */
-	while (i < len) {
-		if (p[i] < 0x7f) {
-			i++;
-			continue;
-		}
-		k = unit_json(p + i, len - i, esc, &el);
-		if (el == 0) {
-			i += k;
-			continue;
-		}
-		if ((i > start && buf_append(&b, json + start, i - start) != 0) ||
-		    buf_append(&b, esc, el) != 0) {
-			buf_free(&b);
-			return NULL;
-		}
-		i += k;
-		start = i;
-	}
-	if (buf_append(&b, json + start, i - start) != 0) {
+	if (esc_buf(&b, json, len, unit_json_clean, 0) != 0) {
 		buf_free(&b);
 		return NULL;
 	}
@@ -280,10 +253,10 @@ textesc_buf(struct buf *out, const char *s, size_t len, unsigned flags)
 	int rc;
 
 	if (!secrets_any())
-		return esc_buf(out, s, len, flags);
+		return esc_buf(out, s, len, unit_text, flags);
 	if ((clean = secrets_scrub_dup(s, len, false, &len)) == NULL)
 		return -ENOMEM;
-	rc = esc_buf(out, clean, len, flags);
+	rc = esc_buf(out, clean, len, unit_text, flags);
 	free(clean);
 	return rc;
 }
@@ -294,9 +267,9 @@ textesc_file(FILE *f, const char *s, size_t len, unsigned flags)
 	char *clean;
 
 	if (!secrets_any()) {
-		esc_file(f, s, len, flags);
+		esc_file(f, s, len, unit_text, flags);
 	} else if ((clean = secrets_scrub_dup(s, len, false, &len)) != NULL) {
-		esc_file(f, clean, len, flags);
+		esc_file(f, clean, len, unit_text, flags);
 		free(clean);
 	}
 }
@@ -324,9 +297,9 @@ textesc_json_file(FILE *f, const char *s, size_t len)
 	char *clean;
 
 	if (!secrets_any()) {
-		esc_json_file(f, s, len);
+		esc_file(f, s, len, unit_json, 0);
 	} else if ((clean = secrets_scrub_dup(s, len, false, &len)) != NULL) {
-		esc_json_file(f, clean, len);
+		esc_file(f, clean, len, unit_json, 0);
 		free(clean);
 	}
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/e2e/cp.sh: helpers to run convex-provisioner against the simulator
 # started by lib.sh's sim_start. Source lib.sh first.
 
@@ -45,6 +46,12 @@ cp_expect() {
 desired() {
 	mkdir -p "$(dirname "$CP_DESIRED/$1")"
 	cat >"$CP_DESIRED/$1"
+}
+
+# fixture NAME [DEST]: copies tests/fixtures/desired/NAME into the desired
+# folder as DEST (default NAME); the files several scripts share.
+fixture() {
+	desired "${2:-$1}" <"$CP_SOURCE_DIR/tests/fixtures/desired/$1"
 }
 
 # Counts in the simulator's state.

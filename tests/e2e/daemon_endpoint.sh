@@ -14,15 +14,7 @@ set_latency() {
 	curl -sS --max-time 20 -X POST --data-binary "{\"latencyMs\":$1}" "$SIM_BASE/_sim/config" >/dev/null
 }
 
-desired shop.yaml <<'YAML'
-projects:
-  - name: shop
-    deployments:
-      - reference: production
-        type: prod
-        class: s16
-  - name: blog
-YAML
+fixture shop-blog.yaml shop.yaml
 # Two undeclared projects to prune, one delete allowed: max_deletes holds.
 # (In the settings file, so a SIGHUP can raise it; a flag would win.)
 echo 'max_deletes: 1' >"$CP_WORK/config.yaml"

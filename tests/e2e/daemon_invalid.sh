@@ -12,13 +12,7 @@ desired shop.yaml <<'YAML'
 projects:
   - name: shop
 YAML
-desired blog/blog.yaml <<'YAML'
-projects:
-  - name: blog
-    deployments:
-      - reference: live
-        type: prod
-YAML
+fixture blog.yaml blog/blog.yaml
 dm_start --interval 2s --prune all
 wait_for 30 "shop and blog" '[ "$(live_projects)" = 2 ] && [ "$(live_refs live)" = 1 ]'
 assert_eq "$(dm_metric convex_provisioner_desired_state_errors)" 0 "errors at start"
@@ -70,13 +64,7 @@ still_all_there
 kill -0 "$DM_PID" || e2e_fail "the daemon stopped"
 
 # 3. Fixed, with no signal: the watch reloads and the errors clear.
-desired blog/blog.yaml <<'YAML'
-projects:
-  - name: blog
-    deployments:
-      - reference: live
-        type: prod
-YAML
+fixture blog.yaml blog/blog.yaml
 wait_for 15 "the errors to clear" \
     '[ "$(dm_status ".desired.errors | length")" = 0 ] && [ "$(dm_metric convex_provisioner_desired_state_errors)" = 0 ]'
 dm_log_has 'the desired state is valid again' || e2e_fail "no recovery line in the log"

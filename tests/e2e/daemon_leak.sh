@@ -20,15 +20,7 @@ mkdir -m 700 "$CP_WORK/secret" "$CP_WORK/creds"
 LOGS=$CP_WORK/logs
 mkdir "$LOGS"
 
-desired shop.yaml <<'YAML'
-projects:
-  - name: shop
-    deployments:
-      - reference: production
-        type: prod
-        class: s16
-  - name: blog
-YAML
+fixture shop-blog.yaml shop.yaml
 
 # 1. plan and apply at debug level: token from the environment (cp_run),
 #    then from a file; text and JSON output; a failing apply (every request
@@ -86,6 +78,7 @@ set_sim '{"errorRate":0}'
 printf '%s-rotated\n' "$CANARY" >"$CP_WORK/creds/convex-token"
 kill -HUP "$DM_PID"
 n401() { sim_stats | jq '[.requests[] | .["401"] // 0] | add // 0'; }
+# shellcheck disable=SC2034 # read by the condition wait_for evaluates
 before=$(n401)
 wait_for 20 "a 401" '[ "$(n401)" -gt "$before" ]'
 printf '%s\n' "$CANARY" >"$CP_WORK/creds/convex-token"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/e2e/daemon_lib.sh: helpers for the end-to-end scripts of `run`: start
 # the daemon against the simulator, find its status port, poll, stop it with
 # a deadline, read the notify socket and /metrics. Sources lib.sh and cp.sh.

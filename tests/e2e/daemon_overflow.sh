@@ -71,6 +71,7 @@ YAML
 wait_for 10 "the env reload" '[ "$(reloads watch)" -gt "$r1" ]'
 wait_for 10 "the reconcile to end" '[ "$(dm_status .reconcile.running)" = false ]'
 sleep 1.5   # the debounce of the last events is over
+# shellcheck disable=SC2034 # read by the condition wait_for evaluates
 r2=$(reloads watch)
 echo 'second' >"$CP_DESIRED/news-key.txt"
 wait_for 10 "a reload for the key file" '[ "$(reloads watch)" -gt "$r2" ]'

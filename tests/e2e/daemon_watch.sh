@@ -19,13 +19,7 @@ listings=$(sim_listings)
 # checkout would do): the watcher must follow into the new folder.
 start=$(now_ms)
 mkdir -p "$CP_DESIRED/teams/blog"
-desired teams/blog/blog.yaml <<'YAML'
-projects:
-  - name: blog
-    deployments:
-      - reference: live
-        type: prod
-YAML
+fixture blog.yaml teams/blog/blog.yaml
 # 1 s of debounce plus a reconcile (about 1.1 s); the bound is generous
 # for a busy machine.
 wait_for 10 "blog in the simulator" '[ "$(live_projects_named blog)" = 1 ]'
@@ -39,15 +33,7 @@ assert_eq "$(sim_listings)" $((listings + 1)) "observations after one change"
 assert_eq "$(dm_status .desired.projects)" 2 "desired projects in /status"
 
 # A change inside the new folder is seen too (its watcher is live now).
-desired teams/blog/blog.yaml <<'YAML'
-projects:
-  - name: blog
-    deployments:
-      - reference: live
-        type: prod
-      - reference: preview-1
-        type: preview
-YAML
+fixture blog-preview.yaml teams/blog/blog.yaml
 wait_for 15 "the preview deployment" '[ "$(live_refs preview-1)" = 1 ]'
 
 # Files starting with '.' are skipped, and so is a change to one.

@@ -50,13 +50,7 @@ assert_eq "$(m 'watch_failures_total{reason="limit"}')" "$want_failures" "watch 
 assert_eq "$(dm_status .desired.follow)" poll "follow in /status"
 
 # A change in the folder without a watch: the timer's check finds it.
-desired teams/blog.yaml <<'YAML'
-projects:
-  - name: blog
-    deployments:
-      - reference: live
-        type: prod
-YAML
+fixture blog.yaml teams/blog.yaml
 wait_for 20 "blog's deployment" '[ "$(live_refs live)" = 1 ]'
 assert_eq "$(reloads timer)" 1 "reloads by the timer's check"
 assert_eq "$(reloads watch)" 0 "reloads by the watch"
@@ -75,15 +69,7 @@ if [ "$real" = 1 ]; then
 	wait_for 10 "follow watch again" '[ "$(dm_status .desired.follow)" = watch ]'
 	wait_for 10 "the reload's reconcile" '[ "$(dm_status .reconcile.running)" = false ]'
 	assert_eq "$(m 'watch_failures_total{reason="limit"}')" 1 "no new failure after the reload"
-	desired teams/blog.yaml <<'YAML'
-projects:
-  - name: blog
-    deployments:
-      - reference: live
-        type: prod
-      - reference: preview-1
-        type: preview
-YAML
+	fixture blog-preview.yaml teams/blog.yaml
 	wait_for 15 "the preview deployment" '[ "$(live_refs preview-1)" = 1 ]'
 	assert_eq "$(reloads watch)" 1 "reloads by the watch after the limit was raised"
 	assert_eq "$(reloads timer)" 1 "reloads by the timer's check"

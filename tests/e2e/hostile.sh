@@ -41,11 +41,11 @@ fail() {
 
 # api_start SCENARIO: the hostile server on a free port (API_URL).
 api_start() {
-	local port="" i
+	local port=""
 	python3 "$CP_SOURCE_DIR/tests/support/hostile_api.py" --scenario "$1" \
 	    --log "$REQS" >"$WORK/api.out" 2>"$WORK/api.err" &
 	API_PID=$!
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		port=$(head -n 1 "$WORK/api.out" 2>/dev/null || true)
 		[ -n "$port" ] && break
 		sleep 0.1

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # tests/e2e/package.sh: `cmake --install` with DESTDIR (prefixes /usr and /usr/local) and the .deb from cpack place exactly the files docs/install.md lists; the package's control fields, conffiles and maintainer scripts.
 set -eu
 : "${CP_BUILD_DIR:?CP_BUILD_DIR must be set (ctest sets it)}"
@@ -157,6 +158,8 @@ mode() { awk -v p="./${1#/}" '$6 == p { print $1 }' "$work/contents"; }
 [ "$(mode /etc/convex-provisioner/config.yaml)" = "-rw-r--r--" ] || fail "config.yaml mode"
 [ "$(mode /lib/systemd/system/convex-provisioner.service)" = "-rw-r--r--" ] || fail "unit mode"
 [ "$(mode /etc/convex-provisioner/desired/)" = "drwxr-xr-x" ] || fail "desired/ mode"
+[ "$(mode /usr/share/bash-completion/completions/convex-provisioner)" = "-rw-r--r--" ] ||
+	fail "bash completion mode $(mode /usr/share/bash-completion/completions/convex-provisioner)"
 echo "deb: $(grep -c '' "$work/contents") entries, every documented file, root-owned"
 
 # Control fields.

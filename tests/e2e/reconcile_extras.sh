@@ -3,7 +3,8 @@
 # remove, all of a project's changes in one request, a listing of several
 # pages), custom domains (add, remove, pending verification), deploy keys
 # (created once, the secret in a 0600 file under keys_dir, a person's key
-# never deleted, a lost file reported blocked and never replaced), and a
+# never deleted, a lost file reported blocked and never replaced, a lost
+# create answer replaced), and a
 # fault on each new route: nothing is done on a partial view, and the next
 # apply converges.
 set -eu
@@ -230,17 +231,22 @@ assert_eq "$(sim_state | jq '.projects[0].env | length')" 5 "env converged"
 cp_expect 0 plan --team 1
 
 # A create_deploy_key whose answer is lost: the key exists, its secret is
-# gone, so it is reported (never made twice); a delete that fails is retried
-# next time.
+# gone, and the intent of the create (SPEC section 11) proves it is ours: it
+# is deleted and created again, never made twice (tests/e2e/reconcile_adopt.sh
+# has the rest); a delete that fails is retried next time.
 sed -i 's/deploy_keys: \[\]/deploy_keys: [ci, nightly]/' "$CP_DESIRED/shop.yaml"
 route_knob 'POST /deployments/{name}/create_deploy_key' '{"errorAfterRate":1}'
 cp_expect 1 apply --team 1
 route_knob 'POST /deployments/{name}/create_deploy_key' null
 cp_expect 2 plan --team 1
-echo "$CP_OUT" | grep -q '^! blocked key_file_missing: deploy key "nightly"' || e2e_fail "lost answer not blocked: $CP_OUT"
+echo "$CP_OUT" | grep -q '^- delete deploy key "shop/production" nightly (' || e2e_fail "lost answer not replaced: $CP_OUT"
+echo "$CP_OUT" | grep -q '^+ create deploy key "shop/production" nightly$' || e2e_fail "lost answer not replaced: $CP_OUT"
+echo "$CP_OUT" | grep -q 'blocked key_file_missing' && e2e_fail "a key of ours blocked: $CP_OUT"
 assert_eq "$(sim_state | jq '[.deployments[] | select(.reference == "production") | .deployKeys[] | select(.name == "nightly")] | length')" 1 "nightly once"
-person_post "/deployments/$(prod_name)/delete_deploy_key" '{"id":"nightly"}' >/dev/null
 cp_expect 0 apply --team 1
+assert_eq "$(sim_state | jq '[.deployments[] | select(.reference == "production") | .deployKeys[] | select(.name == "nightly")] | length')" 1 "nightly once, replaced"
+[ -f "$KEYS/shop/production/nightly" ] || e2e_fail "no file for the replaced key"
+cp_expect 0 plan --team 1
 sed -i 's/deploy_keys: \[ci, nightly\]/deploy_keys: [nightly]/' "$CP_DESIRED/shop.yaml"
 route_knob 'POST /deployments/{name}/delete_deploy_key' '{"errorRate":1}'
 cp_expect 1 apply --team 1 --prune owned

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # tests/e2e/schema.sh: every example in config/examples and config/examples-v2 passes docs/desired-state.schema.json (and names it in its modeline); valid snippets pass and broken ones fail, in the schema and in `validate` alike.
 set -eu
 : "${CP_SOURCE_DIR:?CP_SOURCE_DIR must be set (ctest sets it)}"

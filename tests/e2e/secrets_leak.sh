@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Env values and deploy key secrets never show (SPEC section 9): plan, plan
-# --json, apply, apply --json and the daemon (logs at debug, text and JSON)
+# Env values and deploy key secrets never show (SPEC sections 9 and 13):
+# plan, plan --json, plan --format markdown --out (the saved plan), apply,
+# apply --json, apply FILE, show (text and JSON) and the daemon (logs at debug, text and JSON)
 # run with env values from the files, from {file:} and from {env:}, create
 # deploy keys, change values, meet API errors that quote a value or a key's
 # secret back; then every byte they wrote (stdout, stderr, /status,
@@ -58,7 +59,11 @@ cp_expect 2 plan --team 1 --log-level debug
 keep plan
 cp_expect 2 plan --team 1 --log-level debug --json --log-format json
 keep plan-json
-cp_expect 0 apply --team 1 --log-level debug --json
+# The pull-request comment and the saved plan (searched with the rest),
+# then the saved plan applied.
+cp_expect 2 plan --team 1 --log-level debug --format markdown --out "$CP_WORK/saved.plan"
+keep plan-markdown
+cp_expect 0 apply --team 1 --log-level debug --json "$CP_WORK/saved.plan"
 keep apply-json
 KEY1=$(cat "$CP_STATE/keys/shop/production/ci")
 [ -n "$KEY1" ] || e2e_fail "no key secret"
@@ -84,6 +89,10 @@ keep plan-badjson
 route_knob 'GET /deployments/{name}/custom_domains' null
 cp_expect 0 apply --team 1 --log-level debug
 keep apply
+cp_expect 0 show --team 1 --log-level debug
+keep show
+cp_expect 0 show --team 1 --json
+keep show-json
 
 # 3. The daemon at debug level (text, then JSON logs): a second key, a
 #    changed value picked up from the files, an error quoting the new key's

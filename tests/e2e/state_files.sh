@@ -48,7 +48,7 @@ for cmd in plan apply "apply --prune all" run; do
 done
 assert_eq "$(requests)" "$before" "requests sent with a newer ledger"
 cmp -s "$CP_STATE/ledger.json" "$CP_WORK/ledger.v2" || e2e_fail "the newer ledger was changed"
-ls "$CP_STATE" | grep -q corrupt && e2e_fail "the newer ledger was moved aside"
+compgen -G "$CP_STATE/*corrupt*" >/dev/null && e2e_fail "the newer ledger was moved aside"
 assert_eq "$(live_projects_named precious)" 1 "the protected project"
 assert_eq "$(live_projects_named keep)" 0 "nothing created"
 
@@ -58,7 +58,7 @@ printf '{"version":1,"projects":[],"deployments":[]}\n{"version":1,"projects":[]
 cp_expect 0 apply
 echo "$CP_ERR" | grep -q "is corrupt (data after the JSON document" ||
 	e2e_fail "two documents: not reported as damage: $CP_ERR"
-[ "$(ls "$CP_STATE" | grep -c 'ledger.json.corrupt-')" = 1 ] || e2e_fail "no copy moved aside"
+[ "$(compgen -G "$CP_STATE/ledger.json.corrupt-*" | wc -l)" = 1 ] || e2e_fail "no copy moved aside"
 jq -e .version "$CP_STATE/ledger.json" >/dev/null || e2e_fail "no new ledger written"
 rm -f "$CP_STATE"/ledger.json.corrupt-*
 

@@ -78,7 +78,7 @@ refused "no room for the intents" "the create intents could not be made durable"
     "No space left on device" "no create was sent" "nothing was done"
 assert_eq "$(wc -c <"$CP_STATE/intents.jsonl")" 0 "no torn intents left behind"
 assert_eq "$(live_projects)" 3 "projects live"
-ls "$CP_STATE" | grep -q '\.tmp$' && e2e_fail "a temporary file was left behind"
+compgen -G "$CP_STATE/*.tmp" >/dev/null && e2e_fail "a temporary file was left behind"
 
 # ---- 3. room again -----------------------------------------------------
 rm -f "$MNT/filler"

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # tests/e2e/systemd_unit.sh: the generated unit and the git-sync pair pass `systemd-analyze verify`; the daemon's unit keeps its contract and rates 1.5 or less in `systemd-analyze security --offline=true`.
 set -eu
 : "${CP_BUILD_DIR:?CP_BUILD_DIR must be set (ctest sets it)}"

@@ -5,7 +5,8 @@
  * rewrite never loses, changes or invents one (exact ids and times); and
  * resolving them against a small fixed observation keeps its promises:
  * what is kept is counted, what is adopted is recorded as created, nothing
- * not live is ever recorded. */
+ * not live is ever recorded; a deploy key is marked lost_secret only when
+ * listed and without its secret file. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,6 +31,10 @@ check_same(const struct intents *a, const struct intents *b)
 		FUZZ_CHECK(x->reference == NULL || strcmp(x->reference, y->reference) == 0);
 		FUZZ_CHECK(x->time_ms == y->time_ms);
 		FUZZ_CHECK(x->conflict == y->conflict);
+		FUZZ_CHECK((x->deployment == NULL) == (y->deployment == NULL));
+		FUZZ_CHECK(x->deployment == NULL || strcmp(x->deployment, y->deployment) == 0);
+		FUZZ_CHECK((x->name == NULL) == (y->name == NULL));
+		FUZZ_CHECK(x->name == NULL || strcmp(x->name, y->name) == 0);
 	}
 }
 
@@ -49,6 +54,26 @@ static struct observed_deployment ds[] = {
 	  .create_time = 1 },
 };
 static struct desired_project dps[] = { { .name = "b" }, { .name = "c" } };
+/* Domains and keys of d-one-1 and d-big-4 (listed), and of d-two-2 (whose
+ * listings were not made): "k" with its secret file on d-one-1, "q"
+ * without; "k" without on d-big-4. */
+static struct observed_domain doms[] = {
+	{ .deployment = "d-one-1", .domain = "x.example.com", .create_time = 3000 },
+	{ .deployment = "d-big-4", .domain = "x.example.com", .create_time = 0 },
+	{ .deployment = "d-two-2", .domain = "y.example.com", .create_time = 1 },
+};
+static struct observed_deploy_key keys[] = {
+	{ .deployment = "d-one-1", .name = "k", .create_time = 3000, .secret_file = true },
+	{ .deployment = "d-one-1", .name = "q", .create_time = 1 },
+	{ .deployment = "d-big-4", .name = "k", .create_time = 0 },
+	{ .deployment = "d-two-2", .name = "k", .create_time = 5 },
+};
+static struct observed_listed listed[] = {
+	{ .deployment = "d-one-1", .kind = LISTED_DOMAINS },
+	{ .deployment = "d-one-1", .kind = LISTED_DEPLOY_KEYS },
+	{ .deployment = "d-big-4", .kind = LISTED_DOMAINS },
+	{ .deployment = "d-big-4", .kind = LISTED_DEPLOY_KEYS },
+};
 
 static bool
 live_project(int64_t id)
@@ -73,7 +98,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct intents in, back;
 	struct observed_state os = { .projects = ps, .n_projects = 4,
-	    .deployments = ds, .n_deployments = 4 };
+	    .deployments = ds, .n_deployments = 4, .domains = doms, .n_domains = 3,
+	    .deploy_keys = keys, .n_deploy_keys = 4, .listed = listed, .n_listed = 4 };
 	struct desired_state desired = { .projects = dps, .n_projects = 2 };
 	struct intents_report rep;
 	struct ledger l = { 0 };
@@ -89,12 +115,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < in.n; i++) {
 		const struct intent *it = &in.items[i];
 
-		FUZZ_CHECK(it->kind == INTENT_PROJECT || it->kind == INTENT_DEPLOYMENT);
+		bool named = it->kind == INTENT_DOMAIN || it->kind == INTENT_DEPLOY_KEY;
+
+		FUZZ_CHECK(it->kind == INTENT_PROJECT || it->kind == INTENT_DEPLOYMENT ||
+		    named);
 		FUZZ_CHECK(it->project != NULL && it->project[0] != '\0');
 		FUZZ_CHECK(it->time_ms > 0 && it->project_id >= 0);
-		FUZZ_CHECK((it->kind == INTENT_DEPLOYMENT) ==
+		FUZZ_CHECK((it->kind != INTENT_PROJECT) ==
 		    (it->reference != NULL && it->reference[0] != '\0'));
-		FUZZ_CHECK(it->action == INTENT_NO_ACTION);
+		FUZZ_CHECK(named == (it->name != NULL && it->name[0] != '\0'));
+		FUZZ_CHECK(it->deployment == NULL || (named && it->deployment[0] != '\0'));
+		FUZZ_CHECK(it->action == INTENT_NO_ACTION && !it->lost_secret);
 	}
 
 	/* Written back: read back the same, and written the same again. */
@@ -115,11 +146,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n0 = in.n;
 	if (intents_resolve(&in, &desired, &os, &l, 20000, &rep, NULL, NULL) == 0) {
 		FUZZ_CHECK(in.n == rep.kept);
-		/* Each intent ends one way (a conflict is kept). */
+		/* Each intent ends one way (a conflict is kept; a key whose
+		 * secret was lost is adopted and kept). */
 		FUZZ_CHECK(rep.kept + rep.adopted + rep.completed + rep.unmatched +
-		    rep.expired <= n0 && rep.conflicts <= rep.kept);
+		    rep.expired <= n0 + rep.lost_secrets && rep.conflicts <= rep.kept);
+		FUZZ_CHECK(rep.lost_secrets <= rep.kept);
 		FUZZ_CHECK(rep.adopted <= n0 && l.n_conflicts <= rep.conflicts);
 		FUZZ_CHECK(l.n_projects + l.n_deployments <= rep.adopted);
+		FUZZ_CHECK(l.n_deploy_keys <= rep.adopted + rep.completed);
+		/* Only a listed key is ever recorded or marked; only one
+		 * without its secret file is marked. */
+		for (size_t i = 0; i < l.n_deploy_keys; i++)
+			FUZZ_CHECK(strcmp(l.deploy_keys[i].deployment, "d-two-2") != 0);
+		for (size_t i = 0; i < 4; i++) {
+			FUZZ_CHECK(!keys[i].lost_secret || !keys[i].secret_file);
+			FUZZ_CHECK(!keys[i].lost_secret || strcmp(keys[i].deployment,
+			    "d-two-2") != 0);
+		}
+		for (size_t i = 0; i < in.n; i++)
+			FUZZ_CHECK(!in.items[i].lost_secret ||
+			    in.items[i].kind == INTENT_DEPLOY_KEY);
 		for (size_t i = 0; i < l.n_projects; i++)
 			FUZZ_CHECK(l.projects[i].created && live_project(l.projects[i].id));
 		for (size_t i = 0; i < l.n_deployments; i++)
@@ -130,6 +176,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < in.n; i++)
 			FUZZ_CHECK(20000 - in.items[i].time_ms <= INTENTS_MAX_AGE_MS);
 	}
+	for (size_t i = 0; i < 4; i++)
+		keys[i].lost_secret = false;     /* the next input starts afresh */
 	ledger_clear(&l);
 	intents_free(&in);
 	return 0;

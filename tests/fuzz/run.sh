@@ -5,8 +5,8 @@
 # or a broken property.
 #
 #   run.sh BUILD_DIR SECONDS [TARGET...]     (targets: desired settings
-#                                             api_decode ledger intents; all by
-#                                             default)
+#                                             api_decode ledger intents
+#                                             saved_plan; all by default)
 # Environment: FUZZ_JOBS (targets run at once, default 1), FUZZ_RSS_MB
 # (default 2048), FUZZ_TIMEOUT (seconds one input may take, default 25).
 #
@@ -20,7 +20,7 @@ build=${1:?usage: run.sh BUILD_DIR SECONDS [TARGET...]}
 seconds=${2:?usage: run.sh BUILD_DIR SECONDS [TARGET...]}
 shift 2
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(desired settings api_decode ledger intents)
+[ ${#targets[@]} -eq 0 ] && targets=(desired settings api_decode ledger intents saved_plan)
 jobs=${FUZZ_JOBS:-1}
 rss=${FUZZ_RSS_MB:-2048}
 timeout=${FUZZ_TIMEOUT:-25}

@@ -3,13 +3,15 @@
  * sent as soon as its id is known, the children of a failed project create
  * skipped and never sent, a stop while actions wait behind the concurrency
  * limit, the limit itself (1, 4, 16) as the simulator measured it, the
- * ledger and the audit trail, a delete answered 404, ambiguous creates.
+ * ledger and the audit trail, a delete answered 404, ambiguous creates, a
+ * deploy key replaced (its create waits for its delete).
  *
  * The plans come from plan_build over the simulator's own state (read from
  * /_sim/state, not through observe.c), so only the executor is under test. */
 #include "test_reconcile_common.h"
 
 #include "execute.h"
+#include "keyfile.h"
 #include "ledger.h"
 #include "plan.h"
 
@@ -1114,6 +1116,110 @@ test_updates_swap_and_rename(void **state)
 	rec_stop(e);
 }
 
+
+/* ---- a deploy key whose secret was lost (SPEC sections 9 and 11) ---------- */
+
+/*
+ * The plan replaces a key: its delete, then its create as the delete's
+ * child. The create goes only once the delete is done (the key's name is
+ * free again), the new secret lands in its file, the ledger records it.
+ * With the delete refused, the create is skipped, never sent, and the old
+ * key stays.
+ */
+static void
+check_key_replaced(struct rec_env *e, int64_t pid, const char *dep, bool refuse)
+{
+	struct run r;
+	struct plan_action *a;
+	struct execute_paths paths = { NULL, NULL, NULL };
+	char keys_dir[300], file[1600];
+	long del0, cre0;
+	struct stat st;
+	cJSON *s;
+
+	run_init(&r, e);
+	r.plan.actions = calloc(2, sizeof(*r.plan.actions));
+	assert_non_null(r.plan.actions);
+	r.plan.n_actions = 2;
+	for (int i = 0; i < 2; i++) {
+		a = &r.plan.actions[i];
+		a->op = i == 0 ? PLAN_DELETE : PLAN_CREATE;
+		a->kind = PLAN_DEPLOY_KEY;
+		a->reason = REASON_DECLARED;
+		a->project = "p1";
+		a->project_id = pid;
+		a->reference = "production";
+		a->deployment_name = dep;
+		a->key_name = "seed-key-1";
+		a->parent = i == 0 ? PLAN_NO_PARENT : 0;
+	}
+	r.results = calloc(3, sizeof(*r.results));
+	assert_non_null(r.results);
+	snprintf(keys_dir, sizeof(keys_dir), "%s/keys", e->dir);
+	paths.keys_dir = keys_dir;
+	assert_int_equal(keyfile_path(file, sizeof(file), keys_dir, "p1", "production",
+	    "seed-key-1"), 0);
+	s = rec_stats(e);
+	del0 = stat_count(s, "POST /deployments/{name}/delete_deploy_key", NULL);
+	cre0 = stat_count(s, "POST /deployments/{name}/create_deploy_key", NULL);
+	cJSON_Delete(s);
+	if (refuse)
+		rec_admin_post(e, "/_sim/config", "{\"routes\":{\"POST /deployments/"
+		    "{name}/delete_deploy_key\":{\"errorRate\":1}}}");
+	assert_int_equal(execute_start(&e->loop, e->c, 1, 4, &r.plan, &r.ledger,
+	    &paths, r.results, on_action, on_done, &r, &r.x), 0);
+	run_wait(&r);
+	if (refuse)
+		rec_admin_post(e, "/_sim/config", "{\"routes\":{\"POST /deployments/"
+		    "{name}/delete_deploy_key\":null}}");
+	s = rec_stats(e);
+	assert_int_equal(stat_count(s, "POST /deployments/{name}/create_deploy_key", NULL) - cre0,
+	    refuse ? 0 : 1);
+	assert_true(stat_count(s, "POST /deployments/{name}/delete_deploy_key", NULL) - del0 >= 1);
+	cJSON_Delete(s);
+	if (refuse) {
+		expect_state(&r, 0, ACTION_FAILED);
+		expect_state(&r, 1, ACTION_SKIPPED);
+		assert_non_null(strstr(r.results[1].error, "secret was lost"));
+		assert_int_not_equal(access(file, F_OK), 0);
+		assert_null(ledger_find_deploy_key(&r.ledger, dep, "seed-key-1"));
+	} else {
+		expect_state(&r, 0, ACTION_OK);
+		expect_state(&r, 1, ACTION_OK);
+		assert_true(ended_at(&r, 0) < ended_at(&r, 1));
+		assert_int_equal(stat(file, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		assert_true(st.st_size > 0);
+		assert_non_null(ledger_find_deploy_key(&r.ledger, dep, "seed-key-1"));
+	}
+	/* The plan's strings are the caller's: only the arrays go. */
+	run_free(&r);
+}
+
+static void
+test_key_replaced_after_its_delete(void **state)
+{
+	struct rec_env *e = rec_start(NULL);
+	const cJSON *d;
+	char dep[64];
+	int64_t pid;
+	cJSON *st;
+	(void)state;
+
+	rec_client(e);
+	rec_admin_post(e, "/_sim/seed", "{\"projects\":1,\"deploymentsPerProject\":1,"
+	    "\"prefix\":\"p\",\"deployKeysPerDeployment\":1}");
+	st = rec_state(e);
+	pid = state_project_id(st, "p1");
+	d = state_deployment(st, pid, "production");
+	assert_non_null(d);
+	snprintf(dep, sizeof(dep), "%s", json_str(d, "name"));
+	cJSON_Delete(st);
+	check_key_replaced(e, pid, dep, true);
+	check_key_replaced(e, pid, dep, false);
+	rec_stop(e);
+}
+
 int
 main(void)
 {
@@ -1129,6 +1235,7 @@ main(void)
 		cmocka_unit_test(test_ledger_and_audit),
 		cmocka_unit_test(test_delete_404_is_done),
 		cmocka_unit_test(test_ambiguous_creates),
+		cmocka_unit_test(test_key_replaced_after_its_delete),
 	};
 
 	log_init(LOG_LVL_INFO, LOG_FMT_TEXT);

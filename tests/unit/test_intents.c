@@ -5,7 +5,10 @@
  * exactly one candidate, the clock-skew margin, a completion already in
  * the ledger, a conflict (kept, marked, given to the plan, never adopted
  * afterwards), the age bound, a deployment an older API may not have
- * listed; and what an execution settles. */
+ * listed; and what an execution settles. Custom domains and deploy keys:
+ * their lines, their batch, their resolution row by row (a domain adopted,
+ * a key completed or adopted without its secret and kept for its
+ * replacement, a person's key never matched) and their settling. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -312,7 +315,7 @@ test_from_plan(void **state)
 /* ---- resolution ------------------------------------------------------- */
 
 struct events {
-	int adopted, conflict, gone, expired;
+	int adopted, conflict, gone, expired, lost;
 	int64_t last_id;
 	char last_name[64];
 };
@@ -331,6 +334,7 @@ on_event(void *arg, enum intent_event ev, const struct intent *it, int64_t id,
 	case INTENT_CONFLICT: e->conflict++; break;
 	case INTENT_CONFLICT_GONE: e->gone++; break;
 	case INTENT_EXPIRED: e->expired++; break;
+	case INTENT_LOST_SECRET: e->lost++; break;
 	}
 }
 
@@ -647,6 +651,413 @@ test_settle(void **state)
 	plan_free(&p);
 }
 
+
+/* ---- custom domains and deploy keys (SPEC sections 9 and 11) ----------- */
+
+static void
+str_or_null(const char *a, const char *b)
+{
+	if (a == NULL)
+		assert_null(b);
+	else
+		assert_string_equal(a, b);
+}
+
+/* Their lines carry the deployment (when it was live) and the name, byte
+ * for byte; a line with the fields of another kind is not understood. */
+static void
+test_named_lines(void **state)
+{
+	static const char bad_text[] =
+	    "{\"version\":1,\"kind\":\"domain\",\"project\":\"a\",\"reference\":\"r\",\"time\":1}\n"  /* no name */
+	    "{\"version\":1,\"kind\":\"deploy_key\",\"project\":\"a\",\"reference\":\"r\",\"name\":\"\",\"time\":1}\n"
+	    "{\"version\":1,\"kind\":\"deploy_key\",\"project\":\"a\",\"name\":\"k\",\"time\":1}\n"  /* no reference */
+	    "{\"version\":1,\"kind\":\"deploy_key\",\"project\":\"a\",\"reference\":\"r\",\"deployment\":\"\",\"name\":\"k\",\"time\":1}\n"
+	    "{\"version\":1,\"kind\":\"deploy_key\",\"project\":\"a\",\"reference\":\"r\",\"deployment\":7,\"name\":\"k\",\"time\":1}\n"
+	    "{\"version\":1,\"kind\":\"domain\",\"project\":\"a\",\"reference\":\"r\",\"name\":[],\"time\":1}\n"
+	    "{\"version\":1,\"kind\":\"project\",\"project\":\"a\",\"name\":\"k\",\"time\":1}\n"
+	    "{\"version\":1,\"kind\":\"deployment\",\"project\":\"a\",\"reference\":\"r\",\"deployment\":\"d\",\"time\":1}\n"
+	    "{\"version\":1,\"kind\":\"deploy_key\",\"project\":\"a\",\"reference\":\"r\",\"name\":\"ok\",\"time\":1}\n";
+	struct intents in = { 0 }, back;
+	size_t bad, first;
+	char *text;
+	(void)state;
+
+	assert_int_equal(intents_add_named(&in, INTENT_DOMAIN, "shop", 12,
+	    "production", "happy-otter-1", "api.shop.example.com", T0), 0);
+	assert_int_equal(intents_add_named(&in, INTENT_DEPLOY_KEY, "shop", 0,
+	    "staging", NULL, "ci \"x\" \xc3\xa9", 9007199254740993LL), 0);
+	text = intents_to_text(&in, 0);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "{\"version\":1,\"kind\":\"domain\",\"project\":\"shop\","
+	    "\"projectId\":12,\"reference\":\"production\",\"deployment\":\"happy-otter-1\","
+	    "\"name\":\"api.shop.example.com\",\"time\":1700000000000}\n"));
+	assert_non_null(strstr(text, "\"kind\":\"deploy_key\""));
+	assert_null(strstr(strstr(text, "deploy_key"), "\"deployment\""));
+	assert_int_equal(intents_parse(text, strlen(text), &back, &bad, &first), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(back.n, 2);
+	for (size_t i = 0; i < 2; i++) {
+		same_intent(&in.items[i], &back.items[i]);
+		str_or_null(in.items[i].deployment, back.items[i].deployment);
+		str_or_null(in.items[i].name, back.items[i].name);
+	}
+	free(text);
+	intents_free(&back);
+	intents_free(&in);
+
+	assert_int_equal(intents_parse(bad_text, sizeof(bad_text) - 1, &back, &bad,
+	    &first), 0);
+	assert_int_equal(back.n, 1);
+	assert_string_equal(back.items[0].name, "ok");
+	assert_null(back.items[0].deployment);
+	assert_int_equal(bad, 8);
+	assert_int_equal(first, 1);
+	intents_free(&back);
+}
+
+/* blog (live, id 7) declares a domain and a key on its live production; a
+ * new project declares a key on its new deployment. */
+static struct desired_domain blog_domains[] = {
+	{ .domain = "api.blog.example.com", .destination = DESIRED_DEST_CONVEX_CLOUD },
+};
+static char *blog_keys[] = { "ci" };
+static struct desired_deployment blog_named_deps[] = {
+	{ .reference = "production", .type = DEP_PROD, DESIRED_DEPLOYMENT_UNSET,
+	  .domains = blog_domains, .n_domains = 1, .domains_declared = true,
+	  .deploy_keys = blog_keys, .n_deploy_keys = 1, .deploy_keys_declared = true },
+};
+static struct desired_deployment news_deps[] = {
+	{ .reference = "production", .type = DEP_PROD, DESIRED_DEPLOYMENT_UNSET,
+	  .deploy_keys = blog_keys, .n_deploy_keys = 1, .deploy_keys_declared = true },
+};
+static struct desired_project named_projects[] = {
+	{ .name = "blog", .deployments = blog_named_deps, .n_deployments = 1 },
+	{ .name = "news", .deployments = news_deps, .n_deployments = 1 },
+};
+static struct desired_state named_desired = { .projects = named_projects,
+	.n_projects = 2 };
+
+static void
+test_named_from_plan(void **state)
+{
+	struct observed_listed listed[] = {
+		{ .deployment = "old-owl-70", .kind = LISTED_DOMAINS },
+		{ .deployment = "old-owl-70", .kind = LISTED_DEPLOY_KEYS },
+	};
+	struct observed_state os = { .projects = live_blog, .n_projects = 1,
+	    .deployments = live_blog_deps, .n_deployments = 1,
+	    .listed = listed, .n_listed = 2 };
+	struct plan_settings set = { .prune = PRUNE_NONE, .max_deletes = 10 };
+	struct intents in = { 0 };
+	size_t domains = 0, keys = 0;
+	struct plan p;
+	(void)state;
+
+	assert_int_equal(plan_build(&named_desired, &os, NULL, &set, &p), 0);
+	/* news, news/production, its key; blog's domain and key */
+	assert_int_equal(p.n_actions, 5);
+	assert_int_equal(intents_from_plan(&in, &p, T0), 5);
+	for (size_t i = 0; i < in.n; i++) {
+		const struct intent *it = &in.items[i];
+		const struct plan_action *a = &p.actions[it->action];
+
+		if (it->kind == INTENT_DOMAIN) {
+			domains++;
+			assert_string_equal(it->name, "api.blog.example.com");
+			assert_string_equal(it->deployment, "old-owl-70");
+			assert_true(it->project_id == 7);
+			assert_string_equal(it->reference, "production");
+		} else if (it->kind == INTENT_DEPLOY_KEY) {
+			keys++;
+			assert_string_equal(it->name, "ci");
+			str_or_null(a->deployment_name, it->deployment);
+			/* The new deployment's key: by project and reference. */
+			if (strcmp(it->project, "news") == 0) {
+				assert_null(it->deployment);
+				assert_true(it->project_id == 0);
+			} else {
+				assert_string_equal(it->deployment, "old-owl-70");
+			}
+		}
+	}
+	assert_int_equal(domains, 1);
+	assert_int_equal(keys, 2);
+	intents_free(&in);
+	plan_free(&p);
+}
+
+/* Resolution, row by row: what the observation shows of one intent's
+ * domain or key, and what becomes of it. */
+struct named_row {
+	const char *name;
+	enum intent_kind kind;
+	const char *deployment;       /* the intent's (NULL: by reference) */
+	int64_t project_id;           /* the intent's */
+	int64_t live_time;            /* the live item's createTime; 0: none */
+	bool secret_file;             /* a key's */
+	bool listed;                  /* the deployment's listing was made */
+	const char *live_on;          /* the live item's deployment */
+	/* expected */
+	bool kept;
+	size_t adopted, completed, unmatched;
+	bool ledger_key;              /* a key recorded as ours afterwards */
+	bool lost;                    /* marked lost_secret */
+};
+
+static const struct named_row named_rows[] = {
+	{ "domain_adopted", INTENT_DOMAIN, "calm-cat-1", 5, T0 + 9, false, true,
+	  "calm-cat-1", .adopted = 1 },
+	{ "domain_by_reference", INTENT_DOMAIN, NULL, 5, T0 + 9, false, true,
+	  "calm-cat-1", .adopted = 1 },
+	{ "domain_of_new_project_by_name", INTENT_DOMAIN, NULL, 0, T0 + 9, false,
+	  true, "calm-cat-1", .adopted = 1 },
+	{ "domain_older_than_intent_not_made", INTENT_DOMAIN, "calm-cat-1", 5,
+	  T0 - 2 * INTENTS_SKEW_MS, false, true, "calm-cat-1", .unmatched = 1 },
+	{ "domain_none_live", INTENT_DOMAIN, "calm-cat-1", 5, 0, false, true,
+	  "calm-cat-1", .unmatched = 1 },
+	{ "domain_not_listed_kept", INTENT_DOMAIN, "calm-cat-1", 5, 0, false,
+	  false, "calm-cat-1", .kept = true },
+	{ "domain_of_deleted_deployment", INTENT_DOMAIN, "gone-gnu-9", 5, 0, false,
+	  true, "calm-cat-1", .unmatched = 1 },
+	{ "key_completed_its_file_written", INTENT_DEPLOY_KEY, "calm-cat-1", 5,
+	  T0 + 9, true, true, "calm-cat-1", .completed = 1, .ledger_key = true },
+	{ "key_secret_lost_adopted_and_replaced", INTENT_DEPLOY_KEY, "calm-cat-1",
+	  5, T0 + 9, false, true, "calm-cat-1", .kept = true, .adopted = 1,
+	  .ledger_key = true, .lost = true },
+	{ "key_by_reference_secret_lost", INTENT_DEPLOY_KEY, NULL, 5, T0 + 9, false,
+	  true, "calm-cat-1", .kept = true, .adopted = 1, .ledger_key = true,
+	  .lost = true },
+	{ "key_same_name_elsewhere_not_ours", INTENT_DEPLOY_KEY, "calm-cat-1", 5,
+	  T0 + 9, false, true, "dry-dog-2", .unmatched = 1 },
+	{ "key_older_than_intent_a_persons", INTENT_DEPLOY_KEY, "calm-cat-1", 5,
+	  T0 - 2 * INTENTS_SKEW_MS, false, true, "calm-cat-1", .unmatched = 1 },
+	{ "key_not_listed_kept", INTENT_DEPLOY_KEY, "calm-cat-1", 5, 0, false,
+	  false, "calm-cat-1", .kept = true },
+};
+
+static void
+check_named_row(const struct named_row *r)
+{
+	struct observed_project ps[] = {
+		{ .id = 5, .name = "shop", .create_time = T0 - 100 * MINUTE },
+	};
+	struct observed_deployment ds[] = {
+		{ .id = 1, .name = "calm-cat-1", .project_id = 5, .type = DEP_PROD,
+		  .reference = "production", .create_time = T0 - 100 * MINUTE },
+		{ .id = 2, .name = "dry-dog-2", .project_id = 5, .type = DEP_DEV,
+		  .reference = "staging", .create_time = T0 - 100 * MINUTE },
+	};
+	struct observed_domain dom = { .deployment = (char *)r->live_on,
+	    .domain = "api.shop.example.com", .create_time = r->live_time };
+	struct observed_deploy_key key = { .deployment = (char *)r->live_on,
+	    .name = "ci", .create_time = r->live_time, .secret_file = r->secret_file };
+	struct observed_listed listed[] = {
+		{ .deployment = "calm-cat-1", .kind = r->kind == INTENT_DOMAIN ?
+		  LISTED_DOMAINS : LISTED_DEPLOY_KEYS },
+		{ .deployment = "dry-dog-2", .kind = r->kind == INTENT_DOMAIN ?
+		  LISTED_DOMAINS : LISTED_DEPLOY_KEYS },
+	};
+	struct observed_state os = { .projects = ps, .n_projects = 1,
+	    .deployments = ds, .n_deployments = 2, .listed = listed,
+	    .n_listed = r->listed ? 2 : 0 };
+	struct intents in = { 0 };
+	struct ledger l = { 0 };
+	struct intents_report rep;
+	struct events ev = { 0 };
+	bool domain = r->kind == INTENT_DOMAIN;
+
+	print_message("row %s\n", r->name);
+	if (r->live_time != 0 && domain) {
+		os.domains = &dom;
+		os.n_domains = 1;
+	} else if (r->live_time != 0) {
+		os.deploy_keys = &key;
+		os.n_deploy_keys = 1;
+	}
+	assert_int_equal(intents_add_named(&in, r->kind, "shop", r->project_id,
+	    "production", r->deployment, domain ? "api.shop.example.com" : "ci",
+	    T0), 0);
+	assert_int_equal(intents_resolve(&in, &desired, &os, &l, T0 + MINUTE, &rep,
+	    on_event, &ev), 0);
+	assert_int_equal(in.n, r->kept ? 1 : 0);
+	assert_int_equal(rep.kept, r->kept ? 1 : 0);
+	assert_int_equal(rep.adopted, r->adopted);
+	assert_int_equal(ev.adopted, (int)r->adopted);
+	assert_int_equal(rep.completed, r->completed);
+	assert_int_equal(rep.unmatched, r->unmatched);
+	assert_int_equal(rep.conflicts, 0);
+	assert_int_equal(l.n_conflicts, 0);
+	assert_int_equal(l.n_projects + l.n_deployments, 0);
+	assert_int_equal(l.n_deploy_keys, r->ledger_key ? 1 : 0);
+	if (r->ledger_key)
+		assert_non_null(ledger_find_deploy_key(&l, r->live_on, "ci"));
+	assert_int_equal(key.lost_secret, r->lost);
+	assert_int_equal(rep.lost_secrets, r->lost ? 1 : 0);
+	assert_int_equal(ev.lost, r->lost ? 1 : 0);
+	if (r->adopted)
+		assert_string_equal(ev.last_name, r->live_on);
+	if (r->lost) {
+		/* Kept with its deployment's name, for the new create. */
+		assert_true(in.items[0].lost_secret);
+		assert_string_equal(in.items[0].deployment, r->live_on);
+		/* the file is rewritten only when that name was added */
+		assert_int_equal(rep.changed, r->deployment == NULL);
+		/* Next time: recorded already, still lost, not adopted twice. */
+		key.lost_secret = false;
+		memset(&ev, 0, sizeof(ev));
+		assert_int_equal(intents_resolve(&in, &desired, &os, &l,
+		    T0 + 2 * MINUTE, &rep, on_event, &ev), 0);
+		assert_int_equal(in.n, 1);
+		assert_int_equal(rep.adopted, 0);
+		assert_int_equal(ev.lost, 1);
+		assert_true(key.lost_secret);
+		/* Its new key made and its secret written: completed. */
+		key.create_time = T0 + 2 * MINUTE;
+		key.secret_file = true;
+		key.lost_secret = false;
+		assert_int_equal(intents_resolve(&in, &desired, &os, &l,
+		    T0 + 3 * MINUTE, &rep, NULL, NULL), 0);
+		assert_int_equal(rep.completed, 1);
+		assert_int_equal(in.n, 0);
+		assert_false(key.lost_secret);
+	}
+	ledger_clear(&l);
+	intents_free(&in);
+}
+
+static void
+test_named_resolve(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(named_rows) / sizeof(named_rows[0]); i++)
+		check_named_row(&named_rows[i]);
+}
+
+/* A key whose secret was lost: its kept intent goes with the new create
+ * when that is done and saved, never when the create was not sent (the
+ * delete before it failed): the old key may still be live. */
+static void
+test_lost_secret_settle(void **state)
+{
+	static char *keys[] = { "ci" };
+	struct desired_deployment dd[] = {
+		{ .reference = "production", .type = DEP_PROD, DESIRED_DEPLOYMENT_UNSET,
+		  .deploy_keys = keys, .n_deploy_keys = 1, .deploy_keys_declared = true },
+	};
+	struct desired_project dp[] = {
+		{ .name = "shop", .deployments = dd, .n_deployments = 1 },
+	};
+	struct desired_state want = { .projects = dp, .n_projects = 1 };
+	struct observed_project ps[] = { { .id = 5, .name = "shop" } };
+	struct observed_deployment ds[] = {
+		{ .id = 1, .name = "calm-cat-1", .project_id = 5, .type = DEP_PROD,
+		  .reference = "production" },
+	};
+	struct observed_deploy_key key = { .deployment = "calm-cat-1", .name = "ci",
+	    .create_time = T0 + 9 };
+	struct observed_listed listed[] = {
+		{ .deployment = "calm-cat-1", .kind = LISTED_DEPLOY_KEYS },
+	};
+	struct observed_state os = { .projects = ps, .n_projects = 1,
+	    .deployments = ds, .n_deployments = 1, .deploy_keys = &key,
+	    .n_deploy_keys = 1, .listed = listed, .n_listed = 1 };
+	struct plan_settings set = { .prune = PRUNE_NONE, .max_deletes = 10 };
+	struct intents_report rep;
+	struct action_result r[2];
+	(void)state;
+
+	for (int outcome = 0; outcome < 3; outcome++) {
+		struct intents in = { 0 };
+		struct ledger l = { 0 };
+		struct plan p;
+
+		key.lost_secret = false;
+		assert_int_equal(intents_add_named(&in, INTENT_DEPLOY_KEY, "shop", 5,
+		    "production", NULL, "ci", T0), 0);
+		assert_int_equal(intents_resolve(&in, &want, &os, &l, T0 + MINUTE,
+		    &rep, NULL, NULL), 0);
+		assert_true(key.lost_secret);
+		assert_int_equal(plan_build(&want, &os, &l, &set, &p), 0);
+		assert_int_equal(p.n_actions, 2);
+		assert_int_equal(p.actions[0].op, PLAN_DELETE);
+		assert_int_equal(p.actions[1].op, PLAN_CREATE);
+		assert_int_equal(p.actions[1].parent, 0);
+		assert_int_equal(p.n_blocked, 0);
+		assert_int_equal(intents_from_plan(&in, &p, T0 + MINUTE), 1);
+		assert_int_equal(in.n, 2);
+		assert_int_equal(in.items[0].action, 1);   /* tied to the new create */
+		memset(r, 0, sizeof(r));
+		if (outcome == 0) {            /* the delete failed: create unsent */
+			r[0].state = ACTION_FAILED;
+			r[1].state = ACTION_SKIPPED;
+		} else if (outcome == 1) {     /* the new create's answer lost too */
+			r[0].state = ACTION_OK;
+			r[1].state = ACTION_FAILED;
+		} else {                       /* replaced */
+			r[0].state = ACTION_OK;
+			r[1].state = ACTION_OK;
+		}
+		/* the lost answer: ambiguous, as the API client says it */
+		r[1].ambiguous = r[1].state == ACTION_FAILED;
+		intents_settle(&in, &p, r, true);
+		assert_int_equal(in.n, outcome == 0 ? 1 : outcome == 1 ? 2 : 0);
+		if (outcome < 2)
+			assert_true(in.items[0].time_ms == T0);   /* the old one kept */
+		plan_free(&p);
+		ledger_clear(&l);
+		intents_free(&in);
+	}
+}
+
+/* A domain or key create that failed: kept when its outcome is unknown
+ * (ambiguous), dropped when the API refused it (nothing was made, and a
+ * key a person makes under that name later must never match it). A
+ * deployment's failed create keeps its intent either way, as before. */
+static void
+test_named_refused_settle(void **state)
+{
+	struct observed_listed listed[] = {
+		{ .deployment = "old-owl-70", .kind = LISTED_DOMAINS },
+		{ .deployment = "old-owl-70", .kind = LISTED_DEPLOY_KEYS },
+	};
+	struct observed_state os = { .projects = live_blog, .n_projects = 1,
+	    .deployments = live_blog_deps, .n_deployments = 1,
+	    .listed = listed, .n_listed = 2 };
+	struct plan_settings set = { .prune = PRUNE_NONE, .max_deletes = 10 };
+	struct action_result r[8];
+	(void)state;
+
+	for (int ambiguous = 0; ambiguous < 2; ambiguous++) {
+		struct intents in = { 0 };
+		size_t named = 0, other = 0;
+		struct plan p;
+
+		assert_int_equal(plan_build(&named_desired, &os, NULL, &set, &p), 0);
+		assert_int_equal(p.n_actions, 5);
+		assert_int_equal(intents_from_plan(&in, &p, T0), 5);
+		memset(r, 0, sizeof(r));
+		for (size_t i = 0; i < p.n_actions; i++) {
+			r[i].state = ACTION_FAILED;
+			r[i].ambiguous = ambiguous;
+		}
+		intents_settle(&in, &p, r, true);
+		for (size_t i = 0; i < in.n; i++) {
+			if (in.items[i].kind == INTENT_DOMAIN ||
+			    in.items[i].kind == INTENT_DEPLOY_KEY)
+				named++;
+			else
+				other++;
+		}
+		/* project and deployment of news kept; the domain and the two
+		 * keys only when their outcome is unknown */
+		assert_int_equal(other, 2);
+		assert_int_equal(named, ambiguous ? 3 : 0);
+		intents_free(&in);
+		plan_free(&p);
+	}
+}
+
 int
 main(void)
 {
@@ -662,6 +1073,11 @@ main(void)
 		cmocka_unit_test(test_expired),
 		cmocka_unit_test(test_unmatched),
 		cmocka_unit_test(test_settle),
+		cmocka_unit_test(test_named_lines),
+		cmocka_unit_test(test_named_from_plan),
+		cmocka_unit_test(test_named_resolve),
+		cmocka_unit_test(test_lost_secret_settle),
+		cmocka_unit_test(test_named_refused_settle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

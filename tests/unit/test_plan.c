@@ -456,12 +456,16 @@ render_action(const struct plan_action *a, char *s, size_t n)
 static void
 render_drift(const struct plan_drift *d, char *s, size_t n)
 {
+	int r;
+
 	if (d->of_project)
-		snprintf(s, n, "%s %s %s %s", d->project, d->field, d->want,
+		r = snprintf(s, n, "%s %s %s %s", d->project, d->field, d->want,
 		    d->have[0] ? d->have : "-");
 	else
-		snprintf(s, n, "%s/%s %s %s %s", d->project, d->reference, d->field,
-		    d->want, d->have[0] ? d->have : "-");
+		r = snprintf(s, n, "%s/%s %s %s %s", d->project, d->reference,
+		    d->field, d->want, d->have[0] ? d->have : "-");
+	if (r < 0 || (size_t)r >= n)
+		fail_msg("drift line cut: %s", s);
 }
 
 static void
@@ -779,6 +783,19 @@ static const struct row rows[] = {
 	  .actions = { "update deployment shop/production happy-otter-1 class=s16>s256" },
 	  .drift = { "shop/production type dev prod",
 	             "shop/production region aws-eu-west-1 aws-us-east-1" } },
+	{ .name = "default_on_type_drift_is_reported_not_moved",
+	  .desired = "P shop; D production dev default=false",
+	  .observed = SHOP_LIVE,
+	  .drift = { "shop/production type dev prod",
+	             "shop/production default false true" } },
+	/* Two declared defaults live under one type (one's type drifted): the
+	 * flag is set once on the deployment whose type matches and never
+	 * moved back (random schedules, seeds 174 and 1303: it flapped). */
+	{ .name = "default_swap_once_with_type_drift",
+	  .desired = "P shop; D production prod default=true; D staging dev default=true",
+	  .observed = "P 12 shop; D happy-otter-1 12 production dev; D brave-cat-2 12 staging dev default",
+	  .drift = { "shop/production type prod dev",
+	             "shop/production default true false" } },
 	{ .name = "update_slug",
 	  .desired = "P shop slug=shop-main; D production prod",
 	  .observed = SHOP_LIVE,

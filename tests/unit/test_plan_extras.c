@@ -185,7 +185,8 @@ desired_entry(struct fixture *f, char **tok, int n)
 /*
  * "P id name"; "D name project_id reference type"; "V project_id type
  * NAME=value"; "O deployment domain dest [verified]"; "Y deployment key
- * [nofile]"; "LE project_id", "LD deployment", "LK deployment" (the
+ * [nofile|lost]" (lost: no file, and an open create intent of this tool
+ * matched it: its secret was lost); "LE project_id", "LD deployment", "LK deployment" (the
  * listings that were made).
  */
 static void
@@ -240,7 +241,9 @@ observed_entry(struct fixture *f, char **tok, int n)
 		k = &os->deploy_keys[os->n_deploy_keys++];
 		k->deployment = sdup(tok[1]);
 		k->name = sdup(tok[2]);
-		k->secret_file = !(n > 3 && strcmp(tok[3], "nofile") == 0);
+		k->lost_secret = n > 3 && strcmp(tok[3], "lost") == 0;
+		k->secret_file = !(n > 3 && (strcmp(tok[3], "nofile") == 0 ||
+		    k->lost_secret));
 	} else {
 		struct observed_listed *l;
 
@@ -428,17 +431,26 @@ check_invariants(const struct plan *p)
 
 			assert_true(a->parent < i);
 			par = &p->actions[a->parent];
-			assert_string_equal(par->project, a->project);
+			/* A domain after its delete (moved: maybe from another
+			 * project); everything else within its project. */
+			if (!(a->kind == PLAN_DOMAIN && par->kind == PLAN_DOMAIN))
+				assert_string_equal(par->project, a->project);
 			if (a->kind == PLAN_ENV) {
 				assert_int_equal(par->op, PLAN_CREATE);
 				assert_int_equal(par->kind, PLAN_PROJECT);
 			} else if (a->kind == PLAN_DOMAIN || a->kind == PLAN_DEPLOY_KEY) {
-				/* A new deployment's, or a domain after its delete. */
+				/* A new deployment's, a domain after its delete,
+				 * or a key whose secret was lost after its delete. */
 				assert_true((par->op == PLAN_CREATE && par->kind == PLAN_DEPLOYMENT) ||
-				    (par->op == PLAN_DELETE && par->kind == PLAN_DOMAIN &&
-				    strcmp(par->domain, a->domain) == 0));
-				/* A new deployment's name comes from its parent. */
-				if (par->kind == PLAN_DEPLOYMENT)
+				    (a->op == PLAN_CREATE && par->op == PLAN_DELETE &&
+				    par->kind == PLAN_DOMAIN && strcmp(par->domain, a->domain) == 0) ||
+				    (par->op == PLAN_DELETE && par->kind == PLAN_DEPLOY_KEY &&
+				    a->kind == PLAN_DEPLOY_KEY && a->op == PLAN_CREATE &&
+				    strcmp(par->key_name, a->key_name) == 0 &&
+				    strcmp(par->deployment_name, a->deployment_name) == 0));
+				/* A new deployment's name comes from its parent
+				 * (a moved domain's delete only waits for it). */
+				if (par->kind == PLAN_DEPLOYMENT && a->op == PLAN_CREATE)
 					assert_null(a->deployment_name);
 			}
 		}
@@ -567,6 +579,33 @@ static const struct row rows[] = {
 	  .actions = { "delete domain shop/production a.example.com convexCloud on=happy-otter-1 absent",
 	               "create domain shop/production a.example.com convexSite parent=0 declared" },
 	  .managed = { 0, 1, 0 } },
+	/* A domain is one name per team: moved from a deployment to another
+	 * in one edit, its create waits for the delete that frees it (random
+	 * schedules, seed 786: the create went first and was refused). */
+	{ .name = "domains_moved_between_live_deployments",
+	  .desired = "P shop; D production prod; M -; D staging dev; M a.example.com convexCloud",
+	  .observed = SHOP_LIVE "; D brave-cat-2 12 staging dev; O happy-otter-1 a.example.com convexCloud verified;"
+	              " LD happy-otter-1; LD brave-cat-2",
+	  .actions = { "delete domain shop/production a.example.com convexCloud on=happy-otter-1 absent",
+	               "create domain shop/staging a.example.com convexCloud parent=0 declared" },
+	  .managed = { 0, 1, 0 } },
+	{ .name = "domains_moved_between_projects",
+	  .desired = "P blog; D main prod; M a.example.com convexSite; P shop; D production prod; M -",
+	  .observed = SHOP_LIVE "; P 13 blog; D calm-cat-3 13 main prod; O happy-otter-1 a.example.com convexCloud verified;"
+	              " LD happy-otter-1; LD calm-cat-3",
+	  .actions = { "delete domain shop/production a.example.com convexCloud on=happy-otter-1 absent",
+	               "create domain blog/main a.example.com convexSite parent=0 declared" },
+	  .managed = { 0, 1, 0 } },
+	/* Moved to a deployment created in this plan: the delete waits for
+	 * that create (the domain stays if its new home cannot be made), the
+	 * domain's create for the delete. */
+	{ .name = "domains_moved_to_new_deployment",
+	  .desired = "P shop; D production prod; M -; D staging dev; M a.example.com convexCloud",
+	  .observed = SHOP_LIVE "; O happy-otter-1 a.example.com convexCloud verified; LD happy-otter-1",
+	  .actions = { "create deployment shop/staging in=12",
+	               "delete domain shop/production a.example.com convexCloud parent=0 absent",
+	               "create domain shop/staging a.example.com convexCloud parent=1 declared" },
+	  .managed = { 0, 1, 0 } },
 	{ .name = "domains_declared_empty_deletes_all",
 	  .desired = SHOP_DECL "; M -",
 	  .observed = SHOP_LIVE "; O happy-otter-1 a.example.com convexCloud; O happy-otter-1 b.example.com convexSite; LD happy-otter-1",
@@ -622,6 +661,27 @@ static const struct row rows[] = {
 	  .ledger = "K happy-otter-1 ci",
 	  .blocked = { "key_file_missing" },
 	  .managed = { 0, 0, 1 } },
+	/* SPEC section 11: a create of ours whose answer was lost made it;
+	 * nobody holds its secret, so it is deleted and created again (the
+	 * create waits for the delete), whatever prune says. */
+	{ .name = "key_whose_secret_was_lost_is_replaced",
+	  .desired = SHOP_DECL "; K ci; K nightly",
+	  .observed = SHOP_LIVE "; Y happy-otter-1 ci; Y happy-otter-1 nightly lost; LK happy-otter-1",
+	  .ledger = "K happy-otter-1 ci; K happy-otter-1 nightly",
+	  .actions = { "delete key shop/production nightly on=happy-otter-1 declared",
+	               "create key shop/production nightly parent=0 declared" },
+	  .managed = { 0, 0, 2 } },
+	{ .name = "lost_secret_replacement_held_by_max_deletes",
+	  .desired = SHOP_DECL "; K ci",
+	  .observed = SHOP_LIVE "; Y happy-otter-1 ci lost; LK happy-otter-1",
+	  .ledger = "K happy-otter-1 ci",
+	  .settings = "max=0",
+	  .blocked = { "max_deletes" }, .held = 2,
+	  .managed = { 0, 0, 1 } },
+	{ .name = "lost_secret_of_undeclared_key_is_not_replaced",
+	  .desired = SHOP_DECL "; K -",
+	  .observed = SHOP_LIVE "; Y happy-otter-1 ci lost; LK happy-otter-1",
+	  .ledger = "K happy-otter-1 ci" },
 	{ .name = "persons_key_with_declared_name_is_blocked_not_recreated",
 	  .desired = SHOP_DECL "; K ci",
 	  .observed = SHOP_LIVE "; Y happy-otter-1 ci nofile; LK happy-otter-1",

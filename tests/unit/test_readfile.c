@@ -1,4 +1,4 @@
-/* test_readfile.c: the bounded reader of state files: regular files only,
+/* test_readfile.c: the bounded reader (state files, desired state, token): regular files only,
  * never blocks on a FIFO, never follows a link, a size cap, and a read
  * error is an error, not the end of the file (issue 18, classes 2 and 3). */
 #include <errno.h>
@@ -87,6 +87,49 @@ test_kinds(void **state)
 	assert_non_null(strstr(err, "character device"));
 }
 
+/* With READFILE_FOLLOW a link is read through (files a person points us
+ * at); readfile_into fills the caller's buffer, at most cap bytes, and
+ * reports the open file's mode; a FIFO is still refused without blocking. */
+static void
+test_follow_and_into(void **state)
+{
+	char p[128], l[128], err[200], buf[4], *out;
+	struct stat st;
+	size_t len;
+	(void)state;
+
+	snprintf(p, sizeof(p), "%s/f", dir);
+	put(p, "abcdef", 6);
+	assert_int_equal(chmod(p, 0640), 0);
+	snprintf(l, sizeof(l), "%s/link", dir);
+	assert_int_equal(symlink(p, l), 0);
+	assert_int_equal(readfile_flags(l, READFILE_FOLLOW, 100, &out, &len, err,
+	    sizeof(err)), 0);
+	assert_int_equal(len, 6);
+	assert_string_equal(out, "abcdef");
+	free(out);
+	assert_int_equal(readfile_into(l, 0, buf, sizeof(buf), &len, NULL, err,
+	    sizeof(err)), -ELOOP);
+	assert_int_equal(readfile_into(l, READFILE_FOLLOW, buf, sizeof(buf), &len,
+	    &st, err, sizeof(err)), 0);
+	assert_int_equal(len, 4);                      /* cap: maybe more */
+	assert_memory_equal(buf, "abcd", 4);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(readfile_into(p, 0, buf, 0, &len, NULL, err, sizeof(err)), 0);
+	assert_int_equal(len, 0);
+
+	snprintf(p, sizeof(p), "%s/fifo", dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	alarm(10);
+	assert_int_equal(readfile_into(p, READFILE_FOLLOW, buf, sizeof(buf), &len,
+	    NULL, err, sizeof(err)), -EINVAL);
+	alarm(0);
+	assert_non_null(strstr(err, "FIFO"));
+	snprintf(p, sizeof(p), "%s/none", dir);
+	assert_int_equal(readfile_into(p, READFILE_FOLLOW, buf, sizeof(buf), &len,
+	    NULL, err, sizeof(err)), -ENOENT);
+}
+
 /* A regular file whose read fails: an error, never an empty file. */
 static void
 test_read_error(void **state)
@@ -123,6 +166,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_follow_and_into, setup, teardown),
 		cmocka_unit_test(test_read_error),
 		cmocka_unit_test(test_grows_past_stat),
 	};

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "api.h"
+#include "cdefs.h"
 
 struct http_request;
 
@@ -97,7 +98,7 @@ int call_start(struct api_client *c, const char *method, const char *tmpl,
     void *ctx);
 /* Fills e for this call (route, attempts) with a status, code and message. */
 void call_set_err(struct api_error *e, const struct api_call *call, int status,
-    const char *code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+    const char *code, const char *fmt, ...) CP_PRINTF(5, 6);
 /* A 2xx body that does not decode (ambiguous for a create: it was done). */
 void call_decode_err(struct api_error *e, const struct api_call *call,
     const char *why);

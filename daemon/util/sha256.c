@@ -1,0 +1,204 @@
+/* sha256.c: SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104). */
+#include "sha256.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const uint32_t k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+static uint32_t
+ror(uint32_t x, unsigned n)
+{
+	return (x >> n) | (x << (32 - n));
+}
+
+static void
+block(uint32_t h[8], const unsigned char *p)
+{
+	uint32_t w[64], a, b, c, d, e, f, g, hh;
+
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		    (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+	for (int i = 16; i < 64; i++) {
+		uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
+		uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
+
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	}
+	a = h[0]; b = h[1]; c = h[2]; d = h[3];
+	e = h[4]; f = h[5]; g = h[6]; hh = h[7];
+	for (int i = 0; i < 64; i++) {
+		uint32_t t1 = hh + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) +
+		    ((e & f) ^ (~e & g)) + k[i] + w[i];
+		uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) +
+		    ((a & b) ^ (a & c) ^ (b & c));
+
+		hh = g; g = f; f = e; e = d + t1;
+		d = c; c = b; b = a; a = t1 + t2;
+	}
+	h[0] += a; h[1] += b; h[2] += c; h[3] += d;
+	h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+}
+
+void
+sha256_init(struct sha256 *s)
+{
+	static const uint32_t iv[8] = {
+		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+	};
+
+	memcpy(s->h, iv, sizeof(iv));
+	s->len = 0;
+	s->nbuf = 0;
+}
+
+void
+sha256_update(struct sha256 *s, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	s->len += len;
+	if (s->nbuf > 0) {
+		size_t take = SHA256_BLOCK - s->nbuf;
+
+		if (take > len)
+			take = len;
+		memcpy(s->buf + s->nbuf, p, take);
+		s->nbuf += take;
+		p += take;
+		len -= take;
+		if (s->nbuf < SHA256_BLOCK)
+			return;
+		block(s->h, s->buf);
+		s->nbuf = 0;
+	}
+	for (; len >= SHA256_BLOCK; p += SHA256_BLOCK, len -= SHA256_BLOCK)
+		block(s->h, p);
+	if (len > 0) {
+		memcpy(s->buf, p, len);
+		s->nbuf = len;
+	}
+}
+
+void
+sha256_final(struct sha256 *s, unsigned char out[SHA256_LEN])
+{
+	uint64_t bits = s->len * 8;
+	unsigned char tail[2 * SHA256_BLOCK];
+	size_t ntail;
+
+	/* The last bytes, 0x80, zeros, and the length in bits (big-endian). */
+	memset(tail, 0, sizeof(tail));
+	memcpy(tail, s->buf, s->nbuf);
+	tail[s->nbuf] = 0x80;
+	ntail = s->nbuf + 1 + 8 <= SHA256_BLOCK ? SHA256_BLOCK : 2 * SHA256_BLOCK;
+	for (int i = 0; i < 8; i++)
+		tail[ntail - 1 - (size_t)i] = (unsigned char)(bits >> (8 * i));
+	block(s->h, tail);
+	if (ntail == 2 * SHA256_BLOCK)
+		block(s->h, tail + SHA256_BLOCK);
+	for (int i = 0; i < 8; i++) {
+		out[4 * i] = (unsigned char)(s->h[i] >> 24);
+		out[4 * i + 1] = (unsigned char)(s->h[i] >> 16);
+		out[4 * i + 2] = (unsigned char)(s->h[i] >> 8);
+		out[4 * i + 3] = (unsigned char)s->h[i];
+	}
+	memset(s->buf, 0, sizeof(s->buf));
+	memset(tail, 0, sizeof(tail));
+}
+
+void
+sha256_to_hex(const unsigned char *bytes, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+void
+sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN])
+{
+	struct sha256 s;
+	unsigned char d[SHA256_LEN];
+
+	sha256_init(&s);
+	sha256_update(&s, data, len);
+	sha256_final(&s, d);
+	sha256_to_hex(d, sizeof(d), out);
+}
+
+void
+hmac_sha256_init(struct hmac_sha256 *h, const void *key, size_t keylen)
+{
+	unsigned char k0[SHA256_BLOCK], ipad[SHA256_BLOCK];
+
+	memset(k0, 0, sizeof(k0));
+	if (keylen > SHA256_BLOCK) {
+		struct sha256 s;
+
+		sha256_init(&s);
+		sha256_update(&s, key, keylen);
+		sha256_final(&s, k0);
+	} else if (keylen > 0) {
+		memcpy(k0, key, keylen);
+	}
+	for (size_t i = 0; i < SHA256_BLOCK; i++) {
+		ipad[i] = k0[i] ^ 0x36;
+		h->okey[i] = k0[i] ^ 0x5c;
+	}
+	sha256_init(&h->inner);
+	sha256_update(&h->inner, ipad, sizeof(ipad));
+	memset(k0, 0, sizeof(k0));
+	memset(ipad, 0, sizeof(ipad));
+}
+
+void
+hmac_sha256_update(struct hmac_sha256 *h, const void *data, size_t len)
+{
+	sha256_update(&h->inner, data, len);
+}
+
+void
+hmac_sha256_final(struct hmac_sha256 *h, unsigned char out[SHA256_LEN])
+{
+	unsigned char d[SHA256_LEN];
+	struct sha256 outer;
+
+	sha256_final(&h->inner, d);
+	sha256_init(&outer);
+	sha256_update(&outer, h->okey, sizeof(h->okey));
+	sha256_update(&outer, d, sizeof(d));
+	sha256_final(&outer, out);
+	memset(h->okey, 0, sizeof(h->okey));
+	memset(&h->inner, 0, sizeof(h->inner));
+	memset(d, 0, sizeof(d));
+}
+
+void
+hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+    unsigned char out[SHA256_LEN])
+{
+	struct hmac_sha256 h;
+
+	hmac_sha256_init(&h, key, keylen);
+	hmac_sha256_update(&h, data, len);
+	hmac_sha256_final(&h, out);
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# End to end, SPEC section 9: a custom domain is one name in the whole team,
+# so one moved from a deployment to another in one edit must be deleted
+# before it is created again (the API refuses the create while the old entry
+# exists). Moved between two live deployments, then to a deployment created
+# in the same apply (the delete waits for that create): each time one apply
+# exits 0, the simulator's log shows the delete before the create, and the
+# next plan is empty. Found by the random schedules (seed 786).
+set -eu
+. "$CP_SOURCE_DIR/tests/e2e/lib.sh"
+. "$CP_SOURCE_DIR/tests/e2e/cp.sh"
+sim_start --seed 5 --verbose
+
+domain_of() { sim_state | jq -r --arg r "$1" '[.deployments[] | select(.reference == $r) | .customDomains[].domain] | sort | join(" ")'; }
+log_line() { sim_log | grep -n -- "$1" | tail -1 | cut -d: -f1; }
+
+write_desired() {
+	desired shop.yaml <<YAML
+projects:
+  - name: shop
+    deployments:
+      - reference: production
+        type: prod
+        domains: [$1]
+      - reference: staging
+        type: dev
+        domains: [$2]
+$3
+YAML
+}
+D='{domain: api.shop.example.com, destination: convexCloud}'
+
+write_desired "$D" "" ""
+cp_expect 0 apply --team 1
+assert_eq "$(domain_of production)" api.shop.example.com "created on production"
+
+# 1. Between two live deployments.
+write_desired "" "$D" ""
+cp_expect 0 apply --team 1
+assert_eq "$(domain_of production)" "" "gone from production"
+assert_eq "$(domain_of staging)" api.shop.example.com "moved to staging"
+del=$(log_line 'delete_custom_domain -> 200')
+add=$(log_line 'create_custom_domain -> 200')
+[ -n "$del" ] && [ -n "$add" ] && [ "$del" -lt "$add" ] ||
+    e2e_fail "the create was not sent after the delete (delete line $del, create line $add)"
+cp_expect 0 plan --team 1
+
+# 2. To a deployment created in the same apply.
+write_desired "" "" "      - reference: blue
+        type: dev
+        domains: [$D]"
+cp_expect 2 plan --team 1 --json
+assert_eq "$(json_field '[.actions[] | select(.kind == "domain")] | map(.op) | join(" ")')" "delete create" "delete then create"
+cp_expect 0 apply --team 1
+assert_eq "$(domain_of staging)" "" "gone from staging"
+assert_eq "$(domain_of blue)" api.shop.example.com "moved to the new deployment"
+cp_expect 0 plan --team 1
+echo "all reconcile_domain_move checks passed"
