@@ -214,17 +214,21 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 		    "at byte %zu: such a name cannot be matched exactly, refused", at);
 		goto out;
 	}
-	at = 0;
+	/* As jsonscan_parse did: a UTF-8 byte order mark may open the text,
+	 * only the four JSON white space characters may follow the value. */
+	at = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+	top = jsonspan_space(text, len, at);
 	if (jsonspan_skip(text, len, &at) != 0) {
 		strcut_printf(err, errlen, "invalid JSON near byte %zu", at);
 		goto out;
 	}
-	if ((at = jsonspan_space(text, len, at)) < len) {
+	while (at < len && strchr(" \t\n\r", text[at]) != NULL)
+		at++;
+	if (at < len) {
 		strcut_printf(err, errlen, "data after the JSON document at byte %zu "
 		    "(a second document?)", at);
 		goto out;
 	}
-	top = jsonspan_space(text, len, 0);
 	if (text[top] != '{') {
 		strcut_printf(err, errlen, "%s", "not a JSON object");
 		goto out;
@@ -236,19 +240,23 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 	for (at = top; jsonspan_member(text, len, &at, &k, &ke, &s, &e) == 1;) {
 		if ((key = parse_span(text, k, ke, err, errlen)) == NULL)
 			goto out;
-		if (strcmp(key->valuestring, "projects") == 0 ||
-		    strcmp(key->valuestring, "deployments") == 0) {
+		if ((strcmp(key->valuestring, "projects") == 0 && !have_ps) ||
+		    (strcmp(key->valuestring, "deployments") == 0 && !have_ds)) {
 			bool p = key->valuestring[0] == 'p';
-			if (!(p ? have_ps : have_ds)) {
-				*(p ? &ps : &ds) = s;
-				*(p ? &have_ps : &have_ds) = true;
-			}
-		} else if (cJSON_GetObjectItemCaseSensitive(root, key->valuestring) == NULL) {
+			*(p ? &ps : &ds) = s;
+			*(p ? &have_ps : &have_ds) = true;
+		} else {
+			/* Every other value is parsed, kept or not: what cJSON
+			 * refused in it (a lone \u surrogate) is still refused. */
 			if ((v = parse_span(text, s, e, err, errlen)) == NULL) {
 				cJSON_Delete(key);
 				goto out;
 			}
-			if (!cJSON_AddItemToObject(root, key->valuestring, v)) {
+			if (strcmp(key->valuestring, "projects") == 0 ||
+			    strcmp(key->valuestring, "deployments") == 0 ||
+			    cJSON_GetObjectItemCaseSensitive(root, key->valuestring) != NULL) {
+				cJSON_Delete(v);       /* a repeat: the first counts */
+			} else if (!cJSON_AddItemToObject(root, key->valuestring, v)) {
 				cJSON_Delete(v);
 				cJSON_Delete(key);
 				rc = -ENOMEM;

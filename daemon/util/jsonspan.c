@@ -1,14 +1,16 @@
-/* jsonspan.c: a recursive-descent skipper over the JSON grammar. */
+/* jsonspan.c: a recursive-descent skipper over cJSON's grammar. */
 #include "jsonspan.h"
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
+/* cJSON's skip_whitespace: every byte up to the space character. */
 static bool
 space(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+	return (unsigned char)c <= 0x20 && c != '\0';
 }
 
 static bool
@@ -21,6 +23,27 @@ static bool
 hex(char c)
 {
 	return digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* The four hex digits at t[at..at+4) as a number; false when they are
+ * not four hex digits. */
+static bool
+hex4_at(const char *t, size_t len, size_t at, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (at + 4 > len)
+		return false;
+	for (size_t k = at; k < at + 4; k++) {
+		char c = t[k];
+
+		if (!hex(c))
+			return false;
+		v = v * 16 + (unsigned)(digit(c) ? c - '0' :
+		    (c >= 'a' ? c - 'a' + 10 : c - 'A' + 10));
+	}
+	*out = v;
+	return true;
 }
 
 size_t
@@ -44,8 +67,6 @@ skip_string(const char *t, size_t len, size_t *at)
 			*at = i + 1;
 			return 0;
 		}
-		if (c < 0x20)
-			break;
 		if (c == '\\') {
 			if (i + 1 >= len)
 				break;
@@ -54,13 +75,28 @@ skip_string(const char *t, size_t len, size_t *at)
 			case 'n': case 'r': case 't':
 				i += 2;
 				continue;
-			case 'u':
-				if (i + 5 < len && hex(t[i + 2]) && hex(t[i + 3]) &&
-				    hex(t[i + 4]) && hex(t[i + 5])) {
-					i += 6;
+			case 'u': {
+				/* As cJSON: a low surrogate alone, or a high one
+				 * not followed by \u and a low one, is refused. */
+				unsigned code;
+
+				if (!hex4_at(t, len, i + 2, &code) ||
+				    (code >= 0xDC00 && code <= 0xDFFF))
+					break;
+				if (code >= 0xD800 && code <= 0xDBFF) {
+					unsigned low;
+
+					if (i + 7 >= len || t[i + 6] != '\\' ||
+					    t[i + 7] != 'u' ||
+					    !hex4_at(t, len, i + 8, &low) ||
+					    low < 0xDC00 || low > 0xDFFF)
+						break;
+					i += 12;
 					continue;
 				}
-				break;
+				i += 6;
+				continue;
+			}
 			default:
 				break;
 			}
@@ -72,42 +108,26 @@ skip_string(const char *t, size_t len, size_t *at)
 	return -EBADMSG;
 }
 
+/* As cJSON's parse_number: the run of number characters (at most 63),
+ * of which strtod takes what it can; nothing taken is an error. (The
+ * program never calls setlocale: strtod's decimal point is '.'.) */
 static int
 skip_number(const char *t, size_t len, size_t *at)
 {
-	size_t i = *at;
+	char buf[64], *end;
+	size_t i = *at, n = 0;
 
-	if (i < len && t[i] == '-')
-		i++;
-	if (i < len && t[i] == '0') {
-		i++;
-	} else if (i < len && digit(t[i])) {
-		while (i < len && digit(t[i]))
-			i++;
-	} else {
-		*at = i;
+	if (i >= len || !(t[i] == '-' || digit(t[i])))
 		return -EBADMSG;
-	}
-	if (i < len && t[i] == '.') {
-		if (++i >= len || !digit(t[i])) {
-			*at = i;
-			return -EBADMSG;
-		}
-		while (i < len && digit(t[i]))
-			i++;
-	}
-	if (i < len && (t[i] == 'e' || t[i] == 'E')) {
-		i++;
-		if (i < len && (t[i] == '+' || t[i] == '-'))
-			i++;
-		if (i >= len || !digit(t[i])) {
-			*at = i;
-			return -EBADMSG;
-		}
-		while (i < len && digit(t[i]))
-			i++;
-	}
-	*at = i;
+	while (n < sizeof(buf) - 1 && i + n < len && t[i + n] != '\0' &&
+	    (digit(t[i + n]) || strchr("+-.eE", t[i + n]) != NULL))
+		n++;
+	memcpy(buf, t + i, n);
+	buf[n] = '\0';
+	(void)strtod(buf, &end);
+	if (end == buf)
+		return -EBADMSG;
+	*at = i + (size_t)(end - buf);
 	return 0;
 }
 

@@ -4,10 +4,17 @@
  * entries, whose cJSON tree took 14 MB at once (SPEC section 12,
  * docs/performance.md); read element by element it takes one entry's.
  *
- * Offsets are byte offsets into text[0..len). The grammar is RFC 8259's:
- * objects, arrays, strings (escapes checked, no raw control characters),
- * numbers, true, false, null; nesting at most JSONSPAN_MAX_DEPTH. A NUL is
- * not this module's business (jsonscan_find_nul). */
+ * Offsets are byte offsets into text[0..len). The grammar is the one
+ * cJSON's parser accepts, so that a document reads the same taken apart as
+ * it did parsed whole (a ledger that loaded before must load now): objects,
+ * arrays, true, false, null; strings whose escapes are one of \" \\ \/ \b
+ * \f \n \r \t \uXXXX, UTF-16 surrogates only in pairs (raw control bytes
+ * inside are let through, as cJSON does); numbers as cJSON reads them (a
+ * '-' or a digit, then what strtod takes of the characters 0-9 + - . e E,
+ * at most 63); any byte up to 0x20 between tokens counts as white space;
+ * nesting at most JSONSPAN_MAX_DEPTH. A NUL, and a \u escape that is not
+ * four hex digits (cJSON reads U+0000), are jsonscan_find_nul's to refuse,
+ * first. fuzz_ledger holds the reader to cJSON's verdicts. */
 #ifndef CP_JSONSPAN_H
 #define CP_JSONSPAN_H
 

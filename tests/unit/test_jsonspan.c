@@ -1,5 +1,6 @@
-/* test_jsonspan.c: the validating skip accepts JSON and stops where a text
- * stops being JSON; elements and members are walked one at a time. */
+/* test_jsonspan.c: the validating skip accepts what cJSON accepts (a
+ * ledger must read as it did parsed whole) and stops where a text stops
+ * being that; elements and members are walked one at a time. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,8 @@ test_valid(void **state)
 		"0", "-0", "12", "-1.5e+10", "3.25E-2", "true", "false", "null",
 		"\"\"", "\"a\\\"b\\\\c\\/\\b\\f\\n\\r\\t\\u00e9\"", "[]", "{}",
 		" [ 1 , [ ] , { } , \"x\" ] ", "{\"a\":{\"b\":[1,2,{\"c\":null}]}}",
+		/* cJSON's leniencies, kept: */
+		"[01]", "1.", "-.5", "1.e5", "\"\\ud83d\\ude00\"", "\"a\nb\x01\"", "\x01[1,\x1f" "2]\x02",
 	};
 	(void)state;
 
@@ -36,9 +39,12 @@ test_invalid(void **state)
 		const char *text;
 		size_t at;          /* where it stops being JSON */
 	} bad[] = {
-		{ "", 0 }, { "   ", 3 }, { "tru", 0 }, { "[01]", 2 }, { "-", 1 },
-		{ "1.", 2 }, { "1e", 2 }, { "\"abc", 4 }, { "\"a\\x\"", 2 },
-		{ "\"a\\u12g4\"", 2 }, { "\"a\nb\"", 2 }, { "[1,]", 3 },
+		{ "", 0 }, { "   ", 3 }, { "tru", 0 }, { "-", 0 }, { "+1", 0 },
+		{ ".5", 0 }, { "[1e]", 2 }, { "\"abc", 4 }, { "\"a\\x\"", 2 },
+		{ "\"a\\u12g4\"", 2 }, { "[1,]", 3 },
+		/* surrogates as cJSON checks them */
+		{ "\"\\udc00\"", 1 }, { "\"\\ud800x\"", 1 },
+		{ "\"\\ud800\\u0041\"", 1 },
 		{ "[1 2]", 3 }, { "{\"a\" 1}", 5 }, { "{a:1}", 1 },
 		{ "{\"a\":1,}", 7 }, { "[", 1 }, { "{\"a\":}", 5 },
 	};
