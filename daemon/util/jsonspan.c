@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* cJSON's skip_whitespace: every byte up to the space character. */
@@ -108,26 +107,41 @@ skip_string(const char *t, size_t len, size_t *at)
 	return -EBADMSG;
 }
 
-/* As cJSON's parse_number: the run of number characters (at most 63),
- * of which strtod takes what it can; nothing taken is an error. (The
- * program never calls setlocale: strtod's decimal point is '.'.) */
+/* As cJSON's parse_number: a '-' or a digit starts it, and it ends where
+ * strtod stops reading the characters 0-9 + - . e E that follow (of any
+ * length): sign, digits with at most one '.' and at least one digit, then
+ * an exponent only when a digit follows its 'e' (and sign). Scanned here
+ * rather than by strtod: no copy, and no locale. */
 static int
 skip_number(const char *t, size_t len, size_t *at)
 {
-	char buf[64], *end;
-	size_t i = *at, n = 0;
+	size_t i = *at, digits = 0, j;
 
 	if (i >= len || !(t[i] == '-' || digit(t[i])))
 		return -EBADMSG;
-	while (n < sizeof(buf) - 1 && i + n < len && t[i + n] != '\0' &&
-	    (digit(t[i + n]) || strchr("+-.eE", t[i + n]) != NULL))
-		n++;
-	memcpy(buf, t + i, n);
-	buf[n] = '\0';
-	(void)strtod(buf, &end);
-	if (end == buf)
-		return -EBADMSG;
-	*at = i + (size_t)(end - buf);
+	if (t[i] == '-')
+		i++;
+	for (; i < len && digit(t[i]); i++)
+		digits++;
+	if (i < len && t[i] == '.') {
+		for (j = i + 1; j < len && digit(t[j]); j++)
+			digits++;
+		if (digits > 0)
+			i = j;
+	}
+	if (digits == 0)
+		return -EBADMSG;        /* *at stays on the number's start */
+	if (i < len && (t[i] == 'e' || t[i] == 'E')) {
+		j = i + 1;
+		if (j < len && (t[j] == '+' || t[j] == '-'))
+			j++;
+		if (j < len && digit(t[j])) {
+			while (j < len && digit(t[j]))
+				j++;
+			i = j;
+		}
+	}
+	*at = i;
 	return 0;
 }
 

@@ -10,8 +10,9 @@
  * arrays, true, false, null; strings whose escapes are one of \" \\ \/ \b
  * \f \n \r \t \uXXXX, UTF-16 surrogates only in pairs (raw control bytes
  * inside are let through, as cJSON does); numbers as cJSON reads them (a
- * '-' or a digit, then what strtod takes of the characters 0-9 + - . e E,
- * at most 63); any byte up to 0x20 between tokens counts as white space;
+ * '-' or a digit, then what strtod takes of the characters 0-9 + - . e E
+ * that follow, however many); any byte up to 0x20 between tokens counts as
+ * white space;
  * nesting at most JSONSPAN_MAX_DEPTH. A NUL, and a \u escape that is not
  * four hex digits (cJSON reads U+0000), are jsonscan_find_nul's to refuse,
  * first. fuzz_ledger holds the reader to cJSON's verdicts. */
