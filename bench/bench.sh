@@ -28,6 +28,7 @@
 # Environment (defaults in brackets):
 #   BENCH_P [1000]           projects of the converge and steady benchmarks
 #   BENCH_P_MEM [10000]      projects of the memory benchmark
+#   BENCH_P_MEM2 [20000]     memory: the second size, for bytes per resource
 #   BENCH_LATENCY [20]       simulator latency per request, ms
 #   BENCH_CONCURRENCY [16]   --concurrency of the provisioner
 #   BENCH_RUNS [3]           runs of converge (steady: 5); the median counts
@@ -51,6 +52,7 @@ benches=("$@")
 
 P=${BENCH_P:-1000}
 PM=${BENCH_P_MEM:-10000}
+PM2=${BENCH_P_MEM2:-20000}
 LAT=${BENCH_LATENCY:-20}
 CONC=${BENCH_CONCURRENCY:-16}
 RUNS=${BENCH_RUNS:-3}
@@ -353,11 +355,69 @@ bench_memory() {
 		    "peak RSS $(field "$f" maxrss_kb) KiB (RssAnon $(field "$f" anon_kb) KiB); wall $(field "$f" wall_ms) ms; $rq requests" \
 		    "<= 16384 KiB" "$v" "$(cp_cmdline plan)"
 	done
+	bench_memory_created
+	bench_memory_slope
 	bench_validate_memory
 	# For scale: the process with nothing to do (shared libraries, TLS).
 	"$CPRUN" "$WORK/memory.version" "$BIN" --version >/dev/null
 	echo "   (for scale: convex-provisioner --version peaks at $(field "$WORK/memory.version" maxrss_kb) KiB, nearly all of it"
-	echo "    shared libraries' pages: libcrypto, libc, gnutls, libcurl, libsystemd ...)"
+	echo "    shared libraries' pages: libcrypto, libc, gnutls, libcurl ...)"
+}
+
+# The same plan on a team this tool created: the ledger then records all
+# 30,000 resources (ledger.json of about 3.9 MB), which the seeded team's
+# plan above does not load. The apply that makes it runs at latency 0
+# (untimed).
+bench_memory_created() {
+	local f state=$WORK/state-mem-created
+	sim_reset
+	sim_config '{"latencyMs":0,"latencyJitterMs":0}'
+	rm -rf "$state"
+	cp_bench "$WORK/memory.created-apply" --desired "$WORK/mem-one.yaml" --state-dir "$state" \
+	    --concurrency "$CONC" apply
+	[ "$(field "$WORK/memory.created-apply" exit)" = 0 ] || { tail -n 5 "$WORK/cp.err" >&2; die "apply of $PM projects exited $(field "$WORK/memory.created-apply" exit)"; }
+	sim_config "{\"latencyMs\":$LAT}"
+	f=$WORK/memory.created
+	cp_bench "$f" --desired "$WORK/mem-one.yaml" --state-dir "$state" plan
+	[ "$(field "$f" exit)" = 0 ] || { tail -n 5 "$WORK/cp.err" >&2; die "plan on the created team exited $(field "$f" exit), want 0"; }
+	echo "   the same in one file, on a team this tool created (ledger of $((3 * PM)) entries, $(du -k "$state/ledger.json" | cut -f1) KiB):"
+	printf '     peak RSS %6d KiB (%s MiB), RssAnon %d KiB; wall %d ms\n' "$(field "$f" maxrss_kb)" \
+	    "$(awk -v k="$(field "$f" maxrss_kb)" 'BEGIN { printf "%.1f", k / 1024 }')" "$(field "$f" anon_kb)" "$(field "$f" wall_ms)"
+	row "memory plan P=$PM (one file), team created by this tool (ledger of $((3 * PM)) entries)" \
+	    "peak RSS $(field "$f" maxrss_kb) KiB (RssAnon $(field "$f" anon_kb) KiB)" "(figure)" "-" "$(cp_cmdline plan)"
+}
+
+# The cost of one more resource: plan in one file at PM and at PM2
+# projects (each x 2 deployments, every one in the files and in the
+# team), peak RssAnon against peak RssAnon: bytes per resource is the
+# slope, (anon2 - anon1) / (3 x (PM2 - PM)), with the fixed part (libraries'
+# relocations, curl and TLS set up) left out. P = 100,000 cannot be
+# declared at all (SPEC section 2: 4 MiB per file, 1,000,000 YAML nodes in
+# all; 100,000 projects x 2 take 17 MB and 1.9 million nodes), so its
+# figure is the slope's projection.
+bench_memory_slope() {
+	local f a1 a2 r1 r2 per proj
+	sim_reset
+	curl -sS --max-time 300 -X POST --data-binary "{\"projects\":$PM2,\"deploymentsPerProject\":2,\"prefix\":\"p\"}" \
+	    "$SIM_BASE/_sim/seed" >/dev/null || die "seed failed"
+	gen_desired "$WORK/mem-two.yaml" "$PM2"
+	f=$WORK/memory.two
+	cp_bench "$f" --desired "$WORK/mem-two.yaml" --state-dir "$WORK/state-mem" plan
+	[ "$(field "$f" exit)" = 0 ] || { tail -n 5 "$WORK/cp.err" >&2; die "plan at P=$PM2 exited $(field "$f" exit), want 0"; }
+	r1=$(field "$WORK/memory.one" maxrss_kb)
+	a1=$(field "$WORK/memory.one" anon_kb)
+	r2=$(field "$f" maxrss_kb)
+	a2=$(field "$f" anon_kb)
+	per=$(awk -v a="$a1" -v b="$a2" -v n=$((3 * (PM2 - PM))) 'BEGIN { printf "%.0f", (b - a) * 1024 / n }')
+	proj=$(awk -v r="$r1" -v p="$per" -v n=$((3 * (100000 - PM))) 'BEGIN { printf "%.0f", r + p * n / 1024 }')
+	echo "   one file of $PM2 projects ($(du -k "$WORK/mem-two.yaml" | cut -f1) KiB): peak RSS $r2 KiB, RssAnon $a2 KiB;"
+	echo "   per resource (project or deployment, desired and observed): ($a2 - $a1) KiB / $((3 * (PM2 - PM))) = $per bytes"
+	echo "   P = 100,000 cannot be declared (4 MiB per file, 1,000,000 nodes); projected: $proj KiB peak RSS"
+	row "memory plan P=$PM2 (one file)" "peak RSS $r2 KiB (RssAnon $a2 KiB); $per bytes per resource (slope from P=$PM); P=100,000 projected $proj KiB" \
+	    "(figure)" "-" "$(cp_cmdline plan)"
+	sim_reset
+	curl -sS --max-time 300 -X POST --data-binary "{\"projects\":$PM,\"deploymentsPerProject\":2,\"prefix\":\"p\"}" \
+	    "$SIM_BASE/_sim/seed" >/dev/null || die "seed failed"
 }
 
 # validate alone (offline: the loader's own cost) on the same two layouts,

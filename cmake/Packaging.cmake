@@ -45,10 +45,12 @@ set(CPACK_DEBIAN_PACKAGE_SUGGESTS "git, bash-completion")
 find_program(CP_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(CP_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+  # Loaded with dlopen by the status endpoint, so not read off the binary.
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libmicrohttpd12")
 else()
   message(STATUS "dpkg-shlibdeps not found (package dpkg-dev): .deb dependencies listed by hand")
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libc6, libuv1, libcurl4, libyaml-0-2, libcjson1, libmicrohttpd12, libsystemd0")
+      "libc6, libuv1, libcurl4, libyaml-0-2, libcjson1, libmicrohttpd12")
 endif()
 
 # Maintainer scripts and conffiles, written into the build folder.

@@ -6,7 +6,7 @@ set -eu
 pkgs=(
   build-essential cmake pkg-config
   libuv1-dev libcurl4-openssl-dev libyaml-dev libcjson-dev
-  libmicrohttpd-dev libsystemd-dev libcmocka-dev
+  libmicrohttpd-dev libcmocka-dev
   curl jq valgrind cppcheck clang-tidy shellcheck
   scdoc dpkg-dev systemd man-db git python3 python3-jsonschema python3-yaml
   clang libclang-rt-14-dev

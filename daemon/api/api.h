@@ -90,10 +90,14 @@ bool api_legacy_deployments(const struct api_client *c);
 typedef void (*api_done_cb)(void *arg, int rc, const struct api_error *err);
 typedef void (*api_token_cb)(void *arg, int rc, const struct api_error *err,
     int64_t team_id);
+/* A listing's result: the array is the callee's (free it), the items'
+ * strings are in `strings`, which the callee takes with strpool_move before
+ * it returns (the listing frees whatever is left in it). On failure items
+ * is NULL and n 0. */
 typedef void (*api_projects_cb)(void *arg, int rc, const struct api_error *err,
-    struct observed_project *items, size_t n);
+    struct observed_project *items, size_t n, struct strpool *strings);
 typedef void (*api_deployments_cb)(void *arg, int rc, const struct api_error *err,
-    struct observed_deployment *items, size_t n);
+    struct observed_deployment *items, size_t n, struct strpool *strings);
 typedef void (*api_project_created_cb)(void *arg, int rc,
     const struct api_error *err, int64_t project_id, const char *slug);
 typedef void (*api_deployment_cb)(void *arg, int rc, const struct api_error *err,

@@ -3,7 +3,6 @@
 #include "api_decode.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +10,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonget.h"
 #include "jsonscan.h"
-
-/* Doubles hold every integer up to 2^53 exactly; ids and times fit. */
-#define MAX_EXACT_INT 9007199254740992.0
 
 static int
 fail(char *err, size_t errlen, const char *where, const char *field,
@@ -61,71 +58,48 @@ parse(const char *body, size_t len, char *err, size_t errlen)
 	return root;
 }
 
-/* A member that is absent or null counts as missing. */
-static const cJSON *
-member(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return (v == NULL || cJSON_IsNull(v)) ? NULL : v;
-}
-
+/* The getters of jsonget.h with this file's messages ("items[3].id:
+ * expected an integer"); a missing member is an error only when required. */
 static int
 get_int(const cJSON *obj, const char *name, bool required, int64_t *out,
     const char *where, char *err, size_t errlen)
 {
-	const cJSON *v = member(obj, name);
-	double d;
+	int rc = jsonget_int(obj, name, out);
 
-	if (v == NULL) {
-		if (required)
-			return fail(err, errlen, where, name, "missing");
-		return 0;
-	}
-	if (!cJSON_IsNumber(v))
-		return fail(err, errlen, where, name, "expected an integer");
-	d = v->valuedouble;
-	if (!isfinite(d) || d != floor(d) || fabs(d) > MAX_EXACT_INT)
-		return fail(err, errlen, where, name, "expected an integer");
-	*out = (int64_t)d;
-	return 0;
+	if (rc == -ENOENT)
+		return required ? fail(err, errlen, where, name, "missing") : 0;
+	return rc == 0 ? 0 : fail(err, errlen, where, name, "expected an integer");
 }
 
-/* *out is only set on success, allocated. */
+/* *out is only set on success, allocated (NULL when missing). */
 static int
 get_str(const cJSON *obj, const char *name, bool required, char **out,
     const char *where, char *err, size_t errlen)
 {
-	const cJSON *v = member(obj, name);
+	const char *s;
+	int rc = jsonget_str(obj, name, &s);
 
-	if (v == NULL) {
+	if (rc == -ENOENT) {
 		if (required)
 			return fail(err, errlen, where, name, "missing");
 		*out = NULL;
 		return 0;
 	}
-	if (!cJSON_IsString(v) || v->valuestring == NULL)
+	if (rc != 0)
 		return fail(err, errlen, where, name, "expected a string");
-	if ((*out = strdup(v->valuestring)) == NULL)
-		return -ENOMEM;
-	return 0;
+	return (*out = strdup(s)) == NULL ? -ENOMEM : 0;
 }
 
 static int
 get_bool(const cJSON *obj, const char *name, bool required, bool *out,
     const char *where, char *err, size_t errlen)
 {
-	const cJSON *v = member(obj, name);
+	int rc = jsonget_bool(obj, name, out);
 
-	if (v == NULL) {
-		if (required)
-			return fail(err, errlen, where, name, "missing");
-		return 0;
-	}
-	if (!cJSON_IsBool(v))
-		return fail(err, errlen, where, name, "expected true or false");
-	*out = cJSON_IsTrue(v);
-	return 0;
+	if (rc == -ENOENT)
+		return required ? fail(err, errlen, where, name, "missing") : 0;
+	return rc == 0 ? 0 : fail(err, errlen, where, name,
+	    "expected true or false");
 }
 
 static int
@@ -160,7 +134,7 @@ get_tristate(const cJSON *obj, const char *name, signed char *out,
 	int rc;
 
 	*out = -1;
-	if (member(obj, name) == NULL)
+	if (jsonget_member(obj, name) == NULL)
 		return 0;
 	if ((rc = get_bool(obj, name, true, &b, where, err, errlen)) != 0)
 		return rc;
@@ -213,7 +187,7 @@ decode_deployment(const cJSON *o, const char *where,
 	*is_local = false;
 	if (!cJSON_IsObject(o))
 		return fail(err, errlen, where, NULL, "expected an object");
-	kind = member(o, "kind");
+	kind = jsonget_member(o, "kind");
 	if (kind == NULL)
 		return fail(err, errlen, where, "kind", "missing");
 	if (!cJSON_IsString(kind))
@@ -258,7 +232,7 @@ out:
 static int
 decode_page(const cJSON *root, struct api_page *page, char *err, size_t errlen)
 {
-	const cJSON *pg = member(root, "pagination");
+	const cJSON *pg = jsonget_member(root, "pagination");
 	int rc;
 
 	page->has_more = false;
@@ -358,7 +332,7 @@ open_page(const char *body, size_t len, cJSON **root, const cJSON **arr,
 		return -EBADMSG;
 	if (!cJSON_IsObject(*root))
 		rc = fail(err, errlen, NULL, NULL, "expected a JSON object");
-	else if ((*arr = member(*root, "items")) == NULL)
+	else if ((*arr = jsonget_member(*root, "items")) == NULL)
 		rc = fail(err, errlen, NULL, "items", "missing");
 	else
 		rc = decode_page(*root, page, err, errlen);
@@ -474,7 +448,7 @@ api_decode_created_project(const char *body, size_t len, int64_t *id,
 		goto out;
 	}
 	/* Older APIs answer only "projectId"; newer ones "id" (and the alias). */
-	if (member(root, "id") != NULL)
+	if (jsonget_member(root, "id") != NULL)
 		rc = get_int(root, "id", true, id, NULL, err, errlen);
 	else
 		rc = get_int(root, "projectId", true, id, NULL, err, errlen);
@@ -547,10 +521,10 @@ api_decode_error_body(const char *body, size_t len, char *code,
 		cJSON_Delete(root);
 		return -EBADMSG;
 	}
-	if ((v = member(root, "code")) != NULL && cJSON_IsString(v) &&
+	if ((v = jsonget_member(root, "code")) != NULL && cJSON_IsString(v) &&
 	    codelen > 0)
 		snprintf(code, codelen, "%s", v->valuestring);
-	if ((v = member(root, "message")) != NULL && cJSON_IsString(v) &&
+	if ((v = jsonget_member(root, "message")) != NULL && cJSON_IsString(v) &&
 	    msglen > 0)
 		snprintf(message, msglen, "%s", v->valuestring);
 	cJSON_Delete(root);
@@ -643,9 +617,9 @@ api_decode_env_page(const char *body, size_t len, int64_t project_id,
 			rc = fail(err, errlen, where, NULL, "expected an object");
 			goto out;
 		}
-		name = member(it, "name");
-		value = member(it, "value");
-		types = member(it, "deploymentTypes");
+		name = jsonget_member(it, "name");
+		value = jsonget_member(it, "value");
+		types = jsonget_member(it, "deploymentTypes");
 		if (name == NULL || !cJSON_IsString(name) || name->valuestring[0] == '\0') {
 			rc = fail(err, errlen, where, "name", "expected a non-empty string");
 			goto out;
@@ -736,7 +710,7 @@ api_decode_domains(const char *body, size_t len, const char *deployment,
 		rc = fail(err, errlen, NULL, NULL, "expected a JSON object");
 		goto out;
 	}
-	if ((arr = member(root, "domains")) == NULL || !cJSON_IsArray(arr)) {
+	if ((arr = jsonget_member(root, "domains")) == NULL || !cJSON_IsArray(arr)) {
 		rc = fail(err, errlen, NULL, "domains", "expected an array");
 		goto out;
 	}
@@ -868,14 +842,14 @@ api_decode_created_deploy_key(const char *body, size_t len, char **secret,
 		return -EBADMSG;
 	if (!cJSON_IsObject(root))
 		rc = fail(err, errlen, NULL, NULL, "expected a JSON object");
-	else if ((key = member(root, "deployKey")) == NULL || !cJSON_IsString(key) ||
+	else if ((key = jsonget_member(root, "deployKey")) == NULL || !cJSON_IsString(key) ||
 	    key->valuestring[0] == '\0')
 		rc = fail(err, errlen, NULL, "deployKey", "expected a non-empty string");
 	else if ((*secret = strdup(key->valuestring)) == NULL)
 		rc = -ENOMEM;
 	/* The parsed copy of the secret goes with the tree: wipe it first. */
 	if (root != NULL && cJSON_IsObject(root) &&
-	    (key = member(root, "deployKey")) != NULL && cJSON_IsString(key))
+	    (key = jsonget_member(root, "deployKey")) != NULL && cJSON_IsString(key))
 		explicit_bzero(key->valuestring, strlen(key->valuestring));
 	cJSON_Delete(root);
 	return rc;

@@ -26,6 +26,8 @@
 #include "api_call.h"
 #include "api_decode.h"
 #include "log.h"
+#include "pindex.h"
+#include "strmap.h"
 
 #define PAGE_LIMIT 100
 #define MAX_PAGES 10000
@@ -34,69 +36,14 @@
 #define LIST_MAX_ITEMS 250000
 #define LIST_MAX_BYTES (32u << 20)
 
-/* ---- cursor loop guard --------------------------------------------------- */
-
-struct strset {
-	char **slots;
-	size_t cap;
-	size_t n;
-};
-
-static uint64_t
-fnv1a(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-/* 1: added, 0: was already there, -ENOMEM. */
-static int
-strset_add(struct strset *s, const char *k)
-{
-	size_t i;
-
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 64;
-		char **ns = calloc(ncap, sizeof(char *));
-		if (ns == NULL)
-			return -ENOMEM;
-		for (size_t j = 0; j < s->cap; j++) {
-			if (s->slots[j] == NULL)
-				continue;
-			for (i = fnv1a(s->slots[j]) % ncap; ns[i]; i = (i + 1) % ncap)
-				;
-			ns[i] = s->slots[j];
-		}
-		free(s->slots);
-		s->slots = ns;
-		s->cap = ncap;
-	}
-	for (i = fnv1a(k) % s->cap; s->slots[i]; i = (i + 1) % s->cap)
-		if (strcmp(s->slots[i], k) == 0)
-			return 0;
-	if ((s->slots[i] = strdup(k)) == NULL)
-		return -ENOMEM;
-	s->n++;
-	return 1;
-}
-
-static void
-strset_free(struct strset *s)
-{
-	for (size_t i = 0; i < s->cap; i++)
-		free(s->slots[i]);
-	free(s->slots);
-	memset(s, 0, sizeof(*s));
-}
-
-/* ---- items seen: by id, and deployments by name ---------------------------- */
+/* ---- items seen, by id ----------------------------------------------------- */
 
 /* Open addressing over the listing's own items: a slot holds an item's
  * position + 1 (0 is empty), the key is read from the item. 32 bits are
- * enough (a listing keeps at most LIST_MAX_ITEMS) and halve the table. */
+ * enough (a listing keeps at most LIST_MAX_ITEMS) and halve the table;
+ * grown at three quarters full (20,000 deployments: 128 KiB, at the peak
+ * of a plan's memory: SPEC section 12). Deployment names are checked once
+ * the listing is complete (names_unique), not with a second table. */
 struct seen {
 	uint32_t *slots;
 	size_t cap;
@@ -138,10 +85,11 @@ struct listing {
 	struct observed_deployment *deployments;
 	size_t n;
 	size_t cap;
+	struct strpool strings;  /* of the kept items (model.h) */
 	size_t pages;
-	struct strset cursors;
+	struct strmap cursors;   /* every cursor sent, keys in cursor_bytes */
+	struct arena cursor_bytes;
 	struct seen by_id;
-	struct seen by_name;    /* deployments */
 	size_t raw_items;       /* as sent, repeats and local ones included */
 	size_t bytes;           /* kept items and cursors, roughly */
 	size_t repeats;         /* identical items listed again */
@@ -159,21 +107,20 @@ item_id(const struct listing *l, size_t i)
 	return lists_projects(l) ? l->projects[i].id : l->deployments[i].id;
 }
 
-/* The position + 1 of the kept item with this id (name NULL) or this
- * deployment name, or 0; *slot is where it is or would go. */
+/* The position + 1 of the kept item with this id, or 0; *slot is where it
+ * is or would go. */
 static size_t
 seen_find(const struct listing *l, const struct seen *s, int64_t id,
-    const char *name, size_t *slot)
+    size_t *slot)
 {
 	size_t i;
 
+	*slot = 0;
 	if (s->cap == 0)
 		return 0;
-	for (i = (name != NULL ? fnv1a(name) : mix((uint64_t)id)) % s->cap;
-	    s->slots[i] != 0; i = (i + 1) % s->cap) {
-		size_t k = s->slots[i] - 1;
-		if (name != NULL ? strcmp(l->deployments[k].name, name) == 0 :
-		    item_id(l, k) == id) {
+	for (i = mix((uint64_t)id) % s->cap; s->slots[i] != 0;
+	    i = (i + 1) % s->cap) {
+		if (item_id(l, s->slots[i] - 1) == id) {
 			*slot = i;
 			return s->slots[i];
 		}
@@ -182,13 +129,13 @@ seen_find(const struct listing *l, const struct seen *s, int64_t id,
 	return 0;
 }
 
-/* Adds kept item k (already in the listing's array) under its key. */
+/* Adds kept item k (already in the listing's array) under its id. */
 static int
-seen_add(struct listing *l, struct seen *s, size_t k, bool by_name)
+seen_add(struct listing *l, struct seen *s, size_t k)
 {
 	size_t slot;
 
-	if ((s->n + 1) * 2 > s->cap) {
+	if ((s->n + 1) * 4 > s->cap * 3) {
 		size_t ncap = s->cap ? s->cap * 2 : 256, j;
 		uint32_t *ns;
 		if ((ns = calloc(ncap, sizeof(*ns))) == NULL)
@@ -197,8 +144,7 @@ seen_add(struct listing *l, struct seen *s, size_t k, bool by_name)
 			uint32_t it = s->slots[o];
 			if (it == 0)
 				continue;
-			j = (by_name ? fnv1a(l->deployments[it - 1].name) :
-			    mix((uint64_t)item_id(l, it - 1))) % ncap;
+			j = mix((uint64_t)item_id(l, it - 1)) % ncap;
 			while (ns[j] != 0)
 				j = (j + 1) % ncap;
 			ns[j] = it;
@@ -207,21 +153,22 @@ seen_add(struct listing *l, struct seen *s, size_t k, bool by_name)
 		s->slots = ns;
 		s->cap = ncap;
 	}
-	(void)seen_find(l, s, by_name ? 0 : item_id(l, k),
-	    by_name ? l->deployments[k].name : NULL, &slot);
+	(void)seen_find(l, s, item_id(l, k), &slot);
 	s->slots[slot] = (uint32_t)(k + 1);
 	s->n++;
 	return 0;
 }
 
+/* The kept items' strings are in l->strings: the arrays go as they are. */
 static void
 listing_free(struct listing *l)
 {
-	api_projects_free(l->projects, l->n);
-	api_deployments_free(l->deployments, l->n);
-	strset_free(&l->cursors);
+	free(l->projects);
+	free(l->deployments);
+	strpool_free(&l->strings);
+	strmap_free(&l->cursors);
+	arena_free(&l->cursor_bytes);
 	seen_free(&l->by_id);
-	seen_free(&l->by_name);
 	free(l);
 }
 
@@ -232,18 +179,38 @@ listing_finish(struct listing *l, int rc, const struct api_error *err)
 		log_warnx("api: the server listed %zu %s twice (same id, same "
 		    "fields): each is counted once", l->repeats,
 		    lists_projects(l) ? "projects" : "deployments");
-	if (l->kind == LIST_PROJECTS || l->kind == LIST_PROJECTS_LEGACY) {
+	/* What only the listing needed goes before the callback, which may
+	 * plan on the whole observation (SPEC section 12). */
+	seen_free(&l->by_id);
+	strmap_free(&l->cursors);
+	arena_free(&l->cursor_bytes);
+	/* The arrays grew by doubling: handed out at their size (SPEC
+	 * section 12), they stay that way for the whole reconcile. */
+	if (rc == 0 && l->n > 0 && l->n < l->cap) {
+		size_t size = lists_projects(l) ? sizeof(*l->projects) :
+		    sizeof(*l->deployments);
+		void **arr = lists_projects(l) ? (void **)&l->projects :
+		    (void **)&l->deployments;
+		void *p = realloc(*arr, l->n * size);
+		if (p != NULL) {
+			*arr = p;
+			l->cap = l->n;
+		}
+	}
+	if (rc != 0)
+		strpool_free(&l->strings);   /* never a partial result */
+	if (lists_projects(l)) {
 		struct observed_project *items = rc == 0 ? l->projects : NULL;
 		size_t n = rc == 0 ? l->n : 0;
 		if (rc == 0)
 			l->projects = NULL;
-		l->cb.projects(l->arg, rc, err, items, n);
+		l->cb.projects(l->arg, rc, err, items, n, &l->strings);
 	} else {
 		struct observed_deployment *items = rc == 0 ? l->deployments : NULL;
 		size_t n = rc == 0 ? l->n : 0;
 		if (rc == 0)
 			l->deployments = NULL;
-		l->cb.deployments(l->arg, rc, err, items, n);
+		l->cb.deployments(l->arg, rc, err, items, n, &l->strings);
 	}
 	if (rc == 0)
 		l->n = 0;
@@ -289,6 +256,47 @@ deployment_bytes(const struct observed_deployment *d)
 	    4 * sizeof(uint32_t);
 }
 
+/* Appends item p to the listing, its strings moved into l->strings (the
+ * decoder's copies freed: one pool instead of a malloc per string). On
+ * -ENOMEM p is left as it was. */
+static int
+keep_project(struct listing *l, struct observed_project *p)
+{
+	struct observed_project *k = &l->projects[l->n];
+
+	*k = *p;
+	if ((k->name = strpool_add(&l->strings, p->name)) == NULL)
+		return -ENOMEM;
+	/* The slug is often the name itself: then one copy serves both. */
+	if (p->slug != NULL && strcmp(p->slug, p->name) == 0)
+		k->slug = k->name;
+	else if (p->slug != NULL &&
+	    (k->slug = strpool_add(&l->strings, p->slug)) == NULL)
+		return -ENOMEM;
+	observed_project_clear(p);
+	return 0;
+}
+
+/* Region and class take a handful of values, references mostly a few
+ * ("production", "development" in every project): interned (bounded:
+ * strpool.h). */
+static int
+keep_deployment(struct listing *l, struct observed_deployment *d)
+{
+	struct observed_deployment *k = &l->deployments[l->n];
+	struct strpool *sp = &l->strings;
+
+	*k = *d;
+	if ((k->name = strpool_add(sp, d->name)) == NULL ||
+	    (d->reference != NULL && (k->reference = strpool_intern(sp, d->reference)) == NULL) ||
+	    (d->region != NULL && (k->region = strpool_intern(sp, d->region)) == NULL) ||
+	    (d->class_name != NULL && (k->class_name = strpool_intern(sp, d->class_name)) == NULL) ||
+	    (d->url != NULL && (k->url = strpool_add(sp, d->url)) == NULL))
+		return -ENOMEM;
+	observed_deployment_clear(d);
+	return 0;
+}
+
 /*
  * Takes one page's items into the listing: new ones are appended (moved),
  * repeats of a kept item are dropped when identical. Every item of pv/dv
@@ -302,7 +310,7 @@ absorb(struct listing *l, const struct api_call *call,
     struct observed_project *pv, struct observed_deployment *dv, size_t n,
     size_t *fresh, struct api_error *e)
 {
-	size_t i, slot, at, at_name;
+	size_t i, slot, at;
 	int rc = 0;
 
 	*fresh = 0;
@@ -323,7 +331,7 @@ absorb(struct listing *l, const struct api_call *call,
 		bool proj = pv != NULL;
 		int64_t id = proj ? pv[i].id : dv[i].id;
 
-		if ((at = seen_find(l, &l->by_id, id, NULL, &slot)) != 0) {
+		if ((at = seen_find(l, &l->by_id, id, &slot)) != 0) {
 			bool same = proj ?
 			    observed_project_same(&l->projects[at - 1], &pv[i]) :
 			    observed_deployment_same(&l->deployments[at - 1], &dv[i]);
@@ -343,15 +351,6 @@ absorb(struct listing *l, const struct api_call *call,
 				observed_deployment_clear(&dv[i]);
 			continue;
 		}
-		if (!proj && (at_name = seen_find(l, &l->by_name, 0, dv[i].name,
-		    &slot)) != 0) {
-			rc = -EBADMSG;
-			call_set_err(e, call, 200, "InconsistentListing",
-			    "deployment ids %lld and %lld are listed under one "
-			    "name: the listing is not consistent",
-			    (long long)l->deployments[at_name - 1].id, (long long)id);
-			goto drop_rest;
-		}
 		l->bytes += proj ? project_bytes(&pv[i]) : deployment_bytes(&dv[i]);
 		if (l->bytes > LIST_MAX_BYTES) {
 			rc = -EFBIG;
@@ -359,13 +358,13 @@ absorb(struct listing *l, const struct api_call *call,
 			    "holds more than %u MiB: refused", LIST_MAX_BYTES >> 20);
 			goto drop_rest;
 		}
-		if (proj)
-			l->projects[l->n] = pv[i];
-		else
-			l->deployments[l->n] = dv[i];
+		if ((proj ? keep_project(l, &pv[i]) : keep_deployment(l, &dv[i])) != 0) {
+			rc = -ENOMEM;
+			call_set_err(e, call, 0, "RequestError", "out of memory");
+			goto drop_rest;
+		}
 		l->n++;
-		if (seen_add(l, &l->by_id, l->n - 1, false) != 0 ||
-		    (!proj && seen_add(l, &l->by_name, l->n - 1, true) != 0)) {
+		if (seen_add(l, &l->by_id, l->n - 1) != 0) {
 			rc = -ENOMEM;
 			call_set_err(e, call, 0, "RequestError", "out of memory");
 			i++;
@@ -390,6 +389,63 @@ drop_rest:
 
 static void on_page(struct api_call *call, int rc, const struct api_error *err,
     const char *body, size_t len);
+
+static void
+key_name(const void *ctx, size_t pos, const char **str, int64_t *num)
+{
+	*str = ((const struct listing *)ctx)->deployments[pos].name;
+	*num = 0;
+}
+
+/* A complete deployment listing: one name under two ids (repeats of an id
+ * are already dropped) makes it inconsistent. 0, or fills e. */
+static int
+names_unique(struct listing *l, const struct api_call *call,
+    struct api_error *e)
+{
+	struct pindex ix;
+	size_t a, b;
+	int rc;
+
+	if (lists_projects(l) || l->n < 2)
+		return 0;
+	if ((rc = pindex_build(&ix, l->n, key_name, l)) != 0) {
+		call_set_err(e, call, 0, "RequestError", "out of memory");
+		return rc;
+	}
+	for (size_t i = 1; i < ix.n; i++) {
+		a = pindex_pos(&ix, i - 1);
+		b = pindex_pos(&ix, i);
+		if (strcmp(l->deployments[a].name, l->deployments[b].name) == 0) {
+			call_set_err(e, call, 200, "InconsistentListing",
+			    "deployment ids %lld and %lld are listed under one "
+			    "name: the listing is not consistent",
+			    (long long)l->deployments[a].id,
+			    (long long)l->deployments[b].id);
+			pindex_free(&ix);
+			return -EBADMSG;
+		}
+	}
+	pindex_free(&ix);
+	return 0;
+}
+
+/* 1: a cursor not seen before (kept), 0: sent before, -ENOMEM. */
+static int
+cursor_add(struct listing *l, const char *cursor)
+{
+	size_t len = strlen(cursor);
+	char *copy;
+	int rc;
+
+	if (strmap_get(&l->cursors, cursor, len, NULL) == 1)
+		return 0;
+	if ((copy = arena_strndup(&l->cursor_bytes, cursor, len)) == NULL)
+		return -ENOMEM;
+	if ((rc = strmap_put(&l->cursors, copy, len, 0, NULL)) < 0)
+		return rc;
+	return 1;
+}
 
 static int
 page_start(struct listing *l, const char *cursor)
@@ -542,7 +598,12 @@ on_page(struct api_call *call, int rc, const struct api_error *err,
 
 	if (!page.has_more) {
 		api_page_clear(&page);
-		listing_finish(l, 0, NULL);
+		/* Checked with the table of ids gone (less memory at once). */
+		seen_free(&l->by_id);
+		if ((rc = names_unique(l, call, &e)) != 0)
+			listing_finish(l, rc, &e);
+		else
+			listing_finish(l, 0, NULL);
 		return;
 	}
 	if (page.next_cursor == NULL || page.next_cursor[0] == '\0') {
@@ -572,7 +633,7 @@ on_page(struct api_call *call, int rc, const struct api_error *err,
 		listing_finish(l, -EFBIG, &e);
 		return;
 	}
-	if ((added = strset_add(&l->cursors, page.next_cursor)) <= 0 ||
+	if ((added = cursor_add(l, page.next_cursor)) <= 0 ||
 	    l->pages >= MAX_PAGES) {
 		api_page_clear(&page);
 		if (added < 0)

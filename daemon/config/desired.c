@@ -379,7 +379,6 @@ load_deployment(struct loader *l, struct proj_ctx *pc)
 	memset(dc, 0, sizeof(*dc));
 	desired_deployment_init(&dc->dd);
 	dc->dd.expires = DESIRED_EXPIRES_UNSET;
-	dc->dd.loc.file = l->file;
 	dc->dd.loc.line = m.line;
 	dc->dd.loc.col = m.col;
 	dc->m = dl_at(&m);
@@ -454,7 +453,8 @@ keep_deployments(struct loader *l, struct desired_project *p)
 	for (size_t i = 0; i < l->n_deps; i++)
 		v[i] = l->deps[i].dd;
 	p->deployments = v;
-	p->n_deployments = l->n_deps;
+	/* Fewer than YTREE_MAX_NODES (1,000,000): fits in 32 bits. */
+	p->n_deployments = (uint32_t)l->n_deps;
 	return 0;
 }
 

@@ -21,6 +21,15 @@ loc_pos(const struct src_loc *loc)
 	return p;
 }
 
+/* A deployment's position (in the current file: its project's). */
+static struct pos
+dep_pos(const struct src_pos *at)
+{
+	struct pos p = { at->line, at->col };
+
+	return p;
+}
+
 /* ---- between the deployments of a project ------------------------------- */
 
 /* The deployment of the project with this reference, or NULL. */
@@ -132,12 +141,11 @@ dl_check_deployments(struct loader *l, const struct proj_ctx *pc)
 			first = &l->deps[found];
 		}
 		if (first != NULL)
-			dl_err(l, loc_pos(&dd->loc), "duplicate reference %s in "
+			dl_err(l, dep_pos(&dd->loc), "duplicate reference %s in "
 			    "project %s (first declared at %s:%d:%d)",
 			    dl_quote_s(q, sizeof(q), dd->reference, ""),
 			    dl_quote_s(q2, sizeof(q2), pname, "without a name"),
-			    first->dd.loc.file, first->dd.loc.line,
-			    first->dd.loc.col);
+			    l->file, first->dd.loc.line, first->dd.loc.col);
 		if (dd->absent && dc->protect_seen && dd->protect)
 			dl_warn(l, dc->protect, "deployment %s has state: absent and "
 			    "protect: true; the protected guard will hold back its "

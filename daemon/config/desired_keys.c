@@ -70,6 +70,7 @@ dl_key_type(struct loader *l, struct res *res, const struct yread_node *k)
 	struct dep_ctx *dc = res->dc;
 	char q[DIAG_QUOTE_MAX];
 	struct yread_node v;
+	enum dep_type t;
 	int rc;
 
 	(void)k;
@@ -77,12 +78,12 @@ dl_key_type(struct loader *l, struct res *res, const struct yread_node *k)
 	if ((rc = dl_read_scalar(l, &v)) != 0 ||
 	    dl_want_string(l, "type", &v) == NULL)
 		return rc;
-	if (strlen(v.value) != v.len ||
-	    dep_type_parse(v.value, &dc->dd.type) != 0) {
+	if (strlen(v.value) != v.len || dep_type_parse(v.value, &t) != 0) {
 		dl_err(l, dl_at(&v), "invalid type %s (expected one of: dev, prod, "
 		    "preview, custom)", dl_quote(q, sizeof(q), &v));
 		return 0;
 	}
+	dc->dd.type = (unsigned char)t;
 	dc->type_ok = true;
 	return 0;
 }

@@ -170,12 +170,10 @@ observed_state_free(struct observed_state *os)
 {
 	if (os == NULL)
 		return;
-	for (size_t i = 0; i < os->n_projects; i++)
-		observed_project_clear(&os->projects[i]);
+	/* The projects' and deployments' strings are in the pool. */
 	free(os->projects);
-	for (size_t i = 0; i < os->n_deployments; i++)
-		observed_deployment_clear(&os->deployments[i]);
 	free(os->deployments);
+	strpool_free(&os->strings);
 	for (size_t i = 0; i < os->n_env_vars; i++)
 		observed_env_var_clear(&os->env_vars[i]);
 	free(os->env_vars);

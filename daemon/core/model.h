@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "strpool.h"
 
 enum dep_type { DEP_DEV = 0, DEP_PROD, DEP_PREVIEW, DEP_CUSTOM };
 
@@ -19,6 +20,13 @@ int dep_type_parse(const char *s, enum dep_type *out);   /* 0 or -EINVAL */
  * desired_state.files and lives as long as the desired state. */
 struct src_loc {
 	const char *file;
+	int line;     /* 1-based */
+	int col;      /* 1-based */
+};
+
+/* A position in a file named elsewhere: a deployment's, in the file of its
+ * project (project.loc.file), 8 bytes less for each of 20,000 deployments. */
+struct src_pos {
 	int line;     /* 1-based */
 	int col;      /* 1-based */
 };
@@ -76,13 +84,14 @@ struct desired_deployment {
 	struct desired_domain *domains;  /* n_domains, in file order */
 	char **deploy_keys;      /* key names, n_deploy_keys, in file order */
 	int64_t expires_at_ms;   /* ms since the epoch, with DESIRED_EXPIRES_AT */
-	struct src_loc loc;
-	enum dep_type type;
-	enum tristate is_default;
+	struct src_pos loc;      /* in the project's file */
 	uint16_t n_renamed_from;
 	uint16_t n_domains;
 	uint16_t n_deploy_keys;
-	/* enum tristate and enum desired_expires, in a byte each: */
+	/* enum dep_type, enum tristate and enum desired_expires, in a byte
+	 * each (with loc: 80 bytes a deployment, not 96): */
+	unsigned char type;      /* enum dep_type */
+	signed char is_default;  /* enum tristate */
 	signed char dashboard_edit_confirmation;
 	signed char send_logs_to_client;
 	unsigned char expires;
@@ -105,10 +114,10 @@ struct desired_project {
 	char *slug;              /* NULL: not declared */
 	char **renamed_from;     /* earlier names, n_renamed_from of them */
 	struct desired_deployment *deployments;
-	size_t n_deployments;
 	struct desired_env *env; /* NULL: no env declared; else 4 of them,
 	                          * indexed by enum dep_type */
 	struct src_loc loc;
+	uint32_t n_deployments;  /* (64 bytes a project, not 72) */
 	uint16_t n_renamed_from;
 	bool absent;             /* state: absent */
 	bool protect;
@@ -133,6 +142,13 @@ int desired_state_secrets(const struct desired_state *ds,
 
 /* ---- observed state --------------------------------------------------- */
 
+/* Who owns a project's or a deployment's strings: one that a decoder hands
+ * out (api_decode.h) owns them (observed_*_clear frees them); once taken
+ * into a listing's result or an observed_state they live in that state's
+ * pool `strings` (names and references packed, region and class interned:
+ * SPEC section 12), and an item is dropped without clearing it. The other
+ * lists (env vars, domains, keys) own their strings. */
+
 /* Every string here is whole: a name from the API that holds a NUL cannot
  * be a C string, so the decoders refuse the answer that carries it
  * (jsonscan.h), as the YAML loader refuses one in the files and the ledger
@@ -153,13 +169,14 @@ struct observed_deployment {
 	int64_t project_id;
 	enum dep_type type;
 	/* SPEC section 8: 1 true, 0 false, -1 the API did not say (null); in
-	 * the room after `type` (20,000 deployments: no byte more) */
+	 * the room after `type`, with is_default (20,000 deployments: no
+	 * byte more) */
 	signed char dashboard_edit_confirmation;
 	signed char send_logs_to_client;
+	bool is_default;
 	char *reference;
 	char *region;
 	char *class_name;
-	bool is_default;
 	int64_t create_time;
 	int64_t expires_at;      /* ms since the epoch, 0: no expiry */
 	/* deploymentUrl when it is not https://NAME.convex.cloud (the usual
@@ -214,6 +231,7 @@ struct observed_listed {
 };
 
 struct observed_state {
+	struct strpool strings;  /* of the projects and deployments (above) */
 	struct observed_project *projects;
 	size_t n_projects;
 	struct observed_deployment *deployments;
@@ -242,7 +260,8 @@ bool observed_deployment_same(const struct observed_deployment *a,
  * gave one nor the name is known. Returns buf. */
 const char *observed_deployment_url(const struct observed_deployment *d,
     char *buf, size_t n);
-void observed_state_free(struct observed_state *os); /* frees contents, not os */
+/* Frees the contents (the pool of strings with them), not os. */
+void observed_state_free(struct observed_state *os);
 void observed_env_var_clear(struct observed_env_var *v);   /* wipes the value */
 void observed_domain_clear(struct observed_domain *d);
 void observed_deploy_key_clear(struct observed_deploy_key *k);

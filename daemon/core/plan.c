@@ -11,6 +11,7 @@
 #include "cdefs.h"
 #include "index.h"
 #include "nametab.h"
+#include "pindex.h"
 #include "plan_extras.h"
 #include "plan_update.h"
 #include "strcut.h"
@@ -34,16 +35,20 @@ struct ctx {
 	const struct ledger *led;
 	const struct plan_settings *set;
 
-	struct index obs_name;    /* observed projects by (name, id) */
-	struct index obs_id;      /* observed projects by id */
-	struct index des_name;    /* desired projects by name */
-	struct index des_dep;     /* desired deployments by (reference, project index) */
+	/* The large lookups hold positions only (pindex.h: SPEC section 12). */
+	struct pindex obs_name;   /* observed projects by (name, id) */
+	struct pindex obs_id;     /* observed projects by id */
+	struct pindex des_name;   /* desired projects by name */
+	uint32_t *des_dep;        /* global desired deployment indexes, each
+	                           * project's slice sorted by reference */
 	struct index led_proj;    /* ledger projects by id */
 	struct index led_dep;     /* ledger deployments by name */
-	size_t *dep_off;          /* first global index of each desired project's deployments */
+	/* Positions in 32 bits (states are far below 2^32 items: ctx_init
+	 * checks), half the memory of size_t at the peak of a plan. */
+	uint32_t *dep_off;        /* first global index of each desired project's deployments */
 	bool *matched;            /* per global desired deployment: found live */
-	size_t *by_proj;          /* observed deployment positions grouped by project */
-	size_t *proj_start;       /* by_proj[proj_start[i] .. proj_start[i+1]) */
+	uint32_t *by_proj;        /* observed deployment positions grouped by project */
+	uint32_t *proj_start;     /* by_proj[proj_start[i] .. proj_start[i+1]) */
 	bool any_present;
 
 	struct cand *cands;
@@ -144,6 +149,44 @@ copy_str(char *dst, size_t n, const char *src)
 
 /* ---- lookups ---------------------------------------------------------- */
 
+static void
+key_obs_name(const void *ctx, size_t pos, const char **str, int64_t *num)
+{
+	const struct observed_project *p = &((const struct observed_state *)ctx)->projects[pos];
+
+	*str = p->name;
+	*num = p->id;
+}
+
+static void
+key_obs_id(const void *ctx, size_t pos, const char **str, int64_t *num)
+{
+	*str = NULL;
+	*num = ((const struct observed_state *)ctx)->projects[pos].id;
+}
+
+static void
+key_des_name(const void *ctx, size_t pos, const char **str, int64_t *num)
+{
+	*str = ((const struct desired_state *)ctx)->projects[pos].name;
+	*num = 0;
+}
+
+/* The deployments of one desired project, by reference. */
+struct dep_key {
+	const struct ctx *c;
+	size_t pi;
+};
+
+static void
+key_des_dep(const void *ctx, size_t global, const char **str, int64_t *num)
+{
+	const struct dep_key *k = ctx;
+
+	*str = k->c->ds->projects[k->pi].deployments[global - k->c->dep_off[k->pi]].reference;
+	*num = 0;
+}
+
 static int
 ctx_init(struct ctx *c)
 {
@@ -151,42 +194,44 @@ ctx_init(struct ctx *c)
 	const struct observed_state *os = c->os;
 	const struct ledger *l = c->led;
 	size_t n_dd = 0, n_old = 0, i, j, k;
+	int rc;
 	size_t n_lp = l ? l->n_projects : 0, n_ld = l ? l->n_deployments : 0;
 
 	for (i = 0; i < ds->n_projects; i++) {
 		n_dd += ds->projects[i].n_deployments;
 		n_old += ds->projects[i].n_renamed_from;
 	}
-	if (index_init(&c->obs_name, os->n_projects) ||
-	    index_init(&c->obs_id, os->n_projects) ||
-	    index_init(&c->des_name, ds->n_projects) ||
-	    index_init(&c->des_dep, n_dd) ||
-	    index_init(&c->led_proj, n_lp) ||
+	if (ds->n_projects >= UINT32_MAX || n_dd >= UINT32_MAX ||
+	    os->n_projects >= UINT32_MAX || os->n_deployments >= UINT32_MAX)
+		return -EFBIG;
+	if (index_init(&c->led_proj, n_lp) ||
 	    index_init(&c->led_dep, n_ld) ||
 	    index_init(&c->des_old, n_old))
 		return -ENOMEM;
 	c->dep_off = calloc(ds->n_projects + 1, sizeof(*c->dep_off));
+	c->des_dep = calloc(n_dd + 1, sizeof(*c->des_dep));
 	c->matched = calloc(n_dd + 1, sizeof(*c->matched));
 	c->by_proj = calloc(os->n_deployments + 1, sizeof(*c->by_proj));
 	c->proj_start = calloc(os->n_projects + 1, sizeof(*c->proj_start));
 	c->dep_held = calloc(os->n_deployments + 1, sizeof(*c->dep_held));
-	if (!c->dep_off || !c->matched || !c->by_proj || !c->proj_start ||
-	    !c->dep_held)
+	if (!c->dep_off || !c->des_dep || !c->matched || !c->by_proj ||
+	    !c->proj_start || !c->dep_held)
 		return -ENOMEM;
 
-	for (i = 0; i < os->n_projects; i++) {
-		index_set(&c->obs_name, i, os->projects[i].name, os->projects[i].id, i);
-		index_set(&c->obs_id, i, NULL, os->projects[i].id, i);
-	}
 	for (i = 0, k = 0; i < ds->n_projects; i++) {
-		const struct desired_project *dp = &ds->projects[i];
+		struct dep_key dk = { c, i };
 
-		index_set(&c->des_name, i, dp->name, 0, i);
-		c->dep_off[i] = k;
-		for (j = 0; j < dp->n_deployments; j++, k++)
-			index_set(&c->des_dep, k, dp->deployments[j].reference, (int64_t)i, k);
+		c->dep_off[i] = (uint32_t)k;
+		for (j = 0; j < ds->projects[i].n_deployments; j++, k++)
+			c->des_dep[k] = (uint32_t)k;
+		pindex_sort(c->des_dep + c->dep_off[i], ds->projects[i].n_deployments,
+		    key_des_dep, &dk);
 	}
-	c->dep_off[ds->n_projects] = k;
+	c->dep_off[ds->n_projects] = (uint32_t)k;
+	if ((rc = pindex_build(&c->obs_name, os->n_projects, key_obs_name, os)) != 0 ||
+	    (rc = pindex_build(&c->obs_id, os->n_projects, key_obs_id, os)) != 0 ||
+	    (rc = pindex_build(&c->des_name, ds->n_projects, key_des_name, ds)) != 0)
+		return rc;
 	for (i = 0, k = 0; i < ds->n_projects; i++)
 		for (j = 0; j < ds->projects[i].n_renamed_from; j++, k++)
 			index_set(&c->des_old, k, ds->projects[i].renamed_from[j], 0, i);
@@ -195,46 +240,38 @@ ctx_init(struct ctx *c)
 		index_set(&c->led_proj, i, NULL, l->projects[i].id, i);
 	for (i = 0; i < n_ld; i++)
 		index_set(&c->led_dep, i, l->deployments[i].name, 0, i);
-	index_sort(&c->obs_name);
-	index_sort(&c->obs_id);
-	index_sort(&c->des_name);
-	index_sort(&c->des_dep);
 	index_sort(&c->led_proj);
 	index_sort(&c->led_dep);
 
 	/* Group the observed deployments by project (a counting sort, keeping
 	 * the observed order within a project); orphans are dropped (rule 11). */
 	for (i = 0; i < os->n_deployments; i++) {
-		const struct index_item *it = index_find(&c->obs_id, NULL,
-		    os->deployments[i].project_id);
-		if (it != NULL)
-			c->proj_start[it->pos + 1]++;
+		size_t at = pindex_find(&c->obs_id, NULL, os->deployments[i].project_id);
+		if (at != SIZE_MAX)
+			c->proj_start[at + 1]++;
 	}
 	for (i = 0; i < os->n_projects; i++)
 		c->proj_start[i + 1] += c->proj_start[i];
-	{
-		size_t *fill = calloc(os->n_projects + 1, sizeof(*fill));
-
-		if (fill == NULL)
-			return -ENOMEM;
-		for (i = 0; i < os->n_deployments; i++) {
-			const struct index_item *it = index_find(&c->obs_id, NULL,
-			    os->deployments[i].project_id);
-			if (it != NULL)
-				c->by_proj[c->proj_start[it->pos] + fill[it->pos]++] = i;
-		}
-		free(fill);
+	/* Each project's start serves as its cursor while placing, ending at
+	 * the next project's start; then everything moves up one. */
+	for (i = 0; i < os->n_deployments; i++) {
+		size_t at = pindex_find(&c->obs_id, NULL, os->deployments[i].project_id);
+		if (at != SIZE_MAX)
+			c->by_proj[c->proj_start[at]++] = (uint32_t)i;
 	}
+	for (i = os->n_projects; i > 0; i--)
+		c->proj_start[i] = c->proj_start[i - 1];
+	c->proj_start[0] = 0;
 	return 0;
 }
 
 static void
 ctx_free(struct ctx *c)
 {
-	index_free(&c->obs_name);
-	index_free(&c->obs_id);
-	index_free(&c->des_name);
-	index_free(&c->des_dep);
+	pindex_free(&c->obs_name);
+	pindex_free(&c->obs_id);
+	pindex_free(&c->des_name);
+	free(c->des_dep);
 	index_free(&c->led_proj);
 	index_free(&c->led_dep);
 	free(c->dep_off);
@@ -275,15 +312,23 @@ ledger_dep_of(const struct ctx *c, const char *name)
 static size_t
 desired_dep_at(const struct ctx *c, size_t pi, const char *ref)
 {
-	const struct index_item *it = index_find(&c->des_dep, nz(ref), (int64_t)pi);
+	struct dep_key dk = { c, pi };
 
-	return it ? it->pos : SIZE_MAX;
+	return pindex_search(c->des_dep + c->dep_off[pi],
+	    c->dep_off[pi + 1] - c->dep_off[pi], key_des_dep, &dk, nz(ref), 0);
 }
 
 static const struct desired_deployment *
 desired_dep(const struct ctx *c, size_t pi, size_t global)
 {
 	return &c->ds->projects[pi].deployments[global - c->dep_off[pi]];
+}
+
+/* The id of the i-th observed project in name order (obs_name). */
+static int64_t
+obs_id_at(const struct ctx *c, size_t i)
+{
+	return c->os->projects[pindex_pos(&c->obs_name, i)].id;
 }
 
 /* Rule 7: the files say protect, or the ledger remembers they did. */
@@ -396,7 +441,7 @@ add_conflict(struct ctx *c, const char *name, size_t first, size_t n)
 	/* The index orders equal names by id, so the list reads in id order. */
 	for (i = 0; i < shown; i++) {
 		int r = snprintf(ids + len, sizeof(ids) - len, "%s%lld",
-		    i ? ", " : "", (long long)c->obs_name.items[first + i].num);
+		    i ? ", " : "", (long long)obs_id_at(c, first + i));
 		if (r > 0 && (size_t)r < sizeof(ids) - len)
 			len += (size_t)r;
 	}
@@ -815,13 +860,13 @@ project_rename_conflict(struct ctx *c, size_t pi, size_t n_cur, size_t first_cur
 	b->project = dp->name;
 	list[0] = '\0';
 	for (size_t i = 0; i < n_cur; i++) {
-		snprintf(id, sizeof(id), "%lld", (long long)c->obs_name.items[first_cur + i].num);
+		snprintf(id, sizeof(id), "%lld", (long long)obs_id_at(c, first_cur + i));
 		list_add(list, sizeof(list), &len, &shown, dp->name, id);
 	}
 	for (size_t k = 0; k < dp->n_renamed_from; k++) {
-		m = index_range_str(&c->obs_name, dp->renamed_from[k], &first);
+		m = pindex_range_str(&c->obs_name, dp->renamed_from[k], &first);
 		for (size_t i = 0; i < m; i++) {
-			snprintf(id, sizeof(id), "%lld", (long long)c->obs_name.items[first + i].num);
+			snprintf(id, sizeof(id), "%lld", (long long)obs_id_at(c, first + i));
 			list_add(list, sizeof(list), &len, &shown, dp->renamed_from[k], id);
 		}
 		total += m;
@@ -900,9 +945,9 @@ rename_project(struct ctx *c, size_t pi, size_t n_cur, size_t first_cur)
 	size_t n_old = 0, opi = SIZE_MAX, first, m;
 
 	for (size_t k = 0; k < dp->n_renamed_from; k++) {
-		m = index_range_str(&c->obs_name, dp->renamed_from[k], &first);
+		m = pindex_range_str(&c->obs_name, dp->renamed_from[k], &first);
 		if (m > 0)
-			opi = c->obs_name.items[first].pos;
+			opi = pindex_pos(&c->obs_name, first);
 		n_old += m;
 	}
 	if (n_old == 0)
@@ -1162,12 +1207,12 @@ diff_declared(struct ctx *c)
 		int rc;
 
 		/* A repeated name (never in a valid desired state): the first wins. */
-		n = index_range_str(&c->des_name, dp->name, &first);
-		if (n == 0 || c->des_name.items[first].pos != pi)
+		n = pindex_range_str(&c->des_name, dp->name, &first);
+		if (n == 0 || pindex_pos(&c->des_name, first) != pi)
 			continue;
 		if (!dp->absent)
 			c->any_present = true;
-		n = index_range_str(&c->obs_name, nz(dp->name), &first);
+		n = pindex_range_str(&c->obs_name, nz(dp->name), &first);
 		if (!dp->absent && dp->n_renamed_from > 0 &&
 		    (rc = rename_project(c, pi, n, first)) != 1) {
 			if (rc < 0)
@@ -1179,9 +1224,9 @@ diff_declared(struct ctx *c)
 		else if (n == 0)
 			rc = dp->absent ? 0 : create_all(c, pi);
 		else if (dp->absent)
-			rc = delete_project(c, c->obs_name.items[first].pos, dp, REASON_ABSENT);
+			rc = delete_project(c, pindex_pos(&c->obs_name, first), dp, REASON_ABSENT);
 		else
-			rc = diff_project(c, pi, c->obs_name.items[first].pos);
+			rc = diff_project(c, pi, pindex_pos(&c->obs_name, first));
 		if (rc)
 			return rc;
 	}
@@ -1197,7 +1242,7 @@ diff_undeclared(struct ctx *c)
 		size_t first;
 		int rc;
 
-		if (index_range_str(&c->des_name, nz(op->name), &first) > 0 ||
+		if (pindex_range_str(&c->des_name, nz(op->name), &first) > 0 ||
 		    claimed_name(c, op->name))
 			continue;
 		if (prune_project(c, op) && (rc = delete_project(c, i, NULL, REASON_PRUNE)))

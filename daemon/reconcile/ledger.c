@@ -3,7 +3,11 @@
 #include "ledger.h"
 #include "atomicfile.h"
 #include "index.h"
+#include "jsonget.h"
 #include "jsonint.h"
+#include "jsonscan.h"
+#include "jsonspan.h"
+#include "pindex.h"
 #include "readfile.h"
 #include "strcut.h"
 
@@ -81,58 +85,185 @@ out:
 	return text;
 }
 
-/* Reads an integer id that must be a whole, positive number, exactly
- * (2^53 + 1 and INT64_MAX included: jsonint.h). */
+/* An id: a whole, positive number, read exactly (2^53 + 1 and INT64_MAX
+ * included: jsonget.h). */
 static int
 get_id(const cJSON *o, const char *key, int64_t *out)
 {
-	int64_t v;
-
-	if (jsonint_get(cJSON_GetObjectItemCaseSensitive(o, key), &v) != 0 || v < 1)
-		return -1;
-	*out = v;
-	return 0;
+	return jsonget_int(o, key, out) != 0 || *out < 1 ? -1 : 0;
 }
 
+/* A string member, or NULL (absent, null or not a string). */
 static const char *
 get_str(const cJSON *o, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	const char *s;
 
-	return cJSON_IsString(v) ? v->valuestring : NULL;
+	return jsonget_str(o, key, &s) == 0 ? s : NULL;
 }
 
+/* One project entry (an element of "projects"). */
 static int
-get_bool(const cJSON *o, const char *key, bool *out)
+project_from_json(const cJSON *it, struct ledger *out, char *err, size_t errlen)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	int64_t id;
+	const char *name = get_str(it, "name");
+	bool created, protect;
+	struct ledger_project *p;
 
-	if (!cJSON_IsBool(v))
-		return -1;
-	*out = cJSON_IsTrue(v);
+	if (get_id(it, "id", &id) || name == NULL ||
+	    jsonget_bool(it, "created", &created) || jsonget_bool(it, "protect", &protect)) {
+		strcut_printf(err, errlen, "%s", "a project entry lacks id, name, created or protect");
+		return -EBADMSG;
+	}
+	if (ledger_add_project(out, id, name) != 0)
+		return -ENOMEM;
+	p = ledger_find_project(out, id);
+	p->created = created;
+	p->protect = protect;
 	return 0;
 }
 
+/* One deployment entry (an element of "deployments"). */
+static int
+deployment_from_json(const cJSON *it, struct ledger *out, char *err,
+    size_t errlen)
+{
+	int64_t pid;
+	const char *name = get_str(it, "name");
+	const char *project = get_str(it, "project");
+	const char *ref = get_str(it, "reference");
+	bool created, protect;
+	struct ledger_deployment *d;
+
+	if (name == NULL || *name == '\0' || project == NULL || ref == NULL ||
+	    get_id(it, "projectId", &pid) || jsonget_bool(it, "created", &created) ||
+	    jsonget_bool(it, "protect", &protect)) {
+		strcut_printf(err, errlen, "%s", "a deployment entry lacks name, projectId, project, reference, created or protect");
+		return -EBADMSG;
+	}
+	if (ledger_add_deployment(out, name, pid, project, ref) != 0)
+		return -ENOMEM;
+	d = ledger_find_deployment(out, name);
+	d->created = created;
+	d->protect = protect;
+	return 0;
+}
+
+/* Parses text[start..end) as one JSON value (numbers keep their text:
+ * jsonint.h); NULL with err. */
+static cJSON *
+parse_span(const char *text, size_t start, size_t end, char *err, size_t errlen)
+{
+	char why[200];
+	cJSON *v = jsonint_parse(text + start, end - start, why, sizeof(why));
+
+	if (v == NULL)
+		strcut_printf(err, errlen, "at byte %zu: %s", start, why);
+	return v;
+}
+
+/* Reads each element of the array at text[start..) with fn, parsing one
+ * element at a time: a ledger of 30,000 entries never becomes one tree
+ * (SPEC section 12). */
+static int
+entries_from_json(const char *text, size_t len, size_t start,
+    int (*fn)(const cJSON *, struct ledger *, char *, size_t),
+    struct ledger *out, char *err, size_t errlen)
+{
+	size_t at = start, s, e;
+	cJSON *it;
+	int rc;
+
+	while (jsonspan_element(text, len, &at, &s, &e) == 1) {
+		if ((it = parse_span(text, s, e, err, errlen)) == NULL)
+			return -EBADMSG;
+		rc = fn(it, out, err, errlen);
+		cJSON_Delete(it);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * The document is checked whole first (one JSON value, no NUL, nothing
+ * after it: jsonscan.h's rules) without building anything; then every
+ * top-level member but "projects" and "deployments" goes into a small tree
+ * (version, deployKeys, what a later version adds), and the entries of
+ * those two are read one at a time. Only the first of a repeated member
+ * counts, as with cJSON's lookups.
+ */
 int
 ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
     size_t errlen)
 {
-	cJSON *root;
-	const cJSON *ps, *ds, *ver, *it;
-	char why[200];
+	cJSON *root = NULL, *key, *v;
+	const cJSON *ver;
+	size_t at = 0, top, k, ke, s, e, ps = 0, ds = 0;
+	bool have_ps = false, have_ds = false;
 	int rc = -EBADMSG;
 
 	memset(out, 0, sizeof(*out));
-	/* One document, no NUL in any name, nothing after it (jsonscan.h):
-	 * two documents one after the other are damage, not the first one.
-	 * Numbers keep their text, so ids are read exactly (jsonint.h). */
-	if ((root = jsonint_parse(text, len, why, sizeof(why))) == NULL) {
-		strcut_printf(err, errlen, "%s", why);
+	if (text == NULL || len == 0) {
+		strcut_printf(err, errlen, "%s", "empty, expected JSON");
 		goto out;
 	}
-	if (!cJSON_IsObject(root)) {
+	if ((at = jsonscan_find_nul(text, len)) < len) {
+		strcut_printf(err, errlen, "a string holds a NUL character (\\u0000) "
+		    "at byte %zu: such a name cannot be matched exactly, refused", at);
+		goto out;
+	}
+	/* As jsonscan_parse did: a UTF-8 byte order mark may open the text,
+	 * only the four JSON white space characters may follow the value. */
+	at = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+	top = jsonspan_space(text, len, at);
+	if (jsonspan_skip(text, len, &at) != 0) {
+		strcut_printf(err, errlen, "invalid JSON near byte %zu", at);
+		goto out;
+	}
+	while (at < len && strchr(" \t\n\r", text[at]) != NULL)
+		at++;
+	if (at < len) {
+		strcut_printf(err, errlen, "data after the JSON document at byte %zu "
+		    "(a second document?)", at);
+		goto out;
+	}
+	if (text[top] != '{') {
 		strcut_printf(err, errlen, "%s", "not a JSON object");
 		goto out;
+	}
+	if ((root = cJSON_CreateObject()) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (at = top; jsonspan_member(text, len, &at, &k, &ke, &s, &e) == 1;) {
+		if ((key = parse_span(text, k, ke, err, errlen)) == NULL)
+			goto out;
+		if ((strcmp(key->valuestring, "projects") == 0 && !have_ps) ||
+		    (strcmp(key->valuestring, "deployments") == 0 && !have_ds)) {
+			bool p = key->valuestring[0] == 'p';
+			*(p ? &ps : &ds) = s;
+			*(p ? &have_ps : &have_ds) = true;
+		} else {
+			/* Every other value is parsed, kept or not: what cJSON
+			 * refused in it (a lone \u surrogate) is still refused. */
+			if ((v = parse_span(text, s, e, err, errlen)) == NULL) {
+				cJSON_Delete(key);
+				goto out;
+			}
+			if (strcmp(key->valuestring, "projects") == 0 ||
+			    strcmp(key->valuestring, "deployments") == 0 ||
+			    cJSON_GetObjectItemCaseSensitive(root, key->valuestring) != NULL) {
+				cJSON_Delete(v);       /* a repeat: the first counts */
+			} else if (!cJSON_AddItemToObject(root, key->valuestring, v)) {
+				cJSON_Delete(v);
+				cJSON_Delete(key);
+				rc = -ENOMEM;
+				goto out;
+			}
+		}
+		cJSON_Delete(key);
 	}
 	/* A version from the future is not damage: its protect marks may be
 	 * in a shape this build cannot read, and moving it aside would lose
@@ -151,54 +282,15 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 		rc = -EPROTONOSUPPORT;
 		goto out;
 	}
-	ps = cJSON_GetObjectItemCaseSensitive(root, "projects");
-	ds = cJSON_GetObjectItemCaseSensitive(root, "deployments");
-	if (!cJSON_IsArray(ps) || !cJSON_IsArray(ds)) {
+	if (!have_ps || !have_ds || text[ps] != '[' || text[ds] != '[') {
 		strcut_printf(err, errlen, "%s", "\"projects\" and \"deployments\" must be arrays");
 		goto out;
 	}
-	cJSON_ArrayForEach(it, ps) {
-		int64_t id;
-		const char *name = get_str(it, "name");
-		bool created, protect;
-		struct ledger_project *p;
-
-		if (get_id(it, "id", &id) || name == NULL ||
-		    get_bool(it, "created", &created) || get_bool(it, "protect", &protect)) {
-			strcut_printf(err, errlen, "%s", "a project entry lacks id, name, created or protect");
-			goto fail;
-		}
-		if (ledger_add_project(out, id, name) != 0) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		p = ledger_find_project(out, id);
-		p->created = created;
-		p->protect = protect;
-	}
-	cJSON_ArrayForEach(it, ds) {
-		int64_t pid;
-		const char *name = get_str(it, "name");
-		const char *project = get_str(it, "project");
-		const char *ref = get_str(it, "reference");
-		bool created, protect;
-		struct ledger_deployment *d;
-
-		if (name == NULL || *name == '\0' || project == NULL || ref == NULL ||
-		    get_id(it, "projectId", &pid) || get_bool(it, "created", &created) ||
-		    get_bool(it, "protect", &protect)) {
-			strcut_printf(err, errlen, "%s", "a deployment entry lacks name, projectId, project, reference, created or protect");
-			goto fail;
-		}
-		if (ledger_add_deployment(out, name, pid, project, ref) != 0) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		d = ledger_find_deployment(out, name);
-		d->created = created;
-		d->protect = protect;
-	}
-	if ((rc = keys_from_json(root, out, err, errlen)) != 0)
+	if ((rc = entries_from_json(text, len, ps, project_from_json, out, err,
+	    errlen)) != 0 ||
+	    (rc = entries_from_json(text, len, ds, deployment_from_json, out, err,
+	    errlen)) != 0 ||
+	    (rc = keys_from_json(root, out, err, errlen)) != 0)
 		goto fail;
 	goto out;
 fail:
@@ -541,20 +633,42 @@ ledger_remove_project(struct ledger *l, int64_t id)
 }
 
 /* Lookups over one complete observation and the desired state, built once
- * per sync so that large teams stay O(n log n). */
+ * per sync so that large teams stay O(n log n); positions only where they
+ * cover every resource (pindex.h, SPEC section 12). */
 struct sync_index {
-	struct index projects_by_id;       /* observed projects */
-	struct index deployments_by_name;  /* observed deployments */
-	struct index declared_by_name;     /* desired projects */
+	struct pindex projects_by_id;      /* observed projects */
+	struct pindex deployments_by_name; /* observed deployments */
+	struct pindex declared_by_name;    /* desired projects */
 	struct index declared_by_old;      /* their renamed_from names */
 };
 
 static void
+key_project_id(const void *ctx, size_t pos, const char **str, int64_t *num)
+{
+	*str = NULL;
+	*num = ((const struct observed_state *)ctx)->projects[pos].id;
+}
+
+static void
+key_deployment_name(const void *ctx, size_t pos, const char **str, int64_t *num)
+{
+	*str = ((const struct observed_state *)ctx)->deployments[pos].name;
+	*num = 0;
+}
+
+static void
+key_declared_name(const void *ctx, size_t pos, const char **str, int64_t *num)
+{
+	*str = ((const struct desired_state *)ctx)->projects[pos].name;
+	*num = 0;
+}
+
+static void
 sync_index_free(struct sync_index *x)
 {
-	index_free(&x->projects_by_id);
-	index_free(&x->deployments_by_name);
-	index_free(&x->declared_by_name);
+	pindex_free(&x->projects_by_id);
+	pindex_free(&x->deployments_by_name);
+	pindex_free(&x->declared_by_name);
 	index_free(&x->declared_by_old);
 }
 
@@ -567,26 +681,18 @@ sync_index_build(struct sync_index *x, const struct desired_state *ds,
 	memset(x, 0, sizeof(*x));
 	for (size_t i = 0; i < ds->n_projects; i++)
 		n_old += ds->projects[i].n_renamed_from;
-	if (index_init(&x->projects_by_id, os->n_projects) != 0 ||
-	    index_init(&x->deployments_by_name, os->n_deployments) != 0 ||
-	    index_init(&x->declared_by_name, ds->n_projects) != 0 ||
-	    index_init(&x->declared_by_old, n_old) != 0) {
+	if (index_init(&x->declared_by_old, n_old) != 0 ||
+	    pindex_build(&x->projects_by_id, os->n_projects, key_project_id, os) != 0 ||
+	    pindex_build(&x->deployments_by_name, os->n_deployments,
+	    key_deployment_name, os) != 0 ||
+	    pindex_build(&x->declared_by_name, ds->n_projects, key_declared_name, ds) != 0) {
 		sync_index_free(x);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < os->n_projects; i++)
-		index_set(&x->projects_by_id, i, NULL, os->projects[i].id, i);
-	for (size_t i = 0; i < os->n_deployments; i++)
-		index_set(&x->deployments_by_name, i, os->deployments[i].name, 0, i);
-	for (size_t i = 0; i < ds->n_projects; i++) {
-		index_set(&x->declared_by_name, i, ds->projects[i].name, 0, i);
+	for (size_t i = 0; i < ds->n_projects; i++)
 		for (size_t j = 0; j < ds->projects[i].n_renamed_from; j++)
 			index_set(&x->declared_by_old, k++, ds->projects[i].renamed_from[j], 0, i);
-	}
 	index_sort(&x->declared_by_old);
-	index_sort(&x->projects_by_id);
-	index_sort(&x->deployments_by_name);
-	index_sort(&x->declared_by_name);
 	return 0;
 }
 
@@ -594,11 +700,13 @@ static const struct desired_project *
 find_declared(const struct sync_index *x, const struct desired_state *ds,
     const char *name)
 {
-	const struct index_item *it = index_find(&x->declared_by_name, name, 0);
+	size_t at = pindex_find(&x->declared_by_name, name, 0);
+	const struct index_item *it;
 
+	if (at != SIZE_MAX)
+		return &ds->projects[at];
 	/* Not declared by this name: perhaps an earlier one (a rename). */
-	if (it == NULL)
-		it = index_find(&x->declared_by_old, name, 0);
+	it = index_find(&x->declared_by_old, name, 0);
 	return it ? &ds->projects[it->pos] : NULL;
 }
 
@@ -620,13 +728,13 @@ static int
 follow_names(struct ledger *l, const struct sync_index *x,
     const struct observed_state *os)
 {
-	const struct index_item *it;
+	size_t at;
 	int changed = 0, rc;
 
 	for (size_t i = 0; i < l->n_projects; i++) {
-		it = index_find(&x->projects_by_id, NULL, l->projects[i].id);
-		if (it != NULL &&
-		    (rc = set_name(&l->projects[i].name, os->projects[it->pos].name)) != 0) {
+		at = pindex_find(&x->projects_by_id, NULL, l->projects[i].id);
+		if (at != SIZE_MAX &&
+		    (rc = set_name(&l->projects[i].name, os->projects[at].name)) != 0) {
 			if (rc < 0)
 				return rc;
 			changed = 1;
@@ -635,17 +743,17 @@ follow_names(struct ledger *l, const struct sync_index *x,
 	for (size_t i = 0; i < l->n_deployments; i++) {
 		struct ledger_deployment *d = &l->deployments[i];
 		const struct observed_deployment *od;
-		const struct index_item *p;
+		size_t p;
 
-		if ((it = index_find(&x->deployments_by_name, d->name, 0)) == NULL)
+		if ((at = pindex_find(&x->deployments_by_name, d->name, 0)) == SIZE_MAX)
 			continue;
-		od = &os->deployments[it->pos];
+		od = &os->deployments[at];
 		if ((rc = set_name(&d->reference, od->reference)) < 0)
 			return rc;
 		changed |= rc;
-		p = index_find(&x->projects_by_id, NULL, od->project_id);
-		if (p != NULL &&
-		    (rc = set_name(&d->project, os->projects[p->pos].name)) != 0) {
+		p = pindex_find(&x->projects_by_id, NULL, od->project_id);
+		if (p != SIZE_MAX &&
+		    (rc = set_name(&d->project, os->projects[p].name)) != 0) {
 			if (rc < 0)
 				return rc;
 			changed = 1;
@@ -658,9 +766,9 @@ static const struct observed_project *
 find_live_project(const struct sync_index *x, const struct observed_state *os,
     int64_t id)
 {
-	const struct index_item *it = index_find(&x->projects_by_id, NULL, id);
+	size_t at = pindex_find(&x->projects_by_id, NULL, id);
 
-	return it ? &os->projects[it->pos] : NULL;
+	return at != SIZE_MAX ? &os->projects[at] : NULL;
 }
 
 /* Sets `protect` on an entry to what the files declare; returns 1 if that
@@ -723,13 +831,15 @@ record_protect(struct ledger *l, const struct sync_index *x,
 static bool
 project_gone(const struct ledger_project *p, const void *x)
 {
-	return index_find(&((const struct sync_index *)x)->projects_by_id, NULL, p->id) == NULL;
+	return pindex_find(&((const struct sync_index *)x)->projects_by_id, NULL,
+	    p->id) == SIZE_MAX;
 }
 
 static bool
 deployment_gone(const struct ledger_deployment *d, const void *x)
 {
-	return index_find(&((const struct sync_index *)x)->deployments_by_name, d->name, 0) == NULL;
+	return pindex_find(&((const struct sync_index *)x)->deployments_by_name,
+	    d->name, 0) == SIZE_MAX;
 }
 
 static bool

@@ -106,10 +106,9 @@ dedupe_deployments(struct observe *o)
 	}
 	index_free(&by_id);
 	index_free(&by_name);
+	/* A dropped repeat's strings stay in os->strings (freed with it). */
 	for (size_t r = 0; rc == 0 && r < os->n_deployments; r++) {
-		if (drop[r])
-			observed_deployment_clear(&os->deployments[r]);
-		else
+		if (!drop[r])
 			os->deployments[w++] = os->deployments[r];
 	}
 	if (rc == 0)
@@ -154,12 +153,15 @@ finish(struct observe *o)
 	free(o);
 }
 
-/* Appends a listing's deployments (ownership moves into o->os). */
+/* Appends a listing's deployments: the array's items are copied into
+ * o->os (the array freed), their strings moved into o->os.strings. */
 static int
-take_deployments(struct observe *o, struct observed_deployment *items, size_t n)
+take_deployments(struct observe *o, struct observed_deployment *items, size_t n,
+    struct strpool *strings)
 {
 	struct observed_deployment *p;
 
+	strpool_move(&o->os.strings, strings);
 	if (n == 0) {
 		free(items);
 		return 0;
@@ -171,8 +173,6 @@ take_deployments(struct observe *o, struct observed_deployment *items, size_t n)
 	}
 	p = realloc(o->os.deployments, (o->os.n_deployments + n) * sizeof(*p));
 	if (p == NULL) {
-		for (size_t i = 0; i < n; i++)
-			observed_deployment_clear(&items[i]);
 		free(items);
 		return -ENOMEM;
 	}
@@ -183,26 +183,18 @@ take_deployments(struct observe *o, struct observed_deployment *items, size_t n)
 	return 0;
 }
 
-static void
-free_deployments(struct observed_deployment *items, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		observed_deployment_clear(&items[i]);
-	free(items);
-}
-
 static void start_per_project(struct observe *o);
 
 static void
 on_project_deployments(void *arg, int rc, const struct api_error *err,
-    struct observed_deployment *items, size_t n)
+    struct observed_deployment *items, size_t n, struct strpool *strings)
 {
 	struct observe *o = arg;
 
 	if (rc == 0)
-		rc = take_deployments(o, items, n);
+		rc = take_deployments(o, items, n, strings);
 	else
-		free_deployments(items, n);
+		free(items);    /* NULL: a failed listing hands out nothing */
 	if (rc != 0)
 		fail(o, rc, "listing a project's deployments", err);
 	if (--o->pending == 0)
@@ -211,19 +203,19 @@ on_project_deployments(void *arg, int rc, const struct api_error *err,
 
 static void
 on_team_deployments(void *arg, int rc, const struct api_error *err,
-    struct observed_deployment *items, size_t n)
+    struct observed_deployment *items, size_t n, struct strpool *strings)
 {
 	struct observe *o = arg;
 
 	if (rc == -ENOTSUP) {
 		/* An older API: list per project once the projects are known. */
-		free_deployments(items, n);
+		free(items);
 		o->need_per_project = true;
 	} else {
 		if (rc == 0)
-			rc = take_deployments(o, items, n);
+			rc = take_deployments(o, items, n, strings);
 		else
-			free_deployments(items, n);
+			free(items);
 		if (rc != 0)
 			fail(o, rc, "listing the team's deployments", err);
 	}
@@ -238,16 +230,15 @@ on_team_deployments(void *arg, int rc, const struct api_error *err,
 
 static void
 on_projects(void *arg, int rc, const struct api_error *err,
-    struct observed_project *items, size_t n)
+    struct observed_project *items, size_t n, struct strpool *strings)
 {
 	struct observe *o = arg;
 
 	if (rc == 0) {
 		o->os.projects = items;
 		o->os.n_projects = n;
+		strpool_move(&o->os.strings, strings);
 	} else {
-		for (size_t i = 0; i < n; i++)
-			observed_project_clear(&items[i]);
 		free(items);
 		fail(o, rc, "listing the team's projects", err);
 	}

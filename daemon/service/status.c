@@ -3,7 +3,12 @@
  * MHD's sockets; a uv_poll_t on it calls MHD_run() when anything is ready,
  * and a one-shot uv_timer_t follows MHD_get_timeout() (connection timeouts,
  * and work MHD left ready for an immediate rerun). With no connection open
- * MHD asks for no timeout, and the endpoint costs no wake-up at all. */
+ * MHD asks for no timeout, and the endpoint costs no wake-up at all.
+ *
+ * libmicrohttpd is loaded (dlopen) when an endpoint starts, not linked:
+ * only `run --listen` uses it, and every other command (plan, apply,
+ * validate) would carry its pages for nothing (SPEC section 12,
+ * docs/performance.md). Missing, it fails the start with a clear error. */
 #include "status.h"
 
 #include <arpa/inet.h>
@@ -15,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <cjson/cJSON.h>
+#include <dlfcn.h>
 #include <microhttpd.h>
 
 #include "cdefs.h"
@@ -43,6 +49,77 @@ struct status_server {
 struct request {
 	size_t body;
 };
+
+/* ---- libmicrohttpd, loaded on first use -------------------------------- */
+
+#define MHD_SONAME "libmicrohttpd.so.12"
+
+/* The functions this file calls, with the header's own prototypes. */
+static struct {
+	void *dl;                /* loaded once, kept for the process */
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+	__typeof__(MHD_run) *run;
+	__typeof__(MHD_get_timeout) *get_timeout;
+	__typeof__(MHD_get_daemon_info) *get_daemon_info;
+	__typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+	__typeof__(MHD_add_response_header) *add_response_header;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_destroy_response) *destroy_response;
+	__typeof__(MHD_get_connection_values) *get_connection_values;
+	__typeof__(MHD_lookup_connection_value) *lookup_connection_value;
+} mhd;
+
+/* *fp = the symbol `name` of dl; -1 when it is not there. */
+static int
+sym(void *dl, const char *name, void *fp)
+{
+	void *p = dlsym(dl, name);
+
+	if (p == NULL)
+		return -1;
+	memcpy(fp, &p, sizeof(p));
+	return 0;
+}
+
+static int
+mhd_load(char *err, size_t errlen)
+{
+	const char *missing = NULL;
+	void *dl;
+
+	if (mhd.dl != NULL)
+		return 0;
+	if ((dl = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(err, errlen, "status endpoint: cannot load %s (Debian "
+		    "package libmicrohttpd12): %s", MHD_SONAME, dlerror());
+		return -ENOENT;
+	}
+#define SYM(field, name) \
+	if (missing == NULL && sym(dl, name, &mhd.field) != 0) \
+		missing = name
+	SYM(start_daemon, "MHD_start_daemon");
+	SYM(stop_daemon, "MHD_stop_daemon");
+	SYM(run, "MHD_run");
+	SYM(get_timeout, "MHD_get_timeout");
+	SYM(get_daemon_info, "MHD_get_daemon_info");
+	SYM(create_response_from_buffer, "MHD_create_response_from_buffer");
+	SYM(add_response_header, "MHD_add_response_header");
+	SYM(queue_response, "MHD_queue_response");
+	SYM(destroy_response, "MHD_destroy_response");
+	SYM(get_connection_values, "MHD_get_connection_values");
+	SYM(lookup_connection_value, "MHD_lookup_connection_value");
+#undef SYM
+	if (missing != NULL) {
+		snprintf(err, errlen, "status endpoint: %s has no %s", MHD_SONAME,
+		    missing);
+		memset(&mhd, 0, sizeof(mhd));
+		dlclose(dl);
+		return -ENOENT;
+	}
+	mhd.dl = dl;
+	return 0;
+}
 
 /* ---- listen address --------------------------------------------------- */
 
@@ -132,19 +209,19 @@ answer(struct MHD_Connection *c, unsigned code, const char *type, char *body,
 	struct MHD_Response *r;
 	enum MHD_Result rc;
 
-	r = MHD_create_response_from_buffer(len, body,
+	r = mhd.create_response_from_buffer(len, body,
 	    owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (r == NULL) {
 		if (owned)
 			free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	mhd.add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (allow != NULL)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	rc = MHD_queue_response(c, code, r);
-	MHD_destroy_response(r);
+		mhd.add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	rc = mhd.queue_response(c, code, r);
+	mhd.destroy_response(r);
 	return rc;
 }
 
@@ -220,7 +297,7 @@ head_size(struct MHD_Connection *c, const char *url, const char *method)
 {
 	size_t n = strlen(method) + strlen(url) + 12;
 
-	MHD_get_connection_values(c, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND,
+	mhd.get_connection_values(c, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND,
 	    add_size, &n);
 	return n;
 }
@@ -285,7 +362,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		if (head_size(c, url, method) > STATUS_MAX_REQUEST)
 			return answer_text(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
 			    "request header too large\n", NULL);
-		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		cl = mhd.lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) > STATUS_MAX_REQUEST)
 			return answer_text(c, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -343,8 +420,8 @@ drive(struct status_server *s)
 
 	if (s->stopping)
 		return;
-	MHD_run(s->mhd);
-	if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
+	mhd.run(s->mhd);
+	if (mhd.get_timeout(s->mhd, &ms) == MHD_YES)
 		uv_timer_start(&s->timer, on_timer, (uint64_t)ms, 0);
 	else
 		uv_timer_stop(&s->timer);
@@ -373,7 +450,7 @@ on_closed(uv_handle_t *h)
 		return;
 	/* the loop no longer watches MHD's epoll fd: now it may go */
 	if (s->mhd != NULL)
-		MHD_stop_daemon(s->mhd);
+		mhd.stop_daemon(s->mhd);
 	free(s);
 }
 
@@ -408,7 +485,8 @@ status_start(uv_loop_t *loop, const char *listen, const struct metrics *m,
 	*out = NULL;
 	if (listen == NULL || *listen == '\0')
 		return 0;
-	if ((rc = status_parse_listen(listen, &ss, &sl, err, errlen)) != 0)
+	if ((rc = status_parse_listen(listen, &ss, &sl, err, errlen)) != 0 ||
+	    (rc = mhd_load(err, errlen)) != 0)
 		return rc;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "status endpoint: out of memory");
@@ -422,7 +500,7 @@ status_start(uv_loop_t *loop, const char *listen, const struct metrics *m,
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* the port is bound through SOCK_ADDR; MHD names it in its messages */
-	s->mhd = MHD_start_daemon(flags, ntohs(ss.ss_family == AF_INET6 ?
+	s->mhd = mhd.start_daemon(flags, ntohs(ss.ss_family == AF_INET6 ?
 	    ((struct sockaddr_in6 *)&ss)->sin6_port :
 	    ((struct sockaddr_in *)&ss)->sin_port), NULL, NULL, on_request, s,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -439,18 +517,18 @@ status_start(uv_loop_t *loop, const char *listen, const struct metrics *m,
 		free(s);
 		return -EADDRINUSE;
 	}
-	if ((info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD)) == NULL ||
+	if ((info = mhd.get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD)) == NULL ||
 	    (epfd = info->epoll_fd) < 0 ||
-	    (info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT)) == NULL) {
+	    (info = mhd.get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT)) == NULL) {
 		snprintf(err, errlen, "status endpoint: libmicrohttpd without epoll");
-		MHD_stop_daemon(s->mhd);
+		mhd.stop_daemon(s->mhd);
 		free(s);
 		return -ENOTSUP;
 	}
 	s->port = info->port;
 	if ((rc = uv_timer_init(loop, &s->timer)) != 0) {
 		snprintf(err, errlen, "status endpoint: %s", uv_strerror(rc));
-		MHD_stop_daemon(s->mhd);
+		mhd.stop_daemon(s->mhd);
 		free(s);
 		return rc;
 	}

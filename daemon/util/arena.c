@@ -180,6 +180,26 @@ arena_free(struct arena *a)
 	memset(a, 0, sizeof(*a));
 }
 
+void
+arena_move(struct arena *dst, struct arena *src)
+{
+	struct arena_chunk *last, *c;
+
+	if (src->head == NULL || dst == src)
+		return;
+	/* Numbered as the oldest chunks: a release never frees them alone. */
+	for (c = src->head, last = NULL; c != NULL; last = c, c = c->next)
+		c->seq = 0;
+	if (dst->head == NULL) {
+		dst->head = src->head;
+	} else {
+		last->next = dst->head->next;
+		dst->head->next = src->head;
+	}
+	dst->bytes += src->bytes;
+	memset(src, 0, sizeof(*src));
+}
+
 size_t
 arena_bytes(const struct arena *a)
 {

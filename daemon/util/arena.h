@@ -42,6 +42,10 @@ struct arena_mark arena_mark(const struct arena *a);
  * be older than an earlier release). */
 void arena_release(struct arena *a, struct arena_mark m);
 void arena_free(struct arena *a);        /* accepts NULL; leaves it empty */
+/* dst takes every chunk of src (no copy), behind its head, which keeps
+ * serving; src is left empty. A mark taken on dst before the move must not
+ * be released after it. */
+void arena_move(struct arena *dst, struct arena *src);
 
 /* Bytes this arena holds from malloc (for figures and tests). */
 size_t arena_bytes(const struct arena *a);

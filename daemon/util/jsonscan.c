@@ -5,6 +5,16 @@
 #include <stdio.h>
 #include <string.h>
 
+static bool
+hex4(const char *p)
+{
+	for (int k = 0; k < 4; k++)
+		if (!((p[k] >= '0' && p[k] <= '9') || (p[k] >= 'a' && p[k] <= 'f') ||
+		    (p[k] >= 'A' && p[k] <= 'F')))
+			return false;
+	return true;
+}
+
 size_t
 jsonscan_find_nul(const char *text, size_t len)
 {
@@ -22,10 +32,12 @@ jsonscan_find_nul(const char *text, size_t len)
 		if (c == '"') {
 			in_string = false;
 		} else if (c == '\\' && i + 1 < len) {
-			/* An escape: \uXXXX with XXXX = 0000 (any case of hex
-			 * digits is the same zero) is U+0000. */
+			/* An escape: \uXXXX with XXXX = 0000 is U+0000; so is a
+			 * \u whose four characters are not all hex digits, which
+			 * cJSON's parse_hex4 reads as 0 (found by fuzz_ledger). */
 			if (text[i + 1] == 'u' && i + 5 < len &&
-			    memcmp(text + i + 2, "0000", 4) == 0)
+			    (memcmp(text + i + 2, "0000", 4) == 0 ||
+			    !hex4(text + i + 2)))
 				return i;
 			if (text[i + 1] == '\0')
 				return i + 1;

@@ -15,7 +15,8 @@
 #include <cjson/cJSON.h>
 
 /* Byte offset of the first NUL in text[0..len): a raw 0 byte anywhere, or a
- * \u0000 escape inside a string; len when there is none. */
+ * \u0000 escape inside a string, or a \u escape whose four characters are
+ * not all hex digits (cJSON reads it as U+0000); len when there is none. */
 size_t jsonscan_find_nul(const char *text, size_t len);
 
 /* Parses text[0..len) as exactly one JSON document. NULL when it is empty,

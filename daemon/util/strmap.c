@@ -106,3 +106,9 @@ strmap_get(const struct strmap *m, const char *key, size_t len, size_t *value)
 		*value = s->value;
 	return 1;
 }
+
+const char *
+strmap_key(const struct strmap *m, const char *key, size_t len)
+{
+	return m->cap != 0 ? find(m, key, len)->key : NULL;
+}

@@ -27,6 +27,9 @@ int strmap_put(struct strmap *m, const char *key, size_t len, size_t value,
 /* 1 and *value if present, else 0. */
 int strmap_get(const struct strmap *m, const char *key, size_t len,
     size_t *value);
+/* The map's own copy of the key equal to (key, len), or NULL if absent:
+ * what an interning table needs. */
+const char *strmap_key(const struct strmap *m, const char *key, size_t len);
 
 /* The map's hash of len bytes (FNV-1a), for the compact sets built on
  * the same idea (desired_checks.c keeps 4-byte indexes, not keys). */

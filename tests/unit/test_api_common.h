@@ -31,6 +31,7 @@ struct res {
 	struct observed_project *projects;
 	struct observed_deployment *deps;
 	size_t n;
+	struct strpool strings;  /* of projects and deps (api.h) */
 	struct observed_deployment dep;
 	bool has_dep;
 	uint64_t at_ms;         /* uv_now when it ran */
@@ -68,26 +69,28 @@ res_token(void *arg, int rc, const struct api_error *err, int64_t team)
 
 static inline void
 res_projects(void *arg, int rc, const struct api_error *err,
-    struct observed_project *items, size_t n)
+    struct observed_project *items, size_t n, struct strpool *strings)
 {
 	struct res *r = arg;
 
 	res_note(r, rc, err);
-	api_projects_free(r->projects, r->n);
+	free(r->projects);
 	r->projects = items;
 	r->n = n;
+	strpool_move(&r->strings, strings);
 }
 
 static inline void
 res_deployments(void *arg, int rc, const struct api_error *err,
-    struct observed_deployment *items, size_t n)
+    struct observed_deployment *items, size_t n, struct strpool *strings)
 {
 	struct res *r = arg;
 
 	res_note(r, rc, err);
-	api_deployments_free(r->deps, r->n);
+	free(r->deps);
 	r->deps = items;
 	r->n = n;
+	strpool_move(&r->strings, strings);
 }
 
 static inline void
@@ -125,8 +128,9 @@ res_deployment(void *arg, int rc, const struct api_error *err,
 static inline void
 res_free(struct res *r)
 {
-	api_projects_free(r->projects, r->n);
-	api_deployments_free(r->deps, r->n);
+	free(r->projects);
+	free(r->deps);
+	strpool_free(&r->strings);
 	free(r->slug);
 	if (r->has_dep)
 		observed_deployment_clear(&r->dep);

@@ -478,6 +478,10 @@ test_nul_and_trailing_refused(void **state)
 		{ D_PAGE, PAGE("{\"id\":1,\"name\\u0000x\":\"shop\",\"name\":\"shop-prod\",\"slug\":\"s\"}"), 0 },
 		{ D_PAGE, "{\"items\":[],\"pagination\":{\"hasMore\":true,\"nextCursor\":\"c\\u0000\"}}", 0 },
 		{ D_PAGE, PAGE(PROJ("shop\\u0000")), 0 },
+		/* cJSON reads a \u escape that is not four hex digits as
+		 * U+0000 too ("shop\ueate" would read "shop"). */
+		{ D_PAGE, PAGE(PROJ("shop\\ueate")), 0 },
+		{ D_DEPS_PAGE, PAGE(CDEP("happy-otter-1", "prod\\u12g4")), 0 },
 		{ D_PAGE, PAGE(PROJ("\\u0000shop")), 0 },
 		/* A raw NUL byte, inside a string and outside. */
 		{ D_PAGE, PAGE(PROJ("shop\0-prod")), sizeof(PAGE(PROJ("shop\0-prod"))) - 1 },

@@ -169,6 +169,15 @@ test_corrupt(void **state)
 		"{\"version\":1,\"projects\":[{\"id\":1,\"created\":true,\"protect\":false}],\"deployments\":[]}",
 		"{\"version\":1,\"projects\":[],\"deployments\":[{\"name\":\"x-y-1\",\"projectId\":1,\"project\":\"a\",\"created\":true,\"protect\":false}]}",
 		"{\"version\":1,\"projects\":[{\"id\":1,\"name\":\"a\",\"created\":true,\"protect\":false}],\"deployments\":[]",
+		/* Read entry by entry (issue 15), still checked whole first. */
+		"{\"version\":1,\"projects\":[{\"id\":1,\"name\":\"a\",\"created\":true,\"protect\":false},],\"deployments\":[]}",
+		"{\"version\":1,\"projects\":[{\"id\":1,\"name\":\"a\",\"created\":true,\"protect\":false}],\"deployments\":[1]}",
+		"{\"version\":1,\"projects\":[],\"deployments\":[],\"deployKeys\":[{\"deployment\":\"d\"}]}",
+		"{\"version\":1,\"projects\":[],\"deployments\":[],\"x\":[\"\\q\"]}",
+		"{\"version\":1,\"deployments\":[]}",
+		/* Only JSON white space after the document (cJSON skips any
+		 * control byte between tokens, jsonscan only these after). */
+		"{\"version\":1,\"projects\":[],\"deployments\":[]}\b",
 	};
 	(void)state;
 
@@ -181,6 +190,44 @@ test_corrupt(void **state)
 		assert_int_equal(l.n_deployments, 0);
 		assert_true(strlen(err) > 0);
 	}
+}
+
+/* The ledger is read entry by entry (issue 15): members in any order,
+ * white space anywhere, unknown members ignored, the first of a repeated
+ * member counts (as cJSON's lookups did), exact ids kept. */
+static void
+test_read_in_any_order(void **state)
+{
+	const char *text =
+	    " {\"deployments\" : [ {\"protect\":true,\"reference\":\"production\","
+	    "\"project\":\"shop\",\"projectId\":9223372036854775807,\"name\":\"happy-otter-1\","
+	    "\"created\":false} ] ,\"future\":{\"a\":[1,2,{}]},"
+	    "\"projects\":[{\"name\":\"shop\",\"id\":9007199254740993,\"created\":true,"
+	    "\"protect\":false},{\"id\":2,\"name\":\"b\\u00e9\",\"created\":false,\"protect\":true}],"
+	    "\"version\":1,\"projects\":[{\"id\":3,\"name\":\"ignored\",\"created\":true,"
+	    "\"protect\":true}],\"deployKeys\":[{\"deployment\":\"happy-otter-1\",\"name\":\"ci\"}]}\n";
+	struct ledger l;
+	char err[256] = "";
+	(void)state;
+
+	assert_int_equal(ledger_from_json(text, strlen(text), &l, err, sizeof(err)), 0);
+	assert_int_equal(l.n_projects, 2);
+	assert_non_null(ledger_find_project(&l, 9007199254740993LL));
+	assert_true(ledger_find_project(&l, 9007199254740993LL)->created);
+	assert_string_equal(ledger_find_project(&l, 2)->name, "b\xc3\xa9");
+	assert_true(ledger_find_project(&l, 2)->protect);
+	assert_null(ledger_find_project(&l, 3));
+	assert_int_equal(l.n_deployments, 1);
+	assert_int_equal(l.deployments[0].project_id, INT64_MAX);
+	assert_string_equal(l.deployments[0].project, "shop");
+	assert_true(l.deployments[0].protect);
+	assert_int_equal(l.n_deploy_keys, 1);
+	ledger_clear(&l);
+	/* A byte order mark first, control bytes between tokens: cJSON read
+	 * them, so the entry-by-entry reader does. */
+	text = "\xEF\xBB\xBF\x01{\"version\":1,\x1f\"projects\":[],\"deployments\":[]} \n";
+	assert_int_equal(ledger_from_json(text, strlen(text), &l, err, sizeof(err)), 0);
+	ledger_clear(&l);
 }
 
 static void
@@ -562,6 +609,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exact_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+		cmocka_unit_test(test_read_in_any_order),
 		cmocka_unit_test_setup_teardown(test_quarantine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_regular_and_read_errors, setup, teardown),

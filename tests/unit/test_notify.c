@@ -233,10 +233,61 @@ test_watchdog_off(void **state)
 	assert_int_equal(notify_watchdog_start(&loop, &w), 0);
 	assert_null(w);
 	assert_int_equal(uv_loop_alive(&loop), 0);
+	/* garbage is not a request (the protocol is spoken here, not by
+	 * libsystemd: issue 15) */
+	unsetenv("WATCHDOG_PID");
+	assert_int_equal(setenv("WATCHDOG_USEC", "12x", 1), 0);
+	w = (struct notify_watchdog *)1;
+	assert_int_equal(notify_watchdog_start(&loop, &w), 0);
+	assert_null(w);
+	assert_int_equal(setenv("WATCHDOG_USEC", "-5", 1), 0);
+	assert_int_equal(notify_watchdog_start(&loop, &w), 0);
+	assert_null(w);
+	assert_int_equal(uv_loop_alive(&loop), 0);
 	notify_watchdog_stop(NULL);
 	assert_int_equal(notify_watchdog_period(NULL), 0);
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* NOTIFY_SOCKET="@name": a socket in the abstract namespace (what systemd
+ * hands to services in a container, say): the name without the '@',
+ * after a NUL, no NUL at the end. */
+static void
+test_abstract_socket(void **state)
+{
+	struct sockaddr_un sa;
+	char name[64], env[72], buf[256];
+	struct pollfd pfd;
+	ssize_t n;
+	int fd;
+	(void)state;
+
+	snprintf(name, sizeof(name), "cp-notify-test-%d", (int)getpid());
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path + 1, name, strlen(name));
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))), 0);
+	snprintf(env, sizeof(env), "@%s", name);
+	assert_int_equal(setenv("NOTIFY_SOCKET", env, 1), 0);
+	notify_ready();
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	assert_int_equal(poll(&pfd, 1, 10000), 1);
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "READY=1");
+	/* A relative path is not an address systemd gives: nothing sent,
+	 * nothing breaks. */
+	assert_int_equal(setenv("NOTIFY_SOCKET", "relative/path", 1), 0);
+	notify_stopping();
+	assert_int_equal(poll(&pfd, 1, 100), 0);
+	close(fd);
 }
 
 int
@@ -247,6 +298,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_without_socket_nothing_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watchdog_pings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watchdog_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abstract_socket, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,6 +91,17 @@ ddup(struct fixture *f, const char *s)
 	return d;
 }
 
+/* The observed projects' and deployments' strings live in its pool, as
+ * the listings put them there (observed_state_free frees the pool). */
+static char *
+odup(struct fixture *f, const char *s)
+{
+	char *d = strpool_add(&f->os.strings, s);
+
+	assert_non_null(d);
+	return d;
+}
+
 static void *
 dgrow(struct fixture *f, void *arr, size_t n, size_t size)
 {
@@ -241,12 +252,12 @@ observed_entry(struct fixture *f, char **tok, int n)
 		os->projects = grow(os->projects, os->n_projects, sizeof(*p));
 		p = &os->projects[os->n_projects++];
 		p->id = strtoll(tok[1], NULL, 10);
-		p->name = dup(tok[2]);
+		p->name = odup(f, tok[2]);
 		if (n == 4) {
 			assert_int_equal(strncmp(tok[3], "slug=", 5), 0);
-			p->slug = dup(tok[3] + 5);
+			p->slug = odup(f, tok[3] + 5);
 		} else {
-			p->slug = dup(tok[2]);
+			p->slug = odup(f, tok[2]);
 		}
 	} else {
 		struct observed_deployment *d;
@@ -256,17 +267,17 @@ observed_entry(struct fixture *f, char **tok, int n)
 		os->deployments = grow(os->deployments, os->n_deployments, sizeof(*d));
 		d = &os->deployments[os->n_deployments++];
 		d->id = (int64_t)os->n_deployments;
-		d->name = dup(tok[1]);
+		d->name = odup(f, tok[1]);
 		d->project_id = strtoll(tok[2], NULL, 10);
-		d->reference = dup(tok[3]);
+		d->reference = odup(f, tok[3]);
 		d->type = type_of(tok[4]);
 		d->dashboard_edit_confirmation = -1;
 		d->send_logs_to_client = -1;
 		for (int i = 5; i < n; i++) {
 			if (strncmp(tok[i], "region=", 7) == 0)
-				d->region = dup(tok[i] + 7);
+				d->region = odup(f, tok[i] + 7);
 			else if (strncmp(tok[i], "class=", 6) == 0)
-				d->class_name = dup(tok[i] + 6);
+				d->class_name = odup(f, tok[i] + 6);
 			else if (strcmp(tok[i], "default") == 0)
 				d->is_default = true;
 			else if (strncmp(tok[i], "dec=", 4) == 0)
@@ -1686,15 +1697,15 @@ test_large_team(void **state)
 		f.ds.n_projects++;
 		snprintf(name, sizeof(name), "proj-%05zu", i);
 		f.os.projects[i].id = (int64_t)(i + 1);
-		f.os.projects[i].name = dup(name);
+		f.os.projects[i].name = odup(&f, name);
 		f.os.n_projects++;
 		for (size_t j = 0; j < 2; j++) {
 			struct observed_deployment *od = &f.os.deployments[f.os.n_deployments++];
 
 			snprintf(name, sizeof(name), "dep-%zu-%zu", i, j);
-			od->name = dup(name);
+			od->name = odup(&f, name);
 			od->project_id = (int64_t)(i + 1);
-			od->reference = dup(j ? "staging" : "production");
+			od->reference = odup(&f, j ? "staging" : "production");
 			od->type = j ? DEP_DEV : DEP_PROD;
 		}
 	}

@@ -200,17 +200,17 @@ observed_entry(struct fixture *f, char **tok, int n)
 		os->projects = grow(os->projects, os->n_projects, sizeof(*p));
 		p = &os->projects[os->n_projects++];
 		p->id = strtoll(tok[1], NULL, 10);
-		p->name = sdup(tok[2]);
-		p->slug = sdup(tok[2]);
+		p->name = strpool_add(&os->strings, tok[2]);
+		p->slug = strpool_add(&os->strings, tok[2]);
 	} else if (strcmp(tok[0], "D") == 0) {
 		struct observed_deployment *d;
 
 		os->deployments = grow(os->deployments, os->n_deployments, sizeof(*d));
 		d = &os->deployments[os->n_deployments++];
 		d->id = (int64_t)os->n_deployments;
-		d->name = sdup(tok[1]);
+		d->name = strpool_add(&os->strings, tok[1]);
 		d->project_id = strtoll(tok[2], NULL, 10);
-		d->reference = sdup(tok[3]);
+		d->reference = strpool_add(&os->strings, tok[3]);
 		d->type = type_of(tok[4]);
 	} else if (strcmp(tok[0], "V") == 0) {
 		struct observed_env_var *v;

@@ -362,6 +362,20 @@ test_strdup(const char *s)
 	return d;
 }
 
+/* The observed projects' and deployments' strings live in the state's pool
+ * (model.h), as the listings put them there. */
+static inline char *
+pool_strdup(struct observed_state *os, const char *s)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	d = strpool_add(&os->strings, s);
+	assert_non_null(d);
+	return d;
+}
+
 static inline signed char
 state_tristate(const cJSON *o, const char *key)
 {
@@ -389,8 +403,8 @@ observed_from_sim(struct rec_env *e, struct observed_state *os)
 		struct observed_project *o = &os->projects[os->n_projects++];
 
 		o->id = json_i64(p, "id");
-		o->name = test_strdup(json_str(p, "name"));
-		o->slug = test_strdup(json_str(p, "slug"));
+		o->name = pool_strdup(os, json_str(p, "name"));
+		o->slug = pool_strdup(os, json_str(p, "slug"));
 		o->create_time = json_i64(p, "createTime");
 	}
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(st, "deployments")) {
@@ -401,12 +415,12 @@ observed_from_sim(struct rec_env *e, struct observed_state *os)
 			continue;
 		o = &os->deployments[os->n_deployments++];
 		o->id = json_i64(d, "id");
-		o->name = test_strdup(json_str(d, "name"));
+		o->name = pool_strdup(os, json_str(d, "name"));
 		o->project_id = json_i64(d, "projectId");
 		assert_int_equal(dep_type_parse(json_str(d, "deploymentType"), &o->type), 0);
-		o->reference = test_strdup(json_str(d, "reference"));
-		o->region = test_strdup(json_str(d, "region"));
-		o->class_name = test_strdup(json_str(d, "class"));
+		o->reference = pool_strdup(os, json_str(d, "reference"));
+		o->region = pool_strdup(os, json_str(d, "region"));
+		o->class_name = pool_strdup(os, json_str(d, "class"));
 		o->is_default = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "isDefault"));
 		o->create_time = json_i64(d, "createTime");
 		/* As stored: null (the type default) reads as "not said". */
