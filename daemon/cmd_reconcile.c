@@ -374,7 +374,7 @@ reconcile_once(const struct settings *s, int argc, char **argv, enum job_kind ki
 	if (cmd_saved_begin(&saved, s, &ds, tok.value, job.apply_file) != 0 ||
 	    uv_loop_init(&loop) != 0) {
 		cmd_saved_end(&saved);
-		token_clear(&tok);
+		token_free(&tok);
 		lock_release(lock_fd);
 		desired_state_free(&ds);
 		return 1;
@@ -451,7 +451,7 @@ out_loop:
 	if (uv_loop_close(&loop) != 0)
 		log_errorx("internal error: a libuv handle was left open");
 	cmd_saved_end(&saved);
-	token_clear(&tok);
+	token_free(&tok);
 	lock_release(lock_fd);
 	desired_state_free(&ds);
 	return code;

@@ -56,7 +56,7 @@ log_diag(const struct diag *dg)
 /* ---- the desired state ----------------------------------------------- */
 
 static void
-errors_clear(struct daemon *d)
+errors_free(struct daemon *d)
 {
 	for (size_t i = 0; i < d->n_desired_errors; i++)
 		free(d->desired_errors[i]);
@@ -71,7 +71,7 @@ errors_keep(struct daemon *d, const struct diag *dg)
 {
 	char line[1024];
 
-	errors_clear(d);
+	errors_free(d);
 	d->desired_errors = calloc(dg->n + 1, sizeof(char *));
 	if (d->desired_errors == NULL)
 		return;
@@ -138,7 +138,7 @@ load_desired(struct daemon *d)
 	}
 	if (d->n_desired_errors > 0)
 		log_info("the desired state is valid again");
-	errors_clear(d);
+	errors_free(d);
 	metrics_set(d->metrics, METRIC_DESIRED_STATE_ERRORS, 0);
 	metrics_set(d->metrics, METRIC_DESIRED_PROJECTS, (double)ds->n_projects);
 	old = d->desired;
@@ -566,7 +566,7 @@ reload(struct daemon *d)
 				log_info("token changed (now from %s)", nt.source);
 				api_changed = true;
 			}
-			token_clear(&d->token);
+			token_free(&d->token);
 			d->token = nt;
 		} else {
 			log_errorx("token: %s: keeping the current one", err);
@@ -722,11 +722,11 @@ daemon_free(struct daemon *d)
 		desired_state_free(d->desired);
 		free(d->desired);
 	}
-	errors_clear(d);
+	errors_free(d);
 	desired_sources_free(&d->sources);
-	daemon_last_clear(&d->last);
+	daemon_last_free(&d->last);
 	metrics_free(d->metrics);
-	token_clear(&d->token);
+	token_free(&d->token);
 	lock_release(d->lock_fd);
 	settings_free(&d->settings);
 }

@@ -154,7 +154,7 @@ cmd_saved_finish(struct cmd_saved *cs, const struct settings *s,
 void
 cmd_saved_end(struct cmd_saved *cs)
 {
-	plan_digest_key_clear(&cs->key);
+	plan_digest_key_wipe(&cs->key);
 	plan_digest_desired_free(&cs->desired);
 	saved_plan_free(&cs->saved);
 	memset(cs, 0, sizeof(*cs));

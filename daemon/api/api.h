@@ -4,7 +4,7 @@
  * Contract of every call: a negative return means the call did not start and
  * its callback will never run; 0 means the callback runs exactly once, later,
  * from the loop (never from inside the call). Arrays handed to a callback
- * belong to the callback, which frees them with observed_*_clear() + free(). */
+ * belong to the callback, which frees them with observed_*_free() + free(). */
 #ifndef CP_API_H
 #define CP_API_H
 
@@ -143,7 +143,7 @@ typedef void (*api_key_created_cb)(void *arg, int rc,
  * /projects/{id}/list_default_environment_variables, one item per (type,
  * name) (the API's deploymentTypes groups expanded), a (type, name) listed
  * twice with different values refused. Items free with
- * observed_env_var_clear + free. */
+ * observed_env_var_free + free. */
 int api_list_env(struct api_client *c, int64_t project_id, api_env_cb cb, void *arg);
 /* POST /projects/{id}/update_default_environment_variables with all n
  * changes in one request (a remove sends "value": null). Retried like a

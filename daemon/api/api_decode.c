@@ -119,7 +119,7 @@ decode_project(const cJSON *o, const char *where, struct observed_project *p,
 	    (rc = get_str(o, "slug", true, &p->slug, where, err, errlen)) != 0 ||
 	    (rc = get_int(o, "createTime", false, &p->create_time, where, err,
 	    errlen)) != 0) {
-		observed_project_clear(p);
+		observed_project_free(p);
 		return rc;
 	}
 	return 0;
@@ -225,7 +225,7 @@ decode_deployment(const cJSON *o, const char *where,
 out:
 	free(type);
 	if (rc != 0)
-		observed_deployment_clear(d);
+		observed_deployment_free(d);
 	return rc;
 }
 
@@ -359,7 +359,7 @@ api_decode_projects_page(const char *body, size_t len,
 	if ((rc = open_page(body, len, &root, &arr, page, err, errlen)) != 0)
 		return rc;
 	if ((rc = projects_from_array(arr, "items", items, n, err, errlen)) != 0)
-		api_page_clear(page);
+		api_page_free(page);
 	cJSON_Delete(root);
 	return rc;
 }
@@ -395,7 +395,7 @@ api_decode_deployments_page(const char *body, size_t len,
 		return rc;
 	if ((rc = deployments_from_array(arr, "items", items, n, err,
 	    errlen)) != 0)
-		api_page_clear(page);
+		api_page_free(page);
 	cJSON_Delete(root);
 	return rc;
 }
@@ -494,7 +494,7 @@ api_decode_token_details(const char *body, size_t len,
 	if (rc == 0)
 		rc = get_str(root, "name", false, &out->name, NULL, err, errlen);
 	if (rc != 0)
-		api_token_info_clear(out);
+		api_token_info_free(out);
 out:
 	free(type);
 	cJSON_Delete(root);
@@ -532,7 +532,7 @@ api_decode_error_body(const char *body, size_t len, char *code,
 }
 
 void
-api_page_clear(struct api_page *p)
+api_page_free(struct api_page *p)
 {
 	if (p == NULL)
 		return;
@@ -543,7 +543,7 @@ api_page_clear(struct api_page *p)
 }
 
 void
-api_token_info_clear(struct api_token_info *t)
+api_token_info_free(struct api_token_info *t)
 {
 	if (t == NULL)
 		return;
@@ -557,7 +557,7 @@ api_projects_free(struct observed_project *items, size_t n)
 	if (items == NULL)
 		return;
 	for (size_t i = 0; i < n; i++)
-		observed_project_clear(&items[i]);
+		observed_project_free(&items[i]);
 	free(items);
 }
 
@@ -567,7 +567,7 @@ api_deployments_free(struct observed_deployment *items, size_t n)
 	if (items == NULL)
 		return;
 	for (size_t i = 0; i < n; i++)
-		observed_deployment_clear(&items[i]);
+		observed_deployment_free(&items[i]);
 	free(items);
 }
 
@@ -577,7 +577,7 @@ static void
 env_vars_free(struct observed_env_var *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		observed_env_var_clear(&v[i]);
+		observed_env_var_free(&v[i]);
 	free(v);
 }
 
@@ -666,7 +666,7 @@ next_type:
 out:
 	if (rc != 0) {
 		env_vars_free(v, k);
-		api_page_clear(page);
+		api_page_free(page);
 	} else if (k == 0) {
 		free(v);
 	} else {
@@ -756,7 +756,7 @@ out:
 	free(dest);
 	if (rc != 0) {
 		for (size_t i = 0; i < k; i++)
-			observed_domain_clear(&v[i]);
+			observed_domain_free(&v[i]);
 		free(v);
 	} else if (k == 0) {
 		free(v);
@@ -817,7 +817,7 @@ api_decode_deploy_keys(const char *body, size_t len, const char *deployment,
 out:
 	if (rc != 0) {
 		for (size_t i = 0; i < k; i++)
-			observed_deploy_key_clear(&v[i]);
+			observed_deploy_key_free(&v[i]);
 		free(v);
 	} else if (k == 0) {
 		free(v);

@@ -83,8 +83,8 @@ int api_decode_deploy_keys(const char *body, size_t len, const char *deployment,
 int api_decode_created_deploy_key(const char *body, size_t len, char **secret,
     char *err, size_t errlen);
 
-void api_page_clear(struct api_page *p);
-void api_token_info_clear(struct api_token_info *t);
+void api_page_free(struct api_page *p);
+void api_token_info_free(struct api_token_info *t);
 /* Free n items and the array itself; accept NULL. */
 void api_projects_free(struct observed_project *items, size_t n);
 void api_deployments_free(struct observed_deployment *items, size_t n);

@@ -124,7 +124,7 @@ static void
 env_items_free(struct observed_env_var *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		observed_env_var_clear(&v[i]);
+		observed_env_var_free(&v[i]);
 	free(v);
 }
 
@@ -167,7 +167,7 @@ env_dedupe(struct env_listing *l, const struct api_call *call, struct api_error 
 				    dep_type_name(l->items[r].type));
 				return -EBADMSG;
 			}
-			observed_env_var_clear(&l->items[r]);
+			observed_env_var_free(&l->items[r]);
 			continue;
 		}
 		l->items[w++] = l->items[r];
@@ -238,7 +238,7 @@ on_env_page(struct api_call *call, int rc, const struct api_error *err,
 	l->pages++;
 	if (l->n + n > ENV_MAX_ITEMS) {
 		env_items_free(v, n);
-		api_page_clear(&page);
+		api_page_free(&page);
 		call_set_err(&e, call, 200, "ListingTooLarge", "the listing holds "
 		    "more than %d environment variables: refused", ENV_MAX_ITEMS);
 		env_finish(l, -EFBIG, &e);
@@ -253,7 +253,7 @@ on_env_page(struct api_call *call, int rc, const struct api_error *err,
 				ncap *= 2;
 			if ((ni = realloc(l->items, ncap * sizeof(*ni))) == NULL) {
 				env_items_free(v, n);
-				api_page_clear(&page);
+				api_page_free(&page);
 				call_set_err(&e, call, 0, "RequestError", "out of memory");
 				env_finish(l, -ENOMEM, &e);
 				return;
@@ -266,13 +266,13 @@ on_env_page(struct api_call *call, int rc, const struct api_error *err,
 	}
 	free(v);
 	if (!page.has_more) {
-		api_page_clear(&page);
+		api_page_free(&page);
 		rc = env_dedupe(l, call, &e);
 		env_finish(l, rc, rc ? &e : NULL);
 		return;
 	}
 	if (page.next_cursor == NULL || page.next_cursor[0] == '\0') {
-		api_page_clear(&page);
+		api_page_free(&page);
 		call_decode_err(&e, call, "pagination: hasMore is true but nextCursor "
 		    "is missing");
 		env_finish(l, -EBADMSG, &e);
@@ -281,7 +281,7 @@ on_env_page(struct api_call *call, int rc, const struct api_error *err,
 	for (size_t i = 0; i <= l->n_cursors; i++) {
 		if (l->pages >= ENV_MAX_PAGES || (i < l->n_cursors &&
 		    strcmp(l->cursors[i], page.next_cursor) == 0)) {
-			api_page_clear(&page);
+			api_page_free(&page);
 			call_set_err(&e, call, 200, "PaginationLoop", "the server sent "
 			    "a cursor it had already sent, or more than %d pages",
 			    ENV_MAX_PAGES);
@@ -290,7 +290,7 @@ on_env_page(struct api_call *call, int rc, const struct api_error *err,
 		}
 	}
 	if ((nc = realloc(l->cursors, (l->n_cursors + 1) * sizeof(*nc))) == NULL) {
-		api_page_clear(&page);
+		api_page_free(&page);
 		call_set_err(&e, call, 0, "RequestError", "out of memory");
 		env_finish(l, -ENOMEM, &e);
 		return;

@@ -273,7 +273,7 @@ keep_project(struct listing *l, struct observed_project *p)
 	else if (p->slug != NULL &&
 	    (k->slug = strpool_add(&l->strings, p->slug)) == NULL)
 		return -ENOMEM;
-	observed_project_clear(p);
+	observed_project_free(p);
 	return 0;
 }
 
@@ -293,7 +293,7 @@ keep_deployment(struct listing *l, struct observed_deployment *d)
 	    (d->class_name != NULL && (k->class_name = strpool_intern(sp, d->class_name)) == NULL) ||
 	    (d->url != NULL && (k->url = strpool_add(sp, d->url)) == NULL))
 		return -ENOMEM;
-	observed_deployment_clear(d);
+	observed_deployment_free(d);
 	return 0;
 }
 
@@ -346,9 +346,9 @@ absorb(struct listing *l, const struct api_call *call,
 			}
 			l->repeats++;
 			if (proj)
-				observed_project_clear(&pv[i]);
+				observed_project_free(&pv[i]);
 			else
-				observed_deployment_clear(&dv[i]);
+				observed_deployment_free(&dv[i]);
 			continue;
 		}
 		l->bytes += proj ? project_bytes(&pv[i]) : deployment_bytes(&dv[i]);
@@ -378,9 +378,9 @@ absorb(struct listing *l, const struct api_call *call,
 drop_rest:
 	for (; i < n; i++) {
 		if (pv != NULL)
-			observed_project_clear(&pv[i]);
+			observed_project_free(&pv[i]);
 		else
-			observed_deployment_clear(&dv[i]);
+			observed_deployment_free(&dv[i]);
 	}
 	free(pv);
 	free(dv);
@@ -583,21 +583,21 @@ on_page(struct api_call *call, int rc, const struct api_error *err,
 	if (l->raw_items > LIST_MAX_ITEMS) {
 		api_projects_free(pv, n);
 		api_deployments_free(dv, n);
-		api_page_clear(&page);
+		api_page_free(&page);
 		call_set_err(&e, call, 200, "ListingTooLarge", "the listing "
 		    "holds more than %d items: refused", LIST_MAX_ITEMS);
 		listing_finish(l, -EFBIG, &e);
 		return;
 	}
 	if ((rc = absorb(l, call, pv, dv, n, &fresh, &e)) != 0) {
-		api_page_clear(&page);
+		api_page_free(&page);
 		listing_finish(l, rc, &e);
 		return;
 	}
 	l->pages++;
 
 	if (!page.has_more) {
-		api_page_clear(&page);
+		api_page_free(&page);
 		/* Checked with the table of ids gone (less memory at once). */
 		seen_free(&l->by_id);
 		if ((rc = names_unique(l, call, &e)) != 0)
@@ -607,7 +607,7 @@ on_page(struct api_call *call, int rc, const struct api_error *err,
 		return;
 	}
 	if (page.next_cursor == NULL || page.next_cursor[0] == '\0') {
-		api_page_clear(&page);
+		api_page_free(&page);
 		call_decode_err(&e, call, "pagination: hasMore is true but nextCursor "
 		    "is missing");
 		listing_finish(l, -EBADMSG, &e);
@@ -618,7 +618,7 @@ on_page(struct api_call *call, int rc, const struct api_error *err,
 	 * ever. Local deployments carry no id, so a page of them counts as
 	 * progress; the item bound ends a server that sends only those. */
 	if (fresh == 0 && page.n_items <= n) {
-		api_page_clear(&page);
+		api_page_free(&page);
 		call_set_err(&e, call, 200, "PaginationLoop", "page %zu brings "
 		    "no new item (%zu listed, all seen before) yet says hasMore: "
 		    "the listing makes no progress", l->pages, n);
@@ -627,7 +627,7 @@ on_page(struct api_call *call, int rc, const struct api_error *err,
 	}
 	l->bytes += strlen(page.next_cursor) + 1 + 2 * sizeof(char *);
 	if (l->bytes > LIST_MAX_BYTES) {
-		api_page_clear(&page);
+		api_page_free(&page);
 		call_set_err(&e, call, 200, "ListingTooLarge", "the listing "
 		    "holds more than %u MiB: refused", LIST_MAX_BYTES >> 20);
 		listing_finish(l, -EFBIG, &e);
@@ -635,7 +635,7 @@ on_page(struct api_call *call, int rc, const struct api_error *err,
 	}
 	if ((added = cursor_add(l, page.next_cursor)) <= 0 ||
 	    l->pages >= MAX_PAGES) {
-		api_page_clear(&page);
+		api_page_free(&page);
 		if (added < 0)
 			goto nomem;
 		call_set_err(&e, call, 200, "PaginationLoop", added == 0 ?
@@ -645,7 +645,7 @@ on_page(struct api_call *call, int rc, const struct api_error *err,
 		return;
 	}
 	continue_or_fail(l, call, page.next_cursor);
-	api_page_clear(&page);
+	api_page_free(&page);
 	return;
 nomem:
 	call_set_err(&e, call, 0, "RequestError", "out of memory");

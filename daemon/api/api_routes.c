@@ -35,12 +35,12 @@ on_token(struct api_call *call, int rc, const struct api_error *err,
 		call_set_err(&e, call, 200, "ProjectToken", "the token is a project "
 		    "token (project %lld); the provisioner manages a team and "
 		    "needs a team access token", (long long)ti.project_id);
-		api_token_info_clear(&ti);
+		api_token_info_free(&ti);
 		call->cb.token(call->arg, -EPERM, &e, 0);
 		return;
 	}
 	call->cb.token(call->arg, 0, NULL, ti.team_id);
-	api_token_info_clear(&ti);
+	api_token_info_free(&ti);
 }
 
 int
@@ -133,7 +133,7 @@ on_deployment(struct api_call *call, int rc, const struct api_error *err,
 		return;
 	}
 	call->cb.deployment(call->arg, 0, NULL, &d);
-	observed_deployment_clear(&d);
+	observed_deployment_free(&d);
 }
 
 int

@@ -157,7 +157,7 @@ load_any(const char *token_file, struct token *out, char *err, size_t errlen)
 		if ((out->value = strdup(env)) == NULL)
 			return -ENOMEM;
 		if ((rc = check_trim(out->value, TOKEN_ENV, err, errlen)) != 0) {
-			token_clear(out);
+			token_free(out);
 			return rc;
 		}
 		snprintf(out->source, sizeof(out->source), "environment %s",
@@ -178,7 +178,7 @@ token_load(const char *token_file, struct token *out, char *err, size_t errlen)
 
 	/* From now on every output edge masks it (secrets.h). */
 	if (rc == 0 && secrets_register(out->value) != 0) {
-		token_clear(out);
+		token_free(out);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -186,7 +186,7 @@ token_load(const char *token_file, struct token *out, char *err, size_t errlen)
 }
 
 void
-token_clear(struct token *t)
+token_free(struct token *t)
 {
 	if (t == NULL)
 		return;

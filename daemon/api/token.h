@@ -31,6 +31,6 @@ struct token {
 int token_load(const char *token_file, struct token *out, char *err,
     size_t errlen);
 /* Wipes and frees the value; accepts NULL. */
-void token_clear(struct token *t);
+void token_free(struct token *t);
 
 #endif

@@ -69,7 +69,7 @@ desired_state_secrets(const struct desired_state *ds,
 }
 
 void
-observed_project_clear(struct observed_project *p)
+observed_project_free(struct observed_project *p)
 {
 	free(p->name);
 	free(p->slug);
@@ -77,7 +77,7 @@ observed_project_clear(struct observed_project *p)
 }
 
 void
-observed_deployment_clear(struct observed_deployment *d)
+observed_deployment_free(struct observed_deployment *d)
 {
 	free(d->name);
 	free(d->reference);
@@ -133,7 +133,7 @@ observed_deployment_url(const struct observed_deployment *d, char *buf,
 }
 
 void
-observed_env_var_clear(struct observed_env_var *v)
+observed_env_var_free(struct observed_env_var *v)
 {
 	if (v->value != NULL)
 		explicit_bzero(v->value, strlen(v->value));
@@ -143,7 +143,7 @@ observed_env_var_clear(struct observed_env_var *v)
 }
 
 void
-observed_domain_clear(struct observed_domain *d)
+observed_domain_free(struct observed_domain *d)
 {
 	free(d->deployment);
 	free(d->domain);
@@ -151,7 +151,7 @@ observed_domain_clear(struct observed_domain *d)
 }
 
 void
-observed_deploy_key_clear(struct observed_deploy_key *k)
+observed_deploy_key_free(struct observed_deploy_key *k)
 {
 	free(k->deployment);
 	free(k->name);
@@ -159,7 +159,7 @@ observed_deploy_key_clear(struct observed_deploy_key *k)
 }
 
 void
-observed_listed_clear(struct observed_listed *l)
+observed_listed_free(struct observed_listed *l)
 {
 	free(l->deployment);
 	memset(l, 0, sizeof(*l));
@@ -175,22 +175,22 @@ observed_state_free(struct observed_state *os)
 	free(os->deployments);
 	strpool_free(&os->strings);
 	for (size_t i = 0; i < os->n_env_vars; i++)
-		observed_env_var_clear(&os->env_vars[i]);
+		observed_env_var_free(&os->env_vars[i]);
 	free(os->env_vars);
 	for (size_t i = 0; i < os->n_domains; i++)
-		observed_domain_clear(&os->domains[i]);
+		observed_domain_free(&os->domains[i]);
 	free(os->domains);
 	for (size_t i = 0; i < os->n_deploy_keys; i++)
-		observed_deploy_key_clear(&os->deploy_keys[i]);
+		observed_deploy_key_free(&os->deploy_keys[i]);
 	free(os->deploy_keys);
 	for (size_t i = 0; i < os->n_listed; i++)
-		observed_listed_clear(&os->listed[i]);
+		observed_listed_free(&os->listed[i]);
 	free(os->listed);
 	memset(os, 0, sizeof(*os));
 }
 
 void
-ledger_clear(struct ledger *l)
+ledger_free(struct ledger *l)
 {
 	if (l == NULL)
 		return;

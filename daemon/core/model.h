@@ -143,7 +143,7 @@ int desired_state_secrets(const struct desired_state *ds,
 /* ---- observed state --------------------------------------------------- */
 
 /* Who owns a project's or a deployment's strings: one that a decoder hands
- * out (api_decode.h) owns them (observed_*_clear frees them); once taken
+ * out (api_decode.h) owns them (observed_*_free frees them); once taken
  * into a listing's result or an observed_state they live in that state's
  * pool `strings` (names and references packed, region and class interned:
  * SPEC section 12), and an item is dropped without clearing it. The other
@@ -247,8 +247,8 @@ struct observed_state {
 	size_t n_listed;
 };
 
-void observed_project_clear(struct observed_project *p);
-void observed_deployment_clear(struct observed_deployment *d);
+void observed_project_free(struct observed_project *p);
+void observed_deployment_free(struct observed_deployment *d);
 /* True when two observations of one resource say the same in every field
  * (a listing that repeats an item: identical is harmless, different is an
  * inconsistent listing). */
@@ -262,10 +262,10 @@ const char *observed_deployment_url(const struct observed_deployment *d,
     char *buf, size_t n);
 /* Frees the contents (the pool of strings with them), not os. */
 void observed_state_free(struct observed_state *os);
-void observed_env_var_clear(struct observed_env_var *v);   /* wipes the value */
-void observed_domain_clear(struct observed_domain *d);
-void observed_deploy_key_clear(struct observed_deploy_key *k);
-void observed_listed_clear(struct observed_listed *l);
+void observed_env_var_free(struct observed_env_var *v);   /* wipes the value */
+void observed_domain_free(struct observed_domain *d);
+void observed_deploy_key_free(struct observed_deploy_key *k);
+void observed_listed_free(struct observed_listed *l);
 
 /* ---- ledger ----------------------------------------------------------- */
 
@@ -324,7 +324,7 @@ struct ledger {
 	size_t n_conflicts;
 };
 
-void ledger_clear(struct ledger *l);   /* frees contents, leaves it empty */
+void ledger_free(struct ledger *l);   /* frees contents, leaves it empty */
 
 /* strdup that accepts NULL; returns NULL only for NULL input or ENOMEM. */
 char *xstrdup_null(const char *s);

@@ -33,7 +33,7 @@ intent_kind_parse(const char *s, enum intent_kind *out)
 }
 
 static void
-intent_clear(struct intent *it)
+intent_free(struct intent *it)
 {
 	free(it->project);
 	free(it->reference);
@@ -48,7 +48,7 @@ intents_free(struct intents *in)
 	if (in == NULL)
 		return;
 	for (size_t i = 0; i < in->n; i++)
-		intent_clear(&in->items[i]);
+		intent_free(&in->items[i]);
 	free(in->items);
 	memset(in, 0, sizeof(*in));
 }
@@ -63,7 +63,7 @@ push(struct intents *in, struct intent *it)
 		    realloc(in->items, cap * sizeof(*p));
 
 		if (p == NULL) {
-			intent_clear(it);
+			intent_free(it);
 			return -ENOMEM;
 		}
 		in->items = p;
@@ -92,7 +92,7 @@ intents_add_named(struct intents *in, enum intent_kind kind,
 	if (it.project == NULL || (reference != NULL && it.reference == NULL) ||
 	    (deployment != NULL && it.deployment == NULL) ||
 	    (name != NULL && it.name == NULL)) {
-		intent_clear(&it);
+		intent_free(&it);
 		return -ENOMEM;
 	}
 	return push(in, &it);
@@ -203,7 +203,7 @@ intents_settle(struct intents *in, const struct plan *p,
 		}
 		it->action = INTENT_NO_ACTION;
 		if (settled)
-			intent_clear(it);
+			intent_free(it);
 		else
 			in->items[w++] = *it;
 	}
@@ -663,7 +663,7 @@ intents_resolve(struct intents *in, const struct desired_state *ds,
 		if (rc == 0)
 			rc = resolve_one(it, &x, os, l, now_ms, rep, cb, arg, &v);
 		if (v == DROP && rc == 0) {
-			intent_clear(it);
+			intent_free(it);
 			rep->changed = true;
 		} else {
 			in->items[w++] = *it;

@@ -294,7 +294,7 @@ ledger_from_json(const char *text, size_t len, struct ledger *out, char *err,
 		goto fail;
 	goto out;
 fail:
-	ledger_clear(out);
+	ledger_free(out);
 out:
 	cJSON_Delete(root);
 	return rc;

@@ -134,7 +134,7 @@ on_env(void *arg, int rc, const struct api_error *err,
 		n = 0;
 	}
 	for (size_t i = 0; i < n; i++)
-		observed_env_var_clear(&items[i]);
+		observed_env_var_free(&items[i]);
 	free(items);
 	if (rc != 0)
 		fail(x, rc, "default environment variables", l, err);
@@ -166,7 +166,7 @@ on_domains(void *arg, int rc, const struct api_error *err,
 		n = 0;
 	}
 	for (size_t i = 0; i < n; i++)
-		observed_domain_clear(&items[i]);
+		observed_domain_free(&items[i]);
 	free(items);
 	if (rc != 0)
 		fail(x, rc, "custom domains", l, err);
@@ -216,7 +216,7 @@ on_keys(void *arg, int rc, const struct api_error *err,
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		observed_deploy_key_clear(&items[i]);
+		observed_deploy_key_free(&items[i]);
 	free(items);
 	if (rc != 0)
 		fail(x, rc, "deploy keys", l, err);

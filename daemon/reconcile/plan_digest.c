@@ -26,7 +26,7 @@ plan_digest_key(const char *token, struct plan_digest_key *key)
 }
 
 void
-plan_digest_key_clear(struct plan_digest_key *key)
+plan_digest_key_wipe(struct plan_digest_key *key)
 {
 	explicit_bzero(key->k, sizeof(key->k));
 }

@@ -25,7 +25,7 @@ struct plan_digest_key {
 /* HMAC-SHA-256(token, "convex-provisioner saved plan v1"). */
 void plan_digest_key(const char *token, struct plan_digest_key *key);
 /* Wipes it. */
-void plan_digest_key_clear(struct plan_digest_key *key);
+void plan_digest_key_wipe(struct plan_digest_key *key);
 
 /* One desired-state file: its path relative to the desired path (the base
  * name when the path is a file) and the digest of its bytes. */

@@ -67,7 +67,7 @@ reconciler_cleanup(struct reconciler *r)
 {
 	if (r == NULL)
 		return;
-	ledger_clear(&r->ledger);
+	ledger_free(&r->ledger);
 	intents_free(&r->intents);
 	free(r->state_dir);
 	free(r->ledger_path);
@@ -474,7 +474,7 @@ load_ledger(struct reconciler *r, enum reconcile_mode mode)
 	char err[256] = "", moved[4200];
 	int rc;
 
-	ledger_clear(&r->ledger);
+	ledger_free(&r->ledger);
 	rc = ledger_load(r->ledger_path, &r->ledger, err, sizeof(err));
 	if (rc == -EBADMSG) {
 		log_errorx("ledger %s is corrupt (%s): treating it as empty, so prune "
@@ -537,12 +537,12 @@ reconcile_check_state(struct reconciler *r)
 
 	if ((rc = check_state_files(r)) != 0)
 		return rc;
-	ledger_clear(&r->ledger);
+	ledger_free(&r->ledger);
 	/* Damage is no reason not to start: the first reconcile moves it
 	 * aside. A newer version, or a ledger that cannot be read, is. */
 	if ((rc = load_ledger(r, RECONCILE_PLAN)) == 0)
 		rc = load_intents(r);
-	ledger_clear(&r->ledger);
+	ledger_free(&r->ledger);
 	intents_free(&r->intents);
 	return rc;
 }

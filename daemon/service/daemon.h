@@ -92,7 +92,7 @@ int cmd_run(const struct settings *s, int argc, char **argv);
 /* daemon_report.c: what a finished reconcile tells metrics, logs, systemd
  * and /status. */
 void daemon_report(struct daemon *d, const struct reconcile_outcome *o);
-void daemon_last_clear(struct daemon_last *l);
+void daemon_last_free(struct daemon_last *l);
 char *daemon_status_json(void *arg);
 int daemon_ready(void *arg, char *why, size_t len);
 void daemon_on_action(void *arg, const struct plan_action *a,

@@ -22,7 +22,7 @@ result_name(int code)
 }
 
 void
-daemon_last_clear(struct daemon_last *l)
+daemon_last_free(struct daemon_last *l)
 {
 	for (size_t i = 0; i < l->n_strings; i++)
 		free(l->strings[i]);
@@ -52,7 +52,7 @@ remember(struct daemon_last *l, const struct reconcile_outcome *o, int code)
 	const struct plan *p = &o->plan;
 	size_t cap = p->n_drift * 5 + p->n_blocked * 2 + p->n_pending_domains * 3;
 
-	daemon_last_clear(l);
+	daemon_last_free(l);
 	l->finished = (int64_t)time(NULL);
 	l->result = result_name(code);
 	l->duration = o->seconds;

@@ -123,7 +123,7 @@ struct metrics {
 };
 
 static void
-series_clear(struct series *s, int nlabels)
+series_free(struct series *s, int nlabels)
 {
 	for (int i = 0; i < nlabels; i++)
 		free(s->labels[i]);
@@ -137,7 +137,7 @@ metrics_free(struct metrics *m)
 		return;
 	for (int id = 0; id < METRIC_COUNT; id++) {
 		for (size_t i = 0; i < m->f[id].n; i++)
-			series_clear(&m->f[id].s[i], defs[id].nlabels);
+			series_free(&m->f[id].s[i], defs[id].nlabels);
 		free(m->f[id].s);
 	}
 	free(m);
@@ -201,7 +201,7 @@ lookup(struct metrics *m, enum metric_id id, const char *const *labels,
 		return -ENOMEM;
 	for (int i = 0; i < d->nlabels; i++) {
 		if ((s->labels[i] = strdup(labels[i])) == NULL) {
-			series_clear(s, i);
+			series_free(s, i);
 			return -ENOMEM;
 		}
 	}

@@ -65,7 +65,7 @@ secrets_register(const char *s)
 }
 
 void
-secrets_clear(void)
+secrets_free(void)
 {
 	for (size_t i = 0; i < n_secrets; i++) {
 		explicit_bzero(table[i].raw, table[i].raw_len);

@@ -29,7 +29,7 @@
  * -ENOMEM; a value shorter than SECRETS_MIN_LEN is ignored (0). */
 int secrets_register(const char *s);
 /* Wipes and forgets every value (at exit, and between tests). */
-void secrets_clear(void);
+void secrets_free(void);
 /* True when at least one value is registered. */
 bool secrets_any(void);
 

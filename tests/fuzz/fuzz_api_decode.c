@@ -166,9 +166,9 @@ check_extras(const char *body, size_t size)
 		check_shown(env[i].name);
 	}
 	for (size_t i = 0; i < n; i++)
-		observed_env_var_clear(&env[i]);
+		observed_env_var_free(&env[i]);
 	free(env);
-	api_page_clear(&page);
+	api_page_free(&page);
 
 	err[0] = '\0';
 	n = 0;
@@ -183,7 +183,7 @@ check_extras(const char *body, size_t size)
 		check_shown(dom[i].domain);
 	}
 	for (size_t i = 0; i < n; i++)
-		observed_domain_clear(&dom[i]);
+		observed_domain_free(&dom[i]);
 	free(dom);
 
 	err[0] = '\0';
@@ -197,7 +197,7 @@ check_extras(const char *body, size_t size)
 		check_shown(keys[i].name);
 	}
 	for (size_t i = 0; i < n; i++)
-		observed_deploy_key_clear(&keys[i]);
+		observed_deploy_key_free(&keys[i]);
 	free(keys);
 
 	err[0] = '\0';
@@ -242,7 +242,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_projects(rc, projects, n);
 	check_page(rc, &page);
 	api_projects_free(projects, n);
-	api_page_clear(&page);
+	api_page_free(&page);
 
 	err[0] = '\0';
 	projects = NULL;
@@ -262,7 +262,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Local deployments are dropped, never invented. */
 	FUZZ_CHECK(rc != 0 || page.n_items >= n);
 	api_deployments_free(deps, n);
-	api_page_clear(&page);
+	api_page_free(&page);
 
 	err[0] = '\0';
 	deps = NULL;
@@ -280,7 +280,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0 && !local)
 		check_deployment(&one);
 	if (rc == 0)
-		observed_deployment_clear(&one);
+		observed_deployment_free(&one);
 
 	err[0] = '\0';
 	slug = NULL;
@@ -298,7 +298,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_accept(rc);
 	if (rc != 0)
 		FUZZ_CHECK(tok.name == NULL);
-	api_token_info_clear(&tok);
+	api_token_info_free(&tok);
 
 	/* The error body is copied into fixed buffers: always terminated. */
 	memset(code, 'x', sizeof(code));

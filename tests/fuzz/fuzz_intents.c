@@ -178,7 +178,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (size_t i = 0; i < 4; i++)
 		keys[i].lost_secret = false;     /* the next input starts afresh */
-	ledger_clear(&l);
+	ledger_free(&l);
 	intents_free(&in);
 	return 0;
 }

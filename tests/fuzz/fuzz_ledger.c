@@ -105,7 +105,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				FUZZ_CHECK(strcmp(text, text2) == 0);
 				free(text2);
 			}
-			ledger_clear(&back);
+			ledger_free(&back);
 		}
 		free(text);
 	}
@@ -133,6 +133,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			free(name);
 		}
 	}
-	ledger_clear(&l);
+	ledger_free(&l);
 	return 0;
 }

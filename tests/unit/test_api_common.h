@@ -113,7 +113,7 @@ res_deployment(void *arg, int rc, const struct api_error *err,
 
 	res_note(r, rc, err);
 	if (r->has_dep)
-		observed_deployment_clear(&r->dep);
+		observed_deployment_free(&r->dep);
 	r->has_dep = d != NULL;
 	if (d != NULL) {
 		r->dep = *d;
@@ -133,7 +133,7 @@ res_free(struct res *r)
 	strpool_free(&r->strings);
 	free(r->slug);
 	if (r->has_dep)
-		observed_deployment_clear(&r->dep);
+		observed_deployment_free(&r->dep);
 	memset(r, 0, sizeof(*r));
 }
 

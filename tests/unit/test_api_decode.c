@@ -47,7 +47,7 @@ test_projects_page(void **state)
 	assert_true(page.has_more);
 	assert_string_equal(page.next_cursor, "abc==");
 	api_projects_free(items, n);
-	api_page_clear(&page);
+	api_page_free(&page);
 
 	body = "{\"items\":[],\"pagination\":{\"hasMore\":false,\"nextCursor\":null}}";
 	assert_int_equal(api_decode_projects_page(body, strlen(body), &items, &n,
@@ -161,7 +161,7 @@ test_deployments(void **state)
 	assert_true(items[0].is_default);
 	assert_int_equal(items[0].create_time, 1700000000000LL);
 	api_deployments_free(items, n);
-	api_page_clear(&page);
+	api_page_free(&page);
 
 	assert_int_equal(api_decode_deployments_array(arr, strlen(arr), &items,
 	    &n, err, sizeof(err)), 0);
@@ -222,7 +222,7 @@ test_single_deployment(void **state)
 	    err, sizeof(err)), 0);
 	assert_false(local);
 	assert_string_equal(d.name, "happy-otter-123");
-	observed_deployment_clear(&d);
+	observed_deployment_free(&d);
 
 	assert_int_equal(api_decode_deployment(LOCAL, strlen(LOCAL), &d, &local,
 	    err, sizeof(err)), 0);
@@ -256,7 +256,7 @@ test_deployment_settings(void **state)
 	assert_null(d.url);
 	assert_string_equal(observed_deployment_url(&d, url, sizeof(url)),
 	    "https://happy-otter-123.convex.cloud");
-	observed_deployment_clear(&d);
+	observed_deployment_free(&d);
 
 	body = DEP(",\"dashboardEditConfirmation\":null,\"expiresAt\":null");
 	assert_int_equal(api_decode_deployment(body, strlen(body), &d, &local,
@@ -264,7 +264,7 @@ test_deployment_settings(void **state)
 	assert_int_equal(d.dashboard_edit_confirmation, -1);
 	assert_int_equal(d.send_logs_to_client, -1);
 	assert_int_equal(d.expires_at, 0);
-	observed_deployment_clear(&d);
+	observed_deployment_free(&d);
 
 	body = "{\"kind\":\"cloud\",\"id\":5,\"name\":\"calm-cow-456\",\"projectId\":9,"
 	    "\"deploymentType\":\"dev\",\"reference\":\"eu\",\"region\":\"aws-eu-west-1\","
@@ -275,7 +275,7 @@ test_deployment_settings(void **state)
 	assert_string_equal(d.url, "https://calm-cow-456.eu-west-1.convex.cloud");
 	assert_string_equal(observed_deployment_url(&d, url, sizeof(url)),
 	    "https://calm-cow-456.eu-west-1.convex.cloud");
-	observed_deployment_clear(&d);
+	observed_deployment_free(&d);
 
 	body = DEP(",\"sendLogsToClient\":\"yes\"");
 	assert_int_equal(api_decode_deployment(body, strlen(body), &d, &local,
@@ -338,13 +338,13 @@ test_token_details(void **state)
 	assert_true(ti.team_token);
 	assert_int_equal(ti.team_id, 41);
 	assert_string_equal(ti.name, "ci");
-	api_token_info_clear(&ti);
+	api_token_info_free(&ti);
 
 	assert_int_equal(api_decode_token_details(project, strlen(project), &ti,
 	    err, sizeof(err)), 0);
 	assert_false(ti.team_token);
 	assert_int_equal(ti.project_id, 9);
-	api_token_info_clear(&ti);
+	api_token_info_free(&ti);
 
 	team = "{\"type\":\"teamToken\"}";
 	assert_int_equal(api_decode_token_details(team, strlen(team), &ti, err,
@@ -429,7 +429,7 @@ decode_any(enum dec which, const char *body, size_t len, char *err, size_t errle
 	case D_DEP:
 		rc = api_decode_deployment(body, len, &one, &local, err, errlen);
 		if (rc == 0)
-			observed_deployment_clear(&one);
+			observed_deployment_free(&one);
 		break;
 	case D_CREATED:
 		rc = api_decode_created_project(body, len, &id, &slug, err, errlen);
@@ -438,7 +438,7 @@ decode_any(enum dec which, const char *body, size_t len, char *err, size_t errle
 	case D_TOKEN:
 		rc = api_decode_token_details(body, len, &ti, err, errlen);
 		if (rc == 0)
-			api_token_info_clear(&ti);
+			api_token_info_free(&ti);
 		break;
 	default:
 		rc = api_decode_error_body(body, len, code, sizeof(code), msg,
@@ -448,7 +448,7 @@ decode_any(enum dec which, const char *body, size_t len, char *err, size_t errle
 	}
 	api_projects_free(p, n);
 	api_deployments_free(d, n);
-	api_page_clear(&page);
+	api_page_free(&page);
 	return rc;
 }
 
@@ -570,9 +570,9 @@ test_env_page(void **state)
 	assert_int_equal(v[2].type, DEP_PREVIEW);
 	assert_string_equal(v[2].value, "");
 	for (size_t i = 0; i < n; i++)
-		observed_env_var_clear(&v[i]);
+		observed_env_var_free(&v[i]);
 	free(v);
-	api_page_clear(&page);
+	api_page_free(&page);
 }
 
 /* A bad item is named; its value is never quoted. */
@@ -632,7 +632,7 @@ test_domains(void **state)
 	assert_int_equal(d[1].destination, DESIRED_DEST_CONVEX_SITE);
 	assert_int_equal(d[1].verification_time, 1700000000000LL);
 	for (size_t i = 0; i < n; i++)
-		observed_domain_clear(&d[i]);
+		observed_domain_free(&d[i]);
 	free(d);
 
 	body = "{\"domains\":[{\"domain\":\"a.example.com\",\"requestDestination\":\"convexMoon\"}]}";
@@ -667,7 +667,7 @@ test_deploy_keys(void **state)
 	assert_int_equal(k[1].create_time, 8);
 	assert_false(k[0].secret_file);
 	for (size_t i = 0; i < n; i++)
-		observed_deploy_key_clear(&k[i]);
+		observed_deploy_key_free(&k[i]);
 	free(k);
 	/* Keys are matched by name: one without is refused. */
 	body = "[{\"creationTime\":7,\"id\":500000000}]";

@@ -78,7 +78,7 @@ on_done(void *arg, int ledger_rc)
 		r->ledger_on_disk = a != NULL && b != NULL && strcmp(a, b) == 0;
 		free(a);
 		free(b);
-		ledger_clear(&disk);
+		ledger_free(&disk);
 	}
 }
 
@@ -147,7 +147,7 @@ run_free(struct run *r)
 	plan_free(&r->plan);
 	observed_state_free(&r->os);
 	desired_state_free(&r->ds);
-	ledger_clear(&r->ledger);
+	ledger_free(&r->ledger);
 }
 
 /* Where action i ended among the callbacks. */
@@ -457,7 +457,7 @@ test_failed_project_skips_children(void **state)
 	assert_int_equal(disk.projects[0].id, r.results[fine].project_id);
 	assert_int_equal(disk.n_deployments, 1);
 	assert_string_equal(disk.deployments[0].name, r.results[f1].deployment_name);
-	ledger_clear(&disk);
+	ledger_free(&disk);
 	lines = audit_lines(e->audit_path);
 	assert_non_null(lines);
 	assert_int_equal(cJSON_GetArraySize(lines), 5);
@@ -570,7 +570,7 @@ test_stop_while_queued(void **state)
 		assert_string_equal(lp->name, i == 0 ? "s1" : "s2");
 	}
 	assert_int_equal(disk.n_deployments, 0);
-	ledger_clear(&disk);
+	ledger_free(&disk);
 	lines = audit_lines(e->audit_path);
 	assert_non_null(lines);
 	assert_int_equal(cJSON_GetArraySize(lines), 12);
@@ -745,7 +745,7 @@ test_ledger_and_audit(void **state)
 	assert_true(ld->created);
 	assert_false(ld->protect);
 	assert_null(ledger_find_deployment(&disk, r.plan.actions[d_dev].deployment_name));
-	ledger_clear(&disk);
+	ledger_free(&disk);
 
 	lines = audit_lines(e->audit_path);
 	assert_non_null(lines);
@@ -845,7 +845,7 @@ test_delete_404_is_done(void **state)
 	assert_int_equal(ledger_load(e->ledger_path, &disk, err, sizeof(err)), 0);
 	assert_null(ledger_find_project(&disk, p2_id));
 	assert_int_equal(disk.n_projects, 0);
-	ledger_clear(&disk);
+	ledger_free(&disk);
 	run_free(&r);
 	rec_stop(e);
 }
@@ -923,7 +923,7 @@ check_ambiguous(const char *faults, const char *prefix, int64_t p1_id,
 	assert_int_equal(ledger_load(e->ledger_path, &disk, err, sizeof(err)), 0);
 	assert_int_equal(disk.n_projects, 0);
 	assert_int_equal(disk.n_deployments, 0);
-	ledger_clear(&disk);
+	ledger_free(&disk);
 	run_free(&r);
 }
 

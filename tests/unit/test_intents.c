@@ -389,7 +389,7 @@ test_adopts_one(void **state)
 	    on_event, &ev), 0);
 	assert_int_equal(rep.adopted, 0);
 	assert_false(rep.changed);
-	ledger_clear(&l);
+	ledger_free(&l);
 	intents_free(&in);
 }
 
@@ -430,7 +430,7 @@ test_skew(void **state)
 		assert_int_equal(l.n_projects, rows[i].adopted);
 		assert_int_equal(rep.unmatched, 1 - rows[i].adopted);
 		assert_int_equal(in.n, 0);
-		ledger_clear(&l);
+		ledger_free(&l);
 		intents_free(&in);
 	}
 }
@@ -462,7 +462,7 @@ test_completed(void **state)
 	assert_int_equal(in.n, 0);
 	assert_null(ledger_find_project(&l, 6));
 	assert_int_equal(l.n_conflicts, 0);
-	ledger_clear(&l);
+	ledger_free(&l);
 	intents_free(&in);
 }
 
@@ -550,7 +550,7 @@ test_conflict(void **state)
 	assert_int_equal(rep.adopted, 0);
 	assert_int_equal(l.n_deployments, 0);
 	assert_int_equal(l.n_conflicts, 0);
-	ledger_clear(&l);
+	ledger_free(&l);
 	intents_free(&in);
 }
 
@@ -578,7 +578,7 @@ test_expired(void **state)
 	/* The second is exactly at the bound: still examined, and adopted. */
 	assert_int_equal(rep.adopted, 1);
 	assert_int_equal(in.n, 0);
-	ledger_clear(&l);
+	ledger_free(&l);
 	intents_free(&in);
 }
 
@@ -614,7 +614,7 @@ test_unmatched(void **state)
 	assert_string_equal(in.items[1].reference, "r2");
 	assert_int_equal(rep.kept, 2);
 	assert_int_equal(l.n_projects + l.n_deployments, 0);
-	ledger_clear(&l);
+	ledger_free(&l);
 	intents_free(&in);
 }
 
@@ -922,7 +922,7 @@ check_named_row(const struct named_row *r)
 		assert_int_equal(in.n, 0);
 		assert_false(key.lost_secret);
 	}
-	ledger_clear(&l);
+	ledger_free(&l);
 	intents_free(&in);
 }
 
@@ -1005,7 +1005,7 @@ test_lost_secret_settle(void **state)
 		if (outcome < 2)
 			assert_true(in.items[0].time_ms == T0);   /* the old one kept */
 		plan_free(&p);
-		ledger_clear(&l);
+		ledger_free(&l);
 		intents_free(&in);
 	}
 }

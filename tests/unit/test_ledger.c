@@ -56,7 +56,7 @@ test_missing_is_empty(void **state)
 	assert_int_equal(ledger_load(path, &l, err, sizeof(err)), 0);
 	assert_int_equal(l.n_projects, 0);
 	assert_int_equal(l.n_deployments, 0);
-	ledger_clear(&l);
+	ledger_free(&l);
 }
 
 static void
@@ -96,8 +96,8 @@ test_round_trip(void **state)
 	assert_non_null(ledger_find_deployment(&back, "brave-cat-2"));
 	ledger_remove_deployment(&back, "brave-cat-2");
 	assert_int_equal(back.n_deployments, 0);
-	ledger_clear(&back);
-	ledger_clear(&l);
+	ledger_free(&back);
+	ledger_free(&l);
 }
 
 /* Ids are exact at any size: 2^53 + 1 (which a double reads as 2^53) and
@@ -130,8 +130,8 @@ test_exact_ids(void **state)
 		assert_true(ledger_find_project(&back, ids[i])->id == ids[i]);
 	}
 	assert_true(ledger_find_deployment(&back, "big-dep-1")->project_id == INT64_MAX);
-	ledger_clear(&back);
-	ledger_clear(&l);
+	ledger_free(&back);
+	ledger_free(&l);
 
 	write_file(path, "{\"version\":1,\"projects\":[{\"id\":9223372036854775808,"
 	    "\"name\":\"a\",\"created\":true,\"protect\":false}],\"deployments\":[]}");
@@ -222,12 +222,12 @@ test_read_in_any_order(void **state)
 	assert_string_equal(l.deployments[0].project, "shop");
 	assert_true(l.deployments[0].protect);
 	assert_int_equal(l.n_deploy_keys, 1);
-	ledger_clear(&l);
+	ledger_free(&l);
 	/* A byte order mark first, control bytes between tokens: cJSON read
 	 * them, so the entry-by-entry reader does. */
 	text = "\xEF\xBB\xBF\x01{\"version\":1,\x1f\"projects\":[],\"deployments\":[]} \n";
 	assert_int_equal(ledger_from_json(text, strlen(text), &l, err, sizeof(err)), 0);
-	ledger_clear(&l);
+	ledger_free(&l);
 }
 
 static void
@@ -271,7 +271,7 @@ test_versions(void **state)
 	/* Version 1 reads as before; a whole number written as 1.0 too. */
 	write_file(path, "{\"version\":1.0,\"projects\":[],\"deployments\":[]}");
 	assert_int_equal(ledger_load(path, &l, err, sizeof(err)), 0);
-	ledger_clear(&l);
+	ledger_free(&l);
 }
 
 /* A state file that is not a regular file is refused at once, never read
@@ -322,8 +322,8 @@ test_save_and_quarantine_targets(void **state)
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(ledger_load(path, &back, err, sizeof(err)), 0);
 	assert_int_equal(back.n_projects, 1);
-	ledger_clear(&back);
-	ledger_clear(&l);
+	ledger_free(&back);
+	ledger_free(&l);
 
 	/* Two copies moved aside in the same second both survive. */
 	write_file(path, "garbage one");
@@ -427,7 +427,7 @@ test_sync_protect(void **state)
 	assert_int_equal(ledger_sync(&l, &ds, &os), 1);
 	assert_null(ledger_find_project(&l, 1));
 	assert_null(ledger_find_deployment(&l, "happy-otter-1"));
-	ledger_clear(&l);
+	ledger_free(&l);
 }
 
 static void
@@ -449,7 +449,7 @@ test_sync_forgets_gone(void **state)
 	assert_null(ledger_find_project(&l, 99));
 	assert_non_null(ledger_find_deployment(&l, "sad-cat-2"));
 	assert_null(ledger_find_deployment(&l, "lost-dog-9"));
-	ledger_clear(&l);
+	ledger_free(&l);
 }
 
 /* SPEC section 8: the marks and the names follow a rename. */
@@ -507,7 +507,7 @@ test_sync_follows_renames(void **state)
 	assert_string_equal(ledger_find_project(&l, 1)->name, "store");
 	assert_true(ledger_find_deployment(&l, "happy-otter-1")->protect);
 	assert_string_equal(ledger_find_deployment(&l, "happy-otter-1")->reference, "stage");
-	ledger_clear(&l);
+	ledger_free(&l);
 }
 
 static void
@@ -532,7 +532,7 @@ test_many_sorted(void **state)
 	}
 	assert_null(ledger_find_project(&l, 0));
 	assert_null(ledger_find_deployment(&l, "dep-3000"));
-	ledger_clear(&l);
+	ledger_free(&l);
 }
 
 
@@ -566,7 +566,7 @@ test_deploy_keys(void **state)
 	free(text);
 	assert_int_equal(back.n_deploy_keys, 4);
 	assert_non_null(ledger_find_deploy_key(&back, "a-dep", "z"));
-	ledger_clear(&back);
+	ledger_free(&back);
 
 	/* a-dep listed with only "a" live: "z" goes; b-dep not listed: kept;
 	 * c-dep gone: its key goes. */
@@ -590,7 +590,7 @@ test_deploy_keys(void **state)
 	ledger_remove_deploy_key(&l, "a-dep", "a");
 	ledger_forget_deploy_keys_of(&l, "b-dep");
 	assert_int_equal(l.n_deploy_keys, 0);
-	ledger_clear(&l);
+	ledger_free(&l);
 
 	/* Written before keys existed: no "deployKeys", none. A bad one is damage. */
 	text = (char *)"{\"version\":1,\"projects\":[],\"deployments\":[]}";

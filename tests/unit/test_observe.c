@@ -311,7 +311,7 @@ test_legacy_lists_what_matters(void **state)
 	cJSON_Delete(s);
 	observed_state_free(&o.os);
 
-	ledger_clear(&l);
+	ledger_free(&l);
 	desired_state_free(&ds);
 	desired_state_free(&nothing_live);
 	rec_stop(e);

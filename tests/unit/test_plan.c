@@ -378,7 +378,7 @@ fixture_free(struct fixture *f)
 {
 	desired_state_free(&f->ds);
 	observed_state_free(&f->os);
-	ledger_clear(&f->l);
+	ledger_free(&f->l);
 }
 
 #define REVERSE(arr, n) do {                                              \

@@ -206,7 +206,7 @@ test_registered_secret_masked(void **state)
 	assert_null(strstr(md, "hunter2"));
 	assert_non_null(strstr(md, "shop-\\*\\*\\*"));
 	free(md);
-	secrets_clear();
+	secrets_free();
 }
 
 static struct plan

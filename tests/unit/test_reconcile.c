@@ -215,7 +215,7 @@ test_apply_converges(void **state)
 	assert_int_equal(ledger_load(path, &disk, err, sizeof(err)), 0);
 	assert_int_equal(disk.n_projects, 2);       /* blog, docs */
 	assert_int_equal(disk.n_deployments, 4);
-	ledger_clear(&disk);
+	ledger_free(&disk);
 	path_in(&g, "actions.jsonl", path, sizeof(path));
 	lines = audit_lines(path);
 	assert_non_null(lines);
@@ -616,7 +616,7 @@ test_lost_answers_adopted(void **state)
 	load_ledger_of(&g, &disk);
 	assert_int_equal(disk.n_projects, 1);
 	assert_int_equal(disk.n_deployments, 0);
-	ledger_clear(&disk);
+	ledger_free(&disk);
 
 	out = reconcile(&g, &ds, RECONCILE_APPLY);
 	if (out->rc != 0)
@@ -633,7 +633,7 @@ test_lost_answers_adopted(void **state)
 		assert_true(disk.projects[i].created);
 	for (size_t i = 0; i < disk.n_deployments; i++)
 		assert_true(disk.deployments[i].created);
-	ledger_clear(&disk);
+	ledger_free(&disk);
 	path_in(&g, "intents.jsonl", path, sizeof(path));
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, 0);          /* all resolved */
@@ -717,7 +717,7 @@ test_lost_completions(void **state)
 	load_ledger_of(&g, &disk);
 	assert_int_equal(disk.n_projects, 3);
 	assert_int_equal(disk.n_deployments, 3);
-	ledger_clear(&disk);
+	ledger_free(&disk);
 	path_in(&g, "intents.jsonl", path, sizeof(path));
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, 0);
@@ -777,7 +777,7 @@ test_conflict_kept(void **state)
 	intents_free(&in);
 	load_ledger_of(&g, &disk);
 	assert_int_equal(disk.n_projects, 0);
-	ledger_clear(&disk);
+	ledger_free(&disk);
 
 	st = rec_state(e);
 	id = json_i64(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, "projects"), 0), "id");
@@ -794,7 +794,7 @@ test_conflict_kept(void **state)
 	assert_int_equal(in.n, 0);
 	load_ledger_of(&g, &disk);
 	assert_int_equal(disk.n_projects, 0);       /* not ours */
-	ledger_clear(&disk);
+	ledger_free(&disk);
 
 	reconciler_cleanup(&g.r);
 	desired_state_free(&ds);

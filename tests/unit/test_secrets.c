@@ -20,7 +20,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	secrets_clear();
+	secrets_free();
 	return 0;
 }
 

@@ -200,7 +200,7 @@ test_edges_mask_secrets(void **state)
 	clean = textesc_json_clean("{\"error\":\"echo tok-SECRET-123\"}");
 	assert_string_equal(clean, "{\"error\":\"echo ***\"}");
 	free(clean);
-	secrets_clear();
+	secrets_free();
 }
 
 int

@@ -76,17 +76,17 @@ test_file_trimmed(void **state)
 	assert_string_equal(t.value, "prod|s3cr3t-TOKEN_value==");
 	snprintf(want, sizeof(want), "file %s", path);
 	assert_string_equal(t.source, want);
-	token_clear(&t);
+	token_free(&t);
 	assert_null(t.value);
-	token_clear(NULL);
+	token_free(NULL);
 
 	/* Owner-only modes of every kind are fine; group execute is harmless. */
 	write_file(path, "abc", 0400);
 	assert_int_equal(token_load(path, &t, err, sizeof(err)), 0);
-	token_clear(&t);
+	token_free(&t);
 	write_file(path, "abc", 0710);
 	assert_int_equal(token_load(path, &t, err, sizeof(err)), 0);
-	token_clear(&t);
+	token_free(&t);
 }
 
 static void
@@ -141,7 +141,7 @@ test_bad_contents(void **state)
 	write_file(path, big, 0600);
 	assert_int_equal(token_load(path, &t, err, sizeof(err)), 0);
 	assert_int_equal(strlen(t.value), TOKEN_MAX);
-	token_clear(&t);
+	token_free(&t);
 	free(big);
 }
 
@@ -185,20 +185,20 @@ test_order_of_sources(void **state)
 
 	assert_int_equal(token_load(path, &t, err, sizeof(err)), 0);
 	assert_string_equal(t.value, "from-file");
-	token_clear(&t);
+	token_free(&t);
 
 	assert_int_equal(token_load(NULL, &t, err, sizeof(err)), 0);
 	assert_string_equal(t.value, "from-credential");
 	snprintf(want, sizeof(want), "credential %s", cred);
 	assert_string_equal(t.source, want);
-	token_clear(&t);
+	token_free(&t);
 
 	/* A credential directory without our file falls through to env. */
 	unlink(cred);
 	assert_int_equal(token_load("", &t, err, sizeof(err)), 0);
 	assert_string_equal(t.value, "from-env");
 	assert_string_equal(t.source, "environment " TOKEN_ENV);
-	token_clear(&t);
+	token_free(&t);
 
 	setenv(TOKEN_ENV, " \n", 1);
 	assert_int_equal(token_load(NULL, &t, err, sizeof(err)), -EINVAL);
@@ -226,7 +226,7 @@ test_credential_modes(void **state)
 	write_file(cred, "credtoken", 0440);
 	assert_int_equal(token_load(NULL, &t, err, sizeof(err)), 0);
 	assert_string_equal(t.value, "credtoken");
-	token_clear(&t);
+	token_free(&t);
 	write_file(cred, "credtoken", 0444);
 	assert_int_equal(token_load(NULL, &t, err, sizeof(err)), -EPERM);
 	assert_non_null(strstr(err, cred));
