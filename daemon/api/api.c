@@ -426,6 +426,20 @@ call_escape(char *out, size_t n, const char *s)
 }
 
 int
+call_deployment_path(char *path, size_t n, const char *name, const char *suffix)
+{
+	char esc[400];
+
+	if (name == NULL || *name == '\0')
+		return -EINVAL;
+	if (call_escape(esc, sizeof(esc), name) != 0)
+		return -ENAMETOOLONG;
+	if ((size_t)snprintf(path, n, "/deployments/%s%s", esc, suffix) >= n)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int
 call_start(struct api_client *c, const char *method, const char *tmpl,
     const char *path, const char *query, const char *body,
     enum policy policy, call_done_fn done, union user_cb cb, void *arg,

@@ -62,20 +62,6 @@ extras_free(struct extras_call *e)
 	free(e);
 }
 
-/* "/deployments/NAME/SUFFIX" with NAME escaped. */
-static int
-deployment_path(char *path, size_t n, const char *name, const char *suffix)
-{
-	char esc[400];
-
-	if (name == NULL || *name == '\0')
-		return -EINVAL;
-	if (call_escape(esc, sizeof(esc), name) != 0)
-		return -ENAMETOOLONG;
-	snprintf(path, n, "/deployments/%s/%s", esc, suffix);
-	return 0;
-}
-
 static char *
 print_body(cJSON *o)
 {
@@ -435,7 +421,7 @@ api_list_custom_domains(struct api_client *c, const char *deployment,
 	char path[512];
 	int rc;
 
-	if ((rc = deployment_path(path, sizeof(path), deployment, "custom_domains")) != 0)
+	if ((rc = call_deployment_path(path, sizeof(path), deployment, "/custom_domains")) != 0)
 		return rc;
 	if ((e = extras_new(arg, deployment)) == NULL)
 		return -ENOMEM;
@@ -453,8 +439,8 @@ domain_call(struct api_client *c, const char *deployment, const char *domain,
 	cJSON *o;
 	int rc;
 
-	if ((rc = deployment_path(path, sizeof(path), deployment, create ?
-	    "create_custom_domain" : "delete_custom_domain")) != 0)
+	if ((rc = call_deployment_path(path, sizeof(path), deployment, create ?
+	    "/create_custom_domain" : "/delete_custom_domain")) != 0)
 		return rc;
 	if ((o = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(o, "domain", domain) == NULL ||
@@ -522,7 +508,7 @@ api_list_deploy_keys(struct api_client *c, const char *deployment,
 	char path[512];
 	int rc;
 
-	if ((rc = deployment_path(path, sizeof(path), deployment, "list_deploy_keys")) != 0)
+	if ((rc = call_deployment_path(path, sizeof(path), deployment, "/list_deploy_keys")) != 0)
 		return rc;
 	if ((e = extras_new(arg, deployment)) == NULL)
 		return -ENOMEM;
@@ -568,7 +554,7 @@ api_create_deploy_key(struct api_client *c, const char *deployment,
 	cJSON *o;
 	int rc;
 
-	if ((rc = deployment_path(path, sizeof(path), deployment, "create_deploy_key")) != 0)
+	if ((rc = call_deployment_path(path, sizeof(path), deployment, "/create_deploy_key")) != 0)
 		return rc;
 	if ((o = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(o, "name", name) == NULL) {
@@ -595,7 +581,7 @@ api_delete_deploy_key(struct api_client *c, const char *deployment,
 	cJSON *o;
 	int rc;
 
-	if ((rc = deployment_path(path, sizeof(path), deployment, "delete_deploy_key")) != 0)
+	if ((rc = call_deployment_path(path, sizeof(path), deployment, "/delete_deploy_key")) != 0)
 		return rc;
 	/* By its name: this tool never keeps a secret anywhere but its file. */
 	if ((o = cJSON_CreateObject()) == NULL ||

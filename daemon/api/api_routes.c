@@ -206,19 +206,6 @@ api_delete_project(struct api_client *c, int64_t project_id, api_done_cb cb,
 	    NULL, POL_DELETE, on_done, u, arg, NULL);
 }
 
-static int
-name_path(char *path, size_t n, const char *name, const char *suffix)
-{
-	char esc[400];
-
-	if (name == NULL || *name == '\0')
-		return -EINVAL;
-	if (call_escape(esc, sizeof(esc), name) != 0)
-		return -ENAMETOOLONG;
-	snprintf(path, n, "/deployments/%s%s", esc, suffix);
-	return 0;
-}
-
 int
 api_delete_deployment(struct api_client *c, const char *name, api_done_cb cb,
     void *arg)
@@ -227,7 +214,7 @@ api_delete_deployment(struct api_client *c, const char *name, api_done_cb cb,
 	char path[512];
 	int rc;
 
-	if ((rc = name_path(path, sizeof(path), name, "/delete")) != 0)
+	if ((rc = call_deployment_path(path, sizeof(path), name, "/delete")) != 0)
 		return rc;
 	return call_start(c, "POST", "POST /deployments/{name}/delete", path,
 	    NULL, NULL, POL_DELETE, on_done, u, arg, NULL);
@@ -241,7 +228,7 @@ api_get_deployment(struct api_client *c, const char *name,
 	char path[512];
 	int rc;
 
-	if ((rc = name_path(path, sizeof(path), name, "")) != 0)
+	if ((rc = call_deployment_path(path, sizeof(path), name, "")) != 0)
 		return rc;
 	return call_start(c, "GET", "GET /deployments/{name}", path, NULL, NULL,
 	    POL_IDEMPOTENT, on_deployment, u, arg, NULL);
@@ -257,7 +244,7 @@ api_update_deployment(struct api_client *c, const char *name,
 
 	if (json_body == NULL)
 		return -EINVAL;
-	if ((rc = name_path(path, sizeof(path), name, "")) != 0)
+	if ((rc = call_deployment_path(path, sizeof(path), name, "")) != 0)
 		return rc;
 	/* Setting fields to values is idempotent: retried like a GET. */
 	return call_start(c, "PATCH", "PATCH /deployments/{name}", path, NULL,

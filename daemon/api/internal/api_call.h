@@ -105,5 +105,9 @@ void call_decode_err(struct api_error *e, const struct api_call *call,
 /* Percent-encodes all but RFC 3986 unreserved characters (one path segment
  * or query value); -ENAMETOOLONG when out is too small. */
 int call_escape(char *out, size_t n, const char *s);
+/* "/deployments/NAME" then suffix ("", "/delete", ...), NAME escaped:
+ * 0, -EINVAL for an empty name, -ENAMETOOLONG. */
+int call_deployment_path(char *path, size_t n, const char *name,
+    const char *suffix);
 
 #endif
