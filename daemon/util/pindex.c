@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heapsort.h"
+
 static int
 cmp_key(const char *as, int64_t an, const char *bs, int64_t bn)
 {
@@ -39,41 +41,18 @@ cmp_pos(const struct sorting *s, uint32_t a, uint32_t b)
 	return (a > b) - (a < b);
 }
 
-static void
-sift_down(const struct sorting *s, size_t root, size_t n)
+static int
+cmp_sort(const void *a, const void *b, void *ctx)
 {
-	uint32_t *a = s->pos, t;
-	size_t child;
-
-	while ((child = 2 * root + 1) < n) {
-		if (child + 1 < n && cmp_pos(s, a[child], a[child + 1]) < 0)
-			child++;
-		if (cmp_pos(s, a[root], a[child]) >= 0)
-			return;
-		t = a[root];
-		a[root] = a[child];
-		a[child] = t;
-		root = child;
-	}
+	return cmp_pos(ctx, *(const uint32_t *)a, *(const uint32_t *)b);
 }
 
 void
 pindex_sort(uint32_t *pos, size_t n, pindex_key_fn key, const void *ctx)
 {
 	struct sorting s = { pos, key, ctx };
-	uint32_t t;
-	size_t i;
 
-	if (n < 2)
-		return;
-	for (i = n / 2; i-- > 0;)
-		sift_down(&s, i, n);
-	for (i = n - 1; i > 0; i--) {
-		t = pos[0];
-		pos[0] = pos[i];
-		pos[i] = t;
-		sift_down(&s, 0, i);
-	}
+	cp_heapsort(pos, n, sizeof(*pos), cmp_sort, &s);
 }
 
 int
