@@ -489,10 +489,22 @@ call_start(struct api_client *c, const char *method, const char *tmpl,
 }
 
 void
-call_decode_err(struct api_error *e, const struct api_call *call, const char *why)
+call_decode_err(struct api_error *e, const struct api_call *call, int rc,
+    const char *why)
 {
+	if (rc == -ENOMEM)
+		why = "out of memory";
 	call_set_err(e, call, 200, "DecodeError", "%s", why);
 	e->ambiguous = call->policy == POL_CREATE;
+}
+
+char *
+call_print_body(cJSON *o)
+{
+	char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+
+	cJSON_Delete(o);
+	return s;
 }
 
 /* ---- the client ------------------------------------------------------------ */

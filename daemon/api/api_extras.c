@@ -62,15 +62,6 @@ extras_free(struct extras_call *e)
 	free(e);
 }
 
-static char *
-print_body(cJSON *o)
-{
-	char *s = o ? cJSON_PrintUnformatted(o) : NULL;
-
-	cJSON_Delete(o);
-	return s;
-}
-
 /* Starts a call whose continuation reads its extras_call from ctx; on
  * failure to start, the extras_call is freed. The body, which may hold
  * secrets, is wiped once copied. */
@@ -215,9 +206,7 @@ on_env_page(struct api_call *call, int rc, const struct api_error *err,
 	}
 	if ((rc = api_decode_env_page(body, len, l->project_id, &v, &n, &page,
 	    why, sizeof(why))) != 0) {
-		if (rc == -ENOMEM)
-			snprintf(why, sizeof(why), "out of memory");
-		call_decode_err(&e, call, why);
+		call_decode_err(&e, call, rc, why);
 		env_finish(l, rc, &e);
 		return;
 	}
@@ -259,7 +248,7 @@ on_env_page(struct api_call *call, int rc, const struct api_error *err,
 	}
 	if (page.next_cursor == NULL || page.next_cursor[0] == '\0') {
 		api_page_free(&page);
-		call_decode_err(&e, call, "pagination: hasMore is true but nextCursor "
+		call_decode_err(&e, call, 0, "pagination: hasMore is true but nextCursor "
 		    "is missing");
 		env_finish(l, -EBADMSG, &e);
 		return;
@@ -373,7 +362,7 @@ api_update_env(struct api_client *c, int64_t project_id,
 		cJSON_Delete(o);
 		return -ENOMEM;
 	}
-	body = print_body(o);
+	body = call_print_body(o);
 	if (body == NULL)
 		return -ENOMEM;
 	if ((e = extras_new(arg, NULL)) == NULL) {
@@ -404,9 +393,7 @@ on_domains(struct api_call *call, int rc, const struct api_error *err,
 
 	if (rc == 0 && (rc = api_decode_domains(body, len, e->deployment, &v, &n,
 	    why, sizeof(why))) != 0) {
-		if (rc == -ENOMEM)
-			snprintf(why, sizeof(why), "out of memory");
-		call_decode_err(&de, call, why);
+		call_decode_err(&de, call, rc, why);
 		err = &de;
 	}
 	e->cb.domains(e->arg, rc, rc ? err : NULL, rc ? NULL : v, rc ? 0 : n);
@@ -449,7 +436,7 @@ domain_call(struct api_client *c, const char *deployment, const char *domain,
 		cJSON_Delete(o);
 		return -ENOMEM;
 	}
-	if ((body = print_body(o)) == NULL)
+	if ((body = call_print_body(o)) == NULL)
 		return -ENOMEM;
 	if ((e = extras_new(arg, NULL)) == NULL) {
 		cJSON_free(body);
@@ -491,9 +478,7 @@ on_deploy_keys(struct api_call *call, int rc, const struct api_error *err,
 
 	if (rc == 0 && (rc = api_decode_deploy_keys(body, len, e->deployment, &v,
 	    &n, why, sizeof(why))) != 0) {
-		if (rc == -ENOMEM)
-			snprintf(why, sizeof(why), "out of memory");
-		call_decode_err(&de, call, why);
+		call_decode_err(&de, call, rc, why);
 		err = &de;
 	}
 	e->cb.keys(e->arg, rc, rc ? err : NULL, rc ? NULL : v, rc ? 0 : n);
@@ -531,10 +516,8 @@ on_key_created(struct api_call *call, int rc, const struct api_error *err,
 	    why, sizeof(why))) == 0 && secrets_register(secret) != 0)
 		rc = -ENOMEM;
 	if (rc != 0 && err == NULL) {
-		if (rc == -ENOMEM)
-			snprintf(why, sizeof(why), "out of memory");
 		/* Ambiguous: the key was made, its secret is not known. */
-		call_decode_err(&de, call, why);
+		call_decode_err(&de, call, rc, why);
 		err = &de;
 	}
 	e->cb.key_created(e->arg, rc, rc ? err : NULL, rc ? NULL : secret);
@@ -561,7 +544,7 @@ api_create_deploy_key(struct api_client *c, const char *deployment,
 		cJSON_Delete(o);
 		return -ENOMEM;
 	}
-	if ((body = print_body(o)) == NULL)
+	if ((body = call_print_body(o)) == NULL)
 		return -ENOMEM;
 	if ((e = extras_new(arg, NULL)) == NULL) {
 		cJSON_free(body);
@@ -589,7 +572,7 @@ api_delete_deploy_key(struct api_client *c, const char *deployment,
 		cJSON_Delete(o);
 		return -ENOMEM;
 	}
-	if ((body = print_body(o)) == NULL)
+	if ((body = call_print_body(o)) == NULL)
 		return -ENOMEM;
 	if ((e = extras_new(arg, NULL)) == NULL) {
 		cJSON_free(body);

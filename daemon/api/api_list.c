@@ -566,9 +566,7 @@ on_page(struct api_call *call, int rc, const struct api_error *err,
 		break;
 	}
 	if (rc != 0) {
-		if (rc == -ENOMEM)
-			snprintf(why, sizeof(why), "out of memory");
-		call_decode_err(&e, call, why);
+		call_decode_err(&e, call, rc, why);
 		listing_finish(l, rc, &e);
 		return;
 	}
@@ -608,7 +606,7 @@ on_page(struct api_call *call, int rc, const struct api_error *err,
 	}
 	if (page.next_cursor == NULL || page.next_cursor[0] == '\0') {
 		api_page_free(&page);
-		call_decode_err(&e, call, "pagination: hasMore is true but nextCursor "
+		call_decode_err(&e, call, 0, "pagination: hasMore is true but nextCursor "
 		    "is missing");
 		listing_finish(l, -EBADMSG, &e);
 		return;

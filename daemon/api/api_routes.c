@@ -27,7 +27,7 @@ on_token(struct api_call *call, int rc, const struct api_error *err,
 		return;
 	}
 	if ((rc = api_decode_token_details(body, len, &ti, why, sizeof(why))) != 0) {
-		call_decode_err(&e, call, why);
+		call_decode_err(&e, call, rc, why);
 		call->cb.token(call->arg, rc, &e, 0);
 		return;
 	}
@@ -66,21 +66,12 @@ on_project_created(struct api_call *call, int rc, const struct api_error *err,
 	}
 	if ((rc = api_decode_created_project(body, len, &id, &slug, why,
 	    sizeof(why))) != 0) {
-		call_decode_err(&e, call, why);
+		call_decode_err(&e, call, rc, why);
 		call->cb.created(call->arg, rc, &e, 0, NULL);
 		return;
 	}
 	call->cb.created(call->arg, 0, NULL, id, slug);
 	free(slug);
-}
-
-static char *
-json_print(cJSON *o)
-{
-	char *s = o ? cJSON_PrintUnformatted(o) : NULL;
-
-	cJSON_Delete(o);
-	return s;
 }
 
 int
@@ -98,7 +89,7 @@ api_create_project(struct api_client *c, int64_t team, const char *name,
 		cJSON_Delete(o);
 		return -ENOMEM;
 	}
-	if ((body = json_print(o)) == NULL)
+	if ((body = call_print_body(o)) == NULL)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "/teams/%lld/create_project", (long long)team);
 	rc = call_start(c, "POST", "POST /teams/{team}/create_project", path,
@@ -122,7 +113,7 @@ on_deployment(struct api_call *call, int rc, const struct api_error *err,
 	}
 	if ((rc = api_decode_deployment(body, len, &d, &local, why,
 	    sizeof(why))) != 0) {
-		call_decode_err(&e, call, why);
+		call_decode_err(&e, call, rc, why);
 		call->cb.deployment(call->arg, rc, &e, NULL);
 		return;
 	}
@@ -169,7 +160,7 @@ api_create_deployment(struct api_client *c, int64_t project_id,
 		cJSON_Delete(o);
 		return -ENOMEM;
 	}
-	if ((body = json_print(o)) == NULL)
+	if ((body = call_print_body(o)) == NULL)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "/projects/%lld/create_deployment",
 	    (long long)project_id);

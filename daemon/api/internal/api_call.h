@@ -11,6 +11,8 @@
 #include <sys/queue.h>
 #include <uv.h>
 
+#include <cjson/cJSON.h>
+
 #include "api.h"
 #include "cdefs.h"
 
@@ -99,9 +101,12 @@ int call_start(struct api_client *c, const char *method, const char *tmpl,
 /* Fills e for this call (route, attempts) with a status, code and message. */
 void call_set_err(struct api_error *e, const struct api_call *call, int status,
     const char *code, const char *fmt, ...) CP_PRINTF(5, 6);
-/* A 2xx body that does not decode (ambiguous for a create: it was done). */
-void call_decode_err(struct api_error *e, const struct api_call *call,
+/* A 2xx body that does not decode (ambiguous for a create: it was done):
+ * why, or "out of memory" when rc is -ENOMEM. */
+void call_decode_err(struct api_error *e, const struct api_call *call, int rc,
     const char *why);
+/* o printed compactly and deleted (NULL in, or out of memory: NULL). */
+char *call_print_body(cJSON *o);
 /* Percent-encodes all but RFC 3986 unreserved characters (one path segment
  * or query value); -ENAMETOOLONG when out is too small. */
 int call_escape(char *out, size_t n, const char *s);
