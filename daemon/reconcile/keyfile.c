@@ -299,7 +299,10 @@ keyfile_move(const char *keys_dir, const char *from_project,
 	/* A hard link, then the old name goes: the new path appears whole,
 	 * an existing file there is never replaced, and at every moment the
 	 * secret is under one name at least. */
-	if (linkat(sfd, sleaf, dfd, dleaf, 0) != 0) {
+	if (sleaf == NULL || dleaf == NULL) {
+		rc = -EINVAL;      /* open_dirs gives a leaf whenever it succeeds */
+		strcut_printf(err, errlen, "no file name in %s or %s", from, to);
+	} else if (linkat(sfd, sleaf, dfd, dleaf, 0) != 0) {
 		rc = -errno;
 		strcut_printf(err, errlen, "cannot move %s/%s to %s/%s: %s", keys_dir, from,
 		    keys_dir, to, rc == -EEXIST ? "a file is there already" :

@@ -41,10 +41,11 @@ open_regular(const char *path, unsigned flags, struct stat *st, char *what,
 {
 	int fd, rc;
 
+	memset(st, 0, sizeof(*st));
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY |
 	    ((flags & READFILE_FOLLOW) ? 0 : O_NOFOLLOW));
 	if (fd < 0) {
-		rc = -errno;
+		rc = errno > 0 ? -errno : -EIO;
 		if (rc == -ENOENT)
 			snprintf(what, n, "does not exist");
 		else if (rc == -ELOOP && !(flags & READFILE_FOLLOW))
@@ -55,7 +56,7 @@ open_regular(const char *path, unsigned flags, struct stat *st, char *what,
 		return rc;
 	}
 	if (fstat(fd, st) != 0) {
-		rc = -errno;
+		rc = errno > 0 ? -errno : -EIO;
 		snprintf(what, n, "cannot stat: %s", strerror(-rc));
 	} else if (!S_ISREG(st->st_mode)) {
 		rc = -EINVAL;
