@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# tests/fuzz/smoke.sh: ctest's fuzz_smoke: every libFuzzer target for 20
+# tests/fuzz/smoke.sh: ctest's fuzz_smoke: every libFuzzer target for 10
 # seconds (FUZZ_SMOKE_SECONDS). A gcc test build has no fuzz targets, so
 # they are built with clang in CP_BUILD_DIR/fuzz-clang first (kept between
 # runs, so later builds are incremental).
 set -eu
 : "${CP_SOURCE_DIR:?}" "${CP_BUILD_DIR:?}"
-seconds=${FUZZ_SMOKE_SECONDS:-20}
+seconds=${FUZZ_SMOKE_SECONDS:-10}
 if [ -x "$CP_BUILD_DIR/fuzz/fuzz_desired" ]; then
 	fb=$CP_BUILD_DIR          # this is a CP_FUZZ build already
 else
