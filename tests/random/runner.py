@@ -1488,41 +1488,59 @@ def run_seed(ctx, seed, nsteps, keep=None, verbose=False):
     return v, r, dt
 
 
-def shrink(ctx, seed, nsteps, kind, log=print):
-    """The shortest prefix that still fails the same way, then drop single
-    steps from it while it still fails."""
-    keep = list(range(nsteps))
-    # Prefix: binary search on the length, then confirm.
-    lo, hi = 0, nsteps
-    while lo < hi:
-        mid = (lo + hi) // 2
-        v, r, _ = run_seed(ctx, seed, nsteps, keep=set(range(mid)))
+def shrink(ctx, seed, nsteps, kind, deadline=None, log=print):
+    """The shortest prefix that still fails the same way (binary search on
+    its length), then drop single steps from it, last first, while it
+    still fails. Stops at the deadline with the best found so far."""
+    def fails(keep):
+        v, r, _ = run_seed(ctx, seed, nsteps, keep=set(keep))
         if v is not None:
             r.cleanup()
-        if v is not None and v.kind == kind:
+        return v is not None and v.kind == kind
+
+    lo, hi = 0, nsteps
+    while lo < hi:
+        if deadline and time.time() > deadline:
+            lo = hi
+            break
+        mid = (lo + hi) // 2
+        if fails(range(mid)):
             hi = mid
         else:
             lo = mid + 1
     keep = list(range(hi))
-    log("  shrink: prefix of %d steps still fails" % hi)
+    log("  shrink: the first %d steps still fail" % hi)
     i = len(keep) - 1
     while i >= 0:
+        if deadline and time.time() > deadline:
+            log("  shrink: out of time")
+            break
         cand = keep[:i] + keep[i + 1:]
-        v, r, _ = run_seed(ctx, seed, nsteps, keep=set(cand))
-        if v is not None:
-            r.cleanup()
-        if v is not None and v.kind == kind:
+        if fails(cand):
             keep = cand
         i -= 1
-    log("  shrink: %d steps: %s" % (len(keep), ",".join(map(str, keep))))
+    log("  shrink: %d steps still fail: %s" % (len(keep), ",".join(map(str, keep)) or "none"))
     return keep
 
 
-def replay_cmd(seed, nsteps, keep=None):
-    c = "python3 tests/random/runner.py --build BUILD --seed %d --steps %d" % (seed, nsteps)
+def replay_cmd(build, seed, nsteps, keep=None):
+    c = "python3 tests/random/runner.py --build %s --seed %d --steps %d" % (build, seed, nsteps)
     if keep is not None:
-        c += " --keep %s" % (",".join(map(str, keep)) or "none")
+        c += " --keep %s" % (",".join(map(str, sorted(keep))) or "none")
     return c + " -v"
+
+
+def read_signatures(path):
+    """Lines 'match KIND REGEX' of known_failures.txt: a failure of that
+    kind whose message matches is a known bug (reported, not counted)."""
+    out = []
+    if os.path.isfile(path):
+        with open(path) as f:
+            for line in f:
+                if line.startswith("match "):
+                    _, kind, rx = line.rstrip("\n").split(" ", 2)
+                    out.append((kind, re.compile(rx)))
+    return out
 
 
 def read_list(path):
@@ -1533,7 +1551,7 @@ def read_list(path):
     with open(path) as f:
         for line in f:
             line = line.split("#", 1)[0].strip()
-            if not line:
+            if not line or line.startswith("match "):
                 continue
             parts = line.split()
             seed = int(parts[0])
@@ -1546,27 +1564,80 @@ def read_list(path):
 
 
 def parse_range(s):
-    if "-" in s:
-        a, b = s.split("-", 1)
-        return list(range(int(a), int(b) + 1))
-    return [int(x) for x in s.split(",")]
+    out = []
+    for part in s.split(","):
+        if "-" in part:
+            a, b = part.split("-", 1)
+            out.extend(range(int(a), int(b) + 1))
+        elif part:
+            out.append(int(part))
+    return out
+
+
+# One Context per worker process.
+_CTX = None
+_OPTS = None
+
+
+def worker_init(build, opts):
+    global _CTX, _OPTS
+    _OPTS = opts
+    tmp = tempfile.mkdtemp(prefix="cp-random-w-")
+    _CTX = Context(build, tmp)
+    import atexit
+    atexit.register(lambda: (_CTX.close(), shutil.rmtree(tmp, ignore_errors=True)))
+
+
+def do_job(job):
+    """Runs one seed in this worker; returns (job, kind or None, text,
+    steps run, seconds, shrunk keep)."""
+    seed, nsteps, kp, what = job
+    o = _OPTS
+    lines = []
+    v, r, dt = run_seed(_CTX, seed, nsteps, keep=kp, verbose=o["verbose"])
+    label = "seed %d%s" % (seed, "" if kp is None else " (steps %s)" % (",".join(map(str, sorted(kp))) or "none"))
+    nrun = len(r.steps)
+    if v is None:
+        if what == "known":
+            lines.append("%s: known failure now PASSES: remove it from tests/random/known_failures.txt and add it to regress.txt" % label)
+        elif o["verbose"] or what != "seed":
+            lines.append("%s: ok (%.1f s)" % (label, dt))
+        return job, None, "\n".join(lines), nrun, dt, None
+    if what == "known":
+        r.cleanup()
+        return job, v.kind, "%s: known failure, still failing (%s)" % (label, v.kind), nrun, dt, None
+    for kind, rx in o["signatures"]:
+        if kind == v.kind and rx.search(v.message):
+            r.cleanup()
+            return job, "known", "%s: a known bug (%s: %s)" % (label, kind, rx.pattern), nrun, dt, None
+    lines.append("FAIL %s (%s, %.1f s): %s" % (label, what, dt, v))
+    lines.append("  trace:\n    " + "\n    ".join(r.trace[-80:]))
+    lines.append("  work folder (files, state, logs): %s" % r.work)
+    shrunk = None
+    if not o["no_shrink"] and kp is None:
+        deadline = o["deadline"]
+        shrunk = shrink(_CTX, seed, nsteps, v.kind, deadline=deadline, log=lines.append)
+    lines.append("  replay: %s" % replay_cmd(o["build_arg"], seed, nsteps, shrunk if shrunk is not None else kp))
+    return job, v.kind, "\n".join(lines), nrun, dt, (shrunk, v.message)
 
 
 def main():
-    ap = argparse.ArgumentParser(description="randomized schedules against the invariants")
+    ap = argparse.ArgumentParser(description="randomized schedules against the invariants (docs/testing.md)")
     ap.add_argument("--build", required=True, help="folder with convex-provisioner and convex-api-sim")
     ap.add_argument("--seed", type=int, help="one seed")
-    ap.add_argument("--seeds", help="A-B or A,B,C")
+    ap.add_argument("--seeds", help="A-B, or a comma list of seeds and ranges")
     ap.add_argument("--count", type=int, help="this many seeds from --first")
     ap.add_argument("--first", type=int, default=1)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--keep", help="replay only these step indexes (comma list, or 'none')")
     ap.add_argument("--regress", action="store_true", help="also run tests/random/regress.txt (must pass)")
     ap.add_argument("--known", action="store_true", help="also run tests/random/known_failures.txt (reported, not counted)")
-    ap.add_argument("--budget", type=float, default=0, help="start no new seed after this many seconds")
+    ap.add_argument("--budget", type=float, default=0, help="start no new seed, and stop shrinking, after this many seconds")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes, each with its own simulator")
     ap.add_argument("--no-shrink", action="store_true")
     ap.add_argument("--keep-going", action="store_true", help="do not stop at the first failing seed")
     ap.add_argument("--results", help="append one JSON line per failing seed to this file")
+    ap.add_argument("--strict", action="store_true", help="count failures that match a known bug too")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
 
@@ -1575,9 +1646,7 @@ def main():
         if not os.access(os.path.join(build, b), os.X_OK):
             print("runner: %s/%s not found (build it first)" % (build, b), file=sys.stderr)
             return 2
-    tmp = tempfile.mkdtemp(prefix="cp-random-")
-    ctx = Context(build, tmp)
-    jobs = []  # (seed, steps, keep, what)
+    jobs = []
     if a.regress:
         jobs += [(s, n, k, "regress") for s, n, k in read_list(os.path.join(HERE, "regress.txt"))]
     if a.known:
@@ -1592,51 +1661,67 @@ def main():
     if a.count:
         jobs += [(s, a.steps, None, "seed") for s in range(a.first, a.first + a.count)]
     t0 = time.time()
-    failed = 0
-    ran = 0
-    steps_run = 0
-    known_fixed = []
-    try:
-        for seed, nsteps, kp, what in jobs:
-            if a.budget and time.time() - t0 > a.budget and what == "seed":
-                print("runner: budget of %.0f s used; %d seeds left unrun" % (a.budget, sum(1 for j in jobs[ran:] if j[3] == "seed")))
-                break
-            ran += 1
-            v, r, dt = run_seed(ctx, seed, nsteps, keep=kp, verbose=a.verbose)
-            steps_run += len(r.steps)
-            label = "seed %d%s" % (seed, "" if kp is None else " (steps %s)" % (",".join(map(str, sorted(kp))) or "none"))
-            if v is None:
-                if what == "known":
-                    known_fixed.append(seed)
-                    print("%s: known failure now PASSES: remove it from tests/random/known_failures.txt (and add it to regress.txt)" % label)
-                elif a.verbose or a.seed is not None:
-                    print("%s: ok (%.1f s)" % (label, dt))
+    opts = {"signatures": [] if a.strict else read_signatures(os.path.join(HERE, "known_failures.txt")),
+            "verbose": a.verbose, "no_shrink": a.no_shrink, "build_arg": a.build,
+            "deadline": (t0 + a.budget) if a.budget else None}
+    failed = ran = steps_run = skipped = 0
+    kinds = {}
+    nknown = [0]
+
+    def jobs_in_budget():
+        for j in jobs:
+            if a.budget and time.time() - t0 > a.budget and j[3] == "seed":
+                yield None
                 continue
-            if what == "known":
-                print("%s: known failure, still failing: %s" % (label, v.kind))
-                r.cleanup()
-                continue
-            failed += 1
-            print("FAIL %s (%s, %.1f s): %s" % (label, what, dt, v), flush=True)
-            print("  trace:\n    " + "\n    ".join(r.trace[-60:]))
-            print("  work folder: %s" % r.work)
-            shrunk = None
-            if not a.no_shrink and kp is None:
-                shrunk = shrink(ctx, seed, nsteps, v.kind)
-            print("  replay: %s" % replay_cmd(seed, nsteps, shrunk if shrunk is not None else kp), flush=True)
-            if a.results:
-                with open(a.results, "a") as f:
-                    f.write(json.dumps({"seed": seed, "steps": nsteps, "kind": v.kind, "message": v.message[:2000],
-                                        "keep": sorted(shrunk) if shrunk is not None else None}) + "\n")
-            if not a.keep_going:
+            yield j
+
+    def report(res):
+        nonlocal failed, ran, steps_run, skipped
+        if res is None:
+            skipped += 1
+            return False
+        job, kind, text, nrun, dt, extra = res
+        ran += 1
+        steps_run += nrun
+        if text:
+            print(text, flush=True)
+        if kind == "known":
+            nknown[0] += 1
+        if kind is None or kind == "known" or job[3] == "known":
+            return False
+        failed += 1
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if a.results:
+            with open(a.results, "a") as f:
+                f.write(json.dumps({"seed": job[0], "steps": job[1], "kind": kind,
+                                    "message": extra[1][:2000] if extra else "",
+                                    "keep": sorted(extra[0]) if extra and extra[0] is not None else None}) + "\n")
+        return not a.keep_going
+
+    if a.jobs <= 1:
+        worker_init(build, opts)
+        for j in jobs_in_budget():
+            if report(None if j is None else do_job(j)):
                 break
-    finally:
-        ctx.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        import multiprocessing
+        with multiprocessing.Pool(a.jobs, initializer=worker_init, initargs=(build, opts)) as pool:
+            for res in pool.imap_unordered(_gated_job, list(jobs), chunksize=1):
+                if report(res):
+                    pool.terminate()
+                    break
     dt = time.time() - t0
-    print("runner: %d seeds, %d steps, %d failed, %.1f s (%.1f seeds/min)"
-          % (ran, steps_run, failed, dt, ran * 60.0 / dt if dt else 0))
+    print("runner: %d seeds (%d not run: budget), %d steps (%.1f a seed), %d failed %s, %d on known bugs, %.1f s (%.1f seeds/min)"
+          % (ran, skipped, steps_run, steps_run / ran if ran else 0, failed,
+             json.dumps(kinds, sort_keys=True) if kinds else "", nknown[0], dt, ran * 60.0 / dt if dt else 0), flush=True)
     return 1 if failed else 0
+
+
+def _gated_job(j):
+    d = _OPTS["deadline"]
+    if d and time.time() > d and j[3] == "seed":
+        return None
+    return do_job(j)
 
 
 if __name__ == "__main__":
