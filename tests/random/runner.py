@@ -787,7 +787,7 @@ class Run:
         for _ in range(n):
             f = rng.choice(["error", "error_after", "429", "drop", "drop_after", "stall",
                             "bad_json", "page", "page_forever", "knob_rate", "read_forever"])
-            times = rng.choice([1, 1, 2, 3])
+            times = rng.choice([1, 1, 1, 2, 3])
             if f in ("error", "429", "drop", "stall", "bad_json"):
                 route = rng.choice(READ_ROUTES + WRITE_ROUTES)
             elif f in ("error_after", "drop_after"):
