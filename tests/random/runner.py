@@ -1390,8 +1390,10 @@ class Run:
                 base = background_state(self.seed)
             self.sim.admin("POST", "/reset", base)
             for s in self.steps:
+                t = time.time()
                 self.note("step %d: %s, run %s" % (s["i"], "+".join(s["kinds"]) or "-", s["run"]))
                 self.step(s)
+                self.note("(%.2f s)" % (time.time() - t))
             self.converge()
             return None
         except Violation as v:
@@ -1637,6 +1639,7 @@ def main():
     ap.add_argument("--no-shrink", action="store_true")
     ap.add_argument("--keep-going", action="store_true", help="do not stop at the first failing seed")
     ap.add_argument("--results", help="append one JSON line per failing seed to this file")
+    ap.add_argument("--progress", type=int, default=0, help="print a progress line every N seeds")
     ap.add_argument("--strict", action="store_true", help="count failures that match a known bug too")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
@@ -1682,6 +1685,10 @@ def main():
             return False
         job, kind, text, nrun, dt, extra = res
         ran += 1
+        if a.progress and ran % a.progress == 0:
+            el = time.time() - t0
+            print("runner: progress: %d seeds, %d failed, %d on known bugs, %.0f s, %.1f seeds/min"
+                  % (ran, failed, nknown[0], el, ran * 60.0 / el), flush=True)
         steps_run += nrun
         if text:
             print(text, flush=True)
