@@ -454,8 +454,12 @@ class Run:
         self.invalid = False
         self.trace = []
         self.person_n = 0
+        self.stats = {}
 
     # ---- plumbing
+
+    def count(self, what, n=1):
+        self.stats[what] = self.stats.get(what, 0) + n
 
     def note(self, msg):
         self.trace.append(msg)
@@ -715,6 +719,7 @@ class Run:
         elif op == "dup" and projs:
             name = rng.choice(projs)["name"]
             res = self.sim.person("POST", "/teams/1/create_project", {"projectName": name})
+            self.count("person_duplicate_names")
             self.note("person: create a second project %s -> %d" % (name, res[0]))
         elif op == "delete_project" and projs:
             p = rng.choice(projs)
@@ -821,6 +826,7 @@ class Run:
                 k = rng.choice(["errorRate", "errorAfterRate", "dropRate", "dropAfterRate", "badJsonRate"])
                 self.sim.knob(route, {k: rng.choice([0.2, 0.5])})
             self.note("fault: %s on %s (times %d)" % (f, route, times))
+            self.count("fault_" + f)
 
     # ---- running the tool
 
@@ -944,6 +950,14 @@ class Run:
             else:
                 bad.setdefault(key, e)
         unresolved = [e for k, e in bad.items() if k not in good]
+        self.count("runs")
+        self.count("requests", len(tool))
+        self.count("writes", len(writes))
+        self.count("faulted_requests", sum(1 for e in tool if e.get("fault")))
+        if unresolved:
+            self.count("failed_observations")
+        if invalid:
+            self.count("invalid_desired_runs")
         if unresolved and writes:
             e = unresolved[0]
             raise Violation("acted_on_failure", "%s %s failed (status %s, fault %s, seq %d) and was never answered, yet %s %s was sent (seq %d)"
@@ -1002,6 +1016,7 @@ class Run:
             if not e.get("wrote"):
                 continue
             op, kind = eff.get("op"), eff.get("kind")
+            self.count("%s_%s" % (op, kind))
             if op == "delete":
                 n_deletes += 1
             if kind == "project" and op == "delete":
@@ -1220,6 +1235,7 @@ class Run:
         if mode == "hup":
             self.note("run: daemon, edit, SIGHUP, SIGTERM")
             phases, o, e = self.run_daemon(rng, lambda: self.edit(rng))
+            self.count("run_hup")
             self.sim.clear_faults()
             for (a, b, m, st, sn) in phases:
                 ents = self.sim.log_since(a)
@@ -1240,6 +1256,7 @@ class Run:
                 mode = "apply"
         rc, o, e, killed = self.run_apply(extra, state_dir=sdir, kill=kill, latency=latency)
         self.note("run: %s -> exit %s%s" % (mode, rc, " (killed by %s)" % killed if killed else ""))
+        self.count("run_" + mode + ("_signalled" if killed else ""))
         if sdir:
             self.ctx.full_disk_done(sdir, self.state_dir)
         self.sim.clear_faults()
@@ -1604,7 +1621,7 @@ def do_job(job):
             lines.append("%s: known failure now PASSES: remove it from tests/random/known_failures.txt and add it to regress.txt" % label)
         elif o["verbose"] or what != "seed":
             lines.append("%s: ok (%.1f s)" % (label, dt))
-        return job, None, "\n".join(lines), nrun, dt, None
+        return job, None, "\n".join(lines), nrun, dt, (None, "", r.stats)
     if what == "known":
         r.cleanup()
         return job, v.kind, "%s: known failure, still failing (%s)" % (label, v.kind), nrun, dt, None
@@ -1620,7 +1637,7 @@ def do_job(job):
         deadline = o["deadline"]
         shrunk = shrink(_CTX, seed, nsteps, v.kind, deadline=deadline, log=lines.append)
     lines.append("  replay: %s" % replay_cmd(o["build_arg"], seed, nsteps, shrunk if shrunk is not None else kp))
-    return job, v.kind, "\n".join(lines), nrun, dt, (shrunk, v.message)
+    return job, v.kind, "\n".join(lines), nrun, dt, (shrunk, v.message, r.stats)
 
 
 def main():
@@ -1639,6 +1656,7 @@ def main():
     ap.add_argument("--no-shrink", action="store_true")
     ap.add_argument("--keep-going", action="store_true", help="do not stop at the first failing seed")
     ap.add_argument("--results", help="append one JSON line per failing seed to this file")
+    ap.add_argument("--stats", action="store_true", help="print what the runs exercised (faults, kills, deletes, ...)")
     ap.add_argument("--progress", type=int, default=0, help="print a progress line every N seeds")
     ap.add_argument("--strict", action="store_true", help="count failures that match a known bug too")
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -1669,6 +1687,7 @@ def main():
             "deadline": (t0 + a.budget) if a.budget else None}
     failed = ran = steps_run = skipped = 0
     kinds = {}
+    totals = {}
     nknown = [0]
 
     def jobs_in_budget():
@@ -1685,6 +1704,9 @@ def main():
             return False
         job, kind, text, nrun, dt, extra = res
         ran += 1
+        if extra and len(extra) > 2:
+            for k, n in extra[2].items():
+                totals[k] = totals.get(k, 0) + n
         if a.progress and ran % a.progress == 0:
             el = time.time() - t0
             print("runner: progress: %d seeds, %d failed, %d on known bugs, %.0f s, %.1f seeds/min"
@@ -1721,6 +1743,8 @@ def main():
     print("runner: %d seeds (%d not run: budget), %d steps (%.1f a seed), %d failed %s, %d on known bugs, %.1f s (%.1f seeds/min)"
           % (ran, skipped, steps_run, steps_run / ran if ran else 0, failed,
              json.dumps(kinds, sort_keys=True) if kinds else "", nknown[0], dt, ran * 60.0 / dt if dt else 0), flush=True)
+    if a.stats and totals:
+        print("runner: exercised: " + ", ".join("%s %d" % (k, totals[k]) for k in sorted(totals)))
     return 1 if failed else 0
 
 
