@@ -97,6 +97,16 @@ REQUEST_TIMEOUT_S = 1          # settings file: request_timeout
 STALL_MS = 1600                # longer than the request timeout
 
 
+def die_with_parent():
+    """The simulator gets SIGTERM if the runner dies, even by SIGKILL
+    (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except Exception:
+        pass
+
+
 class Violation(Exception):
     def __init__(self, kind, message):
         super().__init__("%s: %s" % (kind, message))
@@ -118,7 +128,8 @@ class Sim:
         self.proc = subprocess.Popen(
             [os.path.join(build, "convex-api-sim"), "--port", "0", "--seed", "1",
              "--token", token],
-            stdout=self.out, stderr=self.err, stdin=subprocess.DEVNULL)
+            stdout=self.out, stderr=self.err, stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent)
         deadline = time.time() + 20
         port = None
         while time.time() < deadline:
@@ -1448,6 +1459,7 @@ class Context:
         self.sim = Sim(build, tmp, tok)
         self.tmpfs = None
         self.tmpfs_tried = False
+        self.closed = False
 
     def full_disk(self, state_dir, rng):
         """A copy of the state folder on a small tmpfs filled to the brim
@@ -1487,6 +1499,9 @@ class Context:
         shutil.rmtree(sd, ignore_errors=True)
 
     def close(self):
+        if self.closed:
+            return
+        self.closed = True
         self.sim.stop()
         if self.tmpfs:
             subprocess.run(["umount", self.tmpfs], capture_output=True)
@@ -1601,10 +1616,19 @@ _OPTS = None
 def worker_init(build, opts):
     global _CTX, _OPTS
     _OPTS = opts
-    tmp = tempfile.mkdtemp(prefix="cp-random-w-")
+    tmp = tempfile.mkdtemp(prefix="w-", dir=opts["root"])
     _CTX = Context(build, tmp)
+
+    def cleanup():
+        _CTX.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
     import atexit
-    atexit.register(lambda: (_CTX.close(), shutil.rmtree(tmp, ignore_errors=True)))
+    import multiprocessing.util
+    atexit.register(cleanup)
+    # A pool's worker leaves through os._exit: its finalizers run, atexit not.
+    multiprocessing.util.Finalize(None, cleanup, exitpriority=10)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def do_job(job):
@@ -1682,7 +1706,9 @@ def main():
     if a.count:
         jobs += [(s, a.steps, None, "seed") for s in range(a.first, a.first + a.count)]
     t0 = time.time()
-    opts = {"signatures": [] if a.strict else read_signatures(os.path.join(HERE, "known_failures.txt")),
+    root = tempfile.mkdtemp(prefix="cp-random-")
+    opts = {"root": root,
+            "signatures": [] if a.strict else read_signatures(os.path.join(HERE, "known_failures.txt")),
             "verbose": a.verbose, "no_shrink": a.no_shrink, "build_arg": a.build,
             "deadline": (t0 + a.budget) if a.budget else None}
     failed = ran = steps_run = skipped = 0
@@ -1729,6 +1755,8 @@ def main():
 
     if a.jobs <= 1:
         worker_init(build, opts)
+        import atexit
+        atexit.register(sweep, root)
         for j in jobs_in_budget():
             if report(None if j is None else do_job(j)):
                 break
@@ -1739,6 +1767,10 @@ def main():
                 if report(res):
                     pool.terminate()
                     break
+            else:
+                pool.close()
+                pool.join()
+        sweep(root)
     dt = time.time() - t0
     print("runner: %d seeds (%d not run: budget), %d steps (%.1f a seed), %d failed %s, %d on known bugs, %.1f s (%.1f seeds/min)"
           % (ran, skipped, steps_run, steps_run / ran if ran else 0, failed,
@@ -1746,6 +1778,20 @@ def main():
     if a.stats and totals:
         print("runner: exercised: " + ", ".join("%s %d" % (k, totals[k]) for k in sorted(totals)))
     return 1 if failed else 0
+
+
+def sweep(root):
+    """What workers left under root: a tmpfs still mounted (a worker
+    stopped by terminate), folders."""
+    try:
+        with open("/proc/mounts") as f:
+            mounts = [line.split()[1] for line in f]
+    except OSError:
+        mounts = []
+    for m in mounts:
+        if m.startswith(root + "/"):
+            subprocess.run(["umount", m], capture_output=True)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _gated_job(j):
