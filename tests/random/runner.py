@@ -1193,7 +1193,7 @@ class Run:
                                 (x["domain"], x["requestDestination"]) not in [tuple(y) for y in dd["domains"]]
                     return False
                 return False
-        return False
+        return None   # nobody holds it
 
     def explained(self, a, snap, model):
         """A failed or pending action that the schedule made impossible
@@ -1202,10 +1202,29 @@ class Run:
             err = a.get("error") or ""
             if a.get("result") == "error" and "CustomDomainAlreadyExists" not in err:
                 return False
-            return not self.domain_holder_freed(a["domain"], snap, model)
+            return self.domain_holder_freed(a["domain"], snap, model) is False
         if self.settings["drift"] == "report" and "DefaultDeploymentExists" in (a.get("error") or ""):
             return True   # docs/reconcile.md: report mode cannot unset the old default
+        slug = ((a.get("changes") or {}).get("slug") or {}).get("to") if isinstance(a.get("changes"), dict) else None
+        if a.get("kind") == "project" and slug:
+            err = a.get("error") or ""
+            if a.get("result") == "error" and "ProjectSlugAlreadyExists" not in err:
+                return False
+            return self.slug_holder_freed(slug, a.get("id"), snap, model) is False
         return False
+
+    def slug_holder_freed(self, slug, pid, snap, model):
+        """Whether the files move the slug away from the live project
+        holding it (then the tool must free it first); a holder the files
+        leave alone (a person renamed it away) keeps it legitimately."""
+        for p in snap["projects"]:
+            if p.get("slug") != slug or p["id"] == pid:
+                continue
+            for dp in model["projects"]:
+                if dp["state"] == "present" and (dp["name"] == p["name"] or p["name"] in dp["renamed_from"]):
+                    return dp["slug"] is not None and dp["slug"] != slug
+            return False
+        return None   # nobody holds it
 
     def refused(self, out, snap, model):
         """Writes the API refused (400), from apply --json. Returns the
