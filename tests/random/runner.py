@@ -1205,6 +1205,12 @@ class Run:
             return self.domain_holder_freed(a["domain"], snap, model) is False
         if self.settings["drift"] == "report" and "DefaultDeploymentExists" in (a.get("error") or ""):
             return True   # docs/reconcile.md: report mode cannot unset the old default
+        if self.settings["drift"] == "report" and a.get("kind") == "deployment" and \
+                a.get("op") == "create" and a.get("default") and a.get("result") is None:
+            ids = [p["id"] for p in snap["projects"] if p["name"] == a.get("project")]
+            if any(d.get("kind") == "cloud" and d["projectId"] in ids and d.get("isDefault")
+                   and d.get("deploymentType") == a.get("type") for d in snap["deployments"]):
+                return True   # the same, planned again
         slug = ((a.get("changes") or {}).get("slug") or {}).get("to") if isinstance(a.get("changes"), dict) else None
         if a.get("kind") == "project" and slug:
             err = a.get("error") or ""
