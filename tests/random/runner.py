@@ -1425,6 +1425,10 @@ class Run:
                            and x["reference"] in d["renamed_from"]]
                     if old and self.settings["drift"] == "report":
                         continue   # report mode: the rename is drift, never a create
+                    if self.settings["drift"] == "report" and d["default"] and any(
+                            x.get("kind") == "cloud" and x["projectId"] == lp["id"] and x.get("isDefault")
+                            and x.get("deploymentType") == d["type"] for x in st["deployments"]):
+                        continue   # report mode: refused while another is the default
                     raise Violation("model", "deployment %s/%s is declared and not live (plan empty)" % (p["name"], d["ref"]))
                 ld = lds[0]
                 if d["domains"] is not None and not any_guard:
