@@ -386,9 +386,6 @@ def model_yaml(projects):
 
 # ---------------------------------------------------------------- schedule
 
-STEP_KINDS = None  # filled below
-
-
 def gen_steps(seed, n):
     rng = random.Random("schedule-%d" % seed)
     steps = []
@@ -941,7 +938,7 @@ class Run:
                 if s in t:
                     raise Violation("secret_leak", "%s in %s" % ("the token" if s == self.sim.token else "a secret value", where))
 
-    def check_entries(self, ents, model, settings, snap, observed_ok, invalid=False):
+    def check_entries(self, ents, model, settings, snap, invalid=False):
         """The invariants on one run's requests (one process, or one
         reconcile of run): model/settings are the files and flags it had,
         snap the team before it started."""
@@ -1276,7 +1273,7 @@ class Run:
             for (a, b, m, st, sn) in phases:
                 ents = self.sim.log_since(a)
                 ents = [x for x in ents if x["seq"] < b]
-                self.check_entries(ents, m, st, sn, True)
+                self.check_entries(ents, m, st, sn)
                 self.learn(ents)
             self.check_outputs(o, e)
             self.learn_protect(self.model, self.sim.state())
@@ -1299,7 +1296,7 @@ class Run:
         self.sim.wait_idle()
         ents = self.sim.log_since(seq0)
         plan_made = o.strip().startswith("{")
-        self.check_entries(ents, model, settings, snap, plan_made, invalid=self.invalid)
+        self.check_entries(ents, model, settings, snap, invalid=self.invalid)
         self.learn(ents)
         self.check_outputs(o, e)
         if self.invalid:
@@ -1327,7 +1324,7 @@ class Run:
         rc, o, e, _ = self.run_apply()
         self.note("converge: apply -> exit %d" % rc)
         ents = self.sim.log_since(seq0)
-        self.check_entries(ents, model, dict(self.settings), snap, True)
+        self.check_entries(ents, model, dict(self.settings), snap)
         self.learn(ents)
         self.check_outputs(o, e)
         failed, all_explained = self.refused(o, snap, model)
