@@ -77,7 +77,7 @@ RANDOM_ARGS ?=
 random: deps
 	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCP_SANITIZE=OFF -DCP_TESTS=OFF
 	cmake --build $(BENCH_DIR) -j $(JOBS) --target convex-provisioner convex-api-sim
-	python3 tests/random/runner.py --build $(BENCH_DIR) --regress --known --first $(FIRST) \
+	python3 tests/random/runner.py --build $(BENCH_DIR) --self-test --regress --known --first $(FIRST) \
 	    --count $(SEEDS) --steps $(STEPS) --jobs $(RANDOM_JOBS) --keep-going $(RANDOM_ARGS)
 
 # The demo needs the two programs only, not the test suites.

@@ -1692,6 +1692,7 @@ def do_job(job):
 
 def main():
     ap = argparse.ArgumentParser(description="randomized schedules against the invariants (docs/testing.md)")
+    ap.add_argument("--self-test", action="store_true", help="check the checks on made-up logs first")
     ap.add_argument("--build", required=True, help="folder with convex-provisioner and convex-api-sim")
     ap.add_argument("--seed", type=int, help="one seed")
     ap.add_argument("--seeds", help="A-B, or a comma list of seeds and ranges")
@@ -1711,6 +1712,10 @@ def main():
     ap.add_argument("--strict", action="store_true", help="count failures that match a known bug too")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
+    if a.self_test:
+        rc = self_test()
+        if rc or not (a.seed is not None or a.seeds or a.count or a.regress or a.known):
+            return rc
 
     build = os.path.abspath(a.build)
     for b in ("convex-provisioner", "convex-api-sim"):
@@ -1804,6 +1809,120 @@ def main():
     if a.stats and totals:
         print("runner: exercised: " + ", ".join("%s %d" % (k, totals[k]) for k in sorted(totals)))
     return 1 if failed else 0
+
+
+def self_test():
+    """The checks on made-up request logs: each invariant must fire on a
+    log that breaks it and stay quiet on one that does not (so a green run
+    means something). Needs no binary."""
+    class FakeSim:
+        token = "tok-selftest"
+    class FakeCtx:
+        sim = FakeSim()
+        build = "/nonexistent"
+    r = Run(FakeCtx(), 0, [])
+    snap = {"projects": [{"id": 10, "name": "p1"}, {"id": 11, "name": "old"},
+                         {"id": 12, "name": "dup"}, {"id": 13, "name": "dup"}],
+            "deployments": [{"kind": "cloud", "name": "a-b-1", "projectId": 10, "reference": "main",
+                             "deploymentType": "dev"}]}
+    def model(*projects):
+        return {"projects": [dict({"state": "present", "protect": None, "slug": None, "renamed_from": [],
+                                   "env": None, "deps": []}, **p) for p in projects]}
+    def dep(ref, **kw):
+        d = {"ref": ref, "type": "dev", "state": "present", "protect": None, "class": None, "default": None,
+             "dec": None, "slc": None, "expires": None, "renamed_from": [], "domains": None, "keys": None}
+        d.update(kw)
+        return d
+    def ent(seq, method, route, effect=None, status=200, wrote=None, fault=None, path="/v1/x", query=None):
+        return {"seq": seq, "actor": "tool", "method": method, "route": route, "path": path, "query": query,
+                "status": status, "fault": fault, "wrote": bool(effect) if wrote is None else wrote,
+                "effect": effect}
+    base = {"prune": "none", "max_deletes": 10, "allow_empty": False, "drift": "correct"}
+    dproj = lambda pid, name: ent(9, "POST", R_DELETE_PROJECT, {"op": "delete", "kind": "project", "id": pid, "name": name})
+    cases = [
+        ("dup_project", model({"name": "p1"}), base,
+         [ent(5, "POST", R_CREATE_PROJECT, {"op": "create", "kind": "project", "id": 20, "name": "p1"})]),
+        ("dup_project", model({"name": "new"}), base,
+         [ent(5, "POST", R_CREATE_PROJECT, {"op": "create", "kind": "project", "id": 20, "name": "new"}),
+          ent(6, "POST", R_CREATE_PROJECT, {"op": "create", "kind": "project", "id": 21, "name": "new"})]),
+        (None, model({"name": "new"}), base,
+         [ent(5, "POST", R_CREATE_PROJECT, {"op": "create", "kind": "project", "id": 20, "name": "new"})]),
+        ("delete_forbidden", model({"name": "p1"}), dict(base, prune="all"), [dproj(10, "p1")]),
+        ("delete_forbidden", model({"name": "p1", "state": "absent", "protect": True}), base, [dproj(10, "p1")]),
+        (None, model({"name": "p1", "state": "absent"}), base, [dproj(10, "p1")]),
+        ("delete_forbidden", model({"name": "p2"}), base, [dproj(11, "old")]),
+        ("delete_forbidden", model({"name": "p2"}), dict(base, prune="owned"), [dproj(11, "old")]),
+        (None, model({"name": "p2"}), dict(base, prune="all"), [dproj(11, "old")]),
+        ("delete_forbidden", model({"name": "p2", "renamed_from": ["old"]}), dict(base, prune="all"), [dproj(11, "old")]),
+        ("delete_forbidden", model(), dict(base, prune="all"), [dproj(11, "old")]),
+        (None, model(), dict(base, prune="all", allow_empty=True), [dproj(11, "old")]),
+        ("delete_forbidden", model({"name": "p2"}), dict(base, prune="all", max_deletes=1),
+         [dproj(11, "old"), dproj(12, "dup")]),
+        ("delete_forbidden", model({"name": "dup", "state": "absent"}), base, [dproj(12, "dup")]),
+        ("delete_forbidden", model({"name": "p1", "deps": [dep("main")]}), dict(base, prune="all"),
+         [ent(9, "POST", R_DELETE_DEP, {"op": "delete", "kind": "deployment", "name": "a-b-1"})]),
+        (None, model({"name": "p1", "deps": [dep("main", state="absent")]}), base,
+         [ent(9, "POST", R_DELETE_DEP, {"op": "delete", "kind": "deployment", "name": "a-b-1"})]),
+        ("delete_forbidden", model({"name": "p1", "protect": True, "deps": [dep("main", state="absent")]}), base,
+         [ent(9, "POST", R_DELETE_DEP, {"op": "delete", "kind": "deployment", "name": "a-b-1"})]),
+        ("delete_forbidden", model({"name": "p1", "deps": [dep("main", domains=[("d.example.com", "convexCloud")])]}), base,
+         [ent(9, "POST", R_DELETE_DOMAIN, {"op": "delete", "kind": "domain", "deployment": "a-b-1",
+                                           "domain": "d.example.com", "requestDestination": "convexCloud"})]),
+        ("delete_forbidden", model({"name": "p1", "deps": [dep("main", keys=[])]}), dict(base, prune="all"),
+         [ent(9, "POST", R_DELETE_KEY, {"op": "delete", "kind": "deployKey", "deployment": "a-b-1", "name": "k"})]),
+        ("delete_forbidden", model({"name": "p1", "env": {"dev": {"A": "x"}}}), base,
+         [ent(9, "POST", R_ENV_UPDATE, {"op": "update", "kind": "env", "projectId": 10,
+                                        "changes": [{"deploymentType": "dev", "name": "A", "op": "delete"}]})]),
+        ("forbidden_change", model({"name": "p1", "env": {"dev": {}}}), base,
+         [ent(9, "POST", R_ENV_UPDATE, {"op": "update", "kind": "env", "projectId": 10,
+                                        "changes": [{"deploymentType": "prod", "name": "A", "op": "set"}]})]),
+        ("forbidden_change", model({"name": "p1"}), base,
+         [ent(9, "PATCH", R_PATCH_DEP, {"op": "update", "kind": "deployment", "name": "a-b-1",
+                                        "changes": {"deploymentType": {"from": "dev", "to": "prod"}}})]),
+        ("acted_on_failure", model({"name": "new"}), base,
+         [ent(1, "GET", R_PROJECTS, status=500, query={"limit": "100"}),
+          ent(2, "GET", R_PROJECTS, status=None, fault="drop", query={"limit": "100"}),
+          ent(5, "POST", R_CREATE_PROJECT, {"op": "create", "kind": "project", "id": 20, "name": "new"})]),
+        (None, model({"name": "new"}), base,
+         [ent(1, "GET", R_PROJECTS, status=500, query={"limit": "100"}),
+          ent(2, "GET", R_PROJECTS, query={"limit": "100"}),
+          ent(5, "POST", R_CREATE_PROJECT, {"op": "create", "kind": "project", "id": 20, "name": "new"})]),
+    ]
+    bad = 0
+    for i, (want, m, st, ents) in enumerate(cases):
+        got = None
+        try:
+            r.check_entries(ents, m, st, snap)
+        except Violation as v:
+            got = v.kind
+        if got != want:
+            bad += 1
+            print("self-test case %d: got %s, want %s" % (i, got, want))
+    try:
+        r.check_entries([ent(5, "POST", R_PATCH_PROJECT, {"op": "update", "kind": "project", "id": 10, "changes": {}})],
+                        model({"name": "p1"}), base, snap, invalid=True)
+        bad += 1
+        print("self-test: a write with an invalid desired state passed")
+    except Violation as v:
+        if v.kind != "acted_on_failure":
+            bad += 1
+    r.secrets.add("sv1-secretvalue")
+    for text in ("x tok-selftest y", "value sv1-secretvalue", "prod:a-b-1|eyJ2MiI6Iabc"):
+        try:
+            r.check_outputs(text)
+            bad += 1
+            print("self-test: a secret in %r passed" % text)
+        except Violation as v:
+            if v.kind != "secret_leak":
+                bad += 1
+    try:
+        r.check_outputs("nothing to see")
+    except Violation:
+        bad += 1
+        print("self-test: a clean output failed")
+    r.cleanup()
+    print("runner: self-test: %d cases, %d wrong" % (len(cases) + 5, bad))
+    return 1 if bad else 0
 
 
 def sweep(root):
