@@ -1202,12 +1202,18 @@ class Run:
             return self.domain_holder_freed(a["domain"], snap, model) is False
         if self.settings["drift"] == "report" and "DefaultDeploymentExists" in (a.get("error") or ""):
             return True   # docs/reconcile.md: report mode cannot unset the old default
-        if self.settings["drift"] == "report" and a.get("kind") == "deployment" and \
-                a.get("op") == "create" and a.get("default") and a.get("result") is None:
+        if self.settings["drift"] == "report" and a.get("reference") and \
+                a.get("kind") in ("deployment", "domain", "deploy_key") and a.get("op") == "create":
+            # The same, planned again, and what waits for that create.
             ids = [p["id"] for p in snap["projects"] if p["name"] == a.get("project")]
-            if any(d.get("kind") == "cloud" and d["projectId"] in ids and d.get("isDefault")
-                   and d.get("deploymentType") == a.get("type") for d in snap["deployments"]):
-                return True   # the same, planned again
+            for p in model["projects"]:
+                for d in (p["deps"] if p["name"] == a.get("project") else []):
+                    if d["ref"] == a["reference"] and d["default"] and d["state"] == "present" and not any(
+                            x.get("kind") == "cloud" and x["projectId"] in ids and x["reference"] == d["ref"]
+                            for x in snap["deployments"]) and any(
+                            x.get("kind") == "cloud" and x["projectId"] in ids and x.get("isDefault")
+                            and x.get("deploymentType") == d["type"] for x in snap["deployments"]):
+                        return True
         slug = ((a.get("changes") or {}).get("slug") or {}).get("to") if isinstance(a.get("changes"), dict) else None
         if a.get("kind") == "project" and slug:
             err = a.get("error") or ""
