@@ -463,8 +463,21 @@ class Run:
         self.trace = []
         self.person_n = 0
         self.stats = {}
+        self.pre_key_files = set()
 
     # ---- plumbing
+
+    def key_files(self, state_dir=None):
+        """(project, reference, key) of the secret files under keys_dir
+        (the runner's names need no encoding)."""
+        kd = os.path.join(state_dir or self.state_dir, "keys")
+        out = set()
+        for root, _, files in os.walk(kd):
+            rel = os.path.relpath(root, kd).split(os.sep)
+            if len(rel) == 2:
+                for f in files:
+                    out.add((rel[0], rel[1], f))
+        return out
 
     def count(self, what, n=1):
         self.stats[what] = self.stats.get(what, 0) + n
@@ -1095,12 +1108,17 @@ class Run:
                 why = "deploy key %s of %s deleted (seq %d)" % (eff["name"], eff["deployment"], e["seq"])
                 if (eff["deployment"], eff["name"]) not in self.owned_keys:
                     raise Violation("delete_forbidden", why + ": not created by the tool")
-                if settings["prune"] not in ("owned", "all"):
-                    raise Violation("delete_forbidden", why + ": prune %s" % settings["prune"])
                 dp = decl_project_of(d["projectId"]) if d else None
                 dd = decl_dep(dp, d["reference"]) if dp else None
                 if dd is not None and dd["keys"] is not None and eff["name"] in dd["keys"]:
-                    raise Violation("delete_forbidden", why + ": declared")
+                    # A key of ours whose secret was lost (no file) is
+                    # replaced: deleted, then created again (reconcile.md).
+                    if (dp["name"], dd["ref"], eff["name"]) in self.pre_key_files:
+                        raise Violation("delete_forbidden", why + ": declared, and its secret file is there")
+                    self.count("key_replaced")
+                    continue
+                if settings["prune"] not in ("owned", "all"):
+                    raise Violation("delete_forbidden", why + ": prune %s" % settings["prune"])
             elif kind == "env":
                 dp = decl_project_of(eff["projectId"])
                 for ch in eff.get("changes", []):
@@ -1271,6 +1289,7 @@ class Run:
         snap = self.sim.state()
         model = json.loads(json.dumps(self.model))
         settings = dict(self.settings)
+        self.pre_key_files = self.key_files()
         if mode == "hup":
             self.note("run: daemon, edit, SIGHUP, SIGTERM")
             phases, o, e = self.run_daemon(rng, lambda: self.edit(rng))
@@ -1327,6 +1346,7 @@ class Run:
         seq0 = self.sim.wait_idle()
         snap = self.sim.state()
         model = json.loads(json.dumps(self.model))
+        self.pre_key_files = self.key_files()
         rc, o, e, _ = self.run_apply()
         self.note("converge: apply -> exit %d" % rc)
         ents = self.sim.log_since(seq0)
@@ -1879,6 +1899,8 @@ def self_test():
                                            "domain": "d.example.com", "requestDestination": "convexCloud"})]),
         ("delete_forbidden", model({"name": "p1", "deps": [dep("main", keys=[])]}), dict(base, prune="all"),
          [ent(9, "POST", R_DELETE_KEY, {"op": "delete", "kind": "deployKey", "deployment": "a-b-1", "name": "k"})]),
+        ("delete_forbidden", model({"name": "p1", "deps": [dep("main", keys=["ci"])]}), dict(base, prune="all"),
+         [ent(9, "POST", R_DELETE_KEY, {"op": "delete", "kind": "deployKey", "deployment": "a-b-1", "name": "ci"})]),
         ("delete_forbidden", model({"name": "p1", "env": {"dev": {"A": "x"}}}), base,
          [ent(9, "POST", R_ENV_UPDATE, {"op": "update", "kind": "env", "projectId": 10,
                                         "changes": [{"deploymentType": "dev", "name": "A", "op": "delete"}]})]),
@@ -1897,6 +1919,7 @@ def self_test():
           ent(2, "GET", R_PROJECTS, query={"limit": "100"}),
           ent(5, "POST", R_CREATE_PROJECT, {"op": "create", "kind": "project", "id": 20, "name": "new"})]),
     ]
+    r.pre_key_files = {("p1", "main", "ci")}   # its secret file is there
     bad = 0
     for i, (want, m, st, ents) in enumerate(cases):
         got = None
