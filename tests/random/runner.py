@@ -1822,15 +1822,20 @@ def main():
                 break
     else:
         import multiprocessing
-        with multiprocessing.Pool(a.jobs, initializer=worker_init, initargs=(build, opts)) as pool:
-            for res in pool.imap_unordered(_gated_job, list(jobs), chunksize=1):
-                if report(res):
-                    pool.terminate()
-                    break
-            else:
-                pool.close()
-                pool.join()
-        sweep(root)
+        # SIGTERM: stop the workers (the pool's exit terminates them) and
+        # sweep what they left.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        try:
+            with multiprocessing.Pool(a.jobs, initializer=worker_init, initargs=(build, opts)) as pool:
+                for res in pool.imap_unordered(_gated_job, list(jobs), chunksize=1):
+                    if report(res):
+                        pool.terminate()
+                        break
+                else:
+                    pool.close()
+                    pool.join()
+        finally:
+            sweep(root)
     dt = time.time() - t0
     print("runner: %d seeds (%d not run: budget), %d steps (%.1f a seed), %d failed %s, %d on known bugs, %.1f s (%.1f seeds/min)"
           % (ran, skipped, steps_run, steps_run / ran if ran else 0, failed,
