@@ -1392,16 +1392,32 @@ class Run:
             if self.owned_projects or self.owned_deps:
                 raise Violation("not_owned", "no readable ledger: %s" % ex)
             return
+        # A create whose answer was lost is adopted by its name (SPEC 11);
+        # if a person renamed the resource before the next observation,
+        # nothing ties it to the intent any more: not a finding.
+        lost, renamed = set(), set()
+        for e in self.sim.log_since(0):
+            eff = e.get("effect") or {}
+            if e.get("actor") == "tool" and e.get("wrote") and eff.get("op") == "create" and \
+                    (e.get("status") != 200 or e.get("fault")):
+                lost.add(eff.get("id") if eff.get("kind") == "project" else eff.get("name"))
+            if e.get("actor") == "person" and eff.get("op") == "update":
+                ch = eff.get("changes") or {}
+                if eff.get("kind") == "project" and "name" in ch:
+                    renamed.add(eff.get("id"))
+                if eff.get("kind") == "deployment" and "reference" in ch:
+                    renamed.add(eff.get("name"))
+        excused = lost & renamed
         lp = set(p["id"] for p in led.get("projects", []) if p.get("created"))
         ld = set(d["name"] for d in led.get("deployments", []) if d.get("created"))
         lk = set((k["deployment"], k["name"]) for k in led.get("deployKeys", []))
         for p in st["projects"]:
-            if p["id"] in self.owned_projects and p["id"] not in lp:
+            if p["id"] in self.owned_projects and p["id"] not in lp and p["id"] not in excused:
                 raise Violation("not_owned", "project %r (%d) was created by the tool, is live, and the ledger does not say so" % (p["name"], p["id"]))
         for d in st["deployments"]:
             if d.get("kind") != "cloud":
                 continue
-            if d["name"] in self.owned_deps and d["name"] not in ld:
+            if d["name"] in self.owned_deps and d["name"] not in ld and d["name"] not in excused:
                 raise Violation("not_owned", "deployment %s (%s) was created by the tool, is live, and the ledger does not say so" % (d["name"], d["reference"]))
             for k in d.get("deployKeys", []):
                 if (d["name"], k["name"]) in self.owned_keys and (d["name"], k["name"]) not in lk:
