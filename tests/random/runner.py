@@ -1833,9 +1833,12 @@ def main():
         worker_init(build, opts)
         import atexit
         atexit.register(sweep, root)
-        for j in jobs_in_budget():
-            if report(None if j is None else do_job(j)):
-                break
+        try:
+            for j in jobs_in_budget():
+                if report(None if j is None else do_job(j)):
+                    break
+        except SystemExit:
+            print("runner: stopped by a signal", flush=True)
     else:
         import multiprocessing
         # SIGTERM: stop the workers (the pool's exit terminates them) and
@@ -1850,6 +1853,8 @@ def main():
                 else:
                     pool.close()
                     pool.join()
+        except SystemExit:
+            print("runner: stopped by a signal", flush=True)
         finally:
             sweep(root)
     dt = time.time() - t0
