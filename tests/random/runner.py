@@ -1020,6 +1020,25 @@ class Run:
                     return d
             return None
 
+        def proj_prot(pid, dp):
+            """SPEC 5: protect now, or in the ledger when last declared. A
+            present declaration decides (its mark or none lifts the
+            ledger's); an absent one never lifts a mark (6e7dbf2)."""
+            mem = bool(self.protect_proj.get(pid))
+            if dp is None:
+                return mem
+            if dp["state"] == "present":
+                return bool(dp["protect"])
+            return bool(dp["protect"]) or mem
+
+        def dep_prot(name, dd):
+            mem = bool(self.protect_dep.get(name))
+            if dd is None:
+                return mem
+            if dd["state"] == "present":
+                return bool(dd["protect"])
+            return bool(dd["protect"]) or mem
+
         sp = dict(sp)
         created_names = {}
         n_deletes = 0
@@ -1049,11 +1068,11 @@ class Run:
                 if name in conflict_names:
                     raise Violation("delete_forbidden", why + ": its name is in conflict")
                 dp = declared.get(name)
-                prot = (dp is not None and dp["protect"]) or self.protect_proj.get(pid)
+                prot = proj_prot(pid, dp if dp is not None else by_old.get(name))
                 for d in sd.values():
                     if d["projectId"] == pid:
                         dd = decl_dep(dp, d["reference"]) if dp else None
-                        if (dd and dd["protect"]) or self.protect_dep.get(d["name"]):
+                        if dep_prot(d["name"], dd):
                             prot = True
                 if prot:
                     raise Violation("delete_forbidden", why + ": protected")
@@ -1081,7 +1100,7 @@ class Run:
                 if dp is None or dp["state"] != "present":
                     raise Violation("delete_forbidden", why + ": deleted one by one in a project the files do not declare present")
                 dd = decl_dep(dp, d["reference"])
-                if dp["protect"] or self.protect_proj.get(pid) or (dd and dd["protect"]) or self.protect_dep.get(dn):
+                if proj_prot(pid, dp) or dep_prot(dn, dd):
                     raise Violation("delete_forbidden", why + ": protected")
                 if dd is not None:
                     if dd["state"] == "absent" and dd["ref"] == d["reference"]:
@@ -1164,11 +1183,17 @@ class Run:
             if len(ids) != 1:
                 continue
             pid = ids[0]["id"]
-            self.protect_proj[pid] = bool(p["protect"])
+            if p["state"] == "present":
+                self.protect_proj[pid] = bool(p["protect"])
+            elif p["protect"]:
+                self.protect_proj[pid] = True   # an absent declaration never lifts it
             for d in p["deps"]:
                 for ld in st["deployments"]:
                     if ld.get("kind") == "cloud" and ld["projectId"] == pid and ld["reference"] == d["ref"]:
-                        self.protect_dep[ld["name"]] = bool(d["protect"])
+                        if d["state"] == "present":
+                            self.protect_dep[ld["name"]] = bool(d["protect"])
+                        elif d["protect"]:
+                            self.protect_dep[ld["name"]] = True
 
     def domain_holder_freed(self, domain, snap, model):
         """Whether the files make the tool delete the live domain DOMAIN
@@ -1946,7 +1971,25 @@ def self_test():
           ent(5, "POST", R_CREATE_PROJECT, {"op": "create", "kind": "project", "id": 20, "name": "new"})]),
     ]
     r.pre_key_files = {("p1", "main", "ci")}   # its secret file is there
+    # The ledger's protect marks (SPEC 5): "p1" (10) was declared protected.
+    mark = [
+        (None, model({"name": "p1", "deps": [dep("main", state="absent")]}), base,
+         [ent(9, "POST", R_DELETE_DEP, {"op": "delete", "kind": "deployment", "name": "a-b-1"})]),
+        ("delete_forbidden", model({"name": "p2"}), dict(base, prune="all"), [dproj(10, "p1")]),
+        ("delete_forbidden", model({"name": "p1", "state": "absent"}), base, [dproj(10, "p1")]),
+    ]
     bad = 0
+    r.protect_proj[10] = True
+    for i, (want, m, st, ents) in enumerate(mark):
+        got = None
+        try:
+            r.check_entries(ents, m, st, snap)
+        except Violation as v:
+            got = v.kind
+        if got != want:
+            bad += 1
+            print("self-test protect mark case %d: got %s, want %s" % (i, got, want))
+    r.protect_proj.clear()
     for i, (want, m, st, ents) in enumerate(cases):
         got = None
         try:
@@ -1979,7 +2022,7 @@ def self_test():
         bad += 1
         print("self-test: a clean output failed")
     r.cleanup()
-    print("runner: self-test: %d cases, %d wrong" % (len(cases) + 5, bad))
+    print("runner: self-test: %d cases, %d wrong" % (len(cases) + len(mark) + 5, bad))
     return 1 if bad else 0
 
 
