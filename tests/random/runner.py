@@ -835,7 +835,9 @@ class Run:
             elif f == "stall":
                 self.sim.knob(route, {"stallRate": 0.5, "stallMs": STALL_MS})
             elif f == "bad_json":
-                self.sim.script(route, [{"status": 200, "body": "{\"items\": [{\"id\": 1", "times": times}])
+                # On a write the route runs first: a 200 means it was done.
+                self.sim.script(route, [{"status": 200, "body": "{\"items\": [{\"id\": 1", "times": times,
+                                         "act": route in WRITE_ROUTES}])
             elif f == "page":
                 self.sim.knob(route, {"failPage": {"page": rng.choice([1, 1, 2]), "status": rng.choice([500, 503, 429]), "times": times}})
             elif f == "page_forever":
