@@ -1435,6 +1435,21 @@ class Run:
                 if eff.get("kind") == "deployment" and "reference" in ch:
                     renamed.add(eff.get("name"))
         excused = lost & renamed
+        # A key whose create's answer was lost, on a deployment whose keys
+        # the files no longer list, keeps its intent open (reconcile.md:
+        # not listed is not "not made"); it is adopted once listed again.
+        open_keys = set()
+        try:
+            with open(os.path.join(self.state_dir, "intents.jsonl")) as f:
+                for line in f:
+                    try:
+                        it = json.loads(line)
+                    except ValueError:
+                        continue
+                    if it.get("kind") == "deploy_key" and it.get("deployment"):
+                        open_keys.add((it["deployment"], it.get("name")))
+        except OSError:
+            pass
         lp = set(p["id"] for p in led.get("projects", []) if p.get("created"))
         ld = set(d["name"] for d in led.get("deployments", []) if d.get("created"))
         lk = set((k["deployment"], k["name"]) for k in led.get("deployKeys", []))
@@ -1447,7 +1462,8 @@ class Run:
             if d["name"] in self.owned_deps and d["name"] not in ld and d["name"] not in excused:
                 raise Violation("not_owned", "deployment %s (%s) was created by the tool, is live, and the ledger does not say so" % (d["name"], d["reference"]))
             for k in d.get("deployKeys", []):
-                if (d["name"], k["name"]) in self.owned_keys and (d["name"], k["name"]) not in lk:
+                if (d["name"], k["name"]) in self.owned_keys and (d["name"], k["name"]) not in lk \
+                        and (d["name"], k["name"]) not in open_keys:
                     raise Violation("not_owned", "deploy key %s of %s was created by the tool, is live, and the ledger does not say so" % (k["name"], d["name"]))
 
     def check_model(self, plan):
