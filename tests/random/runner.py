@@ -1249,8 +1249,13 @@ class Run:
             return True   # docs/reconcile.md: report mode cannot unset the old default
         if self.settings["drift"] == "report" and a.get("reference") and \
                 a.get("kind") in ("deployment", "domain", "deploy_key") and a.get("op") == "create":
-            # The same, planned again, and what waits for that create.
-            ids = [p["id"] for p in snap["projects"] if p["name"] == a.get("project")]
+            # The same, planned again, and what waits for that create (in
+            # the live project, found under a renamed_from name too).
+            names = {a.get("project")}
+            for p in model["projects"]:
+                if p["name"] == a.get("project"):
+                    names.update(p["renamed_from"])
+            ids = [p["id"] for p in snap["projects"] if p["name"] in names]
             for p in model["projects"]:
                 for d in (p["deps"] if p["name"] == a.get("project") else []):
                     if d["ref"] == a["reference"] and d["default"] and d["state"] == "present" and not any(
