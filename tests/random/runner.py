@@ -1165,6 +1165,8 @@ class Run:
             if e.get("actor") != "tool" or not e.get("wrote"):
                 continue
             eff = e.get("effect") or {}
+            if eff.get("op") == "delete" and eff.get("kind") == "deployKey":
+                self.owned_keys.discard((eff["deployment"], eff["name"]))
             if eff.get("op") != "create":
                 continue
             if eff["kind"] == "project":
@@ -1428,8 +1430,15 @@ class Run:
         # if a person renamed the resource before the next observation,
         # nothing ties it to the intent any more: not a finding.
         lost, renamed = set(), set()
+        owned_keys = set()   # keys are named, and a name can come back: replay the log
         for e in self.sim.log_since(0):
             eff = e.get("effect") or {}
+            if eff.get("kind") == "deployKey" and e.get("wrote"):
+                k = (eff.get("deployment"), eff.get("name"))
+                if eff.get("op") == "create" and e.get("actor") == "tool":
+                    owned_keys.add(k)
+                elif eff.get("op") == "delete":
+                    owned_keys.discard(k)
             if e.get("actor") == "tool" and e.get("wrote") and eff.get("op") == "create" and \
                     (e.get("status") != 200 or e.get("fault")):
                 lost.add(eff.get("id") if eff.get("kind") == "project" else eff.get("name"))
@@ -1467,7 +1476,7 @@ class Run:
             if d["name"] in self.owned_deps and d["name"] not in ld and d["name"] not in excused:
                 raise Violation("not_owned", "deployment %s (%s) was created by the tool, is live, and the ledger does not say so" % (d["name"], d["reference"]))
             for k in d.get("deployKeys", []):
-                if (d["name"], k["name"]) in self.owned_keys and (d["name"], k["name"]) not in lk \
+                if (d["name"], k["name"]) in owned_keys and (d["name"], k["name"]) not in lk \
                         and (d["name"], k["name"]) not in open_keys:
                     raise Violation("not_owned", "deploy key %s of %s was created by the tool, is live, and the ledger does not say so" % (k["name"], d["name"]))
 
