@@ -1429,7 +1429,7 @@ class Run:
         # A create whose answer was lost is adopted by its name (SPEC 11);
         # if a person renamed the resource before the next observation,
         # nothing ties it to the intent any more: not a finding.
-        lost, renamed = set(), set()
+        lost, renamed, lost_in = set(), set(), {}
         owned_keys = set()   # keys are named, and a name can come back: replay the log
         for e in self.sim.log_since(0):
             eff = e.get("effect") or {}
@@ -1442,13 +1442,15 @@ class Run:
             if e.get("actor") == "tool" and e.get("wrote") and eff.get("op") == "create" and \
                     (e.get("status") != 200 or e.get("fault")):
                 lost.add(eff.get("id") if eff.get("kind") == "project" else eff.get("name"))
+                if eff.get("kind") == "deployment":
+                    lost_in[eff.get("name")] = eff.get("projectId")
             if e.get("actor") == "person" and eff.get("op") == "update":
                 ch = eff.get("changes") or {}
                 if eff.get("kind") == "project" and "name" in ch:
                     renamed.add(eff.get("id"))
                 if eff.get("kind") == "deployment" and "reference" in ch:
                     renamed.add(eff.get("name"))
-        excused = lost & renamed
+        excused = (lost & renamed) | set(n for n, pid in lost_in.items() if pid in renamed)
         # A key whose create's answer was lost, on a deployment whose keys
         # the files no longer list, keeps its intent open (reconcile.md:
         # not listed is not "not made"); it is adopted once listed again.
