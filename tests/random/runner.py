@@ -1479,7 +1479,8 @@ class Run:
                 raise Violation("not_owned", "deployment %s (%s) was created by the tool, is live, and the ledger does not say so" % (d["name"], d["reference"]))
             for k in d.get("deployKeys", []):
                 if (d["name"], k["name"]) in owned_keys and (d["name"], k["name"]) not in lk \
-                        and (d["name"], k["name"]) not in open_keys:
+                        and (d["name"], k["name"]) not in open_keys and d["name"] not in excused \
+                        and d["projectId"] not in renamed:
                     raise Violation("not_owned", "deploy key %s of %s was created by the tool, is live, and the ledger does not say so" % (k["name"], d["name"]))
 
     def check_model(self, plan):
