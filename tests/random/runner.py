@@ -1429,7 +1429,7 @@ class Run:
         # A create whose answer was lost is adopted by its name (SPEC 11);
         # if a person renamed the resource before the next observation,
         # nothing ties it to the intent any more: not a finding.
-        lost, renamed, lost_in = set(), set(), {}
+        lost, renamed, lost_in, lost_names, person_names = set(), set(), {}, {}, set()
         owned_keys = set()   # keys are named, and a name can come back: replay the log
         for e in self.sim.log_since(0):
             eff = e.get("effect") or {}
@@ -1442,8 +1442,12 @@ class Run:
             if e.get("actor") == "tool" and e.get("wrote") and eff.get("op") == "create" and \
                     (e.get("status") != 200 or e.get("fault")):
                 lost.add(eff.get("id") if eff.get("kind") == "project" else eff.get("name"))
+                if eff.get("kind") == "project":
+                    lost_names[eff.get("id")] = eff.get("name")
                 if eff.get("kind") == "deployment":
                     lost_in[eff.get("name")] = eff.get("projectId")
+            if e.get("actor") == "person" and eff.get("op") == "create" and eff.get("kind") == "project":
+                person_names.add(eff.get("name"))
             if e.get("actor") == "person" and eff.get("op") == "update":
                 ch = eff.get("changes") or {}
                 if eff.get("kind") == "project" and "name" in ch:
@@ -1451,6 +1455,9 @@ class Run:
                 if eff.get("kind") == "deployment" and "reference" in ch:
                     renamed.add(eff.get("name"))
         excused = (lost & renamed) | set(n for n, pid in lost_in.items() if pid in renamed)
+        # ... or a person made another of that name: two candidates are a
+        # conflict and neither is adopted (SPEC 11).
+        excused |= set(i for i, n in lost_names.items() if n in person_names)
         # A key whose create's answer was lost, on a deployment whose keys
         # the files no longer list, keeps its intent open (reconcile.md:
         # not listed is not "not made"); it is adopted once listed again.
