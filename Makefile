@@ -49,7 +49,7 @@ FUZZ_DIR     ?= build-fuzz
 FUZZ_SECONDS ?= 600
 FUZZ_JOBS    ?= 2
 SOAK_SECONDS ?= 1800
-.PHONY: bench fuzz soak
+.PHONY: bench fuzz soak random
 
 bench: deps
 	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCP_SANITIZE=OFF -DCP_TESTS=OFF
@@ -65,6 +65,20 @@ soak: deps
 	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCP_SANITIZE=OFF -DCP_TESTS=OFF
 	cmake --build $(BENCH_DIR) -j $(JOBS) --target convex-provisioner convex-api-sim
 	CP_SOURCE_DIR=$(CURDIR) CP_BUILD_DIR=$(CURDIR)/$(BENCH_DIR) bash tests/e2e/soak.sh $(SOAK_SECONDS)
+
+# Randomized schedules (tests/random/runner.py, docs/testing.md): SEEDS
+# seeds from FIRST, STEPS steps each, RANDOM_JOBS workers (each with its own
+# simulator), plus the regression seeds; on the build of the benchmarks.
+SEEDS       ?= 100
+FIRST       ?= 1
+STEPS       ?= 20
+RANDOM_JOBS ?= 1
+RANDOM_ARGS ?=
+random: deps
+	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCP_SANITIZE=OFF -DCP_TESTS=OFF
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target convex-provisioner convex-api-sim
+	python3 tests/random/runner.py --build $(BENCH_DIR) --self-test --regress --known --first $(FIRST) \
+	    --count $(SEEDS) --steps $(STEPS) --jobs $(RANDOM_JOBS) --keep-going $(RANDOM_ARGS)
 
 # The demo needs the two programs only, not the test suites.
 demo: deps
