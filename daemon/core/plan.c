@@ -966,14 +966,20 @@ rename_deployment(struct ctx *c, size_t pi, size_t opi, size_t g)
 	const struct desired_deployment *dd = desired_dep(c, pi, g);
 	const struct observed_deployment *old;
 	size_t n_old = old_deps(c, opi, dd, &old);
+	int rc;
 
 	if (n_old == 0)
 		return 1;
 	if (c->matched[g] || n_old >= 2)
 		return deployment_rename_conflict(c, pi, opi, dd);
 	/* Found under its old reference: renamed (or, with drift: report,
-	 * reported), never created anew. */
-	return compare(c, pi, opi, dd, old);
+	 * reported), never created anew; its env, domains and keys are those
+	 * of the live deployment (random schedules, seed 83: they were left
+	 * out until the next run). */
+	if ((rc = compare(c, pi, opi, dd, old)) != 0)
+		return rc;
+	return plan_extras_deployment(c->extras, c->ds->projects[pi].name,
+	    c->os->projects[opi].id, dd, old, PLAN_NO_PARENT);
 }
 
 static bool
@@ -1457,41 +1463,104 @@ cmp_domain_cand(const void *pa, const void *pb)
 	return strcmp(nz(x->a.domain), nz(y->a.domain));
 }
 
+static int
+cmp_dom_name(const void *pa, const void *pb)
+{
+	const struct observed_domain *x = *(const struct observed_domain *const *)pa;
+	const struct observed_domain *y = *(const struct observed_domain *const *)pb;
+
+	return strcmp(nz(x->domain), nz(y->domain));
+}
+
+static int
+cmp_dep_delete(const void *pa, const void *pb)
+{
+	const struct cand *x = *(const struct cand *const *)pa;
+	const struct cand *y = *(const struct cand *const *)pb;
+
+	return strcmp(nz(x->a.deployment_name), nz(y->a.deployment_name));
+}
+
+/* The delete of the deployment that holds `domain` now, or NULL. */
+static struct cand *
+holder_delete(const struct observed_domain **doms, size_t n_doms,
+    struct cand **deps, size_t n_deps, const char *domain)
+{
+	struct observed_domain probe = { .domain = (char *)domain };
+	const struct observed_domain *pk = &probe, *const *live;
+	struct cand key, *kp = &key, **hit;
+
+	live = bsearch(&pk, doms, n_doms, sizeof(*doms), cmp_dom_name);
+	if (live == NULL || (*live)->deployment == NULL)
+		return NULL;
+	key.a.deployment_name = (*live)->deployment;
+	hit = bsearch(&kp, deps, n_deps, sizeof(*deps), cmp_dep_delete);
+	return hit ? *hit : NULL;
+}
+
 /* A custom domain is one name in the whole team: one moved from a
  * deployment to another in one edit is created only once its old entry is
  * deleted (the API refuses it before). The create waits for that delete;
  * when it already waits for its new deployment's create, the delete waits
  * for that create instead (so the domain stays where it is if its new home
  * cannot be made) and the executor looks past the delete for the
- * deployment's name. A domain that goes with a deleted deployment is not
- * waited for: deletes that destroy data run last, and the create fails
- * once, then converges (docs/reconcile.md). */
+ * deployment's name. A domain whose deployment is deleted in this plan is
+ * freed by that delete, which runs in a later phase: the create waits for
+ * it (and runs in that phase), unless it already waits for a create (then
+ * it is refused once, and done by the next apply: docs/reconcile.md). */
 static int
 domain_moves(struct ctx *c)
 {
-	struct cand **del;
-	size_t n = 0;
+	struct cand **del = NULL, **deps = NULL;
+	const struct observed_domain **doms = NULL;
+	size_t n = 0, n_deps = 0, n_doms = c->os->n_domains;
+	int rc = -ENOMEM;
 
-	for (size_t i = 0; i < c->n_cands; i++)
-		n += c->cands[i].a.kind == PLAN_DOMAIN && c->cands[i].a.op == PLAN_DELETE;
-	if (n == 0)
-		return 0;
-	if ((del = malloc(n * sizeof(*del))) == NULL)
-		return -ENOMEM;
-	n = 0;
-	for (size_t i = 0; i < c->n_cands; i++)
-		if (c->cands[i].a.kind == PLAN_DOMAIN && c->cands[i].a.op == PLAN_DELETE)
-			del[n++] = &c->cands[i];
-	qsort(del, n, sizeof(*del), cmp_domain_cand);
+	for (size_t i = 0; i < c->n_cands; i++) {
+		const struct plan_action *a = &c->cands[i].a;
+
+		n += a->kind == PLAN_DOMAIN && a->op == PLAN_DELETE;
+		n_deps += a->kind == PLAN_DEPLOYMENT && a->op == PLAN_DELETE &&
+		    a->deployment_name != NULL;
+	}
+	if ((n > 0 && (del = malloc(n * sizeof(*del))) == NULL) ||
+	    (n_deps > 0 && (deps = malloc(n_deps * sizeof(*deps))) == NULL) ||
+	    (n_deps > 0 && n_doms > 0 &&
+	    (doms = malloc(n_doms * sizeof(*doms))) == NULL))
+		goto out;
+	n = n_deps = 0;
 	for (size_t i = 0; i < c->n_cands; i++) {
 		struct cand *x = &c->cands[i];
-		struct cand *key = x, **hit, *d;
+
+		if (x->a.kind == PLAN_DOMAIN && x->a.op == PLAN_DELETE)
+			del[n++] = x;
+		else if (x->a.kind == PLAN_DEPLOYMENT && x->a.op == PLAN_DELETE &&
+		    x->a.deployment_name != NULL)
+			deps[n_deps++] = x;
+	}
+	if (doms != NULL) {
+		for (size_t i = 0; i < n_doms; i++)
+			doms[i] = &c->os->domains[i];
+		qsort(doms, n_doms, sizeof(*doms), cmp_dom_name);
+		qsort(deps, n_deps, sizeof(*deps), cmp_dep_delete);
+	}
+	if (n > 1)
+		qsort(del, n, sizeof(*del), cmp_domain_cand);
+	for (size_t i = 0; i < c->n_cands; i++) {
+		struct cand *x = &c->cands[i], *key = x, **hit = NULL, *d;
 
 		if (x->a.kind != PLAN_DOMAIN || x->a.op != PLAN_CREATE)
 			continue;
-		hit = bsearch(&key, del, n, sizeof(*del), cmp_domain_cand);
-		if (hit == NULL)
+		if (n > 0)
+			hit = bsearch(&key, del, n, sizeof(*del), cmp_domain_cand);
+		if (hit == NULL) {
+			/* Not deleted on its own: maybe with its deployment. */
+			if (doms != NULL && x->a.parent == PLAN_NO_PARENT &&
+			    (d = holder_delete(doms, n_doms, deps, n_deps,
+			    x->a.domain)) != NULL)
+				x->a.parent = d->orig;
 			continue;
+		}
 		/* The same deployment's delete is already the parent (a new
 		 * destination); a domain is listed once per team, so there
 		 * is at most one other. */
@@ -1505,8 +1574,12 @@ domain_moves(struct ctx *c)
 		}
 		x->a.parent = d->orig;
 	}
+	rc = 0;
+out:
 	free(del);
-	return 0;
+	free(deps);
+	free(doms);
+	return rc;
 }
 
 /* Sorts, remaps parents, applies the guards (rules 7 to 10 and 13) and

@@ -65,7 +65,7 @@ static void audit_extras(struct execution *x, const struct plan_action *a,
     const struct action_result *r);
 
 /* The action whose result names an action's project and deployment: its
- * parent, past the domain deletes it only waits for (a domain moved to a
+ * parent, past the deletes it only waits for (a domain moved to a
  * deployment created in this plan waits for both: the plan chains them).
  * PLAN_NO_PARENT: the action names them itself. */
 static size_t
@@ -74,13 +74,14 @@ source_of(const struct execution *x, const struct plan_action *a)
 	size_t p = a->parent;
 
 	while (p != PLAN_NO_PARENT && p < x->plan->n_actions &&
-	    x->plan->actions[p].kind == PLAN_DOMAIN)
+	    (x->plan->actions[p].kind == PLAN_DOMAIN ||
+	    x->plan->actions[p].op == PLAN_DELETE))
 		p = x->plan->actions[p].parent;
 	return p < x->plan->n_actions ? p : PLAN_NO_PARENT;
 }
 
 static enum phase
-phase_of(const struct plan_action *a)
+own_phase(const struct plan_action *a)
 {
 	/* Only the deletes that destroy data wait: everything else (creates,
 	 * updates, renames, env, domains and deploy keys, their deletes too)
@@ -89,6 +90,24 @@ phase_of(const struct plan_action *a)
 	    (a->kind != PLAN_PROJECT && a->kind != PLAN_DEPLOYMENT))
 		return PHASE_CREATES;
 	return a->kind == PLAN_DEPLOYMENT ? PHASE_DEPLOYMENT_DELETES : PHASE_PROJECT_DELETES;
+}
+
+/* An action runs in the latest phase of itself and what it waits for: a
+ * domain moved off a deployment deleted in this plan is created after
+ * that delete (plan.c's domain_moves). */
+static enum phase
+phase_of(const struct execution *x, const struct plan_action *a)
+{
+	enum phase ph = own_phase(a);
+
+	for (size_t p = a->parent; p != PLAN_NO_PARENT && p < x->plan->n_actions;
+	    p = x->plan->actions[p].parent) {
+		enum phase pp = own_phase(&x->plan->actions[p]);
+
+		if (pp > ph)
+			ph = pp;
+	}
+	return ph;
 }
 
 static void
@@ -320,6 +339,8 @@ on_deleted(void *arg, int rc, const struct api_error *err)
 	} else {
 		call_failed(x, call->index, rc, err);
 	}
+	/* A domain that this deployment held may wait for it (plan.c). */
+	release_children(x, call->index);
 	call_done(call);
 }
 
@@ -532,6 +553,9 @@ parent_failed(const struct plan_action *par)
 	if (par->kind == PLAN_DEPLOY_KEY)
 		return "not started: the key whose secret was lost could not be "
 		    "deleted first";
+	if (par->op == PLAN_DELETE)
+		return "not started: the deployment that holds the domain could not "
+		    "be deleted";
 	return "not started: the old default could not be unset first";
 }
 
@@ -560,11 +584,11 @@ start_phase(struct execution *x)
 
 	x->outstanding = 0;
 	for (size_t i = 0; i < p->n_actions; i++)
-		if (phase_of(&p->actions[i]) == x->phase)
+		if (phase_of(x, &p->actions[i]) == x->phase)
 			x->outstanding++;
 	for (size_t i = 0; i < p->n_actions; i++) {
 		const struct plan_action *a = &p->actions[i];
-		if (phase_of(a) != x->phase || a->parent != PLAN_NO_PARENT)
+		if (phase_of(x, a) != x->phase || a->parent != PLAN_NO_PARENT)
 			continue;
 		start_one(x, i);
 	}

@@ -782,6 +782,34 @@ set_protect(bool *flag, bool want)
 	return 1;
 }
 
+/* More than one live project of this name, or deployment of this
+ * (project, reference): which one the files mean cannot be told, so no
+ * mark is lifted (a conflict; random schedules, seed 5874). A linear scan,
+ * made only when a mark would be lifted. */
+static bool
+project_name_shared(const struct observed_state *os, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < os->n_projects && n < 2; i++)
+		n += os->projects[i].name != NULL &&
+		    strcmp(os->projects[i].name, name) == 0;
+	return n >= 2;
+}
+
+static bool
+reference_shared(const struct observed_state *os, int64_t project_id,
+    const char *reference)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < os->n_deployments && n < 2; i++)
+		n += os->deployments[i].project_id == project_id &&
+		    os->deployments[i].reference != NULL &&
+		    strcmp(os->deployments[i].reference, reference) == 0;
+	return n >= 2;
+}
+
 static int
 record_protect(struct ledger *l, const struct sync_index *x,
     const struct desired_state *ds, const struct observed_state *os)
@@ -801,9 +829,13 @@ record_protect(struct ledger *l, const struct sync_index *x,
 				return -ENOMEM;
 		}
 		/* `state: absent` asks for a delete; it never lifts a mark. The
-		 * mark must be removed first, in an edit of its own (SPEC 5). */
-		if (lp != NULL && !(dp->absent && !dp->protect))
-			changed |= set_protect(&lp->protect, dp->protect);
+		 * mark must be removed first, in an edit of its own (SPEC 5).
+		 * Nor does a declaration whose name two live projects share. */
+		if (lp == NULL || (dp->absent && !dp->protect))
+			continue;
+		if (lp->protect && !dp->protect && project_name_shared(os, op->name))
+			continue;
+		changed |= set_protect(&lp->protect, dp->protect);
 	}
 	for (size_t i = 0; i < os->n_deployments; i++) {
 		const struct observed_deployment *od = &os->deployments[i];
@@ -822,8 +854,13 @@ record_protect(struct ledger *l, const struct sync_index *x,
 			if (ld == NULL)
 				return -ENOMEM;
 		}
-		if (ld != NULL && !(dd->absent && !dd->protect))
-			changed |= set_protect(&ld->protect, dd->protect);
+		if (ld == NULL || (dd->absent && !dd->protect))
+			continue;
+		if (ld->protect && !dd->protect &&
+		    (project_name_shared(os, op->name) ||
+		    reference_shared(os, op->id, od->reference)))
+			continue;
+		changed |= set_protect(&ld->protect, dd->protect);
 	}
 	return changed;
 }

@@ -354,6 +354,19 @@ any_declared(const struct desired_state *ds)
 	return false;
 }
 
+/* Some present deployment declares its domains. */
+static bool
+any_domains(const struct desired_state *ds)
+{
+	for (size_t i = 0; i < ds->n_projects; i++)
+		for (size_t j = 0; !ds->projects[i].absent &&
+		    j < ds->projects[i].n_deployments; j++)
+			if (!ds->projects[i].deployments[j].absent &&
+			    ds->projects[i].deployments[j].domains_declared)
+				return true;
+	return false;
+}
+
 int
 observe_extras_start(struct api_client *c, const struct desired_state *ds,
     struct observed_state *os, const char *keys_dir, observe_extras_cb cb,
@@ -361,6 +374,7 @@ observe_extras_start(struct api_client *c, const struct desired_state *ds,
 {
 	struct index by_name, by_ref;
 	struct extras_obs *x;
+	bool domains;
 	int rc = 0;
 
 	if (!any_declared(ds))
@@ -392,6 +406,7 @@ observe_extras_start(struct api_client *c, const struct desired_state *ds,
 	/* pending counts one for this loop, so no callback can see zero
 	 * while listings are still being started. */
 	x->pending = 1;
+	domains = any_domains(ds);
 	for (size_t i = 0; rc == 0 && i < ds->n_projects; i++) {
 		const struct desired_project *dp = &ds->projects[i];
 		const struct observed_project *op;
@@ -404,7 +419,17 @@ observe_extras_start(struct api_client *c, const struct desired_state *ds,
 			const struct desired_deployment *dd = &dp->deployments[j];
 			const struct observed_deployment *od;
 
-			if (dd->absent || (!dd->domains_declared && !dd->deploy_keys_declared) ||
+			/* A live deployment that goes (state: absent) frees its
+			 * domains: listed when one may move elsewhere, so that
+			 * its create waits for the delete (plan.c). */
+			if (dd->absent) {
+				if (domains && (od = match_deployment(os, &by_ref,
+				    op->id, dd)) != NULL)
+					rc = start_one(x, LISTED_DOMAINS, dp, dd, op->id,
+					    od->name);
+				continue;
+			}
+			if ((!dd->domains_declared && !dd->deploy_keys_declared) ||
 			    (od = match_deployment(os, &by_ref, op->id, dd)) == NULL)
 				continue;
 			if (dd->domains_declared)

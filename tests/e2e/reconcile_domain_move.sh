@@ -2,10 +2,11 @@
 # End to end, SPEC section 9: a custom domain is one name in the whole team,
 # so one moved from a deployment to another in one edit must be deleted
 # before it is created again (the API refuses the create while the old entry
-# exists). Moved between two live deployments, then to a deployment created
-# in the same apply (the delete waits for that create): each time one apply
-# exits 0, the simulator's log shows the delete before the create, and the
-# next plan is empty. Found by the random schedules (seed 786).
+# exists). Moved between two live deployments, to a deployment created in
+# the same apply (the delete waits for that create), off a deployment deleted
+# in the same apply, and onto a deployment renamed in the same edit: each
+# time one apply exits 0 and the next plan is empty. Found by the random
+# schedules (seeds 786, 5477 and 83).
 set -eu
 . "$CP_SOURCE_DIR/tests/e2e/lib.sh"
 . "$CP_SOURCE_DIR/tests/e2e/cp.sh"
@@ -54,5 +55,44 @@ assert_eq "$(json_field '[.actions[] | select(.kind == "domain")] | map(.op) | j
 cp_expect 0 apply --team 1
 assert_eq "$(domain_of staging)" "" "gone from staging"
 assert_eq "$(domain_of blue)" api.shop.example.com "moved to the new deployment"
+cp_expect 0 plan --team 1
+
+# 3. Off a deployment deleted in the same apply (state: absent): the create
+#    waits for that delete (random schedules, seed 5477).
+desired shop.yaml <<YAML
+projects:
+  - name: shop
+    deployments:
+      - reference: production
+        type: prod
+        domains: [$D]
+      - reference: staging
+        type: dev
+        domains: []
+      - reference: blue
+        type: dev
+        state: absent
+YAML
+cp_expect 0 apply --team 1
+assert_eq "$(domain_of production)" api.shop.example.com "moved back to production"
+assert_eq "$(sim_state | jq '[.deployments[] | select(.reference == "blue")] | length')" 0 "blue deleted"
+cp_expect 0 plan --team 1
+
+# 4. A deployment renamed in the edit that gives it a domain: both in one
+#    apply (random schedules, seed 83).
+desired shop.yaml <<YAML
+projects:
+  - name: shop
+    deployments:
+      - reference: production
+        type: prod
+        domains: []
+      - reference: main
+        type: dev
+        renamed_from: [staging]
+        domains: [$D]
+YAML
+cp_expect 0 apply --team 1
+assert_eq "$(domain_of main)" api.shop.example.com "on the renamed deployment"
 cp_expect 0 plan --team 1
 echo "all reconcile_domain_move checks passed"

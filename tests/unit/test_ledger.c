@@ -421,6 +421,21 @@ test_sync_protect(void **state)
 	assert_int_equal(ledger_sync(&l, &ds, &os), 0);
 	assert_true(ledger_find_deployment(&l, "happy-otter-1")->protect);
 
+	/* Declared without protect while two live projects bear the name (a
+	 * conflict), or two live deployments the reference: which one the
+	 * files mean cannot be told, so no mark is lifted (random schedules,
+	 * seed 5874: a lifted mark let prune delete it once renamed). */
+	fixture(&ds, &os, false, false);
+	os.projects[1].name = "shop";
+	assert_int_equal(ledger_sync(&l, &ds, &os), 0);
+	assert_true(ledger_find_project(&l, 1)->protect);
+	assert_true(ledger_find_deployment(&l, "happy-otter-1")->protect);
+	fixture(&ds, &os, false, false);
+	os.deployments[1].reference = "staging";
+	assert_int_equal(ledger_sync(&l, &ds, &os), 1);   /* the project's mark goes */
+	assert_null(ledger_find_project(&l, 1));
+	assert_true(ledger_find_deployment(&l, "happy-otter-1")->protect);
+
 	/* Declared again without protect: the mark is cleared and the entry,
 	 * recording nothing else, is dropped. */
 	fixture(&ds, &os, false, false);

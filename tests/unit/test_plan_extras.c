@@ -162,6 +162,12 @@ desired_entry(struct fixture *f, char **tok, int n)
 		d->dashboard_edit_confirmation = TRI_UNSET;
 		d->send_logs_to_client = TRI_UNSET;
 		d->absent = n > 3 && strcmp(tok[3], "absent") == 0;
+		/* "D ref type from=OLD": declared with renamed_from: [OLD]. */
+		if (n > 3 && strncmp(tok[3], "from=", 5) == 0) {
+			d->renamed_from = dgrow(f, NULL, 0, sizeof(*d->renamed_from));
+			d->renamed_from[0] = ddup(f, tok[3] + 5);
+			d->n_renamed_from = 1;
+		}
 	} else if (strcmp(tok[0], "M") == 0) {
 		assert_non_null(d);
 		d->domains_declared = true;
@@ -368,8 +374,8 @@ render_action(const struct plan_action *a, char *s, size_t n)
 		    a->project);
 		break;
 	case PLAN_DEPLOYMENT:
-		snprintf(s, n, "%s deployment %s/%s %s", a->op == PLAN_CREATE ?
-		    "create" : "delete", a->project, a->reference, w);
+		snprintf(s, n, "%s deployment %s/%s %s", plan_op_name(a->op),
+		    a->project, a->reference, w);
 		break;
 	case PLAN_ENV:
 		assert_int_equal(a->op, PLAN_UPDATE);
@@ -433,7 +439,8 @@ check_invariants(const struct plan *p)
 			par = &p->actions[a->parent];
 			/* A domain after its delete (moved: maybe from another
 			 * project); everything else within its project. */
-			if (!(a->kind == PLAN_DOMAIN && par->kind == PLAN_DOMAIN))
+			if (!(a->kind == PLAN_DOMAIN && (par->kind == PLAN_DOMAIN ||
+			    par->op == PLAN_DELETE)))
 				assert_string_equal(par->project, a->project);
 			if (a->kind == PLAN_ENV) {
 				assert_int_equal(par->op, PLAN_CREATE);
@@ -444,13 +451,16 @@ check_invariants(const struct plan *p)
 				assert_true((par->op == PLAN_CREATE && par->kind == PLAN_DEPLOYMENT) ||
 				    (a->op == PLAN_CREATE && par->op == PLAN_DELETE &&
 				    par->kind == PLAN_DOMAIN && strcmp(par->domain, a->domain) == 0) ||
+				    (a->kind == PLAN_DOMAIN && a->op == PLAN_CREATE &&
+				    par->op == PLAN_DELETE && par->kind == PLAN_DEPLOYMENT) ||
 				    (par->op == PLAN_DELETE && par->kind == PLAN_DEPLOY_KEY &&
 				    a->kind == PLAN_DEPLOY_KEY && a->op == PLAN_CREATE &&
 				    strcmp(par->key_name, a->key_name) == 0 &&
 				    strcmp(par->deployment_name, a->deployment_name) == 0));
 				/* A new deployment's name comes from its parent
 				 * (a moved domain's delete only waits for it). */
-				if (par->kind == PLAN_DEPLOYMENT && a->op == PLAN_CREATE)
+				if (par->kind == PLAN_DEPLOYMENT && par->op == PLAN_CREATE &&
+				    a->op == PLAN_CREATE)
 					assert_null(a->deployment_name);
 			}
 		}
@@ -605,6 +615,26 @@ static const struct row rows[] = {
 	  .actions = { "create deployment shop/staging in=12",
 	               "delete domain shop/production a.example.com convexCloud parent=0 absent",
 	               "create domain shop/staging a.example.com convexCloud parent=1 declared" },
+	  .managed = { 0, 1, 0 } },
+	/* A deployment renamed in the edit that gives it a domain and a key:
+	 * both are made on the live deployment in the same run (random
+	 * schedules, seed 83: they waited for the next run). */
+	{ .name = "extras_of_a_renamed_deployment",
+	  .desired = "P shop; D main prod from=production; M a.example.com convexCloud; K ci",
+	  .observed = SHOP_LIVE "; LD happy-otter-1; LK happy-otter-1",
+	  .actions = { "rename deployment shop/main on=happy-otter-1",
+	               "create domain shop/main a.example.com convexCloud on=happy-otter-1 declared",
+	               "create key shop/main ci on=happy-otter-1 declared" },
+	  .managed = { 0, 1, 1 } },
+	/* Moved off a deployment deleted in the same plan: the create waits
+	 * for that delete (random schedules, seed 5477: refused, then done by
+	 * the next run). */
+	{ .name = "domains_moved_off_a_deleted_deployment",
+	  .desired = "P shop; D production prod; M a.example.com convexCloud; D old dev absent",
+	  .observed = SHOP_LIVE "; D calm-cat-2 12 old dev; O calm-cat-2 a.example.com convexCloud verified;"
+	              " LD happy-otter-1; LD calm-cat-2",
+	  .actions = { "delete deployment shop/old on=calm-cat-2",
+	               "create domain shop/production a.example.com convexCloud parent=0 declared" },
 	  .managed = { 0, 1, 0 } },
 	{ .name = "domains_declared_empty_deletes_all",
 	  .desired = SHOP_DECL "; M -",
