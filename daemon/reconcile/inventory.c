@@ -13,6 +13,7 @@
 #include "jsonint.h"
 #include "keyfile.h"
 #include "plan.h"
+#include "plan_print.h"
 #include "textesc.h"
 
 #define PUT(b, lit) buf_append((b), (lit), sizeof(lit) - 1)
@@ -284,19 +285,7 @@ project_json(const struct inventory *inv, const struct lookup *lk,
 static int
 put_item(struct buf *out, cJSON *item)
 {
-	char *s = item != NULL ? cJSON_PrintUnformatted(item) : NULL, *clean;
-	int rc;
-
-	cJSON_Delete(item);
-	if (s == NULL)
-		return -ENOMEM;
-	clean = textesc_json_clean(s);
-	cJSON_free(s);
-	if (clean == NULL)
-		return -ENOMEM;
-	rc = buf_append(out, clean, strlen(clean));
-	free(clean);
-	return rc;
+	return plan_print_cjson(out, item, 0);
 }
 
 /* One project per line inside the object, each built, printed and freed

@@ -559,17 +559,14 @@ plan_to_cjson(const struct plan *p, const struct action_result *results)
 }
 
 int
-plan_print_json(const struct plan *p, const struct action_result *results,
-    int pretty, struct buf *out)
+plan_print_cjson(struct buf *out, cJSON *item, int pretty)
 {
-	cJSON *root = plan_to_cjson(p, results);
-	char *s, *clean;
+	char *s = NULL, *clean;
 	int rc;
 
-	if (root == NULL)
-		return -ENOMEM;
-	s = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
+	if (item != NULL)
+		s = pretty ? cJSON_Print(item) : cJSON_PrintUnformatted(item);
+	cJSON_Delete(item);
 	if (s == NULL)
 		return -ENOMEM;
 	/* Valid UTF-8, every control character escaped (textesc.h). */
@@ -577,10 +574,18 @@ plan_print_json(const struct plan *p, const struct action_result *results,
 	cJSON_free(s);
 	if (clean == NULL)
 		return -ENOMEM;
-	if ((rc = buf_append(out, clean, strlen(clean))) == 0)
-		rc = PUT(out, "\n");
+	rc = buf_append(out, clean, strlen(clean));
 	free(clean);
 	return rc;
+}
+
+int
+plan_print_json(const struct plan *p, const struct action_result *results,
+    int pretty, struct buf *out)
+{
+	int rc = plan_print_cjson(out, plan_to_cjson(p, results), pretty);
+
+	return rc == 0 ? PUT(out, "\n") : rc;
 }
 
 /* ---- env, domains, deploy keys (SPEC section 9) ------------------------- */

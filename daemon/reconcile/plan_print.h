@@ -29,6 +29,10 @@ int plan_print_summary(const struct plan *p, const struct action_result *results
 /* One JSON object and a newline; pretty: indented, else on one line. */
 int plan_print_json(const struct plan *p, const struct action_result *results,
     int pretty, struct buf *out);
+/* item printed (compact, or indented when pretty), deleted, made valid
+ * UTF-8 with every control character escaped and registered secrets
+ * masked (textesc.h), and appended to out. 0, -ENOMEM (item NULL too). */
+int plan_print_cjson(struct buf *out, cJSON *item, int pretty);
 /* The same object for callers that embed it (the status endpoint); NULL on
  * ENOMEM. The strings are copied: it outlives the plan. Ids in it are raw
  * items holding their exact digits (jsonint.h): print it, do not read them
