@@ -245,8 +245,12 @@ decode_page(const cJSON *root, struct api_page *page, char *err, size_t errlen)
 	if ((rc = get_bool(pg, "hasMore", true, &page->has_more, "pagination",
 	    err, errlen)) != 0)
 		return rc;
-	return get_str(pg, "nextCursor", false, &page->next_cursor,
-	    "pagination", err, errlen);
+	/* A page that does not decode promises nothing more (fuzz_api_decode:
+	 * hasMore true with a numeric nextCursor left has_more set). */
+	if ((rc = get_str(pg, "nextCursor", false, &page->next_cursor,
+	    "pagination", err, errlen)) != 0)
+		page->has_more = false;
+	return rc;
 }
 
 static int

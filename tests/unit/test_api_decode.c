@@ -106,6 +106,7 @@ test_projects_page_errors(void **state)
 		assert_null(items);
 		assert_int_equal(n, 0);
 		assert_null(page.next_cursor);
+		assert_false(page.has_more);   /* a refused page promises nothing */
 		if (strstr(err, rows[i].want) == NULL)
 			fail_msg("row %zu: \"%s\" does not hold \"%s\"", i, err,
 			    rows[i].want);
