@@ -791,6 +791,8 @@ project_name_shared(const struct observed_state *os, const char *name)
 {
 	size_t n = 0;
 
+	if (name == NULL)
+		return false;
 	for (size_t i = 0; i < os->n_projects && n < 2; i++)
 		n += os->projects[i].name != NULL &&
 		    strcmp(os->projects[i].name, name) == 0;
@@ -803,6 +805,8 @@ reference_shared(const struct observed_state *os, int64_t project_id,
 {
 	size_t n = 0;
 
+	if (reference == NULL)
+		return false;
 	for (size_t i = 0; i < os->n_deployments && n < 2; i++)
 		n += os->deployments[i].project_id == project_id &&
 		    os->deployments[i].reference != NULL &&
