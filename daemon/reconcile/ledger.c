@@ -866,6 +866,34 @@ record_protect(struct ledger *l, const struct sync_index *x,
 			continue;
 		changed |= set_protect(&ld->protect, dd->protect);
 	}
+	/* A declared `protect: true` also marks what this tool recorded under
+	 * that name (before follow_names takes the live names), whatever the
+	 * live resource is called now: a person may rename it before any
+	 * observation saw the mark (random schedules, seed 30203: the
+	 * observation that would have recorded it failed, a person renamed the
+	 * project, and prune deleted it as undeclared). Only adds marks. */
+	for (size_t i = 0; i < l->n_projects; i++) {
+		struct ledger_project *lp = &l->projects[i];
+		const struct desired_project *dp;
+
+		if (lp->protect || lp->name == NULL ||
+		    (dp = find_declared(x, ds, lp->name)) == NULL || !dp->protect)
+			continue;
+		lp->protect = true;
+		changed = 1;
+	}
+	for (size_t i = 0; i < l->n_deployments; i++) {
+		struct ledger_deployment *ld = &l->deployments[i];
+		const struct desired_project *dp;
+		const struct desired_deployment *dd;
+
+		if (ld->protect || ld->project == NULL || ld->reference == NULL ||
+		    (dp = find_declared(x, ds, ld->project)) == NULL ||
+		    (dd = find_declared_dep(dp, ld->reference)) == NULL || !dd->protect)
+			continue;
+		ld->protect = true;
+		changed = 1;
+	}
 	return changed;
 }
 

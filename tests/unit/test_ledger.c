@@ -436,6 +436,24 @@ test_sync_protect(void **state)
 	assert_null(ledger_find_project(&l, 1));
 	assert_true(ledger_find_deployment(&l, "happy-otter-1")->protect);
 
+	/* A mark declared for the name an entry of ours was recorded under
+	 * holds even when a person renamed the live project before any
+	 * observation saw the mark (random schedules, seed 30203: the
+	 * observation failed, the project was renamed, prune deleted it). */
+	{
+		struct ledger mine = { 0 };
+
+		fixture(&ds, &os, true, false);
+		assert_int_equal(ledger_add_project(&mine, 1, "shop"), 0);
+		os.projects[0].name = "renamed-by-a-person";
+		assert_int_equal(ledger_sync(&mine, &ds, &os), 1);
+		assert_true(ledger_find_project(&mine, 1)->protect);
+		assert_true(ledger_find_project(&mine, 1)->created);
+		assert_string_equal(ledger_find_project(&mine, 1)->name,
+		    "renamed-by-a-person");
+		ledger_free(&mine);
+	}
+
 	/* Declared again without protect: the mark is cleared and the entry,
 	 * recording nothing else, is dropped. */
 	fixture(&ds, &os, false, false);
