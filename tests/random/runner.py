@@ -1041,6 +1041,13 @@ class Run:
                 return bool(dd["protect"])
             return bool(dd["protect"]) or mem
 
+        def prune_allows(why, owned):
+            """An undeclared resource may go only as the prune mode says."""
+            if settings["prune"] == "all" or (settings["prune"] == "owned" and owned):
+                return
+            raise Violation("delete_forbidden", why + ": undeclared, prune %s, created by the tool: %s"
+                            % (settings["prune"], owned))
+
         sp = dict(sp)
         created_names = {}
         n_deletes = 0
@@ -1083,12 +1090,7 @@ class Run:
                 if dp is not None or name in by_old:
                     raise Violation("delete_forbidden", why + ": declared present")
                 prune_deletes += 1
-                if settings["prune"] == "all":
-                    continue
-                if settings["prune"] == "owned" and pid in self.owned_projects:
-                    continue
-                raise Violation("delete_forbidden", why + ": undeclared, prune %s, created by the tool: %s"
-                                % (settings["prune"], pid in self.owned_projects))
+                prune_allows(why, pid in self.owned_projects)
             elif kind == "deployment" and op == "delete":
                 dn = eff["name"]
                 d = sd.get(dn)
@@ -1109,12 +1111,7 @@ class Run:
                         continue
                     raise Violation("delete_forbidden", why + ": declared present")
                 prune_deletes += 1
-                if settings["prune"] == "all":
-                    continue
-                if settings["prune"] == "owned" and dn in self.owned_deps:
-                    continue
-                raise Violation("delete_forbidden", why + ": undeclared, prune %s, created by the tool: %s"
-                                % (settings["prune"], dn in self.owned_deps))
+                prune_allows(why, dn in self.owned_deps)
             elif kind == "domain" and op == "delete":
                 d = sd.get(eff["deployment"])
                 why = "domain %s (%s) of %s deleted (seq %d)" % (eff["domain"], eff["requestDestination"], eff["deployment"], e["seq"])
