@@ -334,37 +334,30 @@ start_one(struct extras_obs *x, int what, const struct desired_project *dp,
 /* Whether any present project declares env, or any present deployment
  * domains or deploy keys: without, the lookups below (24 bytes for each
  * live project and deployment, at the peak of a large plan: SPEC section
- * 12) are not built at all. */
+ * 12) are not built at all. *domains: some present deployment declares
+ * its domains (then a `state: absent` deployment's domains are listed too). */
 static bool
-any_declared(const struct desired_state *ds)
+any_declared(const struct desired_state *ds, bool *domains)
 {
+	bool any = false;
+
+	*domains = false;
 	for (size_t i = 0; i < ds->n_projects; i++) {
 		const struct desired_project *dp = &ds->projects[i];
 
 		if (dp->absent)
 			continue;
-		if (env_declared(dp))
-			return true;
-		for (size_t j = 0; j < dp->n_deployments; j++)
-			if (!dp->deployments[j].absent &&
-			    (dp->deployments[j].domains_declared ||
-			    dp->deployments[j].deploy_keys_declared))
-				return true;
-	}
-	return false;
-}
+		any |= env_declared(dp);
+		for (size_t j = 0; j < dp->n_deployments; j++) {
+			const struct desired_deployment *dd = &dp->deployments[j];
 
-/* Some present deployment declares its domains. */
-static bool
-any_domains(const struct desired_state *ds)
-{
-	for (size_t i = 0; i < ds->n_projects; i++)
-		for (size_t j = 0; !ds->projects[i].absent &&
-		    j < ds->projects[i].n_deployments; j++)
-			if (!ds->projects[i].deployments[j].absent &&
-			    ds->projects[i].deployments[j].domains_declared)
-				return true;
-	return false;
+			if (dd->absent)
+				continue;
+			any |= dd->domains_declared || dd->deploy_keys_declared;
+			*domains |= dd->domains_declared;
+		}
+	}
+	return any;
 }
 
 int
@@ -377,7 +370,7 @@ observe_extras_start(struct api_client *c, const struct desired_state *ds,
 	bool domains;
 	int rc = 0;
 
-	if (!any_declared(ds))
+	if (!any_declared(ds, &domains))
 		return 1;       /* nothing declares any of it */
 	if (index_init(&by_name, os->n_projects) != 0)
 		return -ENOMEM;
@@ -406,7 +399,6 @@ observe_extras_start(struct api_client *c, const struct desired_state *ds,
 	/* pending counts one for this loop, so no callback can see zero
 	 * while listings are still being started. */
 	x->pending = 1;
-	domains = any_domains(ds);
 	for (size_t i = 0; rc == 0 && i < ds->n_projects; i++) {
 		const struct desired_project *dp = &ds->projects[i];
 		const struct observed_project *op;
