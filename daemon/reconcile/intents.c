@@ -592,7 +592,11 @@ resolve_one(struct intent *it, const struct lookups *x,
 	else
 		match_named(x, os, it, &m);
 
-	if (m.ours) {
+	/* A project or deployment recorded as ours among two or more
+	 * candidates proves nothing: a person may have renamed one of ours
+	 * onto the name (or reference) of the create whose answer was lost.
+	 * A key with its secret file is the key we made. */
+	if (m.ours && (m.n < 2 || it->kind == INTENT_DEPLOY_KEY)) {
 		rep->completed++;
 		/* A key's secret was written, its ledger save perhaps not. */
 		if (it->kind == INTENT_DEPLOY_KEY && (rc = ledger_add_deploy_key(l,

@@ -13,11 +13,13 @@
  * 2. After every complete observation, each open intent is resolved
  *    against it (intents_resolve). Candidates are the live resources with
  *    the intent's identity created at or after (time - INTENTS_SKEW_MS):
- *    - one of them is recorded in the ledger as created: its completion
+ *    - exactly one, recorded in the ledger as created: its completion
  *      was recorded; the intent is dropped;
  *    - exactly one: adopted, recorded in the ledger as created by this
  *      tool; dropped;
- *    - two or more: a conflict (ledger.conflicts, which the plan reports
+ *    - two or more, even if one is recorded as ours (a person may have
+ *      renamed one of ours onto the name the lost create was made with):
+ *      a conflict (ledger.conflicts, which the plan reports
  *      as `conflict` and leaves alone); the intent is marked and kept, and
  *      a marked intent is never adopted: it is dropped once fewer than two
  *      candidates are left (which one survived was a person's choice);

@@ -1427,6 +1427,7 @@ class Run:
         # if a person renamed the resource before the next observation,
         # nothing ties it to the intent any more: not a finding.
         lost, renamed, lost_in, lost_names, person_names = set(), set(), {}, {}, set()
+        lost_ref, person_refs = {}, set()
         owned_keys = set()   # keys are named, and a name can come back: replay the log
         for e in self.sim.log_since(0):
             eff = e.get("effect") or {}
@@ -1443,18 +1444,25 @@ class Run:
                     lost_names[eff.get("id")] = eff.get("name")
                 if eff.get("kind") == "deployment":
                     lost_in[eff.get("name")] = eff.get("projectId")
+                    lost_ref[eff.get("name")] = (eff.get("projectId"), eff.get("reference"))
             if e.get("actor") == "person" and eff.get("op") == "create" and eff.get("kind") == "project":
                 person_names.add(eff.get("name"))
+            if e.get("actor") == "person" and eff.get("op") == "create" and eff.get("kind") == "deployment":
+                person_refs.add((eff.get("projectId"), eff.get("reference")))
             if e.get("actor") == "person" and eff.get("op") == "update":
                 ch = eff.get("changes") or {}
                 if eff.get("kind") == "project" and "name" in ch:
                     renamed.add(eff.get("id"))
+                    person_names.add((ch["name"] or {}).get("to"))
                 if eff.get("kind") == "deployment" and "reference" in ch:
                     renamed.add(eff.get("name"))
+                    person_refs.add((eff.get("projectId"), (ch["reference"] or {}).get("to")))
         excused = (lost & renamed) | set(n for n, pid in lost_in.items() if pid in renamed)
-        # ... or a person made another of that name: two candidates are a
-        # conflict and neither is adopted (SPEC 11).
+        # ... or a person made another of that name, or renamed another
+        # one onto it (even one of ours): two candidates are a conflict
+        # and neither is adopted (SPEC 11).
         excused |= set(i for i, n in lost_names.items() if n in person_names)
+        excused |= set(n for n, pr in lost_ref.items() if pr in person_refs)
         # A key whose create's answer was lost, on a deployment whose keys
         # the files no longer list, keeps its intent open (reconcile.md:
         # not listed is not "not made"); it is adopted once listed again.
@@ -1466,8 +1474,15 @@ class Run:
                         it = json.loads(line)
                     except ValueError:
                         continue
-                    if it.get("kind") == "deploy_key" and it.get("deployment"):
+                    if it.get("kind") != "deploy_key":
+                        continue
+                    # By the deployment's name when it was live when
+                    # planned, else by its project and reference (made in
+                    # the same plan as the key).
+                    if it.get("deployment"):
                         open_keys.add((it["deployment"], it.get("name")))
+                    else:
+                        open_keys.add((it.get("project"), it.get("reference"), it.get("name")))
         except OSError:
             pass
         lp = set(p["id"] for p in led.get("projects", []) if p.get("created"))
@@ -1476,14 +1491,17 @@ class Run:
         for p in st["projects"]:
             if p["id"] in self.owned_projects and p["id"] not in lp and p["id"] not in excused:
                 raise Violation("not_owned", "project %r (%d) was created by the tool, is live, and the ledger does not say so" % (p["name"], p["id"]))
+        proj_names = dict((p["id"], p["name"]) for p in st["projects"])
         for d in st["deployments"]:
             if d.get("kind") != "cloud":
                 continue
             if d["name"] in self.owned_deps and d["name"] not in ld and d["name"] not in excused:
                 raise Violation("not_owned", "deployment %s (%s) was created by the tool, is live, and the ledger does not say so" % (d["name"], d["reference"]))
+            pname = proj_names.get(d["projectId"])
             for k in d.get("deployKeys", []):
                 if (d["name"], k["name"]) in owned_keys and (d["name"], k["name"]) not in lk \
-                        and (d["name"], k["name"]) not in open_keys and d["name"] not in excused \
+                        and (d["name"], k["name"]) not in open_keys \
+                        and (pname, d["reference"], k["name"]) not in open_keys and d["name"] not in excused \
                         and d["projectId"] not in renamed:
                     raise Violation("not_owned", "deploy key %s of %s was created by the tool, is live, and the ledger does not say so" % (k["name"], d["name"]))
 
