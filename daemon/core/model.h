@@ -198,6 +198,7 @@ struct observed_env_var {
 /* A custom domain of a deployment. */
 struct observed_domain {
 	char *deployment;            /* deployment name */
+	int64_t project_id;          /* its project (set by the observation) */
 	char *domain;
 	int64_t verification_time;   /* ms since the epoch; 0: pending */
 	int64_t create_time;

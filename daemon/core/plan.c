@@ -1481,10 +1481,27 @@ cmp_dep_delete(const void *pa, const void *pb)
 	return strcmp(nz(x->a.deployment_name), nz(y->a.deployment_name));
 }
 
-/* The delete of the deployment that holds `domain` now, or NULL. */
+static int
+cmp_project_delete(const void *pa, const void *pb)
+{
+	const struct cand *x = *(const struct cand *const *)pa;
+	const struct cand *y = *(const struct cand *const *)pb;
+
+	return (x->a.project_id > y->a.project_id) - (x->a.project_id < y->a.project_id);
+}
+
+/* The deletes of deployments (by name) and of projects (by id) in a plan:
+ * what may free a domain. */
+struct holders {
+	struct cand **deps, **projects;
+	size_t n_deps, n_projects;
+};
+
+/* The delete that frees `domain`: its deployment's, else its project's;
+ * NULL when it is not held by anything deleted. */
 static struct cand *
 holder_delete(const struct observed_domain **doms, size_t n_doms,
-    struct cand **deps, size_t n_deps, const char *domain)
+    const struct holders *h, const char *domain)
 {
 	struct observed_domain probe = { .domain = (char *)domain };
 	const struct observed_domain *pk = &probe, *const *live;
@@ -1494,7 +1511,13 @@ holder_delete(const struct observed_domain **doms, size_t n_doms,
 	if (live == NULL || (*live)->deployment == NULL)
 		return NULL;
 	key.a.deployment_name = (*live)->deployment;
-	hit = bsearch(&kp, deps, n_deps, sizeof(*deps), cmp_dep_delete);
+	hit = h->n_deps == 0 ? NULL :
+	    bsearch(&kp, h->deps, h->n_deps, sizeof(*h->deps), cmp_dep_delete);
+	if (hit == NULL && h->n_projects > 0 && (*live)->project_id != 0) {
+		key.a.project_id = (*live)->project_id;
+		hit = bsearch(&kp, h->projects, h->n_projects,
+		    sizeof(*h->projects), cmp_project_delete);
+	}
 	return hit ? *hit : NULL;
 }
 
@@ -1504,31 +1527,40 @@ holder_delete(const struct observed_domain **doms, size_t n_doms,
  * when it already waits for its new deployment's create, the delete waits
  * for that create instead (so the domain stays where it is if its new home
  * cannot be made) and the executor looks past the delete for the
- * deployment's name. A domain whose deployment is deleted in this plan is
- * freed by that delete, which runs in a later phase: the create waits for
- * it (and runs in that phase), unless it already waits for a create (then
- * it is refused once, and done by the next apply: docs/reconcile.md). */
+ * deployment's name. A domain whose deployment (or project) is deleted in
+ * this plan is freed by that delete, which runs in a later phase: the
+ * create waits for it (and runs in that phase); when the create waits for
+ * its new deployment's create, that delete waits for the create in the
+ * same way (it runs in its own phase all the same: execute.c). A delete
+ * that already waits for another create frees only one such domain in
+ * this run: the others are refused once and done by the next apply
+ * (docs/reconcile.md). */
 static int
 domain_moves(struct ctx *c)
 {
-	struct cand **del = NULL, **deps = NULL;
+	struct cand **del = NULL;
+	struct holders h = { 0 };
 	const struct observed_domain **doms = NULL;
-	size_t n = 0, n_deps = 0, n_doms = c->os->n_domains;
+	size_t n = 0, n_doms = c->os->n_domains;
 	int rc = -ENOMEM;
 
 	for (size_t i = 0; i < c->n_cands; i++) {
 		const struct plan_action *a = &c->cands[i].a;
 
 		n += a->kind == PLAN_DOMAIN && a->op == PLAN_DELETE;
-		n_deps += a->kind == PLAN_DEPLOYMENT && a->op == PLAN_DELETE &&
+		h.n_deps += a->kind == PLAN_DEPLOYMENT && a->op == PLAN_DELETE &&
 		    a->deployment_name != NULL;
+		h.n_projects += a->kind == PLAN_PROJECT && a->op == PLAN_DELETE &&
+		    a->project_id != 0;
 	}
 	if ((n > 0 && (del = malloc(n * sizeof(*del))) == NULL) ||
-	    (n_deps > 0 && (deps = malloc(n_deps * sizeof(*deps))) == NULL) ||
-	    (n_deps > 0 && n_doms > 0 &&
+	    (h.n_deps > 0 && (h.deps = malloc(h.n_deps * sizeof(*h.deps))) == NULL) ||
+	    (h.n_projects > 0 &&
+	    (h.projects = malloc(h.n_projects * sizeof(*h.projects))) == NULL) ||
+	    (h.n_deps + h.n_projects > 0 && n_doms > 0 &&
 	    (doms = malloc(n_doms * sizeof(*doms))) == NULL))
 		goto out;
-	n = n_deps = 0;
+	n = h.n_deps = h.n_projects = 0;
 	for (size_t i = 0; i < c->n_cands; i++) {
 		struct cand *x = &c->cands[i];
 
@@ -1536,13 +1568,20 @@ domain_moves(struct ctx *c)
 			del[n++] = x;
 		else if (x->a.kind == PLAN_DEPLOYMENT && x->a.op == PLAN_DELETE &&
 		    x->a.deployment_name != NULL)
-			deps[n_deps++] = x;
+			h.deps[h.n_deps++] = x;
+		else if (x->a.kind == PLAN_PROJECT && x->a.op == PLAN_DELETE &&
+		    x->a.project_id != 0)
+			h.projects[h.n_projects++] = x;
 	}
 	if (doms != NULL) {
 		for (size_t i = 0; i < n_doms; i++)
 			doms[i] = &c->os->domains[i];
 		qsort(doms, n_doms, sizeof(*doms), cmp_dom_name);
-		qsort(deps, n_deps, sizeof(*deps), cmp_dep_delete);
+		if (h.n_deps > 1)
+			qsort(h.deps, h.n_deps, sizeof(*h.deps), cmp_dep_delete);
+		if (h.n_projects > 1)
+			qsort(h.projects, h.n_projects, sizeof(*h.projects),
+			    cmp_project_delete);
 	}
 	if (n > 1)
 		qsort(del, n, sizeof(*del), cmp_domain_cand);
@@ -1553,18 +1592,14 @@ domain_moves(struct ctx *c)
 			continue;
 		if (n > 0)
 			hit = bsearch(&key, del, n, sizeof(*del), cmp_domain_cand);
-		if (hit == NULL) {
-			/* Not deleted on its own: maybe with its deployment. */
-			if (doms != NULL && x->a.parent == PLAN_NO_PARENT &&
-			    (d = holder_delete(doms, n_doms, deps, n_deps,
-			    x->a.domain)) != NULL)
-				x->a.parent = d->orig;
-			continue;
-		}
+		if (hit != NULL)
+			d = *hit;
+		else if (doms == NULL ||
+		    (d = holder_delete(doms, n_doms, &h, x->a.domain)) == NULL)
+			continue;   /* not held by anything deleted here */
 		/* The same deployment's delete is already the parent (a new
 		 * destination); a domain is listed once per team, so there
 		 * is at most one other. */
-		d = *hit;
 		if (x->a.parent == d->orig)
 			continue;
 		if (x->a.parent != PLAN_NO_PARENT) {
@@ -1577,7 +1612,8 @@ domain_moves(struct ctx *c)
 	rc = 0;
 out:
 	free(del);
-	free(deps);
+	free(h.deps);
+	free(h.projects);
 	free(doms);
 	return rc;
 }

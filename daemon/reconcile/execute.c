@@ -542,8 +542,15 @@ start_one(struct execution *x, size_t i)
 
 /* Why a child did not start: what it waited for failed. */
 static const char *
-parent_failed(const struct plan_action *par)
+parent_failed(const struct plan_action *par, const struct plan_action *a)
 {
+	/* A delete waits for a create only when a domain moves (plan.c). */
+	if (a->op == PLAN_DELETE && a->kind == PLAN_DOMAIN)
+		return "not started: the deployment the domain moves to could not "
+		    "be created (the domain stays where it is)";
+	if (a->op == PLAN_DELETE)
+		return "not started: the deployment that takes one of its domains "
+		    "could not be created (they stay where they are)";
 	if (par->op == PLAN_CREATE && par->kind == PLAN_PROJECT)
 		return "not started: its project could not be created";
 	if (par->op == PLAN_CREATE && par->kind == PLAN_DEPLOYMENT)
@@ -553,30 +560,41 @@ parent_failed(const struct plan_action *par)
 	if (par->kind == PLAN_DEPLOY_KEY)
 		return "not started: the key whose secret was lost could not be "
 		    "deleted first";
+	if (par->op == PLAN_DELETE && par->kind == PLAN_PROJECT)
+		return "not started: the project that holds the domain could not "
+		    "be deleted";
 	if (par->op == PLAN_DELETE)
 		return "not started: the deployment that holds the domain could not "
 		    "be deleted";
 	return "not started: the old default could not be unset first";
 }
 
+/* A child whose parent has finished: it goes now, or never. */
+static void
+start_child(struct execution *x, size_t parent, size_t c)
+{
+	if (x->results[parent].state == ACTION_OK)
+		start_one(x, c);
+	else
+		skip(x, c, parent_failed(&x->plan->actions[parent],
+		    &x->plan->actions[c]));
+}
+
 /* A parent finished (a project create: its deployments; a create: the
- * patch of what it could not take; an unset default: the new default):
- * its children go now, or never. */
+ * patch of what it could not take; an unset default: the new default).
+ * A child of a later phase (the delete of a deployment that holds a
+ * domain moved to a deployment just created: plan.c) waits for its phase:
+ * start_phase. */
 static void
 release_children(struct execution *x, size_t parent)
 {
-	const struct action_result *pr = &x->results[parent];
-	const struct plan_action *pa = &x->plan->actions[parent];
-
-	for (size_t c = x->first_child[parent]; c != PLAN_NO_PARENT; c = x->next_sibling[c]) {
-		if (pr->state == ACTION_OK)
-			start_one(x, c);
-		else
-			skip(x, c, parent_failed(pa));
-	}
+	for (size_t c = x->first_child[parent]; c != PLAN_NO_PARENT; c = x->next_sibling[c])
+		if (phase_of(x, &x->plan->actions[c]) <= x->phase)
+			start_child(x, parent, c);
 }
 
-/* Starts a phase: every action of it that does not wait for a parent. */
+/* Starts a phase: every action of it that does not wait for a parent, or
+ * whose parent finished in an earlier phase. */
 static void
 start_phase(struct execution *x)
 {
@@ -588,9 +606,14 @@ start_phase(struct execution *x)
 			x->outstanding++;
 	for (size_t i = 0; i < p->n_actions; i++) {
 		const struct plan_action *a = &p->actions[i];
-		if (phase_of(x, a) != x->phase || a->parent != PLAN_NO_PARENT)
+
+		if (phase_of(x, a) != x->phase)
 			continue;
-		start_one(x, i);
+		if (a->parent == PLAN_NO_PARENT)
+			start_one(x, i);
+		else if (a->parent < p->n_actions &&
+		    phase_of(x, &p->actions[a->parent]) < x->phase)
+			start_child(x, a->parent, i);
 	}
 }
 

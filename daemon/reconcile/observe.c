@@ -132,8 +132,8 @@ finish(struct observe *o)
 	 * what declares them (SPEC section 9); they come back here. */
 	if (o->rc == 0 && !o->extras_started) {
 		o->extras_started = true;
-		rc = observe_extras_start(o->client, o->ds, &o->os, o->keys_dir,
-		    on_extras, o);
+		rc = observe_extras_start(o->client, o->ds, &o->os, o->ledger,
+		    o->prune, o->keys_dir, on_extras, o);
 		if (rc == 0)
 			return;
 		if (rc < 0) {

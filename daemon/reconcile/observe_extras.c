@@ -11,6 +11,8 @@
 
 #include "index.h"
 #include "keyfile.h"
+#include "ledger.h"
+#include "strcut.h"
 
 struct extras_obs;
 
@@ -52,6 +54,10 @@ fail(struct extras_obs *x, int rc, const char *what, const struct listing_ctx *l
 		snprintf(x->error, sizeof(x->error), "listing the %s of deployment "
 		    "\"%s/%s\" (%s): %s", what, l->dp->name, l->dd->reference,
 		    l->deployment, detail);
+	else if (l->deployment != NULL)
+		strcut_printf(x->error, sizeof(x->error), "listing the %s of "
+		    "deployment %s (project %lld, which this reconcile may delete): %s", what,
+		    l->deployment, (long long)l->project_id, detail);
 	else
 		snprintf(x->error, sizeof(x->error), "listing the %s of project "
 		    "\"%s\" (%lld): %s", what, l->dp->name, (long long)l->project_id,
@@ -160,6 +166,8 @@ on_domains(void *arg, int rc, const struct api_error *err,
 	    (rc = reserve((void **)&os->domains, &x->cap_domains, os->n_domains, n,
 	    sizeof(*items))) == 0 &&
 	    (rc = add_listed(x, LISTED_DOMAINS, 0, l->deployment)) == 0) {
+		for (size_t i = 0; i < n; i++)
+			items[i].project_id = l->project_id;
 		if (n > 0)
 			memcpy(os->domains + os->n_domains, items, n * sizeof(*items));
 		os->n_domains += n;
@@ -331,6 +339,110 @@ start_one(struct extras_obs *x, int what, const struct desired_project *dp,
 	return rc;
 }
 
+/* Whether prune deletes an undeclared live project or deployment: the
+ * rule of plan.c's prune_project and prune_deployment (SPEC rules 3, 6
+ * and 12), on the ledger itself. */
+static bool
+pruned_project(const struct ledger *led, enum prune_mode prune, int64_t id)
+{
+	const struct ledger_project *lp;
+
+	if (prune == PRUNE_ALL)
+		return true;
+	return prune == PRUNE_OWNED && led != NULL &&
+	    (lp = ledger_find_project(led, id)) != NULL && lp->created;
+}
+
+static bool
+pruned_deployment(const struct ledger *led, enum prune_mode prune,
+    const char *name)
+{
+	const struct ledger_deployment *ld;
+
+	if (prune == PRUNE_ALL)
+		return true;
+	return prune == PRUNE_OWNED && led != NULL && name != NULL &&
+	    (ld = ledger_find_deployment(led, name)) != NULL && ld->created;
+}
+
+static bool
+any_absent_project(const struct desired_state *ds)
+{
+	for (size_t i = 0; i < ds->n_projects; i++)
+		if (ds->projects[i].absent)
+			return true;
+	return false;
+}
+
+enum { LIVE_UNDECLARED = 0, LIVE_DECLARED, LIVE_ABSENT };
+
+/*
+ * The live deployments this reconcile may delete with no declaration of
+ * their own (those of a `state: absent` project, and what prune removes)
+ * free their domains too: listed, so that a domain moved off one of them
+ * is created after that delete (plan.c, domain_moves). A deployment whose
+ * delete a guard then holds is listed again each run while it is held.
+ */
+static int
+start_freed(struct extras_obs *x, const struct desired_state *ds,
+    const struct index *by_name, const struct index *by_ref,
+    const struct ledger *led, enum prune_mode prune)
+{
+	struct observed_state *os = x->os;
+	unsigned char *proj;
+	bool *dep;
+	struct index by_id;
+	int rc = 0;
+
+	if (os->n_deployments == 0 || os->n_projects == 0 ||
+	    (prune == PRUNE_NONE && !any_absent_project(ds)))
+		return 0;
+	proj = calloc(os->n_projects, sizeof(*proj));
+	dep = calloc(os->n_deployments, sizeof(*dep));
+	if (proj == NULL || dep == NULL || index_init(&by_id, os->n_projects) != 0) {
+		free(proj);
+		free(dep);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < os->n_projects; i++)
+		index_set(&by_id, i, NULL, os->projects[i].id, i);
+	index_sort(&by_id);
+	for (size_t i = 0; i < ds->n_projects; i++) {
+		const struct desired_project *dp = &ds->projects[i];
+		const struct observed_project *op = match_project(os, by_name, dp);
+		const struct observed_deployment *od;
+
+		if (op == NULL)
+			continue;
+		proj[op - os->projects] = dp->absent ? LIVE_ABSENT : LIVE_DECLARED;
+		for (size_t j = 0; !dp->absent && j < dp->n_deployments; j++)
+			if ((od = match_deployment(os, by_ref, op->id,
+			    &dp->deployments[j])) != NULL)
+				dep[od - os->deployments] = true;
+	}
+	for (size_t i = 0; rc == 0 && i < os->n_deployments; i++) {
+		const struct observed_deployment *od = &os->deployments[i];
+		const struct index_item *it = index_find(&by_id, NULL, od->project_id);
+		bool goes;
+
+		if (dep[i] || it == NULL || od->name == NULL)
+			continue;
+		if (proj[it->pos] == LIVE_DECLARED)
+			goes = pruned_deployment(led, prune, od->name);
+		else if (proj[it->pos] == LIVE_ABSENT)
+			goes = true;
+		else
+			goes = pruned_project(led, prune, od->project_id);
+		if (goes)
+			rc = start_one(x, LISTED_DOMAINS, NULL, NULL, od->project_id,
+			    od->name);
+	}
+	index_free(&by_id);
+	free(proj);
+	free(dep);
+	return rc;
+}
+
 /* Whether any present project declares env, or any present deployment
  * domains or deploy keys: without, the lookups below (24 bytes for each
  * live project and deployment, at the peak of a large plan: SPEC section
@@ -362,8 +474,8 @@ any_declared(const struct desired_state *ds, bool *domains)
 
 int
 observe_extras_start(struct api_client *c, const struct desired_state *ds,
-    struct observed_state *os, const char *keys_dir, observe_extras_cb cb,
-    void *arg)
+    struct observed_state *os, const struct ledger *led, enum prune_mode prune,
+    const char *keys_dir, observe_extras_cb cb, void *arg)
 {
 	struct index by_name, by_ref;
 	struct extras_obs *x;
@@ -430,6 +542,8 @@ observe_extras_start(struct api_client *c, const struct desired_state *ds,
 				rc = start_one(x, LISTED_DEPLOY_KEYS, dp, dd, op->id, od->name);
 		}
 	}
+	if (rc == 0 && domains)
+		rc = start_freed(x, ds, &by_name, &by_ref, led, prune);
 	index_free(&by_name);
 	index_free(&by_ref);
 	if (rc != 0 && x->pending == 1) {

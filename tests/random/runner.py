@@ -1226,8 +1226,15 @@ class Run:
                         cands.update(names.get(n, []))
                     if len(cands) != 1:
                         return False
+                    live_refs = [ld["reference"] for ld in snap["deployments"]
+                                 if ld.get("kind") == "cloud" and ld["projectId"] == d["projectId"]]
                     for dd in p["deps"]:
                         if dd["ref"] == d["reference"] or d["reference"] in dd["renamed_from"]:
+                            # Two live deployments that could be dd (its
+                            # reference and a renamed_from one, SPEC 8): a
+                            # conflict, nothing is done to either.
+                            if sum(1 for r in live_refs if r == dd["ref"] or r in dd["renamed_from"]) != 1:
+                                return False
                             if dd["state"] == "absent":
                                 return True   # deleted with its deployment
                             return dd["domains"] is not None and \

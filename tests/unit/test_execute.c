@@ -4,7 +4,8 @@
  * skipped and never sent, a stop while actions wait behind the concurrency
  * limit, the limit itself (1, 4, 16) as the simulator measured it, the
  * ledger and the audit trail, a delete answered 404, ambiguous creates, a
- * deploy key replaced (its create waits for its delete).
+ * deploy key replaced (its create waits for its delete), a domain moved to
+ * a new deployment off a deleted one (a delete that waits for a create).
  *
  * The plans come from plan_build over the simulator's own state (read from
  * /_sim/state, not through observe.c), so only the executor is under test. */
@@ -1220,6 +1221,132 @@ test_key_replaced_after_its_delete(void **state)
 	rec_stop(e);
 }
 
+/*
+ * A domain moved to a deployment created in this plan, off a deployment
+ * deleted in it (plan.c, domain_moves): the domain's create waits for the
+ * delete, the delete for the new deployment's create. The delete still
+ * runs in its own phase (after every create, an unrelated one included),
+ * the domain's create after it, on the new deployment's name. When the
+ * new deployment cannot be made, the delete and the domain's create are
+ * skipped: the domain stays where it was.
+ */
+static void
+check_domain_follows(struct rec_env *e, int64_t pid, const char *old_dep,
+    const char *domain, bool refuse)
+{
+	struct run r;
+	struct plan_action *a;
+	struct desired_project *p;
+	struct desired_deployment *staging, *qa;
+	struct execute_paths paths = { NULL, NULL, NULL };
+	const cJSON *d;
+	cJSON *st;
+
+	run_init(&r, e);
+	p = ds_project(&r.ds, "p1");
+	ds_deployment(p, "staging", DEP_DEV);
+	ds_deployment(p, "qa-1", DEP_DEV);
+	staging = &p->deployments[0];
+	qa = &p->deployments[1];
+	r.plan.actions = calloc(4, sizeof(*r.plan.actions));
+	assert_non_null(r.plan.actions);
+	r.plan.n_actions = 4;
+	for (int i = 0; i < 4; i++) {
+		a = &r.plan.actions[i];
+		a->project = "p1";
+		a->project_id = pid;
+		a->reason = REASON_DECLARED;
+		a->parent = PLAN_NO_PARENT;
+	}
+	a = &r.plan.actions[0];
+	a->op = PLAN_CREATE;
+	a->kind = PLAN_DEPLOYMENT;
+	a->reference = "staging";
+	a->want = staging;
+	a = &r.plan.actions[1];
+	a->op = PLAN_CREATE;
+	a->kind = PLAN_DEPLOYMENT;
+	a->reference = "qa-1";
+	a->want = qa;
+	a = &r.plan.actions[2];
+	a->op = PLAN_DELETE;
+	a->kind = PLAN_DEPLOYMENT;
+	a->reason = REASON_PRUNE;
+	a->reference = "development";
+	a->deployment_name = old_dep;
+	a->parent = 0;
+	a = &r.plan.actions[3];
+	a->op = PLAN_CREATE;
+	a->kind = PLAN_DOMAIN;
+	a->reference = "staging";
+	a->domain = domain;
+	a->destination = DESIRED_DEST_CONVEX_CLOUD;
+	a->parent = 2;
+	r.results = calloc(5, sizeof(*r.results));
+	assert_non_null(r.results);
+	if (refuse)
+		rec_admin_post(e, "/_sim/config", "{\"routes\":{\"POST /projects/"
+		    "{id}/create_deployment\":{\"errorRate\":1}}}");
+	assert_int_equal(execute_start(&e->loop, e->c, 1, 4, &r.plan, &r.ledger,
+	    &paths, r.results, on_action, on_done, &r, &r.x), 0);
+	run_wait(&r);
+	if (refuse)
+		rec_admin_post(e, "/_sim/config", "{\"routes\":{\"POST /projects/"
+		    "{id}/create_deployment\":null}}");
+	st = rec_state(e);
+	if (refuse) {
+		expect_state(&r, 0, ACTION_FAILED);
+		expect_state(&r, 2, ACTION_SKIPPED);
+		expect_state(&r, 3, ACTION_SKIPPED);
+		assert_non_null(strstr(r.results[2].error, "could not be created"));
+		assert_non_null(state_deployment(st, pid, "development"));
+	} else {
+		for (size_t i = 0; i < 4; i++)
+			expect_state(&r, i, ACTION_OK);
+		/* The delete after both creates (its phase), the domain after it. */
+		assert_true(ended_at(&r, 2) > ended_at(&r, 0));
+		assert_true(ended_at(&r, 2) > ended_at(&r, 1));
+		assert_true(ended_at(&r, 3) > ended_at(&r, 2));
+		assert_null(state_deployment(st, pid, "development"));
+		d = state_deployment(st, pid, "staging");
+		assert_non_null(d);
+		assert_string_equal(json_str(cJSON_GetArrayItem(
+		    cJSON_GetObjectItemCaseSensitive(d, "customDomains"), 0), "domain"),
+		    domain);
+	}
+	cJSON_Delete(st);
+	execute_results_free(r.results, r.plan.n_actions);
+	free(r.plan.actions);
+	desired_state_free(&r.ds);
+	ledger_free(&r.ledger);
+}
+
+static void
+test_domain_follows_new_deployment(void **state)
+{
+	const char *args[] = { "--latency", "20", NULL };
+	struct rec_env *e = rec_start(args);
+	const cJSON *d;
+	char dep[64], domain[128];
+	int64_t pid;
+	cJSON *st;
+	(void)state;
+
+	rec_client(e);
+	rec_admin_post(e, "/_sim/seed", "{\"projects\":1,\"deploymentsPerProject\":2,"
+	    "\"prefix\":\"p\",\"domainsPerDeployment\":1}");
+	st = rec_state(e);
+	pid = state_project_id(st, "p1");
+	d = state_deployment(st, pid, "development");
+	assert_non_null(d);
+	snprintf(dep, sizeof(dep), "%s", json_str(d, "name"));
+	snprintf(domain, sizeof(domain), "d1.%s.example.com", dep);
+	cJSON_Delete(st);
+	check_domain_follows(e, pid, dep, domain, true);
+	check_domain_follows(e, pid, dep, domain, false);
+	rec_stop(e);
+}
+
 int
 main(void)
 {
@@ -1236,6 +1363,7 @@ main(void)
 		cmocka_unit_test(test_delete_404_is_done),
 		cmocka_unit_test(test_ambiguous_creates),
 		cmocka_unit_test(test_key_replaced_after_its_delete),
+		cmocka_unit_test(test_domain_follows_new_deployment),
 	};
 
 	log_init(LOG_LVL_INFO, LOG_FMT_TEXT);

@@ -238,6 +238,10 @@ observed_entry(struct fixture *f, char **tok, int n)
 		d->deployment = sdup(tok[1]);
 		d->domain = sdup(tok[2]);
 		d->destination = dest_of(tok[3]);
+		/* Its project, as the observation sets it. */
+		for (size_t i = 0; i < os->n_deployments; i++)
+			if (strcmp(os->deployments[i].name, tok[1]) == 0)
+				d->project_id = os->deployments[i].project_id;
 		d->verification_time = n > 4 && strcmp(tok[4], "verified") == 0 ? 1700000000000 : 0;
 		d->create_time = 1690000000000;
 	} else if (strcmp(tok[0], "Y") == 0) {
@@ -452,7 +456,8 @@ check_invariants(const struct plan *p)
 				    (a->op == PLAN_CREATE && par->op == PLAN_DELETE &&
 				    par->kind == PLAN_DOMAIN && strcmp(par->domain, a->domain) == 0) ||
 				    (a->kind == PLAN_DOMAIN && a->op == PLAN_CREATE &&
-				    par->op == PLAN_DELETE && par->kind == PLAN_DEPLOYMENT) ||
+				    par->op == PLAN_DELETE && (par->kind == PLAN_DEPLOYMENT ||
+				    par->kind == PLAN_PROJECT)) ||
 				    (par->op == PLAN_DELETE && par->kind == PLAN_DEPLOY_KEY &&
 				    a->kind == PLAN_DEPLOY_KEY && a->op == PLAN_CREATE &&
 				    strcmp(par->key_name, a->key_name) == 0 &&
@@ -635,6 +640,52 @@ static const struct row rows[] = {
 	              " LD happy-otter-1; LD calm-cat-2",
 	  .actions = { "delete deployment shop/old on=calm-cat-2",
 	               "create domain shop/production a.example.com convexCloud parent=0 declared" },
+	  .managed = { 0, 1, 0 } },
+	/* The same off a deployment prune deletes (random schedules, known
+	 * failure g: refused once, then done by the next run), off one of a
+	 * project declared absent, and off one of a project prune deletes:
+	 * the create waits for that delete. A held delete holds the create. */
+	{ .name = "domains_moved_off_a_pruned_deployment",
+	  .desired = "P shop; D production prod; M a.example.com convexCloud",
+	  .observed = SHOP_LIVE "; D calm-cat-2 12 old dev; O calm-cat-2 a.example.com convexCloud verified;"
+	              " LD happy-otter-1; LD calm-cat-2",
+	  .settings = "prune=all",
+	  .actions = { "delete deployment shop/old on=calm-cat-2",
+	               "create domain shop/production a.example.com convexCloud parent=0 declared" },
+	  .managed = { 0, 1, 0 } },
+	{ .name = "domains_moved_off_an_absent_project",
+	  .desired = "P shop; D production prod; M a.example.com convexCloud; P blog absent",
+	  .observed = SHOP_LIVE "; P 13 blog; D calm-cat-3 13 main prod; O calm-cat-3 a.example.com convexCloud verified;"
+	              " LD happy-otter-1; LD calm-cat-3",
+	  .actions = { "delete project blog",
+	               "create domain shop/production a.example.com convexCloud parent=0 declared" },
+	  .managed = { 0, 1, 0 } },
+	{ .name = "domains_moved_off_a_pruned_project",
+	  .desired = "P shop; D production prod; M a.example.com convexCloud",
+	  .observed = SHOP_LIVE "; P 13 blog; D calm-cat-3 13 main prod; O calm-cat-3 a.example.com convexCloud verified;"
+	              " LD happy-otter-1; LD calm-cat-3",
+	  .settings = "prune=all",
+	  .actions = { "delete project blog",
+	               "create domain shop/production a.example.com convexCloud parent=0 declared" },
+	  .managed = { 0, 1, 0 } },
+	/* Moved to a new deployment off a pruned one: the domain's create
+	 * waits for the delete, the delete for the new deployment's create
+	 * (random schedules, seed 41011: refused once before). */
+	{ .name = "domains_moved_to_new_deployment_off_a_pruned_one",
+	  .desired = "P shop; D production prod; D staging dev; M a.example.com convexCloud",
+	  .observed = SHOP_LIVE "; D calm-cat-2 12 old dev; O calm-cat-2 a.example.com convexCloud verified;"
+	              " LD calm-cat-2",
+	  .settings = "prune=all",
+	  .actions = { "create deployment shop/staging in=12",
+	               "delete deployment shop/old parent=0",
+	               "create domain shop/staging a.example.com convexCloud parent=1 declared" },
+	  .managed = { 0, 1, 0 } },
+	{ .name = "domain_move_held_with_the_pruned_deployment",
+	  .desired = "P shop; D production prod; M a.example.com convexCloud",
+	  .observed = SHOP_LIVE "; D calm-cat-2 12 old dev; O calm-cat-2 a.example.com convexCloud verified;"
+	              " LD happy-otter-1; LD calm-cat-2",
+	  .settings = "prune=all max=0",
+	  .blocked = { "max_deletes" }, .held = 2,
 	  .managed = { 0, 1, 0 } },
 	{ .name = "domains_declared_empty_deletes_all",
 	  .desired = SHOP_DECL "; M -",
