@@ -1521,6 +1521,28 @@ holder_delete(const struct observed_domain **doms, size_t n_doms,
 	return hit ? *hit : NULL;
 }
 
+/*
+ * x takes a name that is one per team (a domain, a slug) from what delete
+ * d frees: x waits for d. When x already waits for a create (its new
+ * deployment or project), d waits for that create instead and x for d: the
+ * executor looks past d for x's new name or id, and runs d in its own
+ * phase all the same (execute.c). A d that already waits for something
+ * else frees its name for one such x only: the others are refused once and
+ * done by the next apply (docs/reconcile.md).
+ */
+static void
+wait_for_delete(struct cand *x, struct cand *d)
+{
+	if (x->a.parent == d->orig)
+		return;
+	if (x->a.parent != PLAN_NO_PARENT) {
+		if (d->a.parent != PLAN_NO_PARENT)
+			return;
+		d->a.parent = x->a.parent;
+	}
+	x->a.parent = d->orig;
+}
+
 /* A custom domain is one name in the whole team: one moved from a
  * deployment to another in one edit is created only once its old entry is
  * deleted (the API refuses it before). The create waits for that delete;
@@ -1529,12 +1551,7 @@ holder_delete(const struct observed_domain **doms, size_t n_doms,
  * cannot be made) and the executor looks past the delete for the
  * deployment's name. A domain whose deployment (or project) is deleted in
  * this plan is freed by that delete, which runs in a later phase: the
- * create waits for it (and runs in that phase); when the create waits for
- * its new deployment's create, that delete waits for the create in the
- * same way (it runs in its own phase all the same: execute.c). A delete
- * that already waits for another create frees only one such domain in
- * this run: the others are refused once and done by the next apply
- * (docs/reconcile.md). */
+ * create waits for it (and runs in that phase), as wait_for_delete says. */
 static int
 domain_moves(struct ctx *c)
 {
@@ -1600,14 +1617,7 @@ domain_moves(struct ctx *c)
 		/* The same deployment's delete is already the parent (a new
 		 * destination); a domain is listed once per team, so there
 		 * is at most one other. */
-		if (x->a.parent == d->orig)
-			continue;
-		if (x->a.parent != PLAN_NO_PARENT) {
-			if (d->a.parent != PLAN_NO_PARENT)
-				continue;
-			d->a.parent = x->a.parent;
-		}
-		x->a.parent = d->orig;
+		wait_for_delete(x, d);
 	}
 	rc = 0;
 out:
@@ -1616,6 +1626,73 @@ out:
 	free(h.projects);
 	free(doms);
 	return rc;
+}
+
+static const char *
+slug_to(const struct plan_action *a)
+{
+	if (a->kind != PLAN_PROJECT ||
+	    (a->op != PLAN_UPDATE && a->op != PLAN_RENAME))
+		return NULL;
+	for (size_t i = 0; i < a->n_changes; i++)
+		if (a->changes[i].field == PLAN_FIELD_SLUG)
+			return a->changes[i].to_str;
+	return NULL;
+}
+
+struct slug_holder {
+	const char *slug;
+	struct cand *del;
+};
+
+static int
+cmp_slug_holder(const void *pa, const void *pb)
+{
+	return strcmp(((const struct slug_holder *)pa)->slug,
+	    ((const struct slug_holder *)pb)->slug);
+}
+
+/* A slug is one per team too: a project given the slug of a live project
+ * this plan deletes (say one of ours a person renamed away, which prune
+ * deletes; random schedules, seed 43041) is given it after that delete. */
+static int
+slug_moves(struct ctx *c)
+{
+	struct slug_holder *h, key, *hit;
+	size_t n = 0, at;
+
+	for (size_t i = 0; i < c->n_cands; i++)
+		n += c->cands[i].a.kind == PLAN_PROJECT &&
+		    c->cands[i].a.op == PLAN_DELETE && c->cands[i].a.project_id != 0;
+	if (n == 0)
+		return 0;
+	if ((h = malloc(n * sizeof(*h))) == NULL)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < c->n_cands; i++) {
+		struct cand *x = &c->cands[i];
+
+		if (x->a.kind != PLAN_PROJECT || x->a.op != PLAN_DELETE ||
+		    x->a.project_id == 0 ||
+		    (at = pindex_find(&c->obs_id, NULL, x->a.project_id)) == SIZE_MAX ||
+		    c->os->projects[at].slug == NULL)
+			continue;
+		h[n].slug = c->os->projects[at].slug;
+		h[n++].del = x;
+	}
+	if (n > 1)
+		qsort(h, n, sizeof(*h), cmp_slug_holder);
+	for (size_t i = 0; n > 0 && i < c->n_cands; i++) {
+		struct cand *x = &c->cands[i];
+
+		if ((key.slug = slug_to(&x->a)) == NULL ||
+		    (hit = bsearch(&key, h, n, sizeof(*h), cmp_slug_holder)) == NULL ||
+		    hit->del->a.project_id == x->a.project_id)
+			continue;
+		wait_for_delete(x, hit->del);
+	}
+	free(h);
+	return 0;
 }
 
 /* Sorts, remaps parents, applies the guards (rules 7 to 10 and 13) and
@@ -1754,7 +1831,8 @@ plan_build(const struct desired_state *desired,
 	    plan_extras_emit){ emit_extras, &c }, &c.extras)) == 0 &&
 	    (rc = diff_declared(&c)) == 0 &&
 	    (rc = diff_undeclared(&c)) == 0 &&
-	    (rc = domain_moves(&c)) == 0)
+	    (rc = domain_moves(&c)) == 0 &&
+	    (rc = slug_moves(&c)) == 0)
 		rc = finish(&c, out);
 	ctx_free(&c);
 	if (rc != 0)

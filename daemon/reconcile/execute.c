@@ -544,10 +544,14 @@ start_one(struct execution *x, size_t i)
 static const char *
 parent_failed(const struct plan_action *par, const struct plan_action *a)
 {
-	/* A delete waits for a create only when a domain moves (plan.c). */
+	/* A delete waits for a create only when a domain or a slug moves to
+	 * what the create makes (plan.c, wait_for_delete). */
 	if (a->op == PLAN_DELETE && a->kind == PLAN_DOMAIN)
 		return "not started: the deployment the domain moves to could not "
 		    "be created (the domain stays where it is)";
+	if (a->op == PLAN_DELETE && par->kind == PLAN_PROJECT)
+		return "not started: the project that takes its slug could not be "
+		    "created (it stays where it is)";
 	if (a->op == PLAN_DELETE)
 		return "not started: the deployment that takes one of its domains "
 		    "could not be created (they stay where they are)";
@@ -560,6 +564,9 @@ parent_failed(const struct plan_action *par, const struct plan_action *a)
 	if (par->kind == PLAN_DEPLOY_KEY)
 		return "not started: the key whose secret was lost could not be "
 		    "deleted first";
+	if (par->op == PLAN_DELETE && a->kind == PLAN_PROJECT)
+		return "not started: the project that holds the slug could not be "
+		    "deleted";
 	if (par->op == PLAN_DELETE && par->kind == PLAN_PROJECT)
 		return "not started: the project that holds the domain could not "
 		    "be deleted";

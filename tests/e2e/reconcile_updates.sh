@@ -245,4 +245,16 @@ assert_eq "$(json_field '.actions | length')" 0 "nothing left after the faults"
 assert_eq "$(sim_state | jq -r '[.projects[] | .name] | sort | join(" ")')" "shop-blog store" "projects"
 assert_eq "$(dep staging class) $(dep review sendLogsToClient) $(dep production dashboardEditConfirmation)" "s256 false false" "fields"
 assert_eq "$(duplicate_names)" 0 "duplicate names"
+
+# 9. A slug is one per team: a person renames "store" away (it keeps its
+#    slug), the files still declare "store": one apply with prune makes a
+#    new "store", deletes the renamed one (this tool made it) and only then
+#    gives the new one its slug; the next plan is empty (random schedules,
+#    seed 43041: the slug was refused once).
+id=$(sim_state | jq '.projects[] | select(.name == "store") | .id')
+sim_patch "/projects/$id" '{"name": "store-away"}' >/dev/null
+cp_expect 0 apply --team 1 --prune owned
+assert_eq "$(sim_state | jq -r '[.projects[] | select(.name | startswith("store")) | .name + " " + .slug] | join(",")')" \
+    "store store-two" "the new store has the slug, the renamed one is gone"
+cp_expect 0 plan --team 1 --prune owned
 echo "all reconcile_updates checks passed"
