@@ -782,35 +782,48 @@ set_protect(bool *flag, bool want)
 	return 1;
 }
 
-/* More than one live project of this name, or deployment of this
- * (project, reference): which one the files mean cannot be told, so no
- * mark is lifted (a conflict; random schedules, seed 5874). A linear scan,
+/* Whether a live name is one the declaration stands for: its own or one of
+ * its renamed_from names. */
+static bool
+names_it(const char *live, const char *name, char *const *renamed_from,
+    size_t n_renamed_from)
+{
+	if (live == NULL)
+		return false;
+	if (strcmp(live, name) == 0)
+		return true;
+	for (size_t i = 0; i < n_renamed_from; i++)
+		if (strcmp(live, renamed_from[i]) == 0)
+			return true;
+	return false;
+}
+
+/* More than one live project the declaration could stand for (two of its
+ * name, or its name and an earlier one: a conflict, SPEC 8), or deployment
+ * of the project likewise: which one the files mean cannot be told, so no
+ * mark is lifted (random schedules, seeds 5874 and 42326). A linear scan,
  * made only when a mark would be lifted. */
 static bool
-project_name_shared(const struct observed_state *os, const char *name)
+project_ambiguous(const struct observed_state *os, const struct desired_project *dp)
 {
 	size_t n = 0;
 
-	if (name == NULL)
-		return false;
 	for (size_t i = 0; i < os->n_projects && n < 2; i++)
-		n += os->projects[i].name != NULL &&
-		    strcmp(os->projects[i].name, name) == 0;
+		n += names_it(os->projects[i].name, dp->name, dp->renamed_from,
+		    dp->n_renamed_from);
 	return n >= 2;
 }
 
 static bool
-reference_shared(const struct observed_state *os, int64_t project_id,
-    const char *reference)
+reference_ambiguous(const struct observed_state *os, int64_t project_id,
+    const struct desired_deployment *dd)
 {
 	size_t n = 0;
 
-	if (reference == NULL)
-		return false;
 	for (size_t i = 0; i < os->n_deployments && n < 2; i++)
 		n += os->deployments[i].project_id == project_id &&
-		    os->deployments[i].reference != NULL &&
-		    strcmp(os->deployments[i].reference, reference) == 0;
+		    names_it(os->deployments[i].reference, dd->reference,
+		    dd->renamed_from, dd->n_renamed_from);
 	return n >= 2;
 }
 
@@ -834,10 +847,10 @@ record_protect(struct ledger *l, const struct sync_index *x,
 		}
 		/* `state: absent` asks for a delete; it never lifts a mark. The
 		 * mark must be removed first, in an edit of its own (SPEC 5).
-		 * Nor does a declaration whose name two live projects share. */
+		 * Nor does a declaration two live projects could stand for. */
 		if (lp == NULL || (dp->absent && !dp->protect))
 			continue;
-		if (lp->protect && !dp->protect && project_name_shared(os, op->name))
+		if (lp->protect && !dp->protect && project_ambiguous(os, dp))
 			continue;
 		changed |= set_protect(&lp->protect, dp->protect);
 	}
@@ -860,9 +873,8 @@ record_protect(struct ledger *l, const struct sync_index *x,
 		}
 		if (ld == NULL || (dd->absent && !dd->protect))
 			continue;
-		if (ld->protect && !dd->protect &&
-		    (project_name_shared(os, op->name) ||
-		    reference_shared(os, op->id, od->reference)))
+		if (ld->protect && !dd->protect && (project_ambiguous(os, dp) ||
+		    reference_ambiguous(os, op->id, dd)))
 			continue;
 		changed |= set_protect(&ld->protect, dd->protect);
 	}

@@ -454,6 +454,33 @@ test_sync_protect(void **state)
 		ledger_free(&mine);
 	}
 
+	/* Declared without protect under a new name whose renamed_from names a
+	 * live project while the new name is live too, or a deployment's new
+	 * reference and its old one: a conflict (SPEC 8), so no mark is
+	 * lifted; then the project alone unambiguous: its mark goes, the
+	 * deployment's stays (found beside the runner's seed 42326). */
+	{
+		struct ledger m = { 0 };
+		char *old_name[] = { "shop" }, *old_ref[] = { "old" };
+
+		fixture(&ds, &os, true, true);
+		assert_int_equal(ledger_sync(&m, &ds, &os), 1);
+		fixture(&ds, &os, false, false);
+		ds.projects[0].name = "other";
+		ds.projects[0].renamed_from = old_name;
+		ds.projects[0].n_renamed_from = 1;
+		assert_int_equal(ledger_sync(&m, &ds, &os), 0);
+		assert_true(ledger_find_project(&m, 1)->protect);
+		assert_true(ledger_find_deployment(&m, "happy-otter-1")->protect);
+		fixture(&ds, &os, false, false);
+		ds.projects[0].deployments[0].renamed_from = old_ref;
+		ds.projects[0].deployments[0].n_renamed_from = 1;
+		assert_int_equal(ledger_sync(&m, &ds, &os), 1);
+		assert_null(ledger_find_project(&m, 1));
+		assert_true(ledger_find_deployment(&m, "happy-otter-1")->protect);
+		ledger_free(&m);
+	}
+
 	/* Declared again without protect: the mark is cleared and the entry,
 	 * recording nothing else, is dropped. */
 	fixture(&ds, &os, false, false);
