@@ -457,6 +457,7 @@ class Run:
         self.owned_projects = set()
         self.owned_deps = set()
         self.owned_keys = set()
+        self.killed_seqs = set()  # log entries of runs ended by a signal
         self.protect_proj = {}   # id -> bool, last declaration the tool saw
         self.protect_dep = {}    # name -> bool
         self.invalid = False
@@ -1371,6 +1372,10 @@ class Run:
         plan_made = o.strip().startswith("{")
         self.check_entries(ents, model, settings, snap, invalid=self.invalid)
         self.learn(ents)
+        if killed:
+            # A create answered 200 may still be lost: killed before the
+            # ledger save that records it (intents.h: "the process killed").
+            self.killed_seqs.update(x["seq"] for x in ents)
         self.check_outputs(o, e)
         if self.invalid:
             if rc != 1:
@@ -1455,7 +1460,7 @@ class Run:
                 elif eff.get("op") == "delete":
                     owned_keys.discard(k)
             if e.get("actor") == "tool" and e.get("wrote") and eff.get("op") == "create" and \
-                    (e.get("status") != 200 or e.get("fault")):
+                    (e.get("status") != 200 or e.get("fault") or e.get("seq") in self.killed_seqs):
                 lost.add(eff.get("id") if eff.get("kind") == "project" else eff.get("name"))
                 if eff.get("kind") == "project":
                     lost_names[eff.get("id")] = eff.get("name")
