@@ -68,17 +68,19 @@ soak: deps
 
 # Randomized schedules (tests/random/runner.py, docs/testing.md): SEEDS
 # seeds from FIRST, STEPS steps each, RANDOM_JOBS workers (each with its own
-# simulator), plus the regression seeds; on the build of the benchmarks.
+# simulator; a worker mostly waits on the provisioner's retries, so there
+# can be many more than CPUs), plus the regression seeds; on the build of
+# the benchmarks.
 SEEDS       ?= 100
 FIRST       ?= 1
 STEPS       ?= 20
-RANDOM_JOBS ?= 1
+RANDOM_JOBS ?= 8
 RANDOM_ARGS ?=
 random: deps
 	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCP_SANITIZE=OFF -DCP_TESTS=OFF
 	cmake --build $(BENCH_DIR) -j $(JOBS) --target convex-provisioner convex-api-sim
 	python3 tests/random/runner.py --build $(BENCH_DIR) --self-test --regress --known --first $(FIRST) \
-	    --count $(SEEDS) --steps $(STEPS) --jobs $(RANDOM_JOBS) --keep-going $(RANDOM_ARGS)
+	    --count $(SEEDS) --steps $(STEPS) --jobs $(RANDOM_JOBS) --keep-going --progress 250 $(RANDOM_ARGS)
 
 # The demo needs the two programs only, not the test suites.
 demo: deps
