@@ -827,6 +827,43 @@ reference_ambiguous(const struct observed_state *os, int64_t project_id,
 	return n >= 2;
 }
 
+/* A declared `protect: true` also marks what this tool recorded under
+ * that name (before follow_names takes the live names), whatever the live
+ * resource is called now: a person may rename it before any observation
+ * saw the mark (random schedules, seed 30203: the observation that would
+ * have recorded it failed, a person renamed the project, and prune deleted
+ * it as undeclared). Only adds marks; needs no observation. 1: changed. */
+static int
+mark_recorded(struct ledger *l, const struct sync_index *x,
+    const struct desired_state *ds)
+{
+	int changed = 0;
+
+	for (size_t i = 0; i < l->n_projects; i++) {
+		struct ledger_project *lp = &l->projects[i];
+		const struct desired_project *dp;
+
+		if (lp->protect || lp->name == NULL ||
+		    (dp = find_declared(x, ds, lp->name)) == NULL || !dp->protect)
+			continue;
+		lp->protect = true;
+		changed = 1;
+	}
+	for (size_t i = 0; i < l->n_deployments; i++) {
+		struct ledger_deployment *ld = &l->deployments[i];
+		const struct desired_project *dp;
+		const struct desired_deployment *dd;
+
+		if (ld->protect || ld->project == NULL || ld->reference == NULL ||
+		    (dp = find_declared(x, ds, ld->project)) == NULL ||
+		    (dd = find_declared_dep(dp, ld->reference)) == NULL || !dd->protect)
+			continue;
+		ld->protect = true;
+		changed = 1;
+	}
+	return changed;
+}
+
 static int
 record_protect(struct ledger *l, const struct sync_index *x,
     const struct desired_state *ds, const struct observed_state *os)
@@ -878,35 +915,7 @@ record_protect(struct ledger *l, const struct sync_index *x,
 			continue;
 		changed |= set_protect(&ld->protect, dd->protect);
 	}
-	/* A declared `protect: true` also marks what this tool recorded under
-	 * that name (before follow_names takes the live names), whatever the
-	 * live resource is called now: a person may rename it before any
-	 * observation saw the mark (random schedules, seed 30203: the
-	 * observation that would have recorded it failed, a person renamed the
-	 * project, and prune deleted it as undeclared). Only adds marks. */
-	for (size_t i = 0; i < l->n_projects; i++) {
-		struct ledger_project *lp = &l->projects[i];
-		const struct desired_project *dp;
-
-		if (lp->protect || lp->name == NULL ||
-		    (dp = find_declared(x, ds, lp->name)) == NULL || !dp->protect)
-			continue;
-		lp->protect = true;
-		changed = 1;
-	}
-	for (size_t i = 0; i < l->n_deployments; i++) {
-		struct ledger_deployment *ld = &l->deployments[i];
-		const struct desired_project *dp;
-		const struct desired_deployment *dd;
-
-		if (ld->protect || ld->project == NULL || ld->reference == NULL ||
-		    (dp = find_declared(x, ds, ld->project)) == NULL ||
-		    (dd = find_declared_dep(dp, ld->reference)) == NULL || !dd->protect)
-			continue;
-		ld->protect = true;
-		changed = 1;
-	}
-	return changed;
+	return changed | mark_recorded(l, x, ds);
 }
 
 static bool
@@ -935,6 +944,20 @@ deployment_unmarked(const struct ledger_deployment *d, const void *unused)
 {
 	(void)unused;
 	return !d->created && !d->protect;
+}
+
+int
+ledger_mark_declared(struct ledger *l, const struct desired_state *ds)
+{
+	static const struct observed_state none;
+	struct sync_index x;
+	int changed;
+
+	if (sync_index_build(&x, ds, &none) != 0)
+		return -ENOMEM;
+	changed = mark_recorded(l, &x, ds);
+	sync_index_free(&x);
+	return changed;
 }
 
 int

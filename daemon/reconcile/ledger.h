@@ -61,6 +61,14 @@ struct ledger_deployment *ledger_find_deployment(const struct ledger *l, const c
  * a complete observation: a partial one would forget live resources. */
 int ledger_sync(struct ledger *l, const struct desired_state *ds,
     const struct observed_state *os);
+/* The part of ledger_sync that needs no observation: every entry recorded
+ * under a name (project; project and reference) that the files declare
+ * `protect: true` is marked. Run before each observation, so a mark
+ * declared while the API cannot be reached holds all the same (random
+ * schedules, seed 60611: declared on a deployment while the observation
+ * failed, then its project declared absent without it, and deleted).
+ * Only adds marks. 1 when the ledger changed, 0 when not, -ENOMEM. */
+int ledger_mark_declared(struct ledger *l, const struct desired_state *ds);
 
 /* Deploy keys this tool created (SPEC section 9), by (deployment name,
  * key name); in the file as "deployKeys", names only. */

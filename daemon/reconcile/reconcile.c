@@ -547,6 +547,27 @@ reconcile_check_state(struct reconciler *r)
 	return rc;
 }
 
+/* The protect marks the files declare, on what the ledger recorded, before
+ * any request: durable even if the observation then fails (ledger.h). A
+ * plan marks them in memory only. */
+static int
+mark_declared(struct reconciler *r, const struct desired_state *ds,
+    enum reconcile_mode mode)
+{
+	char err[256] = "";
+	int rc = ledger_mark_declared(&r->ledger, ds);
+
+	if (rc < 0) {
+		log_errorx("out of memory");
+		return rc;
+	}
+	if (rc == 0 || mode != RECONCILE_APPLY)
+		return 0;
+	if ((rc = ledger_save(r->ledger_path, &r->ledger, err, sizeof(err))) != 0)
+		log_errorx("ledger %s: %s: nothing was done", r->ledger_path, err);
+	return rc;
+}
+
 int
 reconcile_start(struct reconciler *r, const struct desired_state *ds,
     enum reconcile_mode mode, reconcile_done_cb done, void *arg)
@@ -560,7 +581,7 @@ reconcile_start(struct reconciler *r, const struct desired_state *ds,
 		return rc;
 	}
 	if ((rc = check_state_files(r)) != 0 || (rc = load_ledger(r, mode)) != 0 ||
-	    (rc = load_intents(r)) != 0)
+	    (rc = load_intents(r)) != 0 || (rc = mark_declared(r, ds, mode)) != 0)
 		return rc;
 	if ((r->out = calloc(1, sizeof(*r->out))) == NULL) {
 		log_errorx("out of memory");

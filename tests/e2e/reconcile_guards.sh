@@ -69,4 +69,42 @@ assert_eq "$(json_field '[.actions[] | select(.project == "twin")] | length')" 0
 cp_expect 3 apply --team 1
 assert_eq "$(live_projects_named twin)" 2 "no create, no delete for twin"
 assert_eq "$(sim_state | jq '[.deployments[] | select(.reference == "staging")] | length')" 0 "no deployment for twin"
+# protect declared while the API cannot be reached: the mark is recorded
+# before the observation fails, so the project declared absent (the mark
+# dropped with its deployments in the same edit) is kept (random schedules,
+# seed 60611).
+desired p.yaml <<'YAML'
+projects:
+  - name: other
+  - name: vault
+    deployments:
+      - reference: green
+        type: dev
+YAML
+cp_expect 0 apply --team 1
+desired p.yaml <<'YAML'
+projects:
+  - name: other
+  - name: vault
+    deployments:
+      - reference: green
+        type: dev
+        protect: true
+YAML
+curl -sS --max-time 60 -X POST "$SIM_BASE/_sim/config" \
+    --data-binary '{"routes": {"GET /teams/{team}/projects": {"errorRate": 1}}}' >/dev/null
+cp_expect 1 apply --team 1
+curl -sS --max-time 60 -X POST "$SIM_BASE/_sim/config" \
+    --data-binary '{"routes": {"GET /teams/{team}/projects": null}}' >/dev/null
+assert_eq "$(jq -r '[.deployments[] | select(.reference == "green") | .protect | tostring] | join(",")' "$CP_STATE/ledger.json")" true \
+    "mark recorded though the observation failed"
+desired p.yaml <<'YAML'
+projects:
+  - name: other
+  - name: vault
+    state: absent
+YAML
+cp_expect 3 apply --team 1 --json
+assert_eq "$(json_field '[.blocked[] | .guard] | unique | join(",")')" protected "protected guard"
+assert_eq "$(live_projects_named vault)" 1 "the project holding a protected deployment is kept"
 echo "all reconcile_guards checks passed"
