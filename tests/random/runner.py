@@ -465,6 +465,7 @@ class Run:
         self.person_n = 0
         self.stats = {}
         self.pre_key_files = set()
+        self.lost_keys = set()
 
     # ---- plumbing
 
@@ -1067,6 +1068,8 @@ class Run:
                 continue
             op, kind = eff.get("op"), eff.get("kind")
             self.count("%s_%s" % (op, kind))
+            if kind == "deployKey" and op == "create" and (e.get("status") != 200 or e.get("fault")):
+                self.lost_keys.add((eff.get("deployment"), eff.get("name")))
             if op == "delete":
                 n_deletes += 1
             if kind == "project" and op == "delete":
@@ -1132,7 +1135,11 @@ class Run:
                 if dd is not None and dd["keys"] is not None and eff["name"] in dd["keys"]:
                     # A key of ours whose secret was lost (no file) is
                     # replaced: deleted, then created again (reconcile.md).
-                    if (dp["name"], dd["ref"], eff["name"]) in self.pre_key_files:
+                    # The tool removes a stale file before it creates a
+                    # key: a create of this run whose answer was lost left
+                    # none (a `run` reconciles twice in one step).
+                    if (dp["name"], dd["ref"], eff["name"]) in self.pre_key_files and \
+                            (eff["deployment"], eff["name"]) not in self.lost_keys:
                         raise Violation("delete_forbidden", why + ": declared, and its secret file is there")
                     self.count("key_replaced")
                     continue
@@ -1339,6 +1346,7 @@ class Run:
         model = json.loads(json.dumps(self.model))
         settings = dict(self.settings)
         self.pre_key_files = self.key_files()
+        self.lost_keys = set()   # (deployment, key) created by this run, answer lost
         if mode == "hup":
             self.note("run: daemon, edit, SIGHUP, SIGTERM")
             phases, o, e = self.run_daemon(rng, lambda: self.edit(rng))
@@ -1400,6 +1408,7 @@ class Run:
         snap = self.sim.state()
         model = json.loads(json.dumps(self.model))
         self.pre_key_files = self.key_files()
+        self.lost_keys = set()   # (deployment, key) created by this run, answer lost
         rc, o, e, _ = self.run_apply()
         self.note("converge: apply -> exit %d" % rc)
         ents = self.sim.log_since(seq0)
