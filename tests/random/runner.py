@@ -1264,17 +1264,13 @@ class Run:
     def explained(self, a, snap, model):
         """A failed or pending action that the schedule made impossible
         on purpose (not a finding): see domain_holder_freed."""
-        if a.get("kind") == "domain" and a.get("op") == "create":
-            err = a.get("error") or ""
-            if a.get("result") == "error" and "CustomDomainAlreadyExists" not in err:
-                return False
-            return self.domain_holder_freed(a["domain"], snap, model) is False
         if self.settings["drift"] == "report" and "DefaultDeploymentExists" in (a.get("error") or ""):
             return True   # docs/reconcile.md: report mode cannot unset the old default
         if self.settings["drift"] == "report" and a.get("reference") and \
-                a.get("kind") in ("deployment", "domain", "deploy_key") and a.get("op") == "create":
-            # The same, planned again, and what waits for that create (in
-            # the live project, found under a renamed_from name too).
+                a.get("kind") in ("deployment", "domain", "deploy_key") and a.get("op") in ("create", "update"):
+            # The same, planned again, and what waits for that create (the
+            # patch of the settings a create cannot take, its domains and
+            # keys), in the live project, found under a renamed_from name too.
             names = {a.get("project")}
             for p in model["projects"]:
                 if p["name"] == a.get("project"):
@@ -1288,6 +1284,11 @@ class Run:
                             x.get("kind") == "cloud" and x["projectId"] in ids and x.get("isDefault")
                             and x.get("deploymentType") == d["type"] for x in snap["deployments"]):
                         return True
+        if a.get("kind") == "domain" and a.get("op") == "create":
+            err = a.get("error") or ""
+            if a.get("result") == "error" and "CustomDomainAlreadyExists" not in err:
+                return False
+            return self.domain_holder_freed(a["domain"], snap, model) is False
         slug = ((a.get("changes") or {}).get("slug") or {}).get("to") if isinstance(a.get("changes"), dict) else None
         if a.get("kind") == "project" and slug:
             err = a.get("error") or ""
