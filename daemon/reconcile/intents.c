@@ -169,6 +169,10 @@ intents_from_plan(struct intents *in, const struct plan *p, int64_t now_ms)
 		if (rc != 0)
 			return rc;
 		in->items[in->n - 1].action = i;
+		in->items[in->n - 1].protect =
+		    (a->kind == PLAN_PROJECT && a->want_project != NULL &&
+		    a->want_project->protect) ||
+		    (a->kind == PLAN_DEPLOYMENT && a->want != NULL && a->want->protect);
 		n++;
 	}
 	return n;
@@ -477,12 +481,16 @@ adopt(struct ledger *l, const struct lookups *x, const struct observed_state *os
 {
 	const struct observed_deployment *od;
 	const struct index_item *p;
+	int rc;
 
 	*id = 0;
 	if (it->kind == INTENT_PROJECT) {
 		*id = os->projects[pos].id;
 		*name = NULL;
-		return ledger_add_project(l, os->projects[pos].id, os->projects[pos].name);
+		if ((rc = ledger_add_project(l, *id, os->projects[pos].name)) == 0 &&
+		    it->protect)
+			ledger_find_project(l, *id)->protect = true;
+		return rc;
 	}
 	if (it->kind == INTENT_DOMAIN) {
 		/* No ledger record: a declared domain list is exact whoever
@@ -499,8 +507,11 @@ adopt(struct ledger *l, const struct lookups *x, const struct observed_state *os
 	p = index_find(&x->proj_id, NULL, od->project_id);
 	*id = od->project_id;
 	*name = od->name;
-	return ledger_add_deployment(l, od->name, od->project_id,
-	    p != NULL ? os->projects[p->pos].name : it->project, od->reference);
+	if ((rc = ledger_add_deployment(l, od->name, od->project_id,
+	    p != NULL ? os->projects[p->pos].name : it->project,
+	    od->reference)) == 0 && it->protect)
+		ledger_find_deployment(l, od->name)->protect = true;
+	return rc;
 }
 
 /* A key adopted whose secret was lost: marked for the plan (replaced),

@@ -16,7 +16,8 @@
  *    - exactly one, recorded in the ledger as created: its completion
  *      was recorded; the intent is dropped;
  *    - exactly one: adopted, recorded in the ledger as created by this
- *      tool; dropped;
+ *      tool (with the `protect: true` its declaration had when planned,
+ *      as an answered create records it); dropped;
  *    - two or more, even if one is recorded as ours (a person may have
  *      renamed one of ours onto the name the lost create was made with):
  *      a conflict (ledger.conflicts, which the plan reports
@@ -98,6 +99,9 @@ struct intent {
 	char *name;              /* domains: the domain; keys: the key name */
 	int64_t time_ms;         /* our wall clock when written */
 	bool conflict;           /* once seen with two or more candidates */
+	bool protect;            /* projects, deployments: declared `protect:
+	                          * true` when planned; an adoption records the
+	                          * mark, as a create that was answered does */
 	bool lost_secret;        /* in memory: a key adopted without its
 	                          * secret; settled only by a new create that
 	                          * succeeded (never by one left unsent) */

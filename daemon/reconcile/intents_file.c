@@ -45,7 +45,8 @@ to_line(const struct intent *it)
 	    cJSON_AddStringToObject(o, "deployment", it->deployment)) &&
 	    (it->name == NULL || cJSON_AddStringToObject(o, "name", it->name)) &&
 	    jsonint_add(o, "time", it->time_ms) &&
-	    (!it->conflict || cJSON_AddTrueToObject(o, "conflict")))
+	    (!it->conflict || cJSON_AddTrueToObject(o, "conflict")) &&
+	    (!it->protect || cJSON_AddTrueToObject(o, "protect")))
 		line = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return line;
@@ -65,7 +66,7 @@ from_line(const char *text, size_t len, struct intents *out)
 {
 	char why[200];
 	cJSON *o = jsonint_parse(text, len, why, sizeof(why));
-	const cJSON *v;
+	const cJSON *v, *prot;
 	const char *kind, *project, *reference, *deployment, *name;
 	int64_t version, time_ms, pid = 0;
 	enum intent_kind k;
@@ -90,6 +91,9 @@ from_line(const char *text, size_t len, struct intents *out)
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "conflict")) != NULL &&
 	    !cJSON_IsBool(v))
 		goto out;
+	if ((prot = cJSON_GetObjectItemCaseSensitive(o, "protect")) != NULL &&
+	    !cJSON_IsBool(prot))
+		goto out;
 	/* Each kind with exactly its fields: a project has a name alone; a
 	 * deployment a reference; a domain or a key a reference and a name,
 	 * and its deployment's name or not. Any other key is present only as
@@ -107,8 +111,10 @@ from_line(const char *text, size_t len, struct intents *out)
 	    (deployment != NULL && *deployment == '\0')))
 		goto out;
 	if ((rc = intents_add_named(out, k, project, pid, reference, deployment,
-	    name, time_ms)) == 0)
+	    name, time_ms)) == 0) {
 		out->items[out->n - 1].conflict = cJSON_IsTrue(v);
+		out->items[out->n - 1].protect = cJSON_IsTrue(prot);
+	}
 out:
 	cJSON_Delete(o);
 	return rc;

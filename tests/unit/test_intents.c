@@ -89,6 +89,7 @@ same_intent(const struct intent *a, const struct intent *b)
 		assert_string_equal(a->reference, b->reference);
 	assert_true(a->time_ms == b->time_ms);
 	assert_int_equal(a->conflict, b->conflict);
+	assert_int_equal(a->protect, b->protect);
 }
 
 /* ---- lines and file ----------------------------------------------------- */
@@ -112,6 +113,7 @@ test_lines_round_trip(void **state)
 	assert_int_equal(intents_add(&in, INTENT_PROJECT, "a \"q\" \\ \t\xc3\xa9\xe2\x80\xa8",
 	    0, NULL, T0), 0);
 	in.items[1].conflict = true;
+	in.items[3].protect = true;
 
 	text = intents_to_text(&in, 0);
 	assert_non_null(text);
@@ -121,6 +123,7 @@ test_lines_round_trip(void **state)
 	    "\"reference\":\"prod/eu\",\"time\":9223372036854775807}\n"));
 	assert_non_null(strstr(text, "\"projectId\":9007199254740993,"));
 	assert_non_null(strstr(text, "\"conflict\":true}\n"));
+	assert_non_null(strstr(text, "\"time\":9007199254740993,\"protect\":true}\n"));
 	assert_int_equal(intents_parse(text, strlen(text), &back, &bad, &first), 0);
 	assert_int_equal(bad, 0);
 	assert_int_equal(back.n, in.n);
@@ -161,6 +164,7 @@ test_bad_lines(void **state)
 	    "[1]\n"                                                                 /* 13 */
 	    "{\"version\":1,\"kind\":\"deployment\",\"project\":\"k\",\"projectId\":0,\"reference\":\"r\",\"time\":1}\n" /* 14 */
 	    "{\"version\":1,\"kind\":\"project\",\"project\":\"l\",\"time\":1,\"conflict\":1}\n" /* 15 */
+	    "{\"version\":1,\"kind\":\"project\",\"project\":\"l\",\"time\":1,\"protect\":\"yes\"}\n"
 	    "{\"version\":1,\"kind\":\"deployment\",\"project\":\"m\",\"reference\":\"r\",\"time\":2,\"extra\":[]}\r\n"
 	    "{\"version\":1,\"kind\":\"project\",\"proj";                              /* 17: torn */
 	struct intents in;
@@ -172,7 +176,7 @@ test_bad_lines(void **state)
 	assert_string_equal(in.items[0].project, "a");
 	assert_string_equal(in.items[1].project, "m");    /* unknown keys are tolerated */
 	assert_string_equal(in.items[1].reference, "r");
-	assert_int_equal(bad, 13);
+	assert_int_equal(bad, 14);
 	assert_int_equal(first, 4);
 	intents_free(&in);
 }
@@ -366,9 +370,16 @@ test_adopts_one(void **state)
 	assert_int_equal(intents_add(&in, INTENT_PROJECT, "shop", 0, NULL, T0), 0);
 	assert_int_equal(intents_add(&in, INTENT_DEPLOYMENT, "shop", 0, "production", T0), 0);
 	assert_int_equal(intents_add(&in, INTENT_DEPLOYMENT, "shop", 0, "staging", T0), 0);
+	/* Declared protect: true when planned: the mark is recorded with the
+	 * adoption (random schedules, seed 74759: the project, declared absent
+	 * next, was deleted with the deployment made from that declaration). */
+	in.items[1].protect = true;
 	assert_int_equal(intents_resolve(&in, &desired, &os, &l, T0 + MINUTE, &rep,
 	    on_event, &ev), 0);
 	assert_int_equal(rep.adopted, 3);
+	assert_false(ledger_find_project(&l, 9007199254740993LL)->protect);
+	assert_true(ledger_find_deployment(&l, "calm-cat-1")->protect);
+	assert_false(ledger_find_deployment(&l, "dry-dog-2")->protect);
 	assert_int_equal(ev.adopted, 3);
 	assert_int_equal(in.n, 0);
 	assert_true(rep.changed);
