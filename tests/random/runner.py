@@ -1266,6 +1266,8 @@ class Run:
         on purpose (not a finding): see domain_holder_freed."""
         if self.settings["drift"] == "report" and "DefaultDeploymentExists" in (a.get("error") or ""):
             return True   # docs/reconcile.md: report mode cannot unset the old default
+        if "DefaultDeploymentExists" in (a.get("error") or "") and self.default_held(a, snap, model):
+            return True   # docs/reconcile.md: nothing is done to a conflict, not even an unset
         if self.settings["drift"] == "report" and a.get("reference") and \
                 a.get("kind") in ("deployment", "domain", "deploy_key") and a.get("op") in ("create", "update"):
             # The same, planned again, and what waits for that create (the
@@ -1295,6 +1297,24 @@ class Run:
             if a.get("result") == "error" and "ProjectSlugAlreadyExists" not in err:
                 return False
             return self.slug_holder_freed(slug, a.get("id"), snap, model) is False
+        return False
+
+    def default_held(self, a, snap, model):
+        """Whether the live default that a declared default's create would
+        displace is a candidate of a rename conflict (SPEC 8: its reference
+        and a renamed_from one both live): nothing is done to it, so it is
+        not unset and the API refuses the new default."""
+        pids = [p["id"] for p in snap["projects"] if p["name"] == a.get("project")]
+        if len(pids) != 1:
+            return False
+        deps = [x for x in snap["deployments"] if x.get("kind") == "cloud" and x["projectId"] == pids[0]]
+        for p in model["projects"]:
+            if p["name"] != a.get("project"):
+                continue
+            for dd in p["deps"]:
+                cands = [x for x in deps if x["reference"] == dd["ref"] or x["reference"] in dd["renamed_from"]]
+                if len(cands) >= 2 and any(x.get("isDefault") for x in cands):
+                    return True
         return False
 
     def slug_holder_freed(self, slug, pid, snap, model):
