@@ -207,7 +207,8 @@ store_env_update(struct sim_project *p, const struct env_change *ch,
 			p->env[j++] = p->env[i];
 	}
 	p->nenv = j;
-	qsort(p->env, p->nenv, sizeof(*p->env), cmp_env);
+	if (p->nenv > 1)      /* env may be NULL: qsort wants an array */
+		qsort(p->env, p->nenv, sizeof(*p->env), cmp_env);
 	free(vals);
 	free(names);
 	return 0;

@@ -150,6 +150,18 @@ test_delete_with_null(void **state)
 	expect_listing("", "A=1:dev;");
 }
 
+/* A project that never had a variable: a delete of one, and an empty
+ * update, change nothing (the store has no array to sort: UBSan stopped
+ * the simulator there, random schedules seed 80705). */
+static void
+test_delete_on_empty_project(void **state)
+{
+	(void)state;
+	update_ok("{\"deploymentType\":\"preview\",\"name\":\"B\",\"value\":null}");
+	update_ok("");
+	expect_listing("", "");
+}
+
 static void
 test_all_or_nothing_and_rules(void **state)
 {
@@ -404,6 +416,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_update_and_grouped_listing, reset),
 		cmocka_unit_test_setup(test_delete_with_null, reset),
+		cmocka_unit_test_setup(test_delete_on_empty_project, reset),
 		cmocka_unit_test_setup(test_all_or_nothing_and_rules, reset),
 		cmocka_unit_test_setup(test_limit_per_type, reset),
 		cmocka_unit_test_setup(test_pagination, reset),
