@@ -6,7 +6,8 @@
  * reference, or a unique `renamed_from`); and when some deployment
  * declares domains, the domains of the live deployments this reconcile
  * may delete (declared `state: absent`, in an absent project, or pruned
- * under `prune` and the ledger), whose domains may move elsewhere.
+ * from a declared project under `prune` and the ledger), whose domains
+ * may move elsewhere.
  * Resources that declare none of this cost no request. All listings run at once through the API client's
  * queue; any failure fails the whole observation. */
 #ifndef CP_OBSERVE_EXTRAS_H
