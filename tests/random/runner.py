@@ -1266,7 +1266,9 @@ class Run:
         on purpose (not a finding): see domain_holder_freed."""
         if self.settings["drift"] == "report" and "DefaultDeploymentExists" in (a.get("error") or ""):
             return True   # docs/reconcile.md: report mode cannot unset the old default
-        if "DefaultDeploymentExists" in (a.get("error") or "") and self.default_held(a, snap, model):
+        if ("DefaultDeploymentExists" in (a.get("error") or "") or
+                (a.get("kind") == "deployment" and a.get("op") == "create" and a.get("default"))) and \
+                self.default_held(a, snap, model):
             return True   # docs/reconcile.md: nothing is done to a conflict, not even an unset
         if self.settings["drift"] == "report" and a.get("reference") and \
                 a.get("kind") in ("deployment", "domain", "deploy_key") and a.get("op") in ("create", "update"):
@@ -1304,7 +1306,11 @@ class Run:
         displace is a candidate of a rename conflict (SPEC 8: its reference
         and a renamed_from one both live): nothing is done to it, so it is
         not unset and the API refuses the new default."""
-        pids = [p["id"] for p in snap["projects"] if p["name"] == a.get("project")]
+        names = {a.get("project")}
+        for p in model["projects"]:
+            if p["name"] == a.get("project"):
+                names.update(p["renamed_from"])   # a rename in the same run
+        pids = [p["id"] for p in snap["projects"] if p["name"] in names]
         if len(pids) != 1:
             return False
         deps = [x for x in snap["deployments"] if x.get("kind") == "cloud" and x["projectId"] == pids[0]]
