@@ -1526,9 +1526,9 @@ holder_delete(const struct observed_domain **doms, size_t n_doms,
  * d frees: x waits for d. When x already waits for a create (its new
  * deployment or project), d waits for that create instead and x for d: the
  * executor looks past d for x's new name or id, and runs d in its own
- * phase all the same (execute.c). A d that already waits for something
- * else frees its name for one such x only: the others are refused once and
- * done by the next apply (docs/reconcile.md).
+ * phase all the same (execute.c). A d that already waits for another
+ * create frees its names for that create's resource only: the others are
+ * refused once and done by the next apply (docs/reconcile.md).
  */
 static void
 wait_for_delete(struct cand *x, struct cand *d)
@@ -1536,7 +1536,8 @@ wait_for_delete(struct cand *x, struct cand *d)
 	if (x->a.parent == d->orig)
 		return;
 	if (x->a.parent != PLAN_NO_PARENT) {
-		if (d->a.parent != PLAN_NO_PARENT)
+		/* Two domains moved together wait for the same create. */
+		if (d->a.parent != PLAN_NO_PARENT && d->a.parent != x->a.parent)
 			return;
 		d->a.parent = x->a.parent;
 	}

@@ -16,6 +16,7 @@ struct observe {
 	const struct desired_state *ds;
 	const struct ledger *ledger;
 	enum prune_mode prune;
+	unsigned max_deletes;   /* the plan's guard (observe_extras.h) */
 	observe_cb cb;
 	void *arg;
 
@@ -133,7 +134,7 @@ finish(struct observe *o)
 	if (o->rc == 0 && !o->extras_started) {
 		o->extras_started = true;
 		rc = observe_extras_start(o->client, o->ds, &o->os, o->ledger,
-		    o->prune, o->keys_dir, on_extras, o);
+		    o->prune, o->max_deletes, o->keys_dir, on_extras, o);
 		if (rc == 0)
 			return;
 		if (rc < 0) {
@@ -333,13 +334,14 @@ int
 observe_start(struct api_client *c, int64_t team, const struct desired_state *ds,
     const struct ledger *ledger, enum prune_mode prune, observe_cb cb, void *arg)
 {
-	return observe_start_keys(c, team, ds, ledger, prune, NULL, cb, arg);
+	return observe_start_keys(c, team, ds, ledger, prune, 0, NULL, cb, arg);
 }
 
 int
 observe_start_keys(struct api_client *c, int64_t team,
     const struct desired_state *ds, const struct ledger *ledger,
-    enum prune_mode prune, const char *keys_dir, observe_cb cb, void *arg)
+    enum prune_mode prune, unsigned max_deletes, const char *keys_dir,
+    observe_cb cb, void *arg)
 {
 	struct observe *o = calloc(1, sizeof(*o));
 	int rc;
@@ -351,6 +353,7 @@ observe_start_keys(struct api_client *c, int64_t team,
 	o->ds = ds;
 	o->ledger = ledger;
 	o->prune = prune;
+	o->max_deletes = max_deletes;
 	o->cb = cb;
 	o->arg = arg;
 

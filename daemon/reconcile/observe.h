@@ -27,8 +27,11 @@ int observe_start(struct api_client *c, int64_t team,
  * of the declared resources that declare them (observe_extras.h), with
  * each declared live key's secret file looked for under keys_dir (which
  * must stay valid until the callback; NULL: no file is known). */
+/* max_deletes: the plan's guard, which bounds the projects prune may
+ * delete whose deployments' domains are worth listing (observe_extras.h). */
 int observe_start_keys(struct api_client *c, int64_t team,
     const struct desired_state *ds, const struct ledger *ledger,
-    enum prune_mode prune, const char *keys_dir, observe_cb cb, void *arg);
+    enum prune_mode prune, unsigned max_deletes, const char *keys_dir,
+    observe_cb cb, void *arg);
 
 #endif

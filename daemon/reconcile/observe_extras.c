@@ -339,9 +339,20 @@ start_one(struct extras_obs *x, int what, const struct desired_project *dp,
 	return rc;
 }
 
-/* Whether prune deletes an undeclared live deployment of a declared
- * project: the rule of plan.c's prune_deployment (SPEC rules 3, 6 and
- * 12), on the ledger itself. */
+/* Whether prune deletes an undeclared live project or deployment: the
+ * rule of plan.c's prune_project and prune_deployment (SPEC rules 3, 6
+ * and 12), on the ledger itself. */
+static bool
+pruned_project(const struct ledger *led, enum prune_mode prune, int64_t id)
+{
+	const struct ledger_project *lp;
+
+	if (prune == PRUNE_ALL)
+		return true;
+	return prune == PRUNE_OWNED && led != NULL &&
+	    (lp = ledger_find_project(led, id)) != NULL && lp->created;
+}
+
 static bool
 pruned_deployment(const struct ledger *led, enum prune_mode prune,
     const char *name)
@@ -363,25 +374,27 @@ any_absent_project(const struct desired_state *ds)
 	return false;
 }
 
-enum { LIVE_UNDECLARED = 0, LIVE_DECLARED, LIVE_ABSENT };
+enum { LIVE_UNDECLARED = 0, LIVE_DECLARED, LIVE_ABSENT, LIVE_PRUNED };
 
 /*
  * The live deployments this reconcile may delete with no declaration of
- * their own (those of a `state: absent` project, and those prune removes
- * from a declared project) free their domains too: listed, so that a
- * domain moved off one of them is created after that delete (plan.c,
+ * their own (those of a `state: absent` project, those prune removes from
+ * a declared project, and those of the projects prune deletes, at most
+ * max_deletes of them) free their domains too: listed, so that a domain
+ * moved off one of them is created after that delete (plan.c,
  * domain_moves). A deployment whose delete a guard then holds is listed
  * again each run while it is held.
  */
 static int
 start_freed(struct extras_obs *x, const struct desired_state *ds,
     const struct index *by_name, const struct index *by_ref,
-    const struct ledger *led, enum prune_mode prune)
+    const struct ledger *led, enum prune_mode prune, unsigned max_deletes)
 {
 	struct observed_state *os = x->os;
 	unsigned char *proj;
 	bool *dep;
 	struct index by_id;
+	size_t n_pruned = 0;
 	int rc = 0;
 
 	if (os->n_deployments == 0 || os->n_projects == 0 ||
@@ -410,6 +423,17 @@ start_freed(struct extras_obs *x, const struct desired_state *ds,
 			    &dp->deployments[j])) != NULL)
 				dep[od - os->deployments] = true;
 	}
+	/* The projects prune deletes count only while the plan may delete
+	 * them: with more than max_deletes the guard holds every delete, and
+	 * under `prune: all` they may be every project nothing declares, a
+	 * listing each per run (random schedules, seed 90352: 120 listings
+	 * under page faults kept an apply past two minutes). */
+	for (size_t i = 0; i < os->n_projects; i++)
+		if (proj[i] == LIVE_UNDECLARED &&
+		    pruned_project(led, prune, os->projects[i].id)) {
+			proj[i] = LIVE_PRUNED;
+			n_pruned++;
+		}
 	for (size_t i = 0; rc == 0 && i < os->n_deployments; i++) {
 		const struct observed_deployment *od = &os->deployments[i];
 		const struct index_item *it = index_find(&by_id, NULL, od->project_id);
@@ -417,14 +441,10 @@ start_freed(struct extras_obs *x, const struct desired_state *ds,
 
 		if (dep[i] || it == NULL || od->name == NULL)
 			continue;
-		/* Not those of the projects prune deletes: with `prune: all`
-		 * that is every project of the team nothing declares, a
-		 * listing each per run while a guard holds them (random
-		 * schedules, seed 90352: 120 listings under page faults kept
-		 * an apply past two minutes). A domain moved off one of them
-		 * is refused once, and done by the next apply. */
 		if (proj[it->pos] == LIVE_DECLARED)
 			goes = pruned_deployment(led, prune, od->name);
+		else if (proj[it->pos] == LIVE_PRUNED)
+			goes = n_pruned <= max_deletes;
 		else
 			goes = proj[it->pos] == LIVE_ABSENT;
 		if (goes)
@@ -469,7 +489,7 @@ any_declared(const struct desired_state *ds, bool *domains)
 int
 observe_extras_start(struct api_client *c, const struct desired_state *ds,
     struct observed_state *os, const struct ledger *led, enum prune_mode prune,
-    const char *keys_dir, observe_extras_cb cb, void *arg)
+    unsigned max_deletes, const char *keys_dir, observe_extras_cb cb, void *arg)
 {
 	struct index by_name, by_ref;
 	struct extras_obs *x;
@@ -537,7 +557,7 @@ observe_extras_start(struct api_client *c, const struct desired_state *ds,
 		}
 	}
 	if (rc == 0 && domains)
-		rc = start_freed(x, ds, &by_name, &by_ref, led, prune);
+		rc = start_freed(x, ds, &by_name, &by_ref, led, prune, max_deletes);
 	index_free(&by_name);
 	index_free(&by_ref);
 	if (rc != 0 && x->pending == 1) {

@@ -5,9 +5,10 @@
  * (even an empty list), when the resource is live and matched (by name or
  * reference, or a unique `renamed_from`); and when some deployment
  * declares domains, the domains of the live deployments this reconcile
- * may delete (declared `state: absent`, in an absent project, or pruned
- * from a declared project under `prune` and the ledger), whose domains
- * may move elsewhere.
+ * may delete (declared `state: absent`, in an absent project, pruned from
+ * a declared project under `prune` and the ledger, or in a project prune
+ * deletes when there are at most max_deletes such projects: with more,
+ * the plan's guard holds every delete), whose domains may move elsewhere.
  * Resources that declare none of this cost no request. All listings run at once through the API client's
  * queue; any failure fails the whole observation. */
 #ifndef CP_OBSERVE_EXTRAS_H
@@ -30,6 +31,6 @@ typedef void (*observe_extras_cb)(void *arg, int rc, const char *error);
  * callback). */
 int observe_extras_start(struct api_client *c, const struct desired_state *ds,
     struct observed_state *os, const struct ledger *led, enum prune_mode prune,
-    const char *keys_dir, observe_extras_cb cb, void *arg);
+    unsigned max_deletes, const char *keys_dir, observe_extras_cb cb, void *arg);
 
 #endif

@@ -401,7 +401,7 @@ static void
 observe(struct reconciler *r)
 {
 	int rc = observe_start_keys(r->client, r->team, r->ds, &r->ledger,
-	    r->cfg.plan.prune, r->keys_dir, on_observed, r);
+	    r->cfg.plan.prune, r->cfg.plan.max_deletes, r->keys_dir, on_observed, r);
 
 	if (rc != 0)
 		fail(r, rc, "cannot start the observation: %s", strerror(-rc));
@@ -604,7 +604,7 @@ reconcile_start(struct reconciler *r, const struct desired_state *ds,
 		rc = api_token_details(r->client, on_team, r);
 	else
 		rc = observe_start_keys(r->client, r->team, ds, &r->ledger,
-		    r->cfg.plan.prune, r->keys_dir, on_observed, r);
+		    r->cfg.plan.prune, r->cfg.plan.max_deletes, r->keys_dir, on_observed, r);
 	if (rc != 0) {
 		log_errorx("cannot send the first request: %s", strerror(-rc));
 		free(r->out);

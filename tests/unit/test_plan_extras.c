@@ -680,6 +680,18 @@ static const struct row rows[] = {
 	               "delete deployment shop/old parent=0",
 	               "create domain shop/staging a.example.com convexCloud parent=1 declared" },
 	  .managed = { 0, 1, 0 } },
+	/* Two domains moved together the same way: both wait for the one
+	 * delete (random schedules, seed 83628: the second was refused). */
+	{ .name = "two_domains_moved_to_new_deployment_off_a_pruned_one",
+	  .desired = "P shop; D production prod; D staging dev; M a.example.com convexCloud; M b.example.com convexSite",
+	  .observed = SHOP_LIVE "; D calm-cat-2 12 old dev; O calm-cat-2 a.example.com convexCloud verified;"
+	              " O calm-cat-2 b.example.com convexSite; LD calm-cat-2",
+	  .settings = "prune=all",
+	  .actions = { "create deployment shop/staging in=12",
+	               "delete deployment shop/old parent=0",
+	               "create domain shop/staging a.example.com convexCloud parent=1 declared",
+	               "create domain shop/staging b.example.com convexSite parent=1 declared" },
+	  .managed = { 0, 2, 0 } },
 	{ .name = "domain_move_held_with_the_pruned_deployment",
 	  .desired = "P shop; D production prod; M a.example.com convexCloud",
 	  .observed = SHOP_LIVE "; D calm-cat-2 12 old dev; O calm-cat-2 a.example.com convexCloud verified;"
