@@ -561,36 +561,26 @@ delete_deployment(struct ctx *c, const struct observed_project *op,
 }
 
 /* Should prune delete this undeclared resource? (rules 3, 6 and 12) */
+bool
+prune_deletes(enum prune_mode m, bool created)
+{
+	return m == PRUNE_ALL || (m == PRUNE_OWNED && created);
+}
+
 static bool
 prune_project(const struct ctx *c, const struct observed_project *op)
 {
-	const struct ledger_project *lp;
+	const struct ledger_project *lp = ledger_project_of(c, op->id);
 
-	switch (c->set->prune) {
-	case PRUNE_ALL:
-		return true;
-	case PRUNE_OWNED:
-		lp = ledger_project_of(c, op->id);
-		return lp != NULL && lp->created;
-	default:
-		return false;
-	}
+	return prune_deletes(c->set->prune, lp != NULL && lp->created);
 }
 
 static bool
 prune_deployment(const struct ctx *c, const struct observed_deployment *od)
 {
-	const struct ledger_deployment *ld;
+	const struct ledger_deployment *ld = ledger_dep_of(c, od->name);
 
-	switch (c->set->prune) {
-	case PRUNE_ALL:
-		return true;
-	case PRUNE_OWNED:
-		ld = ledger_dep_of(c, od->name);
-		return ld != NULL && ld->created;
-	default:
-		return false;
-	}
+	return prune_deletes(c->set->prune, ld != NULL && ld->created);
 }
 
 /* ---- updates and renames (SPEC section 8) ------------------------------ */

@@ -16,6 +16,9 @@ enum prune_mode { PRUNE_NONE = 0, PRUNE_OWNED, PRUNE_ALL };
 
 const char *prune_mode_name(enum prune_mode m);   /* "none", ...; "?" */
 int prune_mode_parse(const char *s, enum prune_mode *out);   /* 0 or -EINVAL */
+/* Whether prune mode m deletes an undeclared resource (SPEC rules 3, 6 and
+ * 12); created: the ledger records it as made by this tool. */
+bool prune_deletes(enum prune_mode m, bool created);
 
 #define PLAN_NO_PARENT ((size_t)-1)
 

@@ -339,30 +339,24 @@ start_one(struct extras_obs *x, int what, const struct desired_project *dp,
 	return rc;
 }
 
-/* Whether prune deletes an undeclared live project or deployment: the
- * rule of plan.c's prune_project and prune_deployment (SPEC rules 3, 6
- * and 12), on the ledger itself. */
+/* Whether prune deletes an undeclared live project or deployment, by
+ * plan.c's rule (prune_deletes) on the ledger itself. */
 static bool
 pruned_project(const struct ledger *led, enum prune_mode prune, int64_t id)
 {
-	const struct ledger_project *lp;
+	const struct ledger_project *lp = led ? ledger_find_project(led, id) : NULL;
 
-	if (prune == PRUNE_ALL)
-		return true;
-	return prune == PRUNE_OWNED && led != NULL &&
-	    (lp = ledger_find_project(led, id)) != NULL && lp->created;
+	return prune_deletes(prune, lp != NULL && lp->created);
 }
 
 static bool
 pruned_deployment(const struct ledger *led, enum prune_mode prune,
     const char *name)
 {
-	const struct ledger_deployment *ld;
+	const struct ledger_deployment *ld = led && name ?
+	    ledger_find_deployment(led, name) : NULL;
 
-	if (prune == PRUNE_ALL)
-		return true;
-	return prune == PRUNE_OWNED && led != NULL && name != NULL &&
-	    (ld = ledger_find_deployment(led, name)) != NULL && ld->created;
+	return prune_deletes(prune, ld != NULL && ld->created);
 }
 
 static bool
