@@ -170,4 +170,21 @@ cp_expect 0 apply --team 1 --prune owned
 assert_eq "$(domain_of green)" api.shop.example.com "moved to the new deployment off the pruned one"
 assert_eq "$(sim_state | jq '[.deployments[] | select(.reference == "production")] | length')" 0 "production pruned"
 cp_expect 0 plan --team 1 --prune owned
+# 9. The domains of a project prune deletes are listed only while at most
+#    max_deletes projects are to be pruned (with more, the guard holds every
+#    delete; random schedules, seed 90352): one listing more with room for
+#    the delete than without.
+write_blog "" "  - name: blog
+    deployments:
+      - reference: web
+        type: prod"
+cp_expect 0 apply --team 1 --prune owned
+write_blog "" ""
+listings() { sim_stats | jq '[(.requests["GET /deployments/{name}/custom_domains"] // {})[]] | add // 0'; }
+n0=$(listings)
+cp_expect 2 plan --team 1 --prune owned --max-deletes 0
+n1=$(listings)
+cp_expect 2 plan --team 1 --prune owned --max-deletes 10
+n2=$(listings)
+assert_eq "$((n2 - n1 - (n1 - n0)))" 1 "the pruned project's deployment listed only within max_deletes"
 echo "all reconcile_domain_move checks passed"
