@@ -62,7 +62,6 @@ struct ctx {
 	struct index des_old;     /* renamed_from names of desired projects */
 	bool *dep_held;           /* per observed deployment: a candidate of a
 	                           * rename conflict (nothing is done to it) */
-	bool changes_moved;       /* the cands' changes belong to the plan now */
 	struct plan_extras *extras;   /* env, domains, deploy keys (SPEC 9) */
 };
 
@@ -278,7 +277,8 @@ ctx_free(struct ctx *c)
 	free(c->matched);
 	free(c->by_proj);
 	free(c->proj_start);
-	for (size_t i = 0; !c->changes_moved && i < c->n_cands; i++)
+	/* What finish() moved to the plan is NULL here; what was held is not. */
+	for (size_t i = 0; i < c->n_cands; i++)
 		free(c->cands[i].a.changes);
 	free(c->cands);
 	free(c->drift);
@@ -1756,7 +1756,7 @@ finish(struct ctx *c, struct plan *out)
 	/* A parent always sorts before its children: an action whose parent
 	 * was held is held with it (a domain created again after its delete). */
 	for (i = 0; i < c->n_cands; i++) {
-		const struct cand *x = &c->cands[i];
+		struct cand *x = &c->cands[i];
 		struct plan_action *a;
 		size_t p;
 
@@ -1771,12 +1771,12 @@ finish(struct ctx *c, struct plan *out)
 		final_of[i] = out->n_actions;
 		a = &out->actions[out->n_actions++];
 		*a = x->a;
+		x->a.changes = NULL;    /* the plan's now */
 		if (a->parent != PLAN_NO_PARENT)
 			a->parent = final_of[p];
 	}
 	free(pos_of);
 	free(final_of);
-	c->changes_moved = true;
 
 	if (c->n_drift > 1)
 		qsort(c->drift, c->n_drift, sizeof(*c->drift), cmp_drift);

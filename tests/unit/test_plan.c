@@ -939,6 +939,13 @@ static const struct row rows[] = {
 	  .actions = { "create project p6",
 	               "delete project p0 13 prune",
 	               "update project p6 slug=->s-6 parent=1" } },
+	/* Held with its delete by max_deletes: the update is held too, and
+	 * its changes freed with the plan (seed 111385 leaked them). */
+	{ .name = "slug_update_held_with_its_delete",
+	  .desired = "P shop slug=s-x; P old absent",
+	  .observed = "P 12 shop; P 13 old slug=s-x",
+	  .settings = "max=0",
+	  .blocked = { "max_deletes" }, .held = 2 },
 	{ .name = "slug_of_a_kept_project_not_waited_for",
 	  .desired = "P shop slug=s-x",
 	  .observed = "P 12 shop; P 13 other slug=s-x",
