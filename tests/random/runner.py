@@ -1386,12 +1386,19 @@ class Run:
     def slug_holder_freed(self, slug, pid, snap, model):
         """Whether the files move the slug away from the live project
         holding it (then the tool must free it first); a holder the files
-        leave alone (a person renamed it away) keeps it legitimately."""
+        leave alone (a person renamed it away, its name in conflict, or
+        drift: report) keeps it legitimately."""
         for p in snap["projects"]:
             if p.get("slug") != slug or p["id"] == pid:
                 continue
             for dp in model["projects"]:
                 if dp["state"] == "present" and (dp["name"] == p["name"] or p["name"] in dp["renamed_from"]):
+                    live = [x for x in snap["projects"] if x["name"] == dp["name"]] or \
+                        [x for x in snap["projects"] if x["name"] in dp["renamed_from"]]
+                    if len(live) >= 2:
+                        return False   # a name conflict: nothing is done to either (SPEC 8)
+                    if self.settings["drift"] == "report":
+                        return False   # its slug is drift, reported, never patched (seed 139468)
                     return dp["slug"] is not None and dp["slug"] != slug
             return False
         return None   # nobody holds it
